@@ -1,0 +1,159 @@
+// Address checking and conversion between Python's tuples and Deno's
+// NetAddr/UnixAddr. Every check runs before any I/O, so bad input never
+// reaches the network.
+
+import { AF_INET, AF_INET6, AF_UNIX } from "./_constants.ts";
+import { errno, OSError } from "./errors.ts";
+
+/** An IPv4 address: `[host, port]`. */
+export type IPv4Address = [host: string, port: number];
+/** An IPv6 address as returned: `[host, port, flowinfo, scopeId]`. */
+export type IPv6Address = [host: string, port: number, flowinfo: number, scopeId: number];
+/** Any address a socket returns: an IPv4 or IPv6 tuple, or a Unix path. */
+export type Address = IPv4Address | IPv6Address | string;
+/** An address accepted as input; IPv6 also takes a 2- or 3-tuple, as Python does. */
+export type AddressInput =
+  | readonly [host: string, port: number]
+  | readonly [host: string, port: number, flowinfo: number]
+  | readonly [host: string, port: number, flowinfo: number, scopeId: number]
+  | string;
+
+/** A checked IP endpoint, host already mapped from Python's spellings. */
+export interface IpEndpoint {
+  hostname: string;
+  port: number;
+}
+
+/** Longest Unix socket path Linux accepts (sun_path is 108 bytes, NUL included). */
+const UNIX_PATH_MAX = 107;
+/** Longest host name DNS allows. */
+const HOST_MAX = 253;
+
+/**
+ * Checks a port number, as Python does before any system call.
+ * @throws {TypeError} when not an integer; {RangeError} outside 0-65535.
+ */
+export function checkPort(port: unknown, action: string): number {
+  if (typeof port !== "number" || !Number.isInteger(port)) {
+    throw new TypeError(`Cannot ${action}: port must be an integer, got ${describe(port)}`);
+  }
+  if (port < 0 || port > 65535) {
+    throw new RangeError(`Cannot ${action} to port ${port}: port must be 0-65535`);
+  }
+  return port;
+}
+
+/**
+ * Checks an IP host string and maps Python's spellings: `""` is every
+ * interface, `"<broadcast>"` is 255.255.255.255, `[::1]` loses its brackets.
+ */
+export function checkHost(host: unknown, family: number, action: string): string {
+  if (typeof host !== "string") {
+    throw new TypeError(`Cannot ${action}: host must be a string, got ${describe(host)}`);
+  }
+  if (host.includes("\0")) {
+    throw new TypeError(`Cannot ${action}: host contains a NUL character`);
+  }
+  if (host.length > HOST_MAX) {
+    throw new RangeError(
+      `Cannot ${action}: host name is ${host.length} characters long, at most ${HOST_MAX} allowed`,
+    );
+  }
+  if (host === "") return family === AF_INET6 ? "::" : "0.0.0.0";
+  if (host === "<broadcast>") return "255.255.255.255";
+  if (host.startsWith("[") && host.endsWith("]")) return host.slice(1, -1);
+  return host;
+}
+
+/**
+ * Checks an IP address tuple for `family` and returns Deno's hostname/port.
+ * @throws {TypeError} for a malformed tuple; {RangeError} for out-of-range numbers.
+ */
+export function checkIpAddress(addr: unknown, family: number, action: string): IpEndpoint {
+  const max = family === AF_INET6 ? 4 : 2;
+  if (!Array.isArray(addr) || addr.length < 2 || addr.length > max) {
+    const shape = family === AF_INET6
+      ? "[host, port] or [host, port, flowinfo, scopeId]"
+      : "[host, port]";
+    throw new TypeError(`Cannot ${action}: address must be ${shape}, got ${describe(addr)}`);
+  }
+  const port = checkPort(addr[1], action);
+  const hostname = checkHost(addr[0], family, action);
+  if (addr.length >= 3) checkUint(addr[2], 0xfffff, "flowinfo", action);
+  if (addr.length === 4) checkUint(addr[3], 0xffffffff, "scopeId", action);
+  return { hostname, port };
+}
+
+/** Checks a Unix socket path. */
+export function checkUnixPath(addr: unknown, action: string): string {
+  if (typeof addr !== "string") {
+    throw new TypeError(
+      `Cannot ${action}: an AF_UNIX address must be a path string, got ${describe(addr)}`,
+    );
+  }
+  if (addr === "" || addr.startsWith("\0")) {
+    // Linux's abstract namespace: Deno's Unix sockets only take filesystem paths.
+    throw new OSError(errno.EINVAL, {
+      detail: "Deno supports only filesystem paths for AF_UNIX, not the abstract namespace",
+    });
+  }
+  if (new TextEncoder().encode(addr).length > UNIX_PATH_MAX) {
+    throw new OSError(errno.ENAMETOOLONG, {
+      detail: `AF_UNIX path too long (at most ${UNIX_PATH_MAX} bytes)`,
+    });
+  }
+  return addr;
+}
+
+function checkUint(value: unknown, max: number, name: string, action: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
+  }
+  if (value < 0 || value > max) {
+    throw new RangeError(`Cannot ${action}: ${name} must be 0-${max}, got ${value}`);
+  }
+}
+
+/** Converts Deno's address into Python's form for a socket of `family`. */
+export function fromDenoAddr(addr: Deno.Addr, family: number): Address {
+  if (addr.transport === "unix" || addr.transport === "unixpacket") {
+    return (addr as Deno.UnixAddr).path ?? "";
+  }
+  const { hostname, port } = addr as Deno.NetAddr;
+  if (family === AF_INET6) {
+    // A dual-stack socket sees IPv4 peers as mapped addresses, as in Python.
+    const host = hostname.includes(":") ? hostname : `::ffff:${hostname}`;
+    return [host, port, 0, 0];
+  }
+  return [hostname, port];
+}
+
+/** Python's `repr`-like rendering of a bad value, short enough for a message. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  }
+  if (Array.isArray(value)) {
+    const inner = value.slice(0, 5).map(describe).join(", ");
+    return `[${inner}${value.length > 5 ? ", ..." : ""}]`;
+  }
+  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
+  if (value === null) return "null";
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  return String(value);
+}
+
+/** The family an address string looks like: AF_INET6 when it has a colon. */
+export function familyOfHost(host: string): number {
+  return host.includes(":") ? AF_INET6 : AF_INET;
+}
+
+/** Renders an endpoint for messages and permission flags (`host:port`, `[::1]:80`). */
+export function formatEndpoint(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/** Whether `family` is one this module knows. */
+export function isKnownFamily(family: number): boolean {
+  return family === AF_INET || family === AF_INET6 || family === AF_UNIX;
+}

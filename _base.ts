@@ -1,0 +1,161 @@
+// What stream and datagram sockets share: identity, timeouts, the fake
+// descriptor, closing and disposal. Mirrors the part of CPython's
+// socket object that does not depend on the socket type.
+
+import { describe } from "./_address.ts";
+import { optionName } from "./_constants.ts";
+import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+
+let defaultTimeout: number | null = null;
+
+/**
+ * Checks a timeout as Python's `settimeout` does.
+ * @throws {TypeError} when not a number or null; {RangeError} when negative or not finite.
+ */
+export function checkTimeout(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Cannot set timeout: expected seconds or null, got ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`Cannot set timeout to ${value}: must be non-negative`);
+  if (!Number.isFinite(value)) return null;
+  return value;
+}
+
+/** The timeout new sockets start with (`socket.getdefaulttimeout()`). */
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout;
+}
+
+/** Sets the timeout new sockets start with (`socket.setdefaulttimeout(s)`). */
+export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = checkTimeout(timeout);
+}
+
+// Deno 2 exposes no OS descriptor; fileno() hands out numbers unique among
+// the open sockets of this process, starting above stdio's 0-2 so code that
+// tests `fd > 2` still works.
+let nextFileno = 3;
+
+/**
+ * Waits for `promise` for at most `timeout` seconds. `null` waits forever and
+ * adds nothing (no timer, no extra promise); `0` gives the event loop one
+ * turn to deliver what is already there, then fails with BlockingIOError.
+ * The promise itself is never cancelled: whoever owns it keeps its result.
+ */
+export function waitFor<T>(promise: Promise<T>, timeout: number | null): Promise<T> {
+  if (timeout === null) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(timeout === 0 ? new BlockingIOError() : new TimeoutError());
+    }, timeout * 1000);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The error for an option Deno cannot honour, naming it. */
+export function unsupportedOption(level: number, optname: number, verb: "set" | "get"): OSError {
+  return new OSError(errno.ENOPROTOOPT, {
+    detail: `Deno cannot ${verb} ${optionName(level, optname)} on this socket`,
+  });
+}
+
+/** The shared base of {@linkcode StreamSocket} and {@linkcode DatagramSocket}. */
+export abstract class SocketBase {
+  /** The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`). */
+  readonly family: number;
+  /** The socket type (`SOCK_STREAM`, `SOCK_DGRAM`). */
+  readonly type: number;
+  /** The protocol number (0 unless given). */
+  readonly proto: number;
+  #timeout: number | null = defaultTimeout;
+  #fileno: number = nextFileno++;
+
+  /** Not for direct use: call `socket()`. */
+  constructor(family: number, type: number, proto: number) {
+    this.family = family;
+    this.type = type;
+    this.proto = proto;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#fileno === -1;
+  }
+
+  /**
+   * Sets the timeout of every blocking call: `null` blocks forever, `0` makes
+   * the socket non-blocking, a positive number is seconds.
+   *
+   * @param value Seconds, `0`, or `null`.
+   * @throws {TypeError} for a non-number; {RangeError} for a negative value.
+   */
+  settimeout(value: number | null): void {
+    this.#timeout = checkTimeout(value);
+  }
+
+  /** @returns The timeout in seconds, or `null` when calls block forever. */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /**
+   * `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`.
+   *
+   * @param flag Whether calls should block.
+   */
+  setblocking(flag: boolean): void {
+    this.#timeout = flag ? null : 0;
+  }
+
+  /** @returns `false` when the timeout is `0`, `true` otherwise (as Python 3.7+). */
+  getblocking(): boolean {
+    return this.#timeout !== 0;
+  }
+
+  /**
+   * A number unique among this process's open sockets, or -1 once closed.
+   * Deno 2 exposes no OS file descriptor: this is not one, and cannot be
+   * passed to other processes or system calls.
+   *
+   * @returns The pseudo descriptor, or -1.
+   */
+  fileno(): number {
+    return this.#fileno;
+  }
+
+  /** Closes the socket; idempotent. */
+  close(): void {
+    if (this.#fileno === -1) return;
+    this.#fileno = -1;
+    this.onClose();
+  }
+
+  /** Releases the Deno resources; called once by `close()`. */
+  protected abstract onClose(): void;
+
+  /** @throws {OSError} `EBADF` once the socket is closed. */
+  protected checkOpen(): void {
+    if (this.#fileno === -1) throw new OSError(errno.EBADF);
+  }
+
+  /** Closes the socket at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Closes the socket at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}

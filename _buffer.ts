@@ -1,0 +1,272 @@
+// The one read buffer of a stream socket. recv, recvInto, makefile, the
+// framing readers and the `readable` stream all read through it, so bytes
+// read ahead by one are never lost to another (asyncio's StreamReader plays
+// the same part in CPython).
+//
+// Deno cannot cancel a pending `conn.read`. A call that times out therefore
+// leaves its read running; the bytes it brings land here and the next call
+// returns them. A timeout loses nothing.
+
+import { EMPTY, indexOfNeedle } from "./_bytes.ts";
+import { waitFor } from "./_base.ts";
+import { IncompleteReadError, LimitOverrunError, TimeoutError } from "./errors.ts";
+
+/** Key of the internal accessor through which framing.ts reaches a socket's buffer. */
+export const kReader: unique symbol = Symbol("pysock.reader");
+
+/** What the buffer reads from: a `Deno.Conn`, or anything with its `read`. */
+export interface Source {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+// Reads start small so an idle connection pins little memory (a pending read
+// holds its target), and double while the peer fills them.
+const MIN_READ = 4096;
+const MAX_READ = 65536;
+// Once reads are large, a slab holds several of them so recv() can hand out
+// disjoint views without allocating an array per call.
+const SLAB_READS = 4;
+
+/**
+ * A growable window `slab[start, end)` of bytes read but not yet consumed,
+ * filled by at most one pending read at a time.
+ */
+export class ReadBuffer {
+  #source: Source;
+  #translate: (err: unknown) => unknown;
+  #slab: Uint8Array = EMPTY;
+  #start = 0;
+  #end = 0;
+  // Views of the slab were handed to callers: its bytes must never change,
+  // so the window may move forward but never back.
+  #shared = false;
+  #readSize = MIN_READ;
+  #fill: Promise<void> | null = null;
+  #eof = false;
+  #error: unknown = null;
+
+  /**
+   * @param source Where bytes come from.
+   * @param translate Turns a read error into the error callers see.
+   */
+  constructor(source: Source, translate: (err: unknown) => unknown) {
+    this.#source = source;
+    this.#translate = translate;
+  }
+
+  /** Bytes read ahead and not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /** Whether the peer's end of stream has been seen (and nothing is left). */
+  get atEof(): boolean {
+    return this.#eof && this.#end === this.#start;
+  }
+
+  /** Ends reading: drops what is buffered and makes every later read see end of stream. */
+  shutdown(): void {
+    this.#eof = true;
+    this.#start = this.#end;
+  }
+
+  /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
+  readSome(max: number, timeout: number | null): Promise<Uint8Array> {
+    if (this.#end > this.#start) return Promise.resolve(this.#take(max));
+    return this.#readSomeSlow(max, timeout);
+  }
+
+  async #readSomeSlow(max: number, timeout: number | null): Promise<Uint8Array> {
+    await this.#more(0, timeout);
+    return this.#end > this.#start ? this.#take(max) : new Uint8Array(0);
+  }
+
+  /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
+  async readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
+    if (this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof) {
+      // Nothing buffered and no deadline: read straight into the caller's
+      // array, which saves a copy. (With a deadline the read could outlive
+      // the call and write into an array the caller has moved on from.)
+      if (this.#error !== null) this.#throwError();
+      try {
+        const n = await this.#source.read(buf);
+        if (n === null) this.#eof = true;
+        return n ?? 0;
+      } catch (err) {
+        this.#eof = true;
+        throw this.#translate(err);
+      }
+    }
+    if (this.#end === this.#start) await this.#more(0, timeout);
+    const n = Math.min(buf.length, this.#end - this.#start);
+    buf.set(this.#slab.subarray(this.#start, this.#start + n));
+    this.#start += n;
+    return n;
+  }
+
+  /**
+   * Exactly `n` bytes. Nothing is consumed until all are there, so a timeout
+   * loses nothing.
+   * @throws {IncompleteReadError} at end of stream, carrying what was read.
+   */
+  async readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
+    const deadline = toDeadline(timeout);
+    while (this.#end - this.#start < n) {
+      if (this.#eof || this.#error !== null) {
+        if (this.#error !== null) this.#throwError();
+        throw new IncompleteReadError(this.#take(Infinity), n);
+      }
+      await this.#more(n, remaining(deadline));
+    }
+    return this.#take(n);
+  }
+
+  /**
+   * Bytes up to and including `delimiter`.
+   * @throws {LimitOverrunError} when no delimiter is found within `limit`
+   *   bytes; the bytes stay buffered.
+   * @throws {IncompleteReadError} at end of stream before a delimiter.
+   */
+  async readUntil(
+    delimiter: Uint8Array,
+    limit: number,
+    timeout: number | null,
+  ): Promise<Uint8Array> {
+    const deadline = toDeadline(timeout);
+    let searched = 0;
+    while (true) {
+      const avail = this.#end - this.#start;
+      const from = this.#start + Math.max(0, searched - delimiter.length + 1);
+      const at = indexOfNeedle(this.#slab, delimiter, from, this.#end);
+      if (at !== -1) {
+        const length = at - this.#start + delimiter.length;
+        if (length > limit) {
+          throw new LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+        }
+        return this.#take(length);
+      }
+      if (avail > limit) {
+        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", avail);
+      }
+      if (this.#eof || this.#error !== null) {
+        if (this.#error !== null) this.#throwError();
+        throw new IncompleteReadError(this.#take(Infinity), null);
+      }
+      searched = avail;
+      await this.#more(avail + 1, remaining(deadline));
+    }
+  }
+
+  /**
+   * A line for file-like reading: up to and including `\n`, or `max` bytes
+   * when no newline comes first, or what is left at end of stream.
+   */
+  async readLine(max: number, timeout: number | null): Promise<Uint8Array> {
+    const deadline = toDeadline(timeout);
+    let searched = 0;
+    while (true) {
+      const avail = this.#end - this.#start;
+      const to = Math.min(this.#end, this.#start + max);
+      const at = this.#slab.subarray(0, to).indexOf(10, this.#start + searched);
+      if (at !== -1) return this.#take(at - this.#start + 1);
+      if (avail >= max) return this.#take(max);
+      if (this.#eof || this.#error !== null) {
+        if (avail === 0 && this.#error !== null) this.#throwError();
+        return this.#take(avail);
+      }
+      searched = avail;
+      await this.#more(avail + 1, remaining(deadline));
+    }
+  }
+
+  /** Waits until more bytes, end of stream or an error is recorded. */
+  async #more(need: number, timeout: number | null): Promise<void> {
+    if (this.#error !== null) this.#throwError();
+    if (this.#eof) return;
+    await waitFor(this.#startFill(need), timeout);
+    if (this.#error !== null && this.#end === this.#start) this.#throwError();
+  }
+
+  // An error is reported once; afterwards the stream reads as ended, as
+  // Linux returns 0 from recv after reporting ECONNRESET.
+  #throwError(): never {
+    const err = this.#error;
+    this.#error = null;
+    this.#eof = true;
+    throw this.#translate(err);
+  }
+
+  /**
+   * Starts a read unless one is pending, sized to the adaptive read size or
+   * to what a caller waiting for `need` buffered bytes is missing. The
+   * returned promise never rejects: failures are recorded for the callers.
+   */
+  #startFill(need: number): Promise<void> {
+    if (this.#fill !== null) return this.#fill;
+    const avail = this.#end - this.#start;
+    const want = Math.max(this.#readSize, need - avail);
+    this.#reserve(want);
+    const target = this.#slab.subarray(this.#end, this.#end + want);
+    this.#fill = this.#source.read(target).then(
+      (n) => {
+        this.#fill = null;
+        if (n === null) {
+          this.#eof = true;
+          return;
+        }
+        this.#end += n;
+        this.#adapt(n, want);
+      },
+      (err) => {
+        this.#fill = null;
+        this.#error = err;
+      },
+    );
+    return this.#fill;
+  }
+
+  #adapt(n: number, want: number): void {
+    if (n === want && this.#readSize < MAX_READ) this.#readSize *= 2;
+    else if (n < want >> 3 && this.#readSize > MIN_READ) this.#readSize >>= 1;
+  }
+
+  /** Makes room for `want` more bytes after `end`, keeping the buffered window. */
+  #reserve(want: number): void {
+    const avail = this.#end - this.#start;
+    if (avail === 0 && !this.#shared) {
+      this.#start = this.#end = 0;
+    }
+    if (this.#slab.length - this.#end >= want) return;
+    if (!this.#shared && this.#slab.length - avail >= want) {
+      this.#slab.copyWithin(0, this.#start, this.#end);
+    } else {
+      const size = avail + (want === MAX_READ ? want * SLAB_READS : want);
+      const slab = new Uint8Array(size);
+      slab.set(this.#slab.subarray(this.#start, this.#end));
+      this.#slab = slab;
+      this.#shared = false;
+    }
+    this.#start = 0;
+    this.#end = avail;
+  }
+
+  /** Hands out the next `n` buffered bytes (or all there are) as a view the caller owns. */
+  #take(n: number): Uint8Array {
+    const end = Math.min(this.#end, this.#start + n);
+    const view = this.#slab.subarray(this.#start, end);
+    this.#start = end;
+    this.#shared = true;
+    return view;
+  }
+}
+
+function toDeadline(timeout: number | null): number | null {
+  return timeout === null || timeout === 0 ? timeout : performance.now() + timeout * 1000;
+}
+
+function remaining(deadline: number | null): number | null {
+  if (deadline === null || deadline === 0) return deadline;
+  const left = (deadline - performance.now()) / 1000;
+  if (left <= 0) throw new TimeoutError();
+  return left;
+}

@@ -1,0 +1,108 @@
+// Python's socket constants with their Linux values. socket.ts re-exports
+// them with documentation; udp.ts and the helpers import them from here so
+// that no module imports socket.ts back (socket.ts imports udp.ts).
+
+/** IPv4 address family. */
+export const AF_INET = 2;
+/** IPv6 address family. */
+export const AF_INET6 = 10;
+/** Unix domain sockets (a filesystem path as the address). */
+export const AF_UNIX = 1;
+/** Unspecified family, for `getaddrinfo`. */
+export const AF_UNSPEC = 0;
+/** A byte stream: TCP, or a Unix stream socket. */
+export const SOCK_STREAM = 1;
+/** Datagrams: UDP, or a Unix datagram socket. */
+export const SOCK_DGRAM = 2;
+/** Raw IP packets (not available in Deno). */
+export const SOCK_RAW = 3;
+/** Reliable, ordered datagrams (not available in Deno). */
+export const SOCK_SEQPACKET = 5;
+/** `shutdown`: no more receives. */
+export const SHUT_RD = 0;
+/** `shutdown`: no more sends; the peer reads end of stream. */
+export const SHUT_WR = 1;
+/** `shutdown`: both directions. */
+export const SHUT_RDWR = 2;
+/** Option level of the socket itself. */
+export const SOL_SOCKET = 1;
+/** Reuse a local address (always on for Deno's listeners). */
+export const SO_REUSEADDR = 2;
+/** The socket type, read-only. */
+export const SO_TYPE = 3;
+/** The pending socket error, read-only. */
+export const SO_ERROR = 4;
+/** Allow sending to broadcast addresses. */
+export const SO_BROADCAST = 6;
+/** Send buffer size (Deno cannot set it). */
+export const SO_SNDBUF = 7;
+/** Receive buffer size (Deno cannot set it). */
+export const SO_RCVBUF = 8;
+/** TCP keep-alive probes. */
+export const SO_KEEPALIVE = 9;
+/** Linger on close (Deno cannot set it). */
+export const SO_LINGER = 13;
+/** Several sockets on one port, the kernel spreading connections. */
+export const SO_REUSEPORT = 15;
+/** Receive timeout at the OS level (use `settimeout`). */
+export const SO_RCVTIMEO = 20;
+/** Send timeout at the OS level (use `settimeout`). */
+export const SO_SNDTIMEO = 21;
+/** The IP protocol number 0 and option level of IPv4. */
+export const IPPROTO_IP = 0;
+/** TCP's protocol number and option level. */
+export const IPPROTO_TCP = 6;
+/** UDP's protocol number and option level. */
+export const IPPROTO_UDP = 17;
+/** IPv6 option level. */
+export const IPPROTO_IPV6 = 41;
+/** Disable Nagle's algorithm. */
+export const TCP_NODELAY = 1;
+/** Time to live of outgoing IPv4 packets (Deno cannot set it). */
+export const IP_TTL = 2;
+/** Time to live of outgoing IPv4 multicast packets. */
+export const IP_MULTICAST_TTL = 33;
+/** Whether this host receives its own IPv4 multicast. */
+export const IP_MULTICAST_LOOP = 34;
+/** Join an IPv4 multicast group. */
+export const IP_ADD_MEMBERSHIP = 35;
+/** Leave an IPv4 multicast group. */
+export const IP_DROP_MEMBERSHIP = 36;
+/** Restrict an IPv6 socket to IPv6 (Deno cannot set it on TCP). */
+export const IPV6_V6ONLY = 26;
+/** Python's `INADDR_ANY`: the empty host, all interfaces. */
+export const INADDR_ANY = "";
+/** Python's `SOMAXCONN` on Linux. */
+export const SOMAXCONN = 4096;
+
+/** An address family this module knows. */
+export type Family = typeof AF_INET | typeof AF_INET6 | typeof AF_UNIX;
+/** A socket type this module can create. */
+export type SocketKind = typeof SOCK_STREAM | typeof SOCK_DGRAM;
+
+/** Names of options, for error messages that say which option failed. */
+export const OPTION_NAMES: Record<string, string> = {
+  "1:2": "SO_REUSEADDR",
+  "1:3": "SO_TYPE",
+  "1:4": "SO_ERROR",
+  "1:6": "SO_BROADCAST",
+  "1:7": "SO_SNDBUF",
+  "1:8": "SO_RCVBUF",
+  "1:9": "SO_KEEPALIVE",
+  "1:13": "SO_LINGER",
+  "1:15": "SO_REUSEPORT",
+  "1:20": "SO_RCVTIMEO",
+  "1:21": "SO_SNDTIMEO",
+  "6:1": "TCP_NODELAY",
+  "0:2": "IP_TTL",
+  "0:33": "IP_MULTICAST_TTL",
+  "0:34": "IP_MULTICAST_LOOP",
+  "0:35": "IP_ADD_MEMBERSHIP",
+  "0:36": "IP_DROP_MEMBERSHIP",
+  "41:26": "IPV6_V6ONLY",
+};
+
+/** The name of option `(level, optname)`, e.g. `SO_RCVBUF`. */
+export function optionName(level: number, optname: number): string {
+  return OPTION_NAMES[`${level}:${optname}`] ?? `option ${optname} at level ${level}`;
+}

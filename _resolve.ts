@@ -1,0 +1,77 @@
+// Name resolution through the system resolver (node:dns `lookup` calls
+// getaddrinfo), so /etc/hosts and `localhost` work offline, as in Python.
+
+import { lookup } from "node:dns/promises";
+import { AF_INET, AF_INET6, AF_UNSPEC } from "./_constants.ts";
+import { EAI, errno, fromDenoError, gaierror } from "./errors.ts";
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** The family of an IP literal, or 0 when `host` is a name to resolve. */
+export function literalFamily(host: string): number {
+  if (IPV4.test(host)) return AF_INET;
+  if (host.includes(":") && /^[0-9a-fA-F:.]+(%\w+)?$/.test(host)) return AF_INET6;
+  return AF_UNSPEC;
+}
+
+/** One resolved address. */
+export interface Resolved {
+  family: number;
+  address: string;
+}
+
+// node:dns error codes and the getaddrinfo codes Python reports for them.
+const EAI_BY_CODE: Record<string, number> = {
+  ENOTFOUND: EAI.EAI_NONAME,
+  ENODATA: EAI.EAI_NODATA,
+  EAI_AGAIN: EAI.EAI_AGAIN,
+  ESERVFAIL: EAI.EAI_FAIL,
+  EAI_FAIL: EAI.EAI_FAIL,
+  EBADFAMILY: EAI.EAI_FAMILY,
+};
+
+/**
+ * Resolves `host` for `family` (AF_UNSPEC for both), IP literals without a
+ * lookup. Literals of the wrong family fail as Python's do.
+ * @throws {gaierror} when the name does not resolve.
+ */
+export async function resolve(host: string, family: number): Promise<Resolved[]> {
+  const literal = literalFamily(host);
+  if (literal !== AF_UNSPEC) {
+    if (family !== AF_UNSPEC && family !== literal) {
+      throw new gaierror(EAI.EAI_ADDRFAMILY);
+    }
+    return [{ family: literal, address: host }];
+  }
+  const wanted = family === AF_INET ? 4 : family === AF_INET6 ? 6 : 0;
+  let found: { address: string; family: number }[];
+  try {
+    found = await lookup(host, { all: true, family: wanted });
+  } catch (err) {
+    throw resolveError(err, host);
+  }
+  if (found.length === 0) throw new gaierror(EAI.EAI_NONAME);
+  return found.map((a) => ({ family: a.family === 6 ? AF_INET6 : AF_INET, address: a.address }));
+}
+
+function resolveError(err: unknown, host: string): unknown {
+  const denoErr = fromDenoError(err, host);
+  if (denoErr !== err) return denoErr;
+  const code = (err as { code?: string }).code ?? "";
+  if (code in EAI_BY_CODE) return new gaierror(EAI_BY_CODE[code], { cause: err });
+  if (code === "EPERM" || code === "EACCES") {
+    return fromDenoError(new Deno.errors.NotCapable(String(err)), host);
+  }
+  return new gaierror(EAI.EAI_FAIL, { cause: err, detail: String(err) });
+}
+
+/** Resolves to the first address, as `connect` and `sendto` use it. */
+export async function resolveOne(host: string, family: number): Promise<Resolved> {
+  return (await resolve(host, family))[0];
+}
+
+/** The errno a `connect` failure maps to, for connectEx. */
+export function errnoOf(err: unknown): number {
+  const code = (err as { errno?: unknown })?.errno;
+  return typeof code === "number" ? code : errno.EIO;
+}

@@ -1,0 +1,180 @@
+// Python's socket.makefile(): a buffered file over the socket's byte stream.
+// Reads go through the socket's own read buffer, writes are buffered here
+// until flush(), as io.BufferedWriter does.
+
+import { kReader, type ReadBuffer } from "./_buffer.ts";
+import { concat, toBytes } from "./_bytes.ts";
+import { errno, OSError } from "./errors.ts";
+
+/** The modes `makefile` accepts: text unless `b` is present. */
+export type SocketFileMode = "r" | "w" | "rw" | "wr" | "rb" | "wb" | "rwb" | "wrb";
+
+/** The socket calls a file needs. */
+interface FileSocket {
+  [kReader](): ReadBuffer;
+  gettimeout(): number | null;
+  sendall(data: Uint8Array): Promise<void>;
+}
+
+/** A line longer than this is returned in pieces, so a peer cannot grow memory without end. */
+export const MAX_LINE = 1 << 20;
+/** Buffered writes are sent once they reach this size, as io.DEFAULT_BUFFER_SIZE. */
+const WRITE_BUFFER = 8192;
+const MODES = new Set(["r", "w", "rw", "wr", "rb", "wb", "rwb", "wrb"]);
+
+/**
+ * A file over a stream socket, from {@linkcode StreamSocket.makefile}. `T` is
+ * `string` in text mode and `Uint8Array` in binary mode.
+ *
+ * @example Reading lines with `for await`
+ * ```ts
+ * import { socketpair } from "./socket.ts";
+ * const [a, b] = await socketpair();
+ * await using _b = b;
+ * await a.sendall("alpha\nbeta\n");
+ * a.close();
+ * const lines: string[] = [];
+ * for await (const line of b.makefile("r")) lines.push(line);
+ * console.assert(lines.join("") === "alpha\nbeta\n");
+ * ```
+ */
+export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<T> {
+  /** The mode given to `makefile`. */
+  readonly mode: SocketFileMode;
+  #sock: FileSocket;
+  #text: boolean;
+  #readable: boolean;
+  #writable: boolean;
+  #pending: Uint8Array[] = [];
+  #pendingSize = 0;
+  #closed = false;
+  #decoder = new TextDecoder();
+
+  /**
+   * Not for direct use: call `sock.makefile(mode)`.
+   *
+   * @param sock The socket.
+   * @param mode The file mode.
+   */
+  constructor(sock: FileSocket, mode: SocketFileMode) {
+    if (!MODES.has(mode)) {
+      throw new RangeError(`Cannot make file: invalid mode "${mode}" (use r, w, rw, with b)`);
+    }
+    this.#sock = sock;
+    this.mode = mode;
+    this.#text = !mode.includes("b");
+    this.#readable = mode.includes("r");
+    this.#writable = mode.includes("w");
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Reads `size` bytes (fewer only at end of stream), or everything up to end
+   * of stream when `size` is omitted or negative. In text mode the size
+   * counts bytes, and the result is decoded as UTF-8.
+   *
+   * @param size How many bytes.
+   * @returns The data; empty at end of stream.
+   */
+  async read(size = -1): Promise<T> {
+    const reader = this.#reader();
+    const timeout = this.#sock.gettimeout();
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (size < 0 || got < size) {
+      const chunk = await reader.readSome(size < 0 ? 65536 : size - got, timeout);
+      if (chunk.length === 0) break;
+      parts.push(chunk);
+      got += chunk.length;
+    }
+    return this.#out(parts.length === 1 ? parts[0] : concat(parts));
+  }
+
+  /**
+   * Reads one line, up to and including `\n`; at most `limit` bytes; what is
+   * left at end of stream; empty at end of stream.
+   *
+   * @param limit The most bytes to return (default {@linkcode MAX_LINE}).
+   * @returns The line.
+   */
+  async readline(limit = -1): Promise<T> {
+    const reader = this.#reader();
+    const max = limit < 0 ? MAX_LINE : limit;
+    if (max === 0) return this.#out(new Uint8Array(0));
+    return this.#out(await reader.readLine(max, this.#sock.gettimeout()));
+  }
+
+  /**
+   * Reads all remaining lines.
+   *
+   * @returns The lines, each with its `\n`.
+   */
+  async readlines(): Promise<T[]> {
+    const lines: T[] = [];
+    for await (const line of this) lines.push(line);
+    return lines;
+  }
+
+  /**
+   * Buffers `data` for sending; sends once the buffer is full or on `flush()`.
+   *
+   * @param data Bytes, or a string (UTF-8).
+   * @returns The number of bytes (binary) or characters (text) taken.
+   */
+  async write(data: T): Promise<number> {
+    if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
+    if (!this.#writable) throw new OSError(errno.EBADF, { detail: "file not open for writing" });
+    const bytes = toBytes(data, "write");
+    this.#pending.push(bytes);
+    this.#pendingSize += bytes.length;
+    if (this.#pendingSize >= WRITE_BUFFER) await this.flush();
+    return data.length;
+  }
+
+  /** Sends everything buffered by `write`. */
+  async flush(): Promise<void> {
+    if (this.#pendingSize === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0] : concat(this.#pending);
+    this.#pending = [];
+    this.#pendingSize = 0;
+    await this.#sock.sendall(data);
+  }
+
+  /** Flushes and closes the file; the socket stays open. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (this.#writable) await this.flush();
+    } finally {
+      this.#closed = true;
+    }
+  }
+
+  /** Iterates over lines until end of stream. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    while (true) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  /** Flushes and closes at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #reader(): ReadBuffer {
+    if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
+    if (!this.#readable) throw new OSError(errno.EBADF, { detail: "file not open for reading" });
+    return this.#sock[kReader]();
+  }
+
+  #out(bytes: Uint8Array): T {
+    return (this.#text ? this.#decoder.decode(bytes, { stream: true }) : bytes) as T;
+  }
+}

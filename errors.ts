@@ -1,0 +1,591 @@
+/**
+ * Python's socket exception hierarchy, with Linux errno numbers.
+ *
+ * Every failure that comes from the operating system (or from Deno on its
+ * behalf) is an {@linkcode OSError} subclass carrying `errno`, `strerror` and
+ * the original Deno error in `cause`. Messages read like CPython's:
+ * `[Errno 111] Connection refused`.
+ *
+ * @example Catching a refused connection
+ * ```ts
+ * import { ConnectionRefusedError, errno, OSError } from "./errors.ts";
+ *
+ * const err = new ConnectionRefusedError(errno.ECONNREFUSED);
+ * console.assert(err instanceof OSError);
+ * console.assert(err.message === "[Errno 111] Connection refused");
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * Linux errno numbers by name, as in Python's `errno` module.
+ *
+ * @example
+ * ```ts
+ * import { errno } from "./errors.ts";
+ * console.assert(errno.ECONNREFUSED === 111);
+ * ```
+ */
+export const errno = Object.freeze(
+  {
+    EPERM: 1,
+    ENOENT: 2,
+    EINTR: 4,
+    EIO: 5,
+    EBADF: 9,
+    EAGAIN: 11,
+    EWOULDBLOCK: 11,
+    ENOMEM: 12,
+    EACCES: 13,
+    EEXIST: 17,
+    ENOTDIR: 20,
+    EISDIR: 21,
+    EINVAL: 22,
+    EMFILE: 24,
+    EPIPE: 32,
+    ENOSYS: 38,
+    ENAMETOOLONG: 36,
+    ENOTSOCK: 88,
+    EDESTADDRREQ: 89,
+    EMSGSIZE: 90,
+    EPROTOTYPE: 91,
+    ENOPROTOOPT: 92,
+    EPROTONOSUPPORT: 93,
+    ESOCKTNOSUPPORT: 94,
+    EOPNOTSUPP: 95,
+    EAFNOSUPPORT: 97,
+    EADDRINUSE: 98,
+    EADDRNOTAVAIL: 99,
+    ENETDOWN: 100,
+    ENETUNREACH: 101,
+    ECONNABORTED: 103,
+    ECONNRESET: 104,
+    ENOBUFS: 105,
+    EISCONN: 106,
+    ENOTCONN: 107,
+    ETIMEDOUT: 110,
+    ECONNREFUSED: 111,
+    EHOSTUNREACH: 113,
+    EALREADY: 114,
+    EINPROGRESS: 115,
+  } as const,
+);
+
+/**
+ * `getaddrinfo` error codes (glibc values), carried by {@linkcode gaierror}.
+ *
+ * @example
+ * ```ts
+ * import { EAI } from "./errors.ts";
+ * console.assert(EAI.EAI_NONAME === -2);
+ * ```
+ */
+export const EAI = Object.freeze(
+  {
+    EAI_BADFLAGS: -1,
+    EAI_NONAME: -2,
+    EAI_AGAIN: -3,
+    EAI_FAIL: -4,
+    EAI_FAMILY: -6,
+    EAI_SOCKTYPE: -7,
+    EAI_SERVICE: -8,
+    EAI_MEMORY: -10,
+    EAI_SYSTEM: -11,
+    EAI_NODATA: -5,
+    EAI_ADDRFAMILY: -9,
+  } as const,
+);
+
+const STRERROR: Record<number, string> = {
+  1: "Operation not permitted",
+  2: "No such file or directory",
+  4: "Interrupted system call",
+  5: "Input/output error",
+  9: "Bad file descriptor",
+  11: "Resource temporarily unavailable",
+  12: "Cannot allocate memory",
+  13: "Permission denied",
+  17: "File exists",
+  20: "Not a directory",
+  21: "Is a directory",
+  22: "Invalid argument",
+  24: "Too many open files",
+  32: "Broken pipe",
+  36: "File name too long",
+  38: "Function not implemented",
+  88: "Socket operation on non-socket",
+  89: "Destination address required",
+  90: "Message too long",
+  91: "Protocol wrong type for socket",
+  92: "Protocol not available",
+  93: "Protocol not supported",
+  94: "Socket type not supported",
+  95: "Operation not supported",
+  97: "Address family not supported by protocol",
+  98: "Address already in use",
+  99: "Cannot assign requested address",
+  100: "Network is down",
+  101: "Network is unreachable",
+  103: "Software caused connection abort",
+  104: "Connection reset by peer",
+  105: "No buffer space available",
+  106: "Transport endpoint is already connected",
+  107: "Transport endpoint is not connected",
+  110: "Connection timed out",
+  111: "Connection refused",
+  113: "No route to host",
+  114: "Operation already in progress",
+  115: "Operation now in progress",
+  [-1]: "Bad value for ai_flags",
+  [-2]: "Name or service not known",
+  [-3]: "Temporary failure in name resolution",
+  [-4]: "Non-recoverable failure in name resolution",
+  [-5]: "No address associated with hostname",
+  [-6]: "ai_family not supported",
+  [-7]: "ai_socktype not supported",
+  [-8]: "Servname not supported for ai_socktype",
+  [-9]: "Address family for hostname not supported",
+  [-10]: "Memory allocation failure",
+  [-11]: "System error",
+};
+
+/**
+ * The text of an errno, as C's `strerror` (and Python's `os.strerror`) gives it.
+ *
+ * @param code An errno number, or a negative `getaddrinfo` code.
+ * @returns The description, or `Unknown error N`.
+ *
+ * @example
+ * ```ts
+ * import { strerror } from "./errors.ts";
+ * console.assert(strerror(111) === "Connection refused");
+ * ```
+ */
+export function strerror(code: number): string {
+  return STRERROR[code] ?? `Unknown error ${code}`;
+}
+
+/** Options accepted by every {@linkcode OSError} constructor. */
+export interface OSErrorOptions {
+  /** The underlying error (usually a `Deno.errors.*` instance). */
+  cause?: unknown;
+  /** Overrides the standard text for the errno. */
+  strerror?: string;
+  /** Appended after the standard text, as Python appends a file name. */
+  detail?: string;
+}
+
+/**
+ * Python's `OSError` (alias `socket.error`): a failure reported by the
+ * operating system, with its `errno`.
+ *
+ * @example
+ * ```ts
+ * import { errno, OSError } from "./errors.ts";
+ * const err = new OSError(errno.EBADF);
+ * console.assert(err.message === "[Errno 9] Bad file descriptor");
+ * console.assert(err.errno === 9 && err.strerror === "Bad file descriptor");
+ * ```
+ */
+export class OSError extends Error {
+  /** The Linux errno number (negative for `getaddrinfo` codes). */
+  readonly errno: number;
+  /** The text for `errno`, as `os.strerror` gives it. */
+  readonly strerror: string;
+
+  /**
+   * Creates an error for `code`.
+   *
+   * @param code The errno number.
+   * @param options The original error, and text to replace or extend the standard one.
+   */
+  constructor(code: number, options: OSErrorOptions = {}) {
+    const text = options.strerror ?? strerror(code);
+    const detail = options.detail ? `: ${options.detail}` : "";
+    super(`[Errno ${code}] ${text}${detail}`, { cause: options.cause });
+    this.errno = code;
+    this.strerror = text;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/**
+ * Base class of connection-related errors, as in Python.
+ *
+ * @example
+ * ```ts
+ * import { BrokenPipeError, ConnectionError } from "./errors.ts";
+ * console.assert(new BrokenPipeError() instanceof ConnectionError);
+ * ```
+ */
+export class ConnectionError extends OSError {}
+
+/**
+ * The peer refused the connection (`ECONNREFUSED`, 111).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionRefusedError } from "./errors.ts";
+ * console.assert(new ConnectionRefusedError().errno === 111);
+ * ```
+ */
+export class ConnectionRefusedError extends ConnectionError {
+  /**
+   * @param code The errno, `ECONNREFUSED` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = errno.ECONNREFUSED, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * The peer reset the connection (`ECONNRESET`, 104).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionResetError } from "./errors.ts";
+ * console.assert(new ConnectionResetError().message === "[Errno 104] Connection reset by peer");
+ * ```
+ */
+export class ConnectionResetError extends ConnectionError {
+  /**
+   * @param code The errno, `ECONNRESET` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = errno.ECONNRESET, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * The connection was aborted locally (`ECONNABORTED`, 103).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionAbortedError } from "./errors.ts";
+ * console.assert(new ConnectionAbortedError().errno === 103);
+ * ```
+ */
+export class ConnectionAbortedError extends ConnectionError {
+  /**
+   * @param code The errno, `ECONNABORTED` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = errno.ECONNABORTED, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * Writing to a connection whose peer has gone (`EPIPE`, 32).
+ *
+ * @example
+ * ```ts
+ * import { BrokenPipeError } from "./errors.ts";
+ * console.assert(new BrokenPipeError().message === "[Errno 32] Broken pipe");
+ * ```
+ */
+export class BrokenPipeError extends ConnectionError {
+  /**
+   * @param code The errno, `EPIPE` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = errno.EPIPE, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * A call took longer than the socket's timeout (`socket.timeout` in Python).
+ *
+ * A timed-out receive loses no data: what arrives later is returned by the
+ * next call.
+ *
+ * @example
+ * ```ts
+ * import { OSError, TimeoutError } from "./errors.ts";
+ * const err = new TimeoutError();
+ * console.assert(err instanceof OSError && err.errno === 110);
+ * console.assert(err.message === "[Errno 110] timed out");
+ * ```
+ */
+export class TimeoutError extends OSError {
+  /**
+   * @param code The errno, `ETIMEDOUT` by default.
+   * @param options See {@linkcode OSErrorOptions}; the text defaults to Python's `timed out`.
+   */
+  constructor(code: number = errno.ETIMEDOUT, options: OSErrorOptions = {}) {
+    super(code, { strerror: "timed out", ...options });
+  }
+}
+
+/**
+ * A non-blocking call found nothing ready (`EAGAIN`, 11).
+ *
+ * @example
+ * ```ts
+ * import { BlockingIOError } from "./errors.ts";
+ * console.assert(new BlockingIOError().message === "[Errno 11] Resource temporarily unavailable");
+ * ```
+ */
+export class BlockingIOError extends OSError {
+  /**
+   * @param code The errno, `EAGAIN` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = errno.EAGAIN, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * Deno refused the call for lack of a permission (`EACCES`, 13). The message
+ * names the flag to add, e.g. `--allow-net=127.0.0.1:8080`.
+ *
+ * @example
+ * ```ts
+ * import { PermissionError } from "./errors.ts";
+ * const err = new PermissionError(13, { detail: "run again with --allow-net=127.0.0.1:80" });
+ * console.assert(err.message.endsWith("--allow-net=127.0.0.1:80"));
+ * ```
+ */
+export class PermissionError extends OSError {
+  /**
+   * @param code The errno, `EACCES` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = errno.EACCES, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * A name could not be resolved (`socket.gaierror`); `errno` is a negative
+ * `getaddrinfo` code such as {@linkcode EAI}`.EAI_NONAME`.
+ *
+ * @example
+ * ```ts
+ * import { gaierror } from "./errors.ts";
+ * console.assert(new gaierror().message === "[Errno -2] Name or service not known");
+ * ```
+ */
+export class gaierror extends OSError {
+  /**
+   * @param code The `getaddrinfo` code, `EAI_NONAME` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number = EAI.EAI_NONAME, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * An address-related error from the legacy resolver calls (`socket.herror`).
+ *
+ * @example
+ * ```ts
+ * import { herror } from "./errors.ts";
+ * console.assert(new herror(1, { strerror: "Unknown host" }).message === "[Errno 1] Unknown host");
+ * ```
+ */
+export class herror extends OSError {}
+
+/**
+ * A length header announced a message larger than `maxMessage`; raised before
+ * anything is allocated for it.
+ *
+ * @example
+ * ```ts
+ * import { MessageTooLargeError } from "./errors.ts";
+ * const err = new MessageTooLargeError(100, 10);
+ * console.assert(err.size === 100 && err.maxMessage === 10);
+ * ```
+ */
+export class MessageTooLargeError extends RangeError {
+  /** The size the header announced. */
+  readonly size: number;
+  /** The limit in force. */
+  readonly maxMessage: number;
+
+  /**
+   * @param size The size the header announced.
+   * @param maxMessage The limit in force.
+   */
+  constructor(size: number, maxMessage: number) {
+    super(`Cannot receive a ${size}-byte message: it exceeds maxMessage (${maxMessage} bytes)`);
+    this.name = "MessageTooLargeError";
+    this.size = size;
+    this.maxMessage = maxMessage;
+  }
+}
+
+/**
+ * The stream ended before `expected` bytes arrived (asyncio's
+ * `IncompleteReadError`); `partial` holds what did arrive.
+ *
+ * @example
+ * ```ts
+ * import { IncompleteReadError } from "./errors.ts";
+ * const err = new IncompleteReadError(new Uint8Array(3), 10);
+ * console.assert(err.partial.length === 3 && err.expected === 10);
+ * ```
+ */
+export class IncompleteReadError extends Error {
+  /** The bytes read before the end of stream. */
+  readonly partial: Uint8Array;
+  /** How many bytes were expected in all (`null` when waiting for a delimiter). */
+  readonly expected: number | null;
+
+  /**
+   * @param partial The bytes read before the end of stream.
+   * @param expected How many were expected, or `null` for a delimiter search.
+   */
+  constructor(partial: Uint8Array, expected: number | null) {
+    super(
+      `${partial.length} bytes read on a total of ${
+        expected === null ? "undefined" : expected
+      } expected bytes`,
+    );
+    this.name = "IncompleteReadError";
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * No delimiter was found within the limit (asyncio's `LimitOverrunError`).
+ * The buffered bytes stay readable; `consumed` says how many bytes were
+ * searched.
+ *
+ * @example
+ * ```ts
+ * import { LimitOverrunError } from "./errors.ts";
+ * console.assert(new LimitOverrunError("Separator is not found", 70000).consumed === 70000);
+ * ```
+ */
+export class LimitOverrunError extends Error {
+  /** How many buffered bytes were searched. */
+  readonly consumed: number;
+
+  /**
+   * @param message What overran.
+   * @param consumed How many buffered bytes were searched.
+   */
+  constructor(message: string, consumed: number) {
+    super(message);
+    this.name = "LimitOverrunError";
+    this.consumed = consumed;
+  }
+}
+
+const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => OSError> = {
+  [errno.ECONNREFUSED]: ConnectionRefusedError,
+  [errno.ECONNRESET]: ConnectionResetError,
+  [errno.ECONNABORTED]: ConnectionAbortedError,
+  [errno.EPIPE]: BrokenPipeError,
+  [errno.ETIMEDOUT]: TimeoutError,
+  [errno.EAGAIN]: BlockingIOError,
+  [errno.EACCES]: PermissionError,
+  [errno.EPERM]: PermissionError,
+};
+
+/**
+ * Makes the right {@linkcode OSError} subclass for an errno, as Python's
+ * `OSError(errno, ...)` constructor does.
+ *
+ * @param code The errno number.
+ * @param options The original error and extra text.
+ * @returns An instance of the subclass Python would raise.
+ *
+ * @example
+ * ```ts
+ * import { BrokenPipeError, errorFromErrno } from "./errors.ts";
+ * console.assert(errorFromErrno(32) instanceof BrokenPipeError);
+ * ```
+ */
+export function errorFromErrno(code: number, options?: OSErrorOptions): OSError {
+  if (code === errno.ETIMEDOUT) {
+    // A kernel timeout (not ours) keeps the kernel's text, as Python does.
+    return new TimeoutError(code, { strerror: strerror(code), ...options });
+  }
+  const Class = BY_ERRNO[code] ?? OSError;
+  return new Class(code, options);
+}
+
+// Deno's error classes and the errno each stands for when the message does
+// not carry "(os error N)".
+const DENO_ERRNO: ReadonlyArray<[string, number]> = [
+  ["ConnectionRefused", errno.ECONNREFUSED],
+  ["ConnectionReset", errno.ECONNRESET],
+  ["ConnectionAborted", errno.ECONNABORTED],
+  ["NotConnected", errno.ENOTCONN],
+  ["AddrInUse", errno.EADDRINUSE],
+  ["AddrNotAvailable", errno.EADDRNOTAVAIL],
+  ["BrokenPipe", errno.EPIPE],
+  ["TimedOut", errno.ETIMEDOUT],
+  ["Interrupted", errno.EINTR],
+  ["WouldBlock", errno.EAGAIN],
+  ["BadResource", errno.EBADF],
+  ["NotFound", errno.ENOENT],
+  ["AlreadyExists", errno.EEXIST],
+  ["InvalidData", errno.EINVAL],
+  ["UnexpectedEof", errno.ECONNRESET],
+  ["WriteZero", errno.EPIPE],
+  ["NetworkUnreachable", errno.ENETUNREACH],
+  ["NotSupported", errno.EOPNOTSUPP],
+  ["Busy", errno.EAGAIN],
+  ["IsADirectory", errno.EISDIR],
+  ["NotADirectory", errno.ENOTDIR],
+];
+
+const OS_ERROR = /\(os error (-?\d+)\)/;
+
+/**
+ * Turns an error thrown by a Deno networking call into the {@linkcode OSError}
+ * Python would raise. Errors that are already `OSError`s, and errors that are
+ * not Deno's (such as `TypeError`), are returned unchanged.
+ *
+ * @param err What Deno threw.
+ * @param what The address or resource involved, for permission messages
+ *   (`127.0.0.1:8080`, or a Unix path).
+ * @returns The translated error, with Deno's error as `cause`.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionRefusedError, fromDenoError } from "./errors.ts";
+ * const err = fromDenoError(new Deno.errors.ConnectionRefused("Connection refused (os error 111)"));
+ * console.assert(err instanceof ConnectionRefusedError && err.errno === 111);
+ * ```
+ */
+export function fromDenoError(err: unknown, what?: string): unknown {
+  if (err instanceof OSError || !(err instanceof Error)) return err;
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return permissionError(err, what);
+  }
+  const match = OS_ERROR.exec(err.message);
+  if (match) return errorFromErrno(Number(match[1]), { cause: err });
+  for (const [name, code] of DENO_ERRNO) {
+    const Class = (Deno.errors as Record<string, unknown>)[name];
+    if (typeof Class === "function" && err instanceof Class) {
+      return errorFromErrno(code, { cause: err });
+    }
+  }
+  return err;
+}
+
+function permissionError(err: Error, what?: string): PermissionError {
+  // Deno says "Requires net access to "host:port", run again with the
+  // --allow-net flag"; name the exact flag instead of the bare one.
+  const quoted = /access to "([^"]+)"/.exec(err.message)?.[1];
+  const flag = /--allow-(\w+)/.exec(err.message)?.[1] ?? "net";
+  const target = quoted ?? what;
+  const hint = target
+    ? `${flag} access to ${target} denied; run again with --allow-${flag}=${target}`
+    : `run again with --allow-${flag}`;
+  return new PermissionError(errno.EACCES, { detail: hint, cause: err });
+}
