@@ -1,0 +1,1294 @@
+/**
+ * The `socket()` factory, the constants, the stream socket (TCP and Unix
+ * stream) and the module functions of Python's `socket` module.
+ *
+ * @example An echo server and client on loopback
+ * ```ts
+ * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
+ *
+ * await using server = socket(AF_INET, SOCK_STREAM);
+ * server.bind(["127.0.0.1", 0]);
+ * server.listen();
+ * const port = server.getsockname()[1] as number;
+ *
+ * const serving = (async () => {
+ *   const [conn] = await server.accept();
+ *   await using _conn = conn;
+ *   const data = await conn.recv(1024);
+ *   await conn.sendall(new TextEncoder().encode(new TextDecoder().decode(data).toUpperCase()));
+ * })();
+ *
+ * await using client = socket(AF_INET, SOCK_STREAM);
+ * await client.connect(["127.0.0.1", port]);
+ * await client.sendall("hello");
+ * console.assert(new TextDecoder().decode(await client.recv(1024)) === "HELLO");
+ * await serving;
+ * ```
+ *
+ * @module
+ */
+
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  AF_UNSPEC,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  optionName,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_TYPE,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_SEQPACKET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./_constants.ts";
+import {
+  type Address,
+  type AddressInput,
+  checkIpAddress,
+  checkPort,
+  checkUnixPath,
+  describe,
+  formatEndpoint,
+  fromDenoAddr,
+  type IpEndpoint,
+  isKnownFamily,
+} from "./_address.ts";
+import { getdefaulttimeout, SocketBase, unsupportedOption, waitFor } from "./_base.ts";
+import { kReader, ReadBuffer } from "./_buffer.ts";
+import { toBytes } from "./_bytes.ts";
+import { errnoOf, literalFamily, resolve, resolveOne } from "./_resolve.ts";
+import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+import {
+  BrokenPipeError,
+  EAI,
+  errno,
+  fromDenoError,
+  gaierror,
+  OSError,
+  TimeoutError,
+} from "./errors.ts";
+import { DatagramSocket } from "./udp.ts";
+
+export {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  AF_UNSPEC,
+  INADDR_ANY,
+  IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IP_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPV6_V6ONLY,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SO_BROADCAST,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_LINGER,
+  SO_RCVBUF,
+  SO_RCVTIMEO,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_SNDBUF,
+  SO_SNDTIMEO,
+  SO_TYPE,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_SEQPACKET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SOMAXCONN,
+  TCP_NODELAY,
+} from "./_constants.ts";
+export type { Family, SocketKind } from "./_constants.ts";
+export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
+export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
+export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+
+/** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
+const DEFAULT_BACKLOG = 511;
+/** Chunk size for `sendfile`. */
+const SENDFILE_CHUNK = 65536;
+
+/** A value `setsockopt` accepts: an int, a boolean, or packed bytes. */
+export type OptionValue = number | boolean | Uint8Array;
+
+/**
+ * A TCP or Unix stream socket, as `socket(AF_INET, SOCK_STREAM)` returns it.
+ *
+ * Every call that waits on the network returns a Promise; `bind`, `listen`,
+ * `close`, `shutdown`, the name and option calls are synchronous as in Python.
+ *
+ * @example A client and server over a Unix socket
+ * ```ts
+ * import { AF_UNIX, socket, SOCK_STREAM } from "./socket.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await using server = socket(AF_UNIX, SOCK_STREAM);
+ * server.bind(`${dir}/echo.sock`);
+ * server.listen(1);
+ * await using client = socket(AF_UNIX, SOCK_STREAM);
+ * await client.connect(`${dir}/echo.sock`);
+ * const [conn] = await server.accept();
+ * await using _conn = conn;
+ * await client.sendall("ping");
+ * console.assert(new TextDecoder().decode(await conn.recv(4)) === "ping");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class StreamSocket extends SocketBase {
+  #listener: Deno.Listener | null = null;
+  #listening = false;
+  #endpoint: IpEndpoint | string | null = null;
+  #pendingAccept: Promise<Deno.Conn> | null = null;
+  #conn: Deno.Conn | null = null;
+  #buffer: ReadBuffer | null = null;
+  #connecting: Promise<void> | null = null;
+  #writing: Promise<unknown> | null = null;
+  #shutWrite = false;
+  #noDelay = true;
+  #keepAlive = false;
+  #reusePort = false;
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
+
+  /**
+   * Not for direct use: call `socket(family, SOCK_STREAM)`.
+   *
+   * @param family `AF_INET`, `AF_INET6` or `AF_UNIX`.
+   * @param proto 0, or `IPPROTO_TCP` for IP families.
+   * @param conn An established connection to wrap (from `accept`).
+   */
+  constructor(family: number = AF_INET, proto = 0, conn?: Deno.Conn) {
+    super(family, SOCK_STREAM, proto);
+    if (conn) this.#adopt(conn);
+  }
+
+  /**
+   * Binds the socket to `addr` now: a port in use fails here.
+   *
+   * Deno has no bind-without-listen, so the port is held by a listener from
+   * this moment; peers that connect before `listen()` wait in its queue
+   * instead of being refused.
+   *
+   * @param addr `[host, port]` (`""` is every interface; port 0 picks a free
+   *   port), or a path for `AF_UNIX`.
+   * @throws {OSError} `EADDRINUSE`, or `EINVAL` when already bound or connected.
+   * @throws {TypeError|RangeError} for a malformed address, before any I/O.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "./socket.ts";
+   * using s = socket();
+   * s.bind(["127.0.0.1", 0]);
+   * console.assert((s.getsockname()[1] as number) > 0);
+   * ```
+   */
+  bind(addr: AddressInput): void {
+    const endpoint = this.#checkAddress(addr, "bind");
+    this.checkOpen();
+    if (this.#endpoint !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
+    this.#listener = this.#openListener(endpoint);
+    this.#endpoint = this.#boundEndpoint(endpoint);
+  }
+
+  /**
+   * Starts accepting connections; binds to a free port on every interface
+   * first when unbound, as the kernel does.
+   *
+   * @param backlog The length of the kernel's accept queue (Deno's
+   *   `tcpBacklog`; 511 when omitted). Ignored for `AF_UNIX`, where Deno
+   *   has no such setting.
+   * @throws {OSError} `EINVAL` on a connected socket.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "./socket.ts";
+   * using s = socket();
+   * s.bind(["127.0.0.1", 0]);
+   * s.listen(5);
+   * ```
+   */
+  listen(backlog?: number): void {
+    if (backlog !== undefined && (typeof backlog !== "number" || !Number.isInteger(backlog))) {
+      throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
+    }
+    this.checkOpen();
+    if (this.#conn !== null) throw new OSError(errno.EINVAL);
+    if (this.#listener === null) {
+      this.bind(this.family === AF_INET6 ? ["::", 0] : ["", 0]);
+    }
+    if (backlog !== undefined && this.family !== AF_UNIX && !this.#listening) {
+      // The backlog is fixed when Deno opens the listener, so reopen it on
+      // the port bind() chose, now that the size is known.
+      const endpoint = this.#endpoint as IpEndpoint;
+      this.#listener!.close();
+      this.#listener = this.#openListener(endpoint, Math.max(backlog, 0));
+    }
+    this.#listening = true;
+  }
+
+  /**
+   * Waits for a connection.
+   *
+   * As in Python, the new socket starts with `getdefaulttimeout()`, not the
+   * listener's timeout. A timed-out accept keeps its pending accept: the
+   * connection it brings is returned by the next call.
+   *
+   * @returns The connected socket and the peer's address.
+   * @throws {OSError} `EINVAL` before `listen()`; {@linkcode TimeoutError};
+   *   `BlockingIOError` when non-blocking and nothing is waiting.
+   *
+   * @example
+   * ```ts
+   * import { createConnection, createServer } from "./socket.ts";
+   * await using server = createServer(["127.0.0.1", 0]);
+   * await using client = await createConnection(["127.0.0.1", server.getsockname()[1] as number]);
+   * const [conn, addr] = await server.accept();
+   * await using _conn = conn;
+   * console.assert(addr[0] === "127.0.0.1");
+   * ```
+   */
+  async accept(): Promise<[StreamSocket, Address]> {
+    this.checkOpen();
+    if (!this.#listening) throw new OSError(errno.EINVAL);
+    let pending = this.#pendingAccept;
+    if (pending === null) {
+      pending = this.#listener!.accept();
+      // Failures are reported to the caller that awaits; mark them handled
+      // for the time when no call is waiting (after a timeout).
+      pending.catch(() => {});
+      this.#pendingAccept = pending;
+    }
+    let conn: Deno.Conn;
+    try {
+      conn = await waitFor(pending, this.gettimeout());
+    } catch (err) {
+      if (this.#pendingAccept === pending && !(err instanceof OSError)) this.#pendingAccept = null;
+      throw this.#translate(err);
+    }
+    if (this.#pendingAccept === pending) this.#pendingAccept = null;
+    const sock = new StreamSocket(this.family, this.proto, conn);
+    return [sock, fromDenoAddr(conn.remoteAddr, this.family)];
+  }
+
+  /**
+   * Connects to `addr`, resolving a host name first with the system resolver.
+   *
+   * @param addr `[host, port]`, or a path for `AF_UNIX`.
+   * @throws {ConnectionRefusedError} when nothing listens there.
+   * @throws {gaierror} when the host name does not resolve.
+   * @throws {TimeoutError} past the socket's timeout.
+   * @throws {OSError} `EOPNOTSUPP` after `bind()`: Deno cannot connect from a
+   *   chosen local address, and pysock will not silently drop it.
+   *
+   * @example
+   * ```ts
+   * import { ConnectionRefusedError, socket } from "./socket.ts";
+   * // A port just freed: nothing listens there.
+   * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = probe.addr.port;
+   * probe.close();
+   * await using s = socket();
+   * try {
+   *   await s.connect(["127.0.0.1", port]);
+   * } catch (err) {
+   *   console.assert(err instanceof ConnectionRefusedError);
+   * }
+   * ```
+   */
+  async connect(addr: AddressInput): Promise<void> {
+    const endpoint = this.#checkAddress(addr, "connect");
+    this.checkOpen();
+    if (this.#conn !== null) throw new OSError(errno.EISCONN);
+    if (this.#connecting !== null) throw new OSError(errno.EALREADY);
+    if (this.#listener !== null) {
+      throw new OSError(errno.EOPNOTSUPP, {
+        detail: "Deno cannot connect from a bound address; connect() without bind()",
+      });
+    }
+    const timeout = this.gettimeout();
+    const connecting = this.#open(endpoint, timeout);
+    if (timeout === 0) {
+      // Python's non-blocking connect: EINPROGRESS now, completion later.
+      this.#connecting = connecting.finally(() => this.#connecting = null);
+      this.#connecting.catch(() => {});
+      throw new OSError(errno.EINPROGRESS);
+    }
+    await connecting;
+  }
+
+  /**
+   * Like {@linkcode StreamSocket.connect}, but resolves to an errno instead of
+   * throwing an `OSError` (`0` on success).
+   *
+   * @param addr Where to connect.
+   * @returns `0`, or the errno of the failure.
+   *
+   * @example
+   * ```ts
+   * import { errno, socket } from "./socket.ts";
+   * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = probe.addr.port;
+   * probe.close();
+   * await using s = socket();
+   * console.assert(await s.connectEx(["127.0.0.1", port]) === errno.ECONNREFUSED);
+   * ```
+   */
+  async connectEx(addr: AddressInput): Promise<number> {
+    try {
+      await this.connect(addr);
+      return 0;
+    } catch (err) {
+      if (err instanceof gaierror || !(err instanceof OSError)) throw err;
+      return errnoOf(err);
+    }
+  }
+
+  /**
+   * One write: resolves to the number of bytes written, which may be less
+   * than `data.length`.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   * @returns The count written.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * console.assert(await a.send("hi") === 2);
+   * ```
+   */
+  async send(data: Uint8Array | string): Promise<number> {
+    const bytes = toBytes(data, "send");
+    const conn = this.#writeConn();
+    if (this.#writing !== null) await waitFor(this.#writing, this.gettimeout());
+    return await this.#write(conn, bytes, this.gettimeout());
+  }
+
+  /**
+   * Writes every byte, resolving once all are written.
+   *
+   * On timeout the write in flight cannot be recalled (Deno cannot cancel
+   * it): it completes in the background, later sends queue behind it, and
+   * no further chunk of this call is written.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall(new Uint8Array([1, 2, 3]));
+   * console.assert((await b.recv(3)).length === 3);
+   * ```
+   */
+  async sendall(data: Uint8Array | string): Promise<void> {
+    const bytes = toBytes(data, "sendall");
+    const conn = this.#writeConn();
+    const timeout = this.gettimeout();
+    if (timeout === null && this.#writing === null) {
+      // Hot path: no deadline, nothing queued.
+      let sent = 0;
+      try {
+        while (sent < bytes.length) sent += await conn.write(bytes.subarray(sent));
+      } catch (err) {
+        throw this.#translate(err);
+      }
+      return;
+    }
+    const deadline = timeout === null ? null : performance.now() + timeout * 1000;
+    if (this.#writing !== null) await waitFor(this.#writing, timeout);
+    let sent = 0;
+    while (sent < bytes.length) {
+      const left = deadline === null ? null : Math.max(0, (deadline - performance.now()) / 1000);
+      sent += await this.#write(conn, bytes.subarray(sent), left);
+    }
+  }
+
+  /**
+   * Receives up to `bufsize` bytes: resolves as soon as any are there, to an
+   * empty array at end of stream. The array is the caller's own.
+   *
+   * @param bufsize The most bytes to return.
+   * @throws {RangeError} for a negative size; {TypeError} for a non-integer.
+   * @throws {TimeoutError} past the timeout; the bytes that arrive later are
+   *   returned by the next call.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * await a.sendall("bye");
+   * a.close();
+   * console.assert(new TextDecoder().decode(await b.recv(1024)) === "bye");
+   * console.assert((await b.recv(1024)).length === 0);
+   * ```
+   */
+  recv(bufsize: number): Promise<Uint8Array> {
+    try {
+      checkSize(bufsize, "recv", "bufsize");
+      const buffer = this.#readBuffer();
+      if (bufsize === 0) return Promise.resolve(new Uint8Array(0));
+      return buffer.readSome(bufsize, this.gettimeout());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Receives into `buf` (at most `nbytes`, default its length) and resolves
+   * to the count; 0 at end of stream.
+   *
+   * @param buf The array to fill.
+   * @param nbytes The most bytes to write into it; 0 means all of `buf`.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall("abc");
+   * const buf = new Uint8Array(8);
+   * console.assert(await b.recvInto(buf) === 3);
+   * ```
+   */
+  async recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+    if (!(buf instanceof Uint8Array)) {
+      throw new TypeError(`Cannot recvInto: buf must be a Uint8Array, got ${describe(buf)}`);
+    }
+    checkSize(nbytes, "recvInto", "nbytes");
+    if (nbytes > buf.length) {
+      throw new RangeError(
+        `Cannot recvInto: nbytes (${nbytes}) is larger than the buffer (${buf.length})`,
+      );
+    }
+    const buffer = this.#readBuffer();
+    const target = nbytes === 0 || nbytes === buf.length ? buf : buf.subarray(0, nbytes);
+    if (target.length === 0) return 0;
+    return await buffer.readInto(target, this.gettimeout());
+  }
+
+  /**
+   * Shuts down one or both directions. `SHUT_WR` sends end of stream (after
+   * any write in flight) while receiving goes on; `SHUT_RD` makes later
+   * receives return empty; `SHUT_RDWR` does both. The socket stays open
+   * until `close()`.
+   *
+   * @param how `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
+   * @throws {OSError} `ENOTCONN` when not connected.
+   *
+   * @example
+   * ```ts
+   * import { SHUT_WR, socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * a.shutdown(SHUT_WR);
+   * console.assert((await b.recv(10)).length === 0); // b sees end of stream
+   * await b.sendall("still open");
+   * console.assert((await a.recv(100)).length === 10);
+   * ```
+   */
+  shutdown(how: number): void {
+    if (typeof how !== "number" || !Number.isInteger(how)) {
+      throw new TypeError(`Cannot shutdown: how must be an integer, got ${describe(how)}`);
+    }
+    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
+      throw new RangeError(
+        `Cannot shutdown: how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`,
+      );
+    }
+    this.checkOpen();
+    const conn = this.#conn;
+    if (conn === null) throw new OSError(errno.ENOTCONN);
+    if (how !== SHUT_WR) this.#buffer!.shutdown();
+    if (how !== SHUT_RD && !this.#shutWrite) {
+      this.#shutWrite = true;
+      const after = this.#writing ?? Promise.resolve();
+      // Errors here mean the connection is already gone; the next call that
+      // uses it reports that.
+      after.then(() => conn.closeWrite()).catch(() => {});
+    }
+  }
+
+  /**
+   * The peer's address.
+   *
+   * @throws {OSError} `ENOTCONN` when not connected.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * console.assert(JSON.stringify(a.getpeername()) === JSON.stringify(b.getsockname()));
+   * ```
+   */
+  getpeername(): Address {
+    this.checkOpen();
+    if (this.#conn === null) throw new OSError(errno.ENOTCONN);
+    return fromDenoAddr(this.#conn.remoteAddr, this.family);
+  }
+
+  /**
+   * The socket's own address: the real port after binding to port 0;
+   * `["0.0.0.0", 0]` (or `""` for `AF_UNIX`) when unbound.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "./socket.ts";
+   * using s = socket();
+   * console.assert(JSON.stringify(s.getsockname()) === '["0.0.0.0",0]');
+   * ```
+   */
+  getsockname(): Address {
+    this.checkOpen();
+    if (this.#conn !== null) return fromDenoAddr(this.#conn.localAddr, this.family);
+    if (this.#listener !== null) return fromDenoAddr(this.#listener.addr, this.family);
+    if (this.family === AF_UNIX) return "";
+    return this.family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
+  }
+
+  /**
+   * Sets an option. Supported: `TCP_NODELAY`, `SO_KEEPALIVE` (TCP),
+   * `SO_REUSEADDR` (Deno's listeners always reuse the address: `1` is
+   * accepted, `0` refused), `SO_REUSEPORT` (before `bind`).
+   *
+   * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
+   * @param optname The option.
+   * @param value An int or boolean.
+   * @throws {OSError} `ENOPROTOOPT` naming an option Deno cannot honour
+   *   (`SO_RCVBUF`, `SO_SNDBUF`, ...), never a silent no-op.
+   *
+   * @example
+   * ```ts
+   * import { IPPROTO_TCP, socket, TCP_NODELAY } from "./socket.ts";
+   * using s = socket();
+   * s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 0);
+   * console.assert(s.getsockopt(IPPROTO_TCP, TCP_NODELAY) === 0);
+   * ```
+   */
+  setsockopt(level: number, optname: number, value: OptionValue): void {
+    checkOption(level, optname, value);
+    this.checkOpen();
+    const flag = toFlag(value, level, optname);
+    const ip = this.family !== AF_UNIX;
+    if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) {
+      this.#noDelay = flag;
+      (this.#conn as Deno.TcpConn | null)?.setNoDelay(flag);
+    } else if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) {
+      this.#keepAlive = flag;
+      (this.#conn as Deno.TcpConn | null)?.setKeepAlive(flag);
+    } else if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
+      if (!flag) {
+        throw new OSError(errno.ENOPROTOOPT, {
+          detail: "SO_REUSEADDR cannot be turned off: Deno's listeners always set it",
+        });
+      }
+    } else if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) {
+      if (this.#endpoint !== null || this.#conn !== null) {
+        throw new OSError(errno.EINVAL, { detail: "SO_REUSEPORT must be set before bind()" });
+      }
+      this.#reusePort = flag;
+    } else {
+      throw unsupportedOption(level, optname, "set");
+    }
+  }
+
+  /**
+   * Reads an option: those `setsockopt` supports, plus `SO_TYPE` and
+   * `SO_ERROR`. `TCP_NODELAY` is 1 by default: Deno disables Nagle's
+   * algorithm on its TCP connections, unlike a fresh Python socket.
+   *
+   * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
+   * @param optname The option.
+   * @returns The value as an int.
+   * @throws {OSError} `ENOPROTOOPT` for an option Deno cannot report.
+   *
+   * @example
+   * ```ts
+   * import { SO_TYPE, SOCK_STREAM, socket, SOL_SOCKET } from "./socket.ts";
+   * using s = socket();
+   * console.assert(s.getsockopt(SOL_SOCKET, SO_TYPE) === SOCK_STREAM);
+   * ```
+   */
+  getsockopt(level: number, optname: number): number {
+    checkOption(level, optname, 0);
+    this.checkOpen();
+    const ip = this.family !== AF_UNIX;
+    if (level === SOL_SOCKET && optname === SO_TYPE) return this.type;
+    if (level === SOL_SOCKET && optname === SO_ERROR) return 0;
+    if (level === SOL_SOCKET && optname === SO_REUSEADDR) return this.#listener ? 1 : 0;
+    if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) return this.#noDelay ? 1 : 0;
+    if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) return this.#keepAlive ? 1 : 0;
+    if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) return this.#reusePort ? 1 : 0;
+    throw unsupportedOption(level, optname, "get");
+  }
+
+  /**
+   * A buffered file over the same byte stream (Python's `makefile`). It
+   * reads through the socket's own buffer, so bytes read ahead are never
+   * lost to `recv` or the framing readers, and the other way round.
+   *
+   * @param mode `"r"`/`"w"`/`"rw"` for text (strings, UTF-8), with `"b"` for bytes.
+   * @returns The file; closing it does not close the socket.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall("one\ntwo\n");
+   * const f = b.makefile("rb");
+   * console.assert(new TextDecoder().decode(await f.readline()) === "one\n");
+   * console.assert(new TextDecoder().decode(await b.recv(10)) === "two\n");
+   * ```
+   */
+  makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
+  makefile(mode?: "r" | "w" | "rw" | "wr"): SocketFile<string>;
+  makefile(mode: SocketFileMode = "r"): SocketFile<Uint8Array> | SocketFile<string> {
+    this.checkOpen();
+    return new SocketFile<Uint8Array>(this, mode);
+  }
+
+  /**
+   * Sends a file's contents: a `Deno.FsFile` (from its current position, or
+   * from `offset`) or a path.
+   *
+   * @param file An open file or a path.
+   * @param offset Where to start reading.
+   * @param count How many bytes at most; all to end of file when omitted.
+   * @returns The number of bytes sent.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const path = await Deno.makeTempFile();
+   * await Deno.writeTextFile(path, "file body");
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * console.assert(await a.sendfile(path, 5) === 4);
+   * console.assert(new TextDecoder().decode(await b.recv(10)) === "body");
+   * await Deno.remove(path);
+   * ```
+   */
+  async sendfile(file: Deno.FsFile | string, offset = 0, count?: number): Promise<number> {
+    if (typeof file !== "string" && !(file instanceof Deno.FsFile)) {
+      throw new TypeError(
+        `Cannot sendfile: expected a Deno.FsFile or a path, got ${describe(file)}`,
+      );
+    }
+    checkSize(offset, "sendfile", "offset");
+    if (count !== undefined) checkSize(count, "sendfile", "count");
+    this.#writeConn();
+    const owned = typeof file === "string";
+    const handle = owned ? await Deno.open(file, { read: true }) : file;
+    try {
+      if (offset > 0 || owned) await handle.seek(offset, Deno.SeekMode.Start);
+      const chunk = new Uint8Array(SENDFILE_CHUNK);
+      let sent = 0;
+      while (count === undefined || sent < count) {
+        const want = count === undefined ? chunk.length : Math.min(chunk.length, count - sent);
+        const n = await handle.read(chunk.subarray(0, want));
+        if (n === null) break;
+        await this.sendall(chunk.subarray(0, n));
+        sent += n;
+      }
+      return sent;
+    } finally {
+      if (owned) handle.close();
+    }
+  }
+
+  /**
+   * A Web `ReadableStream` of the bytes received, built on the socket's own
+   * buffer (bytes already buffered come first). Reaching end of stream, or
+   * cancelling, leaves the write side open.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * await a.sendall("streamed");
+   * a.close();
+   * const text = await new Response(b.readable).text();
+   * console.assert(text === "streamed");
+   * ```
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const chunk = await this.#readBuffer().readSome(65536, null);
+        if (chunk.length === 0) controller.close();
+        else controller.enqueue(chunk);
+      },
+    }, { highWaterMark: 0 });
+    return this.#readable;
+  }
+
+  /**
+   * A Web `WritableStream` that sends through `sendall`. Closing the stream
+   * sends end of stream (`shutdown(SHUT_WR)`) and leaves the read side open;
+   * aborting it closes the socket.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await ReadableStream.from([new TextEncoder().encode("piped")]).pipeTo(a.writable);
+   * console.assert(new TextDecoder().decode(await b.recv(10)) === "piped");
+   * ```
+   */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => this.sendall(chunk),
+      close: () => {
+        if (!this.closed) this.shutdown(SHUT_WR);
+      },
+      abort: () => this.close(),
+    });
+    return this.#writable;
+  }
+
+  /** @ignore Internal: the read buffer, for framing.ts and makefile. */
+  [kReader](): ReadBuffer {
+    return this.#readBuffer();
+  }
+
+  /** Releases the listener or connection; pending calls reject with `EBADF`. */
+  protected onClose(): void {
+    const listener = this.#listener;
+    const conn = this.#conn;
+    this.#listener = null;
+    this.#listening = false;
+    try {
+      listener?.close();
+    } catch { /* already closed by Deno */ }
+    try {
+      conn?.close();
+    } catch { /* already closed by Deno */ }
+  }
+
+  #adopt(conn: Deno.Conn): void {
+    this.#conn = conn;
+    this.#buffer = new ReadBuffer(conn, (err) => this.#translate(err));
+    if (this.family !== AF_UNIX) {
+      // Deno sets TCP_NODELAY on its connections; only a change is applied.
+      if (!this.#noDelay) (conn as Deno.TcpConn).setNoDelay(false);
+      if (this.#keepAlive) (conn as Deno.TcpConn).setKeepAlive(true);
+    }
+  }
+
+  async #open(endpoint: IpEndpoint | string, timeout: number | null): Promise<void> {
+    const signal = timeout === null ? undefined : AbortSignal.timeout(Math.max(timeout * 1000, 1));
+    let conn: Deno.Conn;
+    try {
+      if (typeof endpoint === "string") {
+        conn = await waitFor(Deno.connect({ transport: "unix", path: endpoint }), timeout || null);
+      } else {
+        const { address } = await resolveOne(endpoint.hostname, this.family);
+        conn = await Deno.connect({ hostname: address, port: endpoint.port, signal });
+      }
+    } catch (err) {
+      if (signal?.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
+      throw this.#translate(err, endpoint);
+    }
+    if (this.closed) {
+      conn.close();
+      throw new OSError(errno.EBADF);
+    }
+    this.#adopt(conn);
+  }
+
+  #openListener(endpoint: IpEndpoint | string, backlog = DEFAULT_BACKLOG): Deno.Listener {
+    try {
+      if (typeof endpoint === "string") return Deno.listen({ transport: "unix", path: endpoint });
+      return Deno.listen({
+        transport: "tcp",
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+        reusePort: this.#reusePort,
+        tcpBacklog: backlog,
+      });
+    } catch (err) {
+      throw this.#translate(err, endpoint);
+    }
+  }
+
+  /** The concrete endpoint after binding, so a re-listen keeps the chosen port. */
+  #boundEndpoint(endpoint: IpEndpoint | string): IpEndpoint | string {
+    if (typeof endpoint === "string") return endpoint;
+    const { port } = this.#listener!.addr as Deno.NetAddr;
+    return { hostname: endpoint.hostname, port };
+  }
+
+  #checkAddress(addr: unknown, action: string): IpEndpoint | string {
+    if (this.family === AF_UNIX) return checkUnixPath(addr, action);
+    const endpoint = checkIpAddress(addr, this.family, action);
+    const literal = literalFamily(endpoint.hostname);
+    if (literal !== AF_UNSPEC && literal !== this.family) {
+      throw new gaierror(EAI.EAI_ADDRFAMILY);
+    }
+    return endpoint;
+  }
+
+  #readBuffer(): ReadBuffer {
+    this.checkOpen();
+    if (this.#buffer === null) throw new OSError(errno.ENOTCONN);
+    return this.#buffer;
+  }
+
+  #writeConn(): Deno.Conn {
+    this.checkOpen();
+    if (this.#conn === null) throw new OSError(errno.ENOTCONN);
+    if (this.#shutWrite) throw new BrokenPipeError();
+    return this.#conn;
+  }
+
+  /** One write with a deadline; a timed-out write is kept so later writes queue behind it. */
+  async #write(conn: Deno.Conn, bytes: Uint8Array, timeout: number | null): Promise<number> {
+    const writing = conn.write(bytes);
+    if (timeout !== null) {
+      this.#writing = writing;
+      writing.then(() => {
+        if (this.#writing === writing) this.#writing = null;
+      }, () => {
+        if (this.#writing === writing) this.#writing = null;
+      });
+    }
+    try {
+      return await waitFor(writing, timeout);
+    } catch (err) {
+      throw this.#translate(err);
+    }
+  }
+
+  #translate(err: unknown, endpoint?: IpEndpoint | string): unknown {
+    if (err instanceof OSError && !(err.cause instanceof Error)) return err;
+    if (this.closed) return new OSError(errno.EBADF, { cause: err });
+    const what = typeof endpoint === "string"
+      ? endpoint
+      : endpoint && formatEndpoint(endpoint.hostname, endpoint.port);
+    return fromDenoError(err, what);
+  }
+}
+
+function checkSize(value: unknown, action: string, name: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
+  }
+  if (value < 0) {
+    throw new RangeError(`Cannot ${action}: ${name} must be non-negative, got ${value}`);
+  }
+}
+
+function checkOption(level: unknown, optname: unknown, value: unknown): void {
+  if (typeof level !== "number" || !Number.isInteger(level)) {
+    throw new TypeError(
+      `Cannot use socket option: level must be an integer, got ${describe(level)}`,
+    );
+  }
+  if (typeof optname !== "number" || !Number.isInteger(optname)) {
+    throw new TypeError(
+      `Cannot use socket option: optname must be an integer, got ${describe(optname)}`,
+    );
+  }
+  if (typeof value !== "number" && typeof value !== "boolean" && !(value instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot set socket option: value must be an int, boolean or Uint8Array, got ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+function toFlag(value: OptionValue, level: number, optname: number): boolean {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) {
+      throw new TypeError(`Cannot set ${optionName(level, optname)}: value must be an integer`);
+    }
+    return value !== 0;
+  }
+  if (value.length !== 4) {
+    throw new OSError(errno.EINVAL, { detail: `${optionName(level, optname)} takes a 4-byte int` });
+  }
+  return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true) !== 0;
+}
+
+/**
+ * Creates a socket, as Python's `socket.socket(family, type, proto)`.
+ * `SOCK_STREAM` gives a {@linkcode StreamSocket}, `SOCK_DGRAM` a
+ * {@linkcode DatagramSocket} (which needs Deno's `--unstable-net`).
+ *
+ * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
+ * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
+ * @param proto 0, or the protocol matching the type (`IPPROTO_TCP`, `IPPROTO_UDP`).
+ * @returns The new, unconnected socket.
+ * @throws {OSError} `EPROTONOSUPPORT` for `SOCK_RAW`/`SOCK_SEQPACKET` or a
+ *   mismatched protocol, `EAFNOSUPPORT` for an unknown family.
+ * @throws {TypeError} for non-integer arguments.
+ *
+ * @example
+ * ```ts
+ * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
+ * using s = socket(AF_INET, SOCK_STREAM);
+ * console.assert(s.family === AF_INET && s.type === SOCK_STREAM);
+ * ```
+ */
+export function socket(
+  family?: number,
+  type?: typeof SOCK_STREAM,
+  proto?: number,
+): StreamSocket;
+export function socket(family: number, type: typeof SOCK_DGRAM, proto?: number): DatagramSocket;
+export function socket(
+  family: number,
+  type: number,
+  proto?: number,
+): StreamSocket | DatagramSocket;
+export function socket(
+  family: number = AF_INET,
+  type: number = SOCK_STREAM,
+  proto = 0,
+): StreamSocket | DatagramSocket {
+  for (const [name, value] of [["family", family], ["type", type], ["proto", proto]] as const) {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      throw new TypeError(
+        `Cannot create socket: ${name} must be an integer, got ${describe(value)}`,
+      );
+    }
+  }
+  if (!isKnownFamily(family)) {
+    throw new OSError(errno.EAFNOSUPPORT, {
+      detail: `family ${family}; Deno supports AF_INET, AF_INET6 and AF_UNIX`,
+    });
+  }
+  if (type === SOCK_RAW || type === SOCK_SEQPACKET) {
+    const name = type === SOCK_RAW ? "SOCK_RAW" : "SOCK_SEQPACKET";
+    throw new OSError(errno.EPROTONOSUPPORT, {
+      detail: `Deno has no ${name}; use SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)`,
+    });
+  }
+  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) {
+    throw new OSError(errno.ESOCKTNOSUPPORT, {
+      detail: `type ${type}; Deno supports SOCK_STREAM and SOCK_DGRAM`,
+    });
+  }
+  const expected = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+  if (proto !== 0 && proto !== expected) {
+    throw new OSError(errno.EPROTONOSUPPORT, {
+      detail: `protocol ${proto} with this family and type`,
+    });
+  }
+  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
+  return new StreamSocket(family, proto);
+}
+
+/** Options of {@linkcode createConnection}. */
+export interface CreateConnectionOptions {
+  /** Seconds for the connect and, afterwards, the socket's timeout. Default: `getdefaulttimeout()`. */
+  timeout?: number | null;
+  /**
+   * A local `[host, port]` to connect from. Deno cannot choose the source
+   * address: anything but `null`/`["", 0]` is refused with `EOPNOTSUPP`.
+   */
+  sourceAddress?: AddressInput | null;
+}
+
+/**
+ * Connects to a TCP service, trying every address the name resolves to in
+ * turn (Python's `socket.create_connection`).
+ *
+ * @param address `[host, port]`.
+ * @param options `timeout` and `sourceAddress`.
+ * @returns The connected socket.
+ * @throws {OSError} the last connect error when every address fails.
+ *
+ * @example
+ * ```ts
+ * import { createConnection, createServer } from "./socket.ts";
+ * await using server = createServer(["127.0.0.1", 0]);
+ * const port = server.getsockname()[1] as number;
+ * await using client = await createConnection(["localhost", port], { timeout: 5 });
+ * console.assert(client.gettimeout() === 5);
+ * ```
+ */
+export async function createConnection(
+  address: readonly [host: string, port: number],
+  options: CreateConnectionOptions = {},
+): Promise<StreamSocket> {
+  const { hostname, port } = checkIpAddress(address, AF_INET6, "createConnection");
+  const timeout = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
+  const source = options.sourceAddress;
+  if (source !== undefined && source !== null) {
+    const local = checkIpAddress(source, AF_INET6, "createConnection");
+    if (!(local.port === 0 && (source as readonly unknown[])[0] === "")) {
+      throw new OSError(errno.EOPNOTSUPP, {
+        detail: "Deno cannot connect from a chosen source address",
+      });
+    }
+  }
+  const host = (address as readonly unknown[])[0] === "" ? "localhost" : hostname;
+  let lastError: unknown = null;
+  for (const { family, address: ip } of await resolve(host, AF_UNSPEC)) {
+    const sock = new StreamSocket(family);
+    sock.settimeout(timeout);
+    try {
+      await sock.connect([ip, port]);
+      return sock;
+    } catch (err) {
+      sock.close();
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+/** Options of {@linkcode createServer}. */
+export interface CreateServerOptions {
+  /** `AF_INET` (default) or `AF_INET6`, or `AF_UNIX` for a path. */
+  family?: number;
+  /** The accept queue length (Deno's `tcpBacklog`). */
+  backlog?: number;
+  /** Set `SO_REUSEPORT` so several processes share the port (Linux). */
+  reusePort?: boolean;
+  /**
+   * Accept IPv4 and IPv6 on one `AF_INET6` socket. Deno's IPv6 listeners are
+   * always dual-stack on Linux, so `false` cannot make one IPv6-only.
+   */
+  dualstackIpv6?: boolean;
+}
+
+/**
+ * Creates a listening socket bound to `address` (Python's
+ * `socket.create_server`).
+ *
+ * @param address `[host, port]`, or a path with `family: AF_UNIX`.
+ * @param options `family`, `backlog`, `reusePort`, `dualstackIpv6`.
+ * @returns The listening socket.
+ * @throws {RangeError} for `dualstackIpv6` with a family other than `AF_INET6`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "./socket.ts";
+ * using server = createServer(["127.0.0.1", 0], { backlog: 16 });
+ * console.assert((server.getsockname()[1] as number) > 0);
+ * ```
+ */
+export function createServer(
+  address: AddressInput,
+  options: CreateServerOptions = {},
+): StreamSocket {
+  const family = options.family ?? AF_INET;
+  if (options.dualstackIpv6 && family !== AF_INET6) {
+    throw new RangeError("Cannot create server: dualstackIpv6 requires family AF_INET6");
+  }
+  if (options.dualstackIpv6 && !hasDualstackIpv6()) {
+    throw new OSError(errno.EAFNOSUPPORT, { detail: "dual-stack IPv6 is not available here" });
+  }
+  const sock = socket(family, SOCK_STREAM);
+  try {
+    if (options.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    sock.bind(address);
+    sock.listen(options.backlog);
+  } catch (err) {
+    sock.close();
+    throw err;
+  }
+  return sock;
+}
+
+/**
+ * A connected pair of stream sockets (Python's `socket.socketpair`), made
+ * over loopback TCP since Deno has no `socketpair(2)`.
+ *
+ * @returns Two sockets, each the other's peer.
+ *
+ * @example
+ * ```ts
+ * import { socketpair } from "./socket.ts";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * await a.sendall("x");
+ * console.assert((await b.recv(1))[0] === 120);
+ * ```
+ */
+export async function socketpair(): Promise<[StreamSocket, StreamSocket]> {
+  using server = createServer(["127.0.0.1", 0], { backlog: 1 });
+  const client = new StreamSocket(AF_INET);
+  try {
+    const accepting = server.accept();
+    await client.connect(["127.0.0.1", server.getsockname()[1] as number]);
+    const [peer] = await accepting;
+    return [client, peer];
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+}
+
+/** One `getaddrinfo` result: `[family, type, proto, canonname, sockaddr]`. */
+export type AddrInfo = [
+  family: number,
+  type: number,
+  proto: number,
+  canonname: string,
+  sockaddr: Address,
+];
+
+/**
+ * Resolves a host and port with the system resolver, as Python's
+ * `socket.getaddrinfo` (so `/etc/hosts` and `localhost` work offline).
+ *
+ * @param host A name or IP literal; `null` means loopback.
+ * @param port A port number, numeric string, or `null` for 0.
+ * @param family `AF_UNSPEC` (default), `AF_INET` or `AF_INET6`.
+ * @param type 0 for every type, or `SOCK_STREAM`/`SOCK_DGRAM`.
+ * @returns One entry per address and socket type.
+ * @throws {gaierror} when the name does not resolve.
+ *
+ * @example
+ * ```ts
+ * import { AF_INET, getaddrinfo, SOCK_STREAM } from "./socket.ts";
+ * const [[family, type, , , addr]] = await getaddrinfo("localhost", 80, AF_INET, SOCK_STREAM);
+ * console.assert(family === AF_INET && type === SOCK_STREAM);
+ * console.assert(JSON.stringify(addr) === '["127.0.0.1",80]');
+ * ```
+ */
+export async function getaddrinfo(
+  host: string | null,
+  port: number | string | null,
+  family: number = AF_UNSPEC,
+  type = 0,
+): Promise<AddrInfo[]> {
+  const portNumber = toPort(port);
+  if (host !== null && typeof host !== "string") {
+    throw new TypeError(`Cannot getaddrinfo: host must be a string or null, got ${describe(host)}`);
+  }
+  if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) {
+    throw new gaierror(EAI.EAI_FAMILY);
+  }
+  if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) {
+    throw new gaierror(EAI.EAI_SOCKTYPE);
+  }
+  const name = host === null || host === "" ? (family === AF_INET6 ? "::1" : "127.0.0.1") : host;
+  const found = await resolve(name, family);
+  const types = type === 0 ? [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW] : [type];
+  const result: AddrInfo[] = [];
+  for (const { family: f, address } of found) {
+    const sockaddr: Address = f === AF_INET6 ? [address, portNumber, 0, 0] : [address, portNumber];
+    for (const t of types) {
+      const proto = t === SOCK_STREAM ? IPPROTO_TCP : t === SOCK_DGRAM ? IPPROTO_UDP : 0;
+      result.push([f, t, proto, "", sockaddr]);
+    }
+  }
+  return result;
+}
+
+function toPort(port: number | string | null): number {
+  if (port === null) return 0;
+  if (typeof port === "string") {
+    if (!/^\d+$/.test(port)) throw new gaierror(EAI.EAI_SERVICE);
+    return checkPort(Number(port), "getaddrinfo");
+  }
+  return checkPort(port, "getaddrinfo");
+}
+
+/**
+ * The IPv4 address of `host` (Python's `socket.gethostbyname`).
+ *
+ * @param host A name or an IPv4 literal.
+ * @returns The dotted-quad address.
+ * @throws {gaierror} when the name does not resolve.
+ *
+ * @example
+ * ```ts
+ * import { gethostbyname } from "./socket.ts";
+ * console.assert(await gethostbyname("localhost") === "127.0.0.1");
+ * ```
+ */
+export async function gethostbyname(host: string): Promise<string> {
+  if (typeof host !== "string") {
+    throw new TypeError(`Cannot gethostbyname: host must be a string, got ${describe(host)}`);
+  }
+  return (await resolveOne(host === "" ? "0.0.0.0" : host, AF_INET)).address;
+}
+
+/**
+ * This machine's host name (needs `--allow-sys=hostname`).
+ *
+ * @returns The host name.
+ * @throws {PermissionError} naming the flag when it is missing.
+ *
+ * @example
+ * ```ts
+ * import { gethostname } from "./socket.ts";
+ * console.assert(gethostname().length > 0);
+ * ```
+ */
+export function gethostname(): string {
+  try {
+    return Deno.hostname();
+  } catch (err) {
+    throw fromDenoError(err, "hostname");
+  }
+}
+
+let dualstack: boolean | null = null;
+
+/**
+ * Whether an `AF_INET6` listener here also accepts IPv4 (Python's
+ * `socket.has_dualstack_ipv6`). Deno's IPv6 listeners are dual-stack when
+ * the host has IPv6 at all.
+ *
+ * @returns `true` when IPv6 listening works.
+ *
+ * @example
+ * ```ts
+ * import { hasDualstackIpv6 } from "./socket.ts";
+ * console.assert(typeof hasDualstackIpv6() === "boolean");
+ * ```
+ */
+export function hasDualstackIpv6(): boolean {
+  if (dualstack !== null) return dualstack;
+  try {
+    Deno.listen({ hostname: "::", port: 0 }).close();
+    dualstack = true;
+  } catch {
+    dualstack = false;
+  }
+  return dualstack;
+}

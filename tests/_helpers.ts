@@ -1,0 +1,153 @@
+// Shared test helpers: connected pairs on every family, temp dirs, Python peers.
+
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  hasDualstackIpv6,
+  SOCK_STREAM,
+  socket,
+  type StreamSocket,
+} from "../socket.ts";
+
+export const encoder: TextEncoder = new TextEncoder();
+export const decoder: TextDecoder = new TextDecoder();
+
+/** Bytes of a string, for exact comparisons. */
+export function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Text of bytes. */
+export function text(data: Uint8Array): string {
+  return decoder.decode(data);
+}
+
+/** Whether this host can listen on ::1. */
+export const HAS_IPV6: boolean = (() => {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return hasDualstackIpv6() || true;
+  } catch {
+    return false;
+  }
+})();
+
+/** A listening server, a connected client and the server's end, on `family`. */
+export interface Pair extends AsyncDisposable {
+  server: StreamSocket;
+  client: StreamSocket;
+  conn: StreamSocket;
+  dir?: string;
+}
+
+/** The families to run stream tests on: IPv4, IPv6 where the host has it, and Unix. */
+export const FAMILIES: { name: string; family: number }[] = [
+  { name: "AF_INET", family: AF_INET },
+  ...(HAS_IPV6 ? [{ name: "AF_INET6", family: AF_INET6 }] : []),
+  { name: "AF_UNIX", family: AF_UNIX },
+];
+
+/** A loopback address for `family`: port 0, or a socket path in `dir`. */
+export function loopback(family: number, dir?: string): [string, number] | string {
+  if (family === AF_UNIX) return `${dir}/s.sock`;
+  return family === AF_INET6 ? ["::1", 0] : ["127.0.0.1", 0];
+}
+
+/** Opens a server, connects a client and accepts it; disposing closes all three. */
+export async function pair(family: number = AF_INET): Promise<Pair> {
+  const dir = family === AF_UNIX ? await Deno.makeTempDir() : undefined;
+  const server = socket(family, SOCK_STREAM);
+  server.bind(loopback(family, dir));
+  server.listen(1);
+  const client = socket(family, SOCK_STREAM);
+  const accepting = server.accept();
+  await client.connect(server.getsockname());
+  const [conn] = await accepting;
+  return {
+    server,
+    client,
+    conn,
+    dir,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      conn.close();
+      server.close();
+      if (dir) await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A port that nothing listens on (just freed). */
+export function freePort(): number {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  return port;
+}
+
+/** A running Python peer. */
+export interface PythonPeer extends AsyncDisposable {
+  /** Resolves to stdout once the process exits with status 0; rejects otherwise. */
+  output(): Promise<string>;
+  /** The first line the program prints (e.g. the port it bound). */
+  firstLine(): Promise<string>;
+}
+
+/**
+ * Starts `python3 -c code args...`. The program's stdout is collected; its
+ * first line can be read early (servers print their port there).
+ */
+export function python(code: string, ...args: string[]): PythonPeer {
+  const child = new Deno.Command("python3", {
+    args: ["-c", code, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const chunks: Uint8Array[] = [];
+  let lineWaiters: ((line: string) => void)[] = [];
+  let seen = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout) {
+      chunks.push(chunk);
+      seen += decoder.decode(chunk, { stream: true });
+      if (seen.includes("\n")) {
+        const line = seen.slice(0, seen.indexOf("\n"));
+        for (const waiter of lineWaiters) waiter(line);
+        lineWaiters = [];
+      }
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  const done = (async () => {
+    const status = await child.status;
+    await reading;
+    const err = await stderr;
+    const out = seen;
+    if (!status.success) throw new Error(`python3 exited with ${status.code}: ${err}`);
+    return out;
+  })();
+  done.catch(() => {});
+  return {
+    output: () => done,
+    firstLine() {
+      if (seen.includes("\n")) return Promise.resolve(seen.slice(0, seen.indexOf("\n")));
+      return new Promise<string>((resolve, reject) => {
+        lineWaiters.push(resolve);
+        done.then(() => reject(new Error(`python3 printed no line: ${seen}`)), reject);
+      });
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill();
+      } catch { /* already exited */ }
+      await done.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,630 @@
+// StreamSocket, row by row of the contract's table, on real loopback sockets
+// (IPv4, IPv6 where the host has it, and Unix sockets in a temp dir).
+
+import assert from "node:assert/strict";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  BlockingIOError,
+  BrokenPipeError,
+  ConnectionRefusedError,
+  createServer,
+  errno,
+  IPPROTO_TCP,
+  OSError,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_RCVBUF,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_SNDBUF,
+  SO_TYPE,
+  SOCK_STREAM,
+  socket,
+  SOL_SOCKET,
+  StreamSocket,
+  TCP_NODELAY,
+  TimeoutError,
+} from "../mod.ts";
+import { bytes, FAMILIES, freePort, HAS_IPV6, pair, sleep, text } from "./_helpers.ts";
+
+for (const { name, family } of FAMILIES) {
+  Deno.test(`${name}: a client and server exchange exact bytes both ways`, async () => {
+    await using p = await pair(family);
+    const payload = new Uint8Array(256).map((_, i) => i);
+    await p.client.sendall(payload);
+    const got = new Uint8Array(256);
+    let n = 0;
+    while (n < 256) n += await p.conn.recvInto(got.subarray(n));
+    assert.deepEqual(got, payload);
+    await p.conn.sendall("réponse");
+    assert.equal(text(await p.client.recv(1024)), "réponse");
+  });
+
+  Deno.test(`${name}: recv returns an empty array at end of stream`, async () => {
+    await using p = await pair(family);
+    await p.client.sendall("last");
+    p.client.close();
+    assert.equal(text(await p.conn.recv(100)), "last");
+    assert.deepEqual(await p.conn.recv(100), new Uint8Array(0));
+    assert.deepEqual(await p.conn.recv(100), new Uint8Array(0));
+  });
+
+  Deno.test(`${name}: shutdown(SHUT_WR) sends end of stream and receiving goes on`, async () => {
+    await using p = await pair(family);
+    await p.client.sendall("request");
+    p.client.shutdown(SHUT_WR);
+    assert.equal(text(await p.conn.recv(100)), "request");
+    assert.equal((await p.conn.recv(100)).length, 0);
+    await p.conn.sendall("reply after half-close");
+    assert.equal(text(await p.client.recv(100)), "reply after half-close");
+    await assert.rejects(p.client.send("x"), BrokenPipeError);
+  });
+
+  Deno.test(`${name}: getsockname and getpeername mirror each other`, async () => {
+    await using p = await pair(family);
+    assert.deepEqual(p.client.getpeername(), p.server.getsockname());
+    if (family !== AF_UNIX) {
+      assert.deepEqual(p.conn.getpeername(), p.client.getsockname());
+      assert.deepEqual(p.conn.getsockname(), p.server.getsockname());
+    }
+  });
+}
+
+Deno.test("AF_INET addresses are 2-tuples and AF_INET6 addresses are 4-tuples", async () => {
+  await using p4 = await pair(AF_INET);
+  const [host, port] = p4.client.getsockname() as [string, number];
+  assert.equal(host, "127.0.0.1");
+  assert.ok(port > 0);
+  assert.equal((p4.client.getsockname() as unknown[]).length, 2);
+  if (!HAS_IPV6) return;
+  await using p6 = await pair(AF_INET6);
+  const addr = p6.client.getpeername() as unknown[];
+  assert.equal(addr.length, 4);
+  assert.deepEqual(addr.slice(0, 1).concat(addr.slice(2)), ["::1", 0, 0]);
+});
+
+Deno.test("bind to a port in use fails with EADDRINUSE", () => {
+  using a = socket();
+  a.bind(["127.0.0.1", 0]);
+  using b = socket();
+  assert.throws(
+    () => b.bind(a.getsockname() as [string, number]),
+    (err: unknown) => err instanceof OSError && err.errno === errno.EADDRINUSE,
+  );
+});
+
+Deno.test("a second bind fails with EINVAL and port 0 gives the real port", () => {
+  using s = socket();
+  s.bind(["127.0.0.1", 0]);
+  const [, port] = s.getsockname() as [string, number];
+  assert.ok(port > 0 && port <= 65535);
+  assert.throws(() => s.bind(["127.0.0.1", 0]), (e: unknown) => (e as OSError).errno === 22);
+});
+
+Deno.test("bind to the empty host listens on every interface", () => {
+  using s = socket();
+  s.bind(["", 0]);
+  assert.equal((s.getsockname() as [string, number])[0], "0.0.0.0");
+});
+
+Deno.test("accept before listen fails with EINVAL", async () => {
+  using s = socket();
+  s.bind(["127.0.0.1", 0]);
+  await assert.rejects(s.accept(), (e: unknown) => (e as OSError).errno === errno.EINVAL);
+});
+
+Deno.test("listen without bind picks a free port", () => {
+  using s = socket();
+  s.listen();
+  assert.ok((s.getsockname() as [string, number])[1] > 0);
+});
+
+Deno.test("listen(backlog) keeps the bound port and the backlog reaches the kernel", async () => {
+  using server = socket();
+  server.bind(["127.0.0.1", 0]);
+  const before = server.getsockname();
+  server.listen(0);
+  assert.deepEqual(server.getsockname(), before);
+  // With backlog 0 Linux queues one connection; later SYNs are dropped, so
+  // with nobody accepting some connects cannot complete in time.
+  const port = (before as [string, number])[1];
+  const clients: StreamSocket[] = [];
+  let timedOut = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = socket();
+    c.settimeout(0.3);
+    clients.push(c);
+    try {
+      await c.connect(["127.0.0.1", port]);
+    } catch (err) {
+      assert.ok(err instanceof TimeoutError, String(err));
+      timedOut++;
+    }
+  }
+  for (const c of clients) c.close();
+  assert.ok(timedOut >= 1, "a full accept queue made a connect wait");
+});
+
+Deno.test("accept gives the new socket the default timeout, not the listener's", async () => {
+  await using p = await pair();
+  p.server.settimeout(2);
+  using c = socket();
+  const accepting = p.server.accept();
+  await c.connect(p.server.getsockname());
+  const [conn, addr] = await accepting;
+  using _conn = conn;
+  assert.equal(conn.gettimeout(), null);
+  assert.deepEqual(addr, c.getsockname());
+});
+
+Deno.test("connect to a port nobody listens on raises ConnectionRefusedError 111", async () => {
+  using s = socket();
+  const err = await s.connect(["127.0.0.1", freePort()]).catch((e) => e);
+  assert.ok(err instanceof ConnectionRefusedError);
+  assert.equal(err.errno, 111);
+  assert.equal(err.message, "[Errno 111] Connection refused");
+  assert.ok(err.cause instanceof Deno.errors.ConnectionRefused);
+});
+
+Deno.test("connectEx returns 0 on success and the errno on failure", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  using ok = socket();
+  assert.equal(await ok.connectEx(server.getsockname()), 0);
+  using refused = socket();
+  assert.equal(await refused.connectEx(["127.0.0.1", freePort()]), errno.ECONNREFUSED);
+});
+
+Deno.test("connect resolves localhost with the system resolver", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  using s = socket();
+  await s.connect(["localhost", (server.getsockname() as [string, number])[1]]);
+  assert.equal((s.getpeername() as [string, number])[0], "127.0.0.1");
+  const [conn] = await server.accept();
+  conn.close();
+});
+
+Deno.test("connect after bind is refused with EOPNOTSUPP instead of dropping the address", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  using s = socket();
+  s.bind(["127.0.0.1", 0]);
+  const err = await s.connect(server.getsockname()).catch((e) => e);
+  assert.ok(err instanceof OSError);
+  assert.equal(err.errno, errno.EOPNOTSUPP);
+  assert.match(err.message, /bound address/);
+});
+
+Deno.test("connect on a connected socket fails with EISCONN", async () => {
+  await using p = await pair();
+  await assert.rejects(
+    p.client.connect(p.server.getsockname()),
+    (e: unknown) => (e as OSError).errno === errno.EISCONN,
+  );
+});
+
+Deno.test("connect with a timeout to a full accept queue raises TimeoutError", async () => {
+  using server = socket();
+  server.bind(["127.0.0.1", 0]);
+  server.listen(0);
+  const addr = server.getsockname();
+  const fillers: StreamSocket[] = [];
+  try {
+    let timedOut: unknown = null;
+    for (let i = 0; i < 8 && timedOut === null; i++) {
+      const c = socket();
+      fillers.push(c);
+      c.settimeout(0.25);
+      const started = performance.now();
+      try {
+        await c.connect(addr);
+      } catch (err) {
+        timedOut = err;
+        assert.ok(performance.now() - started >= 200, "waited for the timeout");
+      }
+    }
+    assert.ok(timedOut instanceof TimeoutError, String(timedOut));
+    assert.equal(timedOut.errno, errno.ETIMEDOUT);
+  } finally {
+    for (const c of fillers) c.close();
+  }
+});
+
+Deno.test("send resolves to the count written", async () => {
+  await using p = await pair();
+  assert.equal(await p.client.send(new Uint8Array(10)), 10);
+  assert.equal(await p.client.send("héllo"), 6);
+  const got = await p.conn.recv(100);
+  assert.equal(got.length >= 1, true);
+});
+
+Deno.test("sendall moves 8 MiB in order with nothing lost", async () => {
+  await using p = await pair();
+  const size = 8 << 20;
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+  const sending = p.client.sendall(data);
+  const got = new Uint8Array(size);
+  let n = 0;
+  while (n < size) {
+    const chunk = await p.conn.recv(65536);
+    assert.ok(chunk.length > 0);
+    got.set(chunk, n);
+    n += chunk.length;
+  }
+  await sending;
+  assert.deepEqual(got, data);
+});
+
+Deno.test("sendall to a peer that reset the connection rejects with a ConnectionError", async () => {
+  await using p = await pair();
+  p.conn.close();
+  await sleep(20);
+  const big = new Uint8Array(1 << 20);
+  let err: unknown = null;
+  for (let i = 0; i < 20 && err === null; i++) {
+    err = await p.client.sendall(big).then(() => null, (e) => e);
+  }
+  assert.ok(
+    err instanceof BrokenPipeError || (err instanceof OSError && err.errno === errno.ECONNRESET),
+    String(err),
+  );
+});
+
+Deno.test("recv returns each received byte exactly once across many small reads", async () => {
+  await using p = await pair();
+  await p.client.sendall("abcdefghij");
+  let got = "";
+  while (got.length < 10) got += text(await p.conn.recv(3));
+  assert.equal(got, "abcdefghij");
+});
+
+Deno.test("recv(0) resolves to an empty array", async () => {
+  await using p = await pair();
+  assert.deepEqual(await p.conn.recv(0), new Uint8Array(0));
+});
+
+Deno.test("recv hands out arrays the caller owns: later receives never change them", async () => {
+  await using p = await pair();
+  await p.client.sendall("first");
+  const first = await p.conn.recv(5);
+  await p.client.sendall("second");
+  const second = await p.conn.recv(6);
+  second.fill(0);
+  assert.equal(text(first), "first");
+});
+
+Deno.test("recvInto fills the caller's buffer up to nbytes", async () => {
+  await using p = await pair();
+  await p.client.sendall("0123456789");
+  const buf = new Uint8Array(8).fill(255);
+  assert.equal(await p.conn.recvInto(buf, 4), 4);
+  assert.deepEqual(buf, new Uint8Array([48, 49, 50, 51, 255, 255, 255, 255]));
+  p.client.close();
+  const rest = new Uint8Array(16);
+  let n = 0;
+  for (let k = await p.conn.recvInto(rest); k > 0; k = await p.conn.recvInto(rest.subarray(n))) {
+    n += k;
+  }
+  assert.equal(text(rest.subarray(0, n)), "456789");
+});
+
+Deno.test("a timed-out recv loses no data: bytes that arrive later come with the next recv", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.05);
+  const err = await p.conn.recv(100).catch((e) => e);
+  assert.ok(err instanceof TimeoutError);
+  assert.equal(err.message, "[Errno 110] timed out");
+  await p.client.sendall("arrived late");
+  assert.equal(text(await p.conn.recv(100)), "arrived late");
+});
+
+Deno.test("a timed-out recvInto loses no data", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.03);
+  const buf = new Uint8Array(32);
+  await assert.rejects(p.conn.recvInto(buf), TimeoutError);
+  await p.client.sendall("kept");
+  assert.equal(await p.conn.recvInto(buf), 4);
+  assert.equal(text(buf.subarray(0, 4)), "kept");
+});
+
+Deno.test("setblocking(false): recv rejects at once with BlockingIOError, or returns what is ready", async () => {
+  await using p = await pair();
+  p.conn.setblocking(false);
+  assert.equal(p.conn.getblocking(), false);
+  assert.equal(p.conn.gettimeout(), 0);
+  const err = await p.conn.recv(10).catch((e) => e);
+  assert.ok(err instanceof BlockingIOError);
+  assert.equal(err.errno, errno.EAGAIN);
+  await p.client.sendall("ready");
+  await sleep(30);
+  assert.equal(text(await p.conn.recv(10)), "ready");
+  p.conn.setblocking(true);
+  assert.equal(p.conn.gettimeout(), null);
+});
+
+Deno.test("a non-blocking accept rejects with BlockingIOError when nobody waits", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  server.setblocking(false);
+  await assert.rejects(server.accept(), BlockingIOError);
+  using c = socket();
+  await c.connect(server.getsockname());
+  await sleep(30);
+  const [conn] = await server.accept();
+  conn.close();
+});
+
+Deno.test("an accept that timed out hands its connection to the next accept", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  server.settimeout(0.05);
+  await assert.rejects(server.accept(), TimeoutError);
+  using c = socket();
+  await c.connect(server.getsockname());
+  const [conn, addr] = await server.accept();
+  using _conn = conn;
+  assert.deepEqual(addr, c.getsockname());
+});
+
+Deno.test("shutdown(SHUT_RD) makes later recv return empty", async () => {
+  await using p = await pair();
+  p.conn.shutdown(SHUT_RD);
+  await p.client.sendall("ignored");
+  assert.equal((await p.conn.recv(10)).length, 0);
+  await p.conn.sendall("still writes");
+  assert.equal(text(await p.client.recv(100)), "still writes");
+});
+
+Deno.test("shutdown(SHUT_RDWR) ends both directions", async () => {
+  await using p = await pair();
+  p.client.shutdown(SHUT_RDWR);
+  assert.equal((await p.client.recv(10)).length, 0);
+  assert.equal((await p.conn.recv(10)).length, 0);
+  await assert.rejects(p.client.sendall("x"), BrokenPipeError);
+});
+
+Deno.test("shutdown on an unconnected socket fails with ENOTCONN; a bad how is a RangeError", () => {
+  using s = socket();
+  assert.throws(() => s.shutdown(SHUT_WR), (e: unknown) => (e as OSError).errno === 107);
+  assert.throws(() => s.shutdown(3), RangeError);
+  assert.throws(() => s.shutdown("1" as unknown as number), TypeError);
+});
+
+Deno.test("close is idempotent; later calls fail with EBADF and fileno() is -1", async () => {
+  const s = socket();
+  assert.ok(s.fileno() > 2);
+  s.close();
+  s.close();
+  assert.equal(s.fileno(), -1);
+  const isBadf = (e: unknown) => e instanceof OSError && e.errno === errno.EBADF;
+  assert.throws(() => s.bind(["127.0.0.1", 0]), isBadf);
+  assert.throws(() => s.listen(), isBadf);
+  assert.throws(() => s.getsockname(), isBadf);
+  await assert.rejects(s.connect(["127.0.0.1", 1]), isBadf);
+  await assert.rejects(s.recv(1), isBadf);
+  await assert.rejects(s.sendall("x"), isBadf);
+  await assert.rejects(s.accept(), isBadf);
+});
+
+Deno.test("close settles a pending recv and a pending accept with EBADF", async () => {
+  await using p = await pair();
+  const recv = p.conn.recv(10).catch((e) => e);
+  const accept = p.server.accept().catch((e) => e);
+  p.conn.close();
+  p.server.close();
+  const [recvErr, acceptErr] = await Promise.all([recv, accept]);
+  assert.ok(recvErr instanceof OSError && recvErr.errno === errno.EBADF, String(recvErr));
+  assert.ok(acceptErr instanceof OSError && acceptErr.errno === errno.EBADF, String(acceptErr));
+});
+
+Deno.test("close settles a recv that had timed out and left its read pending", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.02);
+  await assert.rejects(p.conn.recv(10), TimeoutError);
+  p.conn.close();
+  await assert.rejects(p.conn.recv(10), (e: unknown) => (e as OSError).errno === errno.EBADF);
+});
+
+Deno.test("fileno is unique among open sockets", () => {
+  using a = socket();
+  using b = socket();
+  assert.notEqual(a.fileno(), b.fileno());
+});
+
+Deno.test("getpeername on an unconnected socket fails with ENOTCONN", () => {
+  using s = socket();
+  assert.throws(() => s.getpeername(), (e: unknown) => (e as OSError).errno === errno.ENOTCONN);
+});
+
+Deno.test("recv and send on an unconnected socket fail with ENOTCONN", async () => {
+  using s = socket();
+  const notConn = (e: unknown) => e instanceof OSError && e.errno === errno.ENOTCONN;
+  await assert.rejects(s.recv(1), notConn);
+  await assert.rejects(s.send("x"), notConn);
+});
+
+Deno.test("settimeout and gettimeout round-trip; bad values are rejected", () => {
+  using s = socket();
+  assert.equal(s.gettimeout(), null);
+  s.settimeout(1.5);
+  assert.equal(s.gettimeout(), 1.5);
+  assert.equal(s.getblocking(), true);
+  s.settimeout(null);
+  assert.equal(s.gettimeout(), null);
+  assert.throws(() => s.settimeout(-1), RangeError);
+  assert.throws(() => s.settimeout("1" as unknown as number), TypeError);
+});
+
+Deno.test("TCP_NODELAY and SO_KEEPALIVE are set, read back and applied to the connection", async () => {
+  await using p = await pair();
+  assert.equal(p.client.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
+  p.client.setsockopt(IPPROTO_TCP, TCP_NODELAY, 0);
+  assert.equal(p.client.getsockopt(IPPROTO_TCP, TCP_NODELAY), 0);
+  p.client.setsockopt(IPPROTO_TCP, TCP_NODELAY, true);
+  assert.equal(p.client.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
+  assert.equal(p.client.getsockopt(SOL_SOCKET, SO_KEEPALIVE), 0);
+  p.client.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
+  assert.equal(p.client.getsockopt(SOL_SOCKET, SO_KEEPALIVE), 1);
+  await p.client.sendall("still works");
+  assert.equal(text(await p.conn.recv(100)), "still works");
+});
+
+Deno.test("SO_REUSEADDR: 1 is accepted, 0 is refused with ENOPROTOOPT", () => {
+  using s = socket();
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  s.bind(["127.0.0.1", 0]);
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
+  assert.throws(
+    () => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 0),
+    (e: unknown) => e instanceof OSError && e.errno === errno.ENOPROTOOPT,
+  );
+});
+
+Deno.test("SO_REUSEPORT lets two sockets bind one port, and must come before bind", () => {
+  using a = socket();
+  a.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+  a.bind(["127.0.0.1", 0]);
+  a.listen();
+  using b = socket();
+  b.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+  b.bind(a.getsockname());
+  assert.deepEqual(b.getsockname(), a.getsockname());
+  assert.equal(b.getsockopt(SOL_SOCKET, SO_REUSEPORT), 1);
+  assert.throws(
+    () => b.setsockopt(SOL_SOCKET, SO_REUSEPORT, 0),
+    (e: unknown) => (e as OSError).errno === errno.EINVAL,
+  );
+});
+
+Deno.test("options Deno cannot honour fail with ENOPROTOOPT naming the option", () => {
+  using s = socket();
+  for (const [opt, name] of [[SO_RCVBUF, "SO_RCVBUF"], [SO_SNDBUF, "SO_SNDBUF"]] as const) {
+    assert.throws(
+      () => s.setsockopt(SOL_SOCKET, opt, 65536),
+      (e: unknown) =>
+        e instanceof OSError && e.errno === errno.ENOPROTOOPT && e.message.includes(name),
+    );
+    assert.throws(() => s.getsockopt(SOL_SOCKET, opt), (e: unknown) => (e as OSError).errno === 92);
+  }
+});
+
+Deno.test("SO_TYPE and SO_ERROR are readable", () => {
+  using s = socket();
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_ERROR), 0);
+  assert.throws(
+    () => s.setsockopt(SOL_SOCKET, SO_TYPE, 1),
+    (e: unknown) => (e as OSError).errno === 92,
+  );
+});
+
+Deno.test("TCP options on a Unix socket fail with ENOPROTOOPT", () => {
+  using s = socket(AF_UNIX, SOCK_STREAM);
+  assert.throws(
+    () => s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1),
+    (e: unknown) => (e as OSError).errno === 92,
+  );
+});
+
+Deno.test("makefile reads lines through the socket's own buffer and writes on flush", async () => {
+  await using p = await pair();
+  await p.client.sendall("line one\nline two\nrest");
+  const f = p.conn.makefile("rwb");
+  assert.equal(text(await f.readline()), "line one\n");
+  // recv sees what the file read ahead but did not return.
+  assert.equal(text(await p.conn.recv(9)), "line two\n");
+  assert.equal(text(await f.readline(2)), "re");
+  await f.write(bytes("buffered "));
+  await f.write(bytes("reply"));
+  await f.flush();
+  assert.equal(text(await p.client.recv(100)), "buffered reply");
+  p.client.close();
+  assert.equal(text(await f.read()), "st");
+  assert.equal((await f.readline()).length, 0);
+  await f.close();
+});
+
+Deno.test("makefile in text mode yields strings and iterates over lines", async () => {
+  await using p = await pair();
+  await p.client.sendall("α\nβ\n");
+  p.client.close();
+  const lines: string[] = [];
+  for await (const line of p.conn.makefile()) lines.push(line);
+  assert.deepEqual(lines, ["α\n", "β\n"]);
+});
+
+Deno.test("makefile read(n) returns exactly n bytes unless the stream ends", async () => {
+  await using p = await pair();
+  const f = p.conn.makefile("rb");
+  const reading = f.read(6);
+  await p.client.sendall("abc");
+  await sleep(10);
+  await p.client.sendall("defgh");
+  assert.equal(text(await reading), "abcdef");
+  assert.equal(text(await p.conn.recv(10)), "gh");
+});
+
+Deno.test("sendfile sends a file by path and by handle, with offset and count", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    const content = new Uint8Array(200_000).map((_, i) => i % 251);
+    await Deno.writeFile(path, content);
+    await using p = await pair();
+    assert.equal(await p.client.sendfile(path), content.length);
+    using file = await Deno.open(path);
+    assert.equal(await p.client.sendfile(file, 10, 5), 5);
+    const want = content.length + 5;
+    const got = new Uint8Array(want);
+    let n = 0;
+    while (n < want) n += await p.conn.recvInto(got.subarray(n));
+    assert.deepEqual(got.subarray(0, content.length), content);
+    assert.deepEqual(got.subarray(content.length), content.subarray(10, 15));
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("readable yields buffered bytes first and reading to EOF leaves the write side open", async () => {
+  await using p = await pair();
+  await p.client.sendall("head|tail");
+  p.client.shutdown(SHUT_WR);
+  assert.equal(text(await p.conn.recv(5)), "head|");
+  const all = await new Response(p.conn.readable).text();
+  assert.equal(all, "tail");
+  await p.conn.sendall("write side still open");
+  assert.equal(text(await p.client.recv(100)), "write side still open");
+});
+
+Deno.test("writable sends through sendall and its close half-closes the connection", async () => {
+  await using p = await pair();
+  await ReadableStream.from([bytes("a"), bytes("bc")]).pipeTo(p.client.writable);
+  assert.equal(text(await p.conn.makefile("rb").read()), "abc");
+  await p.conn.sendall("back");
+  assert.equal(text(await p.client.recv(10)), "back");
+});
+
+Deno.test("await using closes the socket", async () => {
+  let kept: StreamSocket;
+  {
+    await using s = socket();
+    kept = s;
+    assert.ok(s.fileno() > 0);
+  }
+  assert.equal(kept.fileno(), -1);
+  {
+    using s = socket(AF_INET6);
+    kept = s;
+  }
+  assert.equal(kept.fileno(), -1);
+});
+
+Deno.test("socket() exposes family, type and proto", () => {
+  using s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  assert.equal(s.family, AF_INET);
+  assert.equal(s.type, SOCK_STREAM);
+  assert.equal(s.proto, IPPROTO_TCP);
+  assert.ok(s instanceof StreamSocket);
+});
