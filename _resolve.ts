@@ -43,6 +43,8 @@ export async function resolve(host: string, family: number): Promise<Resolved[]>
     }
     return [{ family: literal, address: host }];
   }
+  const special = specialName(host, family);
+  if (special !== null) return special;
   const wanted = family === AF_INET ? 4 : family === AF_INET6 ? 6 : 0;
   let found: { address: string; family: number }[];
   try {
@@ -52,6 +54,29 @@ export async function resolve(host: string, family: number): Promise<Resolved[]>
   }
   if (found.length === 0) throw new gaierror(EAI.EAI_NONAME);
   return found.map((a) => ({ family: a.family === 6 ? AF_INET6 : AF_INET, address: a.address }));
+}
+
+// RFC 6761 special-use names are answered here, as the RFC asks of resolver
+// libraries, without asking a name server: `.invalid` never resolves and
+// `localhost` (and names under it) is loopback. Malformed names fail the
+// same way, since no server could know them.
+const LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+function specialName(host: string, family: number): Resolved[] | null {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (
+    name === "invalid" || name.endsWith(".invalid") || !name.split(".").every((l) => LABEL.test(l))
+  ) {
+    throw new gaierror(EAI.EAI_NONAME);
+  }
+  if (name === "localhost" || name.endsWith(".localhost")) {
+    const v4 = { family: AF_INET, address: "127.0.0.1" };
+    const v6 = { family: AF_INET6, address: "::1" };
+    if (family === AF_INET6) return [v6];
+    if (family === AF_INET) return [v4];
+    return [v4, v6];
+  }
+  return null;
 }
 
 function resolveError(err: unknown, host: string): unknown {

@@ -1,0 +1,184 @@
+// socket() factory and the module functions: createConnection, createServer,
+// socketpair, getaddrinfo, gethostbyname, gethostname, default timeout.
+
+import assert from "node:assert/strict";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  createConnection,
+  createServer,
+  EAI,
+  errno,
+  gaierror,
+  getaddrinfo,
+  getdefaulttimeout,
+  gethostbyname,
+  gethostname,
+  hasDualstackIpv6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  OSError,
+  SO_REUSEPORT,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_SEQPACKET,
+  SOCK_STREAM,
+  socket,
+  socketpair,
+  setdefaulttimeout,
+  SOL_SOCKET,
+  TimeoutError,
+} from "../mod.ts";
+import { freePort, HAS_IPV6, text } from "./_helpers.ts";
+
+Deno.test("SOCK_RAW and SOCK_SEQPACKET fail with EPROTONOSUPPORT saying what Deno can do", () => {
+  for (const type of [SOCK_RAW, SOCK_SEQPACKET]) {
+    assert.throws(
+      () => socket(AF_INET, type),
+      (e: unknown) =>
+        e instanceof OSError && e.errno === errno.EPROTONOSUPPORT && /SOCK_STREAM/.test(e.message),
+    );
+  }
+});
+
+Deno.test("an unknown family fails with EAFNOSUPPORT; a wrong protocol with EPROTONOSUPPORT", () => {
+  assert.throws(() => socket(99), (e: unknown) => (e as OSError).errno === errno.EAFNOSUPPORT);
+  assert.throws(
+    () => socket(AF_INET, SOCK_STREAM, IPPROTO_UDP),
+    (e: unknown) => (e as OSError).errno === errno.EPROTONOSUPPORT,
+  );
+  assert.throws(() => socket("2" as unknown as number), TypeError);
+  assert.throws(() => socket(AF_INET, 1.5 as 1), TypeError);
+  using ok = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  assert.equal(ok.proto, IPPROTO_TCP);
+});
+
+Deno.test("createServer listens and createConnection connects with a timeout", async () => {
+  using server = createServer(["127.0.0.1", 0], { backlog: 8 });
+  const port = (server.getsockname() as [string, number])[1];
+  using client = await createConnection(["127.0.0.1", port], { timeout: 2 });
+  assert.equal(client.gettimeout(), 2);
+  const [conn] = await server.accept();
+  using _conn = conn;
+  await client.sendall("over create_connection");
+  assert.equal(text(await conn.recv(100)), "over create_connection");
+});
+
+Deno.test("createConnection to a closed port rejects with ConnectionRefusedError", async () => {
+  await assert.rejects(
+    createConnection(["127.0.0.1", freePort()]),
+    (e: unknown) => e instanceof OSError && e.errno === errno.ECONNREFUSED,
+  );
+});
+
+Deno.test("createConnection refuses a source address with EOPNOTSUPP", async () => {
+  await assert.rejects(
+    createConnection(["127.0.0.1", 1], { sourceAddress: ["127.0.0.1", 5000] }),
+    (e: unknown) => (e as OSError).errno === errno.EOPNOTSUPP,
+  );
+});
+
+Deno.test("createServer with reusePort shares a port between two servers", () => {
+  using a = createServer(["127.0.0.1", 0], { reusePort: true });
+  using b = createServer(a.getsockname(), { reusePort: true });
+  assert.deepEqual(a.getsockname(), b.getsockname());
+  assert.equal(b.getsockopt(SOL_SOCKET, SO_REUSEPORT), 1);
+});
+
+Deno.test("createServer with dualstackIpv6 accepts IPv4 and IPv6 clients", async () => {
+  if (!HAS_IPV6 || !hasDualstackIpv6()) {
+    console.log("skipped: this host has no dual-stack IPv6");
+    return;
+  }
+  using server = createServer(["", 0], { family: AF_INET6, dualstackIpv6: true });
+  const port = (server.getsockname() as [string, number])[1];
+  using v4 = await createConnection(["127.0.0.1", port]);
+  const [c4, a4] = await server.accept();
+  c4.close();
+  assert.equal((a4 as string[])[0], "::ffff:127.0.0.1");
+  using v6 = await createConnection(["::1", port]);
+  const [c6, a6] = await server.accept();
+  c6.close();
+  assert.equal((a6 as string[])[0], "::1");
+  assert.equal((a6 as unknown[]).length, 4);
+});
+
+Deno.test("createServer rejects dualstackIpv6 without AF_INET6", () => {
+  assert.throws(() => createServer(["", 0], { dualstackIpv6: true }), RangeError);
+});
+
+Deno.test("createServer on a Unix path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    using server = createServer(`${dir}/srv.sock`, { family: AF_UNIX });
+    assert.equal(server.getsockname(), `${dir}/srv.sock`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("socketpair gives two connected sockets", async () => {
+  const [a, b] = await socketpair();
+  using _a = a;
+  using _b = b;
+  await a.sendall("ping");
+  assert.equal(text(await b.recv(4)), "ping");
+  await b.sendall("pong");
+  assert.equal(text(await a.recv(4)), "pong");
+});
+
+Deno.test("getaddrinfo resolves localhost offline, one entry per socket type", async () => {
+  const all = await getaddrinfo("localhost", 8080, AF_INET);
+  assert.deepEqual(all, [
+    [AF_INET, SOCK_STREAM, IPPROTO_TCP, "", ["127.0.0.1", 8080]],
+    [AF_INET, SOCK_DGRAM, IPPROTO_UDP, "", ["127.0.0.1", 8080]],
+    [AF_INET, SOCK_RAW, 0, "", ["127.0.0.1", 8080]],
+  ]);
+  const stream = await getaddrinfo("127.0.0.1", "80", AF_INET, SOCK_STREAM);
+  assert.deepEqual(stream, [[AF_INET, SOCK_STREAM, IPPROTO_TCP, "", ["127.0.0.1", 80]]]);
+  const v6 = await getaddrinfo("::1", 443, AF_INET6, SOCK_STREAM);
+  assert.deepEqual(v6, [[AF_INET6, SOCK_STREAM, IPPROTO_TCP, "", ["::1", 443, 0, 0]]]);
+});
+
+Deno.test("getaddrinfo of an unknown name rejects with gaierror", async () => {
+  const err = await getaddrinfo("no-such-host.invalid", 80).catch((e) => e);
+  assert.ok(err instanceof gaierror, String(err));
+  assert.ok(err.errno < 0);
+  await assert.rejects(getaddrinfo("localhost", "http-ish"), (e: unknown) =>
+    (e as OSError).errno === EAI.EAI_SERVICE);
+  await assert.rejects(getaddrinfo("localhost", 70000), RangeError);
+});
+
+Deno.test("gethostbyname returns the IPv4 address; a family mismatch is a gaierror", async () => {
+  assert.equal(await gethostbyname("localhost"), "127.0.0.1");
+  assert.equal(await gethostbyname("127.0.0.1"), "127.0.0.1");
+  await assert.rejects(gethostbyname("::1"), gaierror);
+});
+
+Deno.test("connect to an unknown host raises gaierror", async () => {
+  using s = socket();
+  await assert.rejects(s.connect(["no-such-host.invalid", 80]), gaierror);
+});
+
+Deno.test("gethostname returns this machine's name", () => {
+  assert.equal(gethostname(), Deno.hostname());
+});
+
+Deno.test("setdefaulttimeout applies to new and accepted sockets", async () => {
+  assert.equal(getdefaulttimeout(), null);
+  setdefaulttimeout(0.25);
+  try {
+    using s = socket();
+    assert.equal(s.gettimeout(), 0.25);
+    using server = createServer(["127.0.0.1", 0]);
+    using c = await createConnection(server.getsockname() as [string, number]);
+    const [conn] = await server.accept();
+    using _conn = conn;
+    assert.equal(conn.gettimeout(), 0.25);
+    await assert.rejects(conn.recv(1), TimeoutError);
+  } finally {
+    setdefaulttimeout(null);
+  }
+  assert.throws(() => setdefaulttimeout(-1), RangeError);
+});
