@@ -19,6 +19,7 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   OSError,
+  setdefaulttimeout,
   SO_REUSEPORT,
   SOCK_DGRAM,
   SOCK_RAW,
@@ -26,7 +27,6 @@ import {
   SOCK_STREAM,
   socket,
   socketpair,
-  setdefaulttimeout,
   SOL_SOCKET,
   TimeoutError,
 } from "../mod.ts";
@@ -93,11 +93,11 @@ Deno.test("createServer with dualstackIpv6 accepts IPv4 and IPv6 clients", async
   }
   using server = createServer(["", 0], { family: AF_INET6, dualstackIpv6: true });
   const port = (server.getsockname() as [string, number])[1];
-  using v4 = await createConnection(["127.0.0.1", port]);
+  using _v4 = await createConnection(["127.0.0.1", port]);
   const [c4, a4] = await server.accept();
   c4.close();
   assert.equal((a4 as string[])[0], "::ffff:127.0.0.1");
-  using v6 = await createConnection(["::1", port]);
+  using _v6 = await createConnection(["::1", port]);
   const [c6, a6] = await server.accept();
   c6.close();
   assert.equal((a6 as string[])[0], "::1");
@@ -145,8 +145,10 @@ Deno.test("getaddrinfo of an unknown name rejects with gaierror", async () => {
   const err = await getaddrinfo("no-such-host.invalid", 80).catch((e) => e);
   assert.ok(err instanceof gaierror, String(err));
   assert.ok(err.errno < 0);
-  await assert.rejects(getaddrinfo("localhost", "http-ish"), (e: unknown) =>
-    (e as OSError).errno === EAI.EAI_SERVICE);
+  await assert.rejects(
+    getaddrinfo("localhost", "http-ish"),
+    (e: unknown) => (e as OSError).errno === EAI.EAI_SERVICE,
+  );
   await assert.rejects(getaddrinfo("localhost", 70000), RangeError);
 });
 
@@ -172,7 +174,7 @@ Deno.test("setdefaulttimeout applies to new and accepted sockets", async () => {
     using s = socket();
     assert.equal(s.gettimeout(), 0.25);
     using server = createServer(["127.0.0.1", 0]);
-    using c = await createConnection(server.getsockname() as [string, number]);
+    using _c = await createConnection(server.getsockname() as [string, number]);
     const [conn] = await server.accept();
     using _conn = conn;
     assert.equal(conn.gettimeout(), 0.25);
