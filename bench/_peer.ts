@@ -170,6 +170,41 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | ty
   }
 }
 
+/** What a peer does for one workload. */
+export type Workload = (spec: Spec) => Promise<void>;
+
+const ENOSYS = 38;
+
+/**
+ * Parses the command line and runs the matching server or client. A column that cannot run the
+ * workload (no such workload, or a pysock module still a placeholder failing with `ENOSYS`)
+ * prints `NA <reason>` on stderr and exits with code 3; the harness shows `n/a (<reason>)`.
+ *
+ * @param servers Server side of each workload.
+ * @param clients Client side of each workload.
+ */
+export async function runPeer(
+  servers: Record<string, Workload>,
+  clients: Record<string, Workload>,
+): Promise<void> {
+  const [role, spec] = parseArgs();
+  const run = (role === "server" ? servers : clients)[spec.workload];
+  if (run === undefined) notAvailable(`no ${role} for ${spec.workload}`);
+  try {
+    await run(spec);
+  } catch (err) {
+    if ((err as { errno?: unknown }).errno === ENOSYS) {
+      notAvailable(`module missing: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
+function notAvailable(reason: string): never {
+  console.error(`NA ${reason}`);
+  Deno.exit(3);
+}
+
 /**
  * Splits `total` round trips over `conns` connections as evenly as possible.
  *

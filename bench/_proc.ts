@@ -175,13 +175,16 @@ export class Peer {
 }
 
 /**
- * One line saying why a peer failed: timeout, or the last meaningful stderr line.
+ * One line saying why a peer failed: `n/a (reason)` when the peer said it cannot run the
+ * workload, `timeout`, or the first error line of its stderr.
  *
  * @param exit How the peer ended.
  * @returns A short message.
  */
 export function describeFailure(exit: Exit): string {
   if (exit.timedOut) return "timeout";
+  const na = exit.stderr.match(/^NA (.+)$/m);
+  if (na) return `n/a (${na[1].slice(0, 80)})`;
   const lines = exit.stderr.split("\n").map((l) => l.trim()).filter((l) =>
     l && !l.startsWith("at ")
   );

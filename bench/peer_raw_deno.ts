@@ -12,10 +12,10 @@ import {
   checkFrames,
   encodeFrames,
   HOST,
-  parseArgs,
   payload,
   ready,
   result,
+  runPeer,
   share,
   type Spec,
   TIMED_OUT,
@@ -23,6 +23,7 @@ import {
   udpControl,
   udpCount,
   within,
+  type Workload,
 } from "./_peer.ts";
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
@@ -308,7 +309,7 @@ async function concurrencyClient(spec: Spec): Promise<void> {
   result({ value: seconds, seconds, connectSeconds: (connected - start) / 1000 });
 }
 
-const servers: Record<string, (spec: Spec) => Promise<void>> = {
+const servers: Record<string, Workload> = {
   "bulk": bulkServer,
   "pingpong": (spec) => serveEcho(spec, 4096),
   "udp": udpServer,
@@ -317,7 +318,7 @@ const servers: Record<string, (spec: Spec) => Promise<void>> = {
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, 1024),
 };
 
-const clients: Record<string, (spec: Spec) => Promise<void>> = {
+const clients: Record<string, Workload> = {
   "bulk": bulkClient,
   "pingpong": pingpongClient,
   "udp": udpClient,
@@ -326,7 +327,4 @@ const clients: Record<string, (spec: Spec) => Promise<void>> = {
   "concurrency": concurrencyClient,
 };
 
-if (import.meta.main) {
-  const [role, spec] = parseArgs();
-  await (role === "server" ? servers : clients)[spec.workload](spec);
-}
+if (import.meta.main) await runPeer(servers, clients);

@@ -535,8 +535,9 @@ async function main(): Promise<void> {
           console.error(`[${round + 1}/${runs}] ${key.padEnd(30)} ${fmt(sample.value)}`);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          cells.set(key, `error: ${message}`);
-          console.error(`[${round + 1}/${runs}] ${key.padEnd(30)} error: ${message}`);
+          const text = message.startsWith("n/a") ? message : `error: ${message}`;
+          cells.set(key, text);
+          console.error(`[${round + 1}/${runs}] ${key.padEnd(30)} ${text}`);
         }
       }
     }
