@@ -301,7 +301,7 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
-   * import { ConnectionRefusedError, socket } from "./socket.ts";
+   * import { ConnectionRefusedError, socket } from "./mod.ts";
    * // A port just freed: nothing listens there.
    * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
    * const port = probe.addr.port;
@@ -344,7 +344,7 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
-   * import { errno, socket } from "./socket.ts";
+   * import { errno, socket } from "./mod.ts";
    * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
    * const port = probe.addr.port;
    * probe.close();
