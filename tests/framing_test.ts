@@ -1,0 +1,570 @@
+// framing.ts over real sockets: exact wire bytes, end of stream, limits,
+// timeouts, sharing the read buffer with recv/makefile, and CPython peers.
+
+import { deepEqual, equal, ok, rejects, strictEqual } from "node:assert/strict";
+import {
+  BlockingIOError,
+  createServer,
+  errno,
+  IncompleteReadError,
+  LimitOverrunError,
+  MessageTooLargeError,
+  OSError,
+  SHUT_WR,
+  socket,
+  socketpair,
+  type StreamSocket,
+  TimeoutError,
+} from "../mod.ts";
+import {
+  DEFAULT_LIMIT,
+  encodeMessage,
+  type FramingOptions,
+  type HeaderSize,
+  recvExactly,
+  recvLine,
+  recvMsg,
+  recvUntil,
+  sendMsg,
+} from "../framing.ts";
+import { bytes, FAMILIES, pair, python, text } from "./_helpers.ts";
+import { concat, prng, randomBytes } from "./_fuzz_framing.ts";
+
+/** Reads until end of stream with plain recv. */
+async function readAll(sock: StreamSocket): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let chunk = await sock.recv(65536); chunk.length > 0; chunk = await sock.recv(65536)) {
+    parts.push(chunk);
+  }
+  return concat(parts);
+}
+
+/** Reads messages until end of stream. */
+async function recvAll(sock: StreamSocket, options?: FramingOptions): Promise<Uint8Array[]> {
+  const messages: Uint8Array[] = [];
+  for (let m = await recvMsg(sock, options); m !== null; m = await recvMsg(sock, options)) {
+    messages.push(m);
+  }
+  return messages;
+}
+
+async function connected(): Promise<[StreamSocket, StreamSocket] & AsyncDisposable> {
+  const [a, b] = await socketpair();
+  return Object.assign([a, b] as [StreamSocket, StreamSocket], {
+    [Symbol.asyncDispose]() {
+      a.close();
+      b.close();
+      return Promise.resolve();
+    },
+  });
+}
+
+for (const { name, family } of FAMILIES) {
+  Deno.test(`sendMsg and recvMsg keep message edges over ${name}`, async () => {
+    await using p = await pair(family);
+    await sendMsg(p.client, "one");
+    await sendMsg(p.client, new Uint8Array(0));
+    await sendMsg(p.client, "three");
+    p.client.shutdown(SHUT_WR);
+    deepEqual((await recvAll(p.conn)).map(text), ["one", "", "three"]);
+  });
+}
+
+Deno.test("sendMsg writes the bytes of Python's struct.pack('>I', n) + payload", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await sendMsg(a, "hi");
+  await sendMsg(a, new Uint8Array(300).fill(9));
+  a.shutdown(SHUT_WR);
+  const wire = await readAll(b);
+  deepEqual(wire.subarray(0, 6), new Uint8Array([0, 0, 0, 2, 104, 105]));
+  deepEqual(wire.subarray(6, 10), new Uint8Array([0, 0, 1, 44]));
+  equal(wire.length, 6 + 4 + 300);
+});
+
+Deno.test("every header size and byte order round-trips over a socket with exact bytes", async () => {
+  for (const header of [1, 2, 4, 8] as HeaderSize[]) {
+    for (const littleEndian of [false, true]) {
+      await using pairOf = await connected();
+      const [a, b] = pairOf;
+      const options = { header, littleEndian };
+      const payloads = [0, 1, 200, 255].map((n) => randomBytes(prng(n), n));
+      for (const payload of payloads) await sendMsg(a, payload, options);
+      await sendMsg(a, "end", options);
+      const expected = concat([...payloads, bytes("end")].map((p) => encodeMessage(p, options)));
+      const wire = await recvExactly(b, expected.length);
+      deepEqual(wire, expected, `${header} ${littleEndian}`);
+      // The same bytes, sent back, decode to the same messages.
+      await b.sendall(wire);
+      b.shutdown(SHUT_WR);
+      deepEqual(await recvAll(a, options), [...payloads, bytes("end")]);
+    }
+  }
+});
+
+Deno.test("many messages sent in one write come back one by one (sticky packets)", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const payloads = Array.from({ length: 1000 }, (_, i) => bytes(`message ${i}`));
+  await a.sendall(concat(payloads.map((p) => encodeMessage(p))));
+  a.shutdown(SHUT_WR);
+  deepEqual(await recvAll(b), payloads);
+});
+
+Deno.test("messages from 0 bytes to several MiB cross a socket intact", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const sizes = [0, 1, 100, 65535, 65536, 65537, 1024 * 1024 + 7, 6 * 1024 * 1024];
+  const payloads = sizes.map((n, i) => randomBytes(prng(i), n));
+  const sending = (async () => {
+    for (const payload of payloads) await sendMsg(a, payload);
+    a.shutdown(SHUT_WR);
+  })();
+  const received = await recvAll(b);
+  await sending;
+  deepEqual(received.map((m) => m.length), sizes);
+  deepEqual(received, payloads);
+});
+
+Deno.test("concurrent sendMsg calls put whole messages on the wire in call order", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const payloads = [300_000, 5, 200_000, 0, 70_000, 3].map((n, i) => new Uint8Array(n).fill(i + 1));
+  const receiving = recvAll(b);
+  await Promise.all(payloads.map((p) => sendMsg(a, p)));
+  a.shutdown(SHUT_WR);
+  deepEqual(await receiving, payloads);
+});
+
+Deno.test("recvMsg resolves to null at a clean end of stream, and again after it", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await sendMsg(a, "last");
+  a.close();
+  equal(text((await recvMsg(b))!), "last");
+  strictEqual(await recvMsg(b), null);
+  strictEqual(await recvMsg(b), null);
+});
+
+Deno.test("end of stream inside a header rejects with IncompleteReadError carrying the header bytes", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall(new Uint8Array([0, 0, 1]));
+  a.close();
+  await rejects(recvMsg(b), (err) => {
+    ok(err instanceof IncompleteReadError);
+    deepEqual(err.partial, new Uint8Array([0, 0, 1]));
+    equal(err.expected, 4);
+    return true;
+  });
+});
+
+Deno.test("end of stream inside a payload rejects with IncompleteReadError carrying the payload so far", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall(concat([encodeMessage("whole"), encodeMessage("truncated").subarray(0, 7)]));
+  a.close();
+  equal(text((await recvMsg(b))!), "whole");
+  await rejects(recvMsg(b), (err) => {
+    ok(err instanceof IncompleteReadError);
+    deepEqual(err.partial, bytes("tru"));
+    equal(err.expected, 9);
+    equal(err.message, "3 bytes read on a total of 9 expected bytes");
+    return true;
+  });
+});
+
+Deno.test("a header over maxMessage rejects at once, without waiting for the payload", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  // The peer stays open and sends no payload: a receiver that allocated or
+  // waited for 4 GiB would hang here.
+  await a.sendall(new Uint8Array([255, 255, 255, 255]));
+  await rejects(recvMsg(b), (err) => {
+    ok(err instanceof MessageTooLargeError);
+    equal(err.size, 2 ** 32 - 1);
+    equal(err.maxMessage, 16 * 1024 * 1024);
+    return true;
+  });
+  await a.sendall(new Uint8Array([0, 0, 0, 11]));
+  await rejects(recvMsg(b, { maxMessage: 10 }), { name: "MessageTooLargeError", size: 11 });
+});
+
+Deno.test("sendMsg refuses a payload over maxMessage or the header's capacity and sends nothing", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await rejects(sendMsg(a, new Uint8Array(11), { maxMessage: 10 }), RangeError);
+  await rejects(sendMsg(a, new Uint8Array(256), { header: 1 }), RangeError);
+  await rejects(sendMsg(a, 42 as unknown as string), TypeError);
+  await sendMsg(a, "fine");
+  a.shutdown(SHUT_WR);
+  deepEqual(await readAll(b), encodeMessage("fine"));
+});
+
+Deno.test("bad options reject before any I/O and leave the stream untouched", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await sendMsg(a, "kept");
+  await rejects(recvMsg(b, { header: 3 as HeaderSize }), RangeError);
+  await rejects(recvMsg(b, { maxMessage: -1 }), RangeError);
+  await rejects(recvMsg(b, { littleEndian: "no" as unknown as boolean }), TypeError);
+  await rejects(recvExactly(b, -1), RangeError);
+  await rejects(recvExactly(b, 1.5), TypeError);
+  await rejects(recvUntil(b, ""), RangeError);
+  await rejects(recvUntil(b, "\n", { limit: 0 }), RangeError);
+  await rejects(recvLine(b, { limit: "9" as unknown as number }), TypeError);
+  equal(text((await recvMsg(b))!), "kept");
+});
+
+Deno.test("the framing functions fail with EBADF on a closed socket and ENOTCONN on an unconnected one", async () => {
+  const unconnected = socket();
+  await rejects(recvMsg(unconnected), (e) => e instanceof OSError && e.errno === errno.ENOTCONN);
+  await rejects(recvLine(unconnected), (e) => e instanceof OSError && e.errno === errno.ENOTCONN);
+  unconnected.close();
+  const [a, b] = await socketpair();
+  a.close();
+  b.close();
+  for (
+    const call of [recvMsg(a), recvExactly(a, 1), recvUntil(a, "x"), recvLine(a), sendMsg(a, "x")]
+  ) {
+    await rejects(call, (e) => e instanceof OSError && e.errno === errno.EBADF);
+  }
+});
+
+Deno.test("the framing functions refuse something that is not a stream socket", async () => {
+  const notSocket = {} as StreamSocket;
+  await rejects(recvMsg(notSocket), TypeError);
+  await rejects(sendMsg(notSocket, "x"), TypeError);
+  await rejects(recvExactly(notSocket, 1), TypeError);
+});
+
+Deno.test("a recvMsg that times out inside a payload loses nothing: the next recvMsg returns the message", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const wire = encodeMessage("patience");
+  await a.sendall(wire.subarray(0, 6));
+  b.settimeout(0.05);
+  await rejects(recvMsg(b), TimeoutError);
+  await a.sendall(wire.subarray(6));
+  b.settimeout(null);
+  equal(text((await recvMsg(b))!), "patience");
+});
+
+Deno.test("a recvMsg that times out inside a header loses nothing", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const wire = encodeMessage("later");
+  await a.sendall(wire.subarray(0, 2));
+  b.settimeout(0.05);
+  await rejects(recvMsg(b), TimeoutError);
+  await a.sendall(wire.subarray(2));
+  equal(text((await recvMsg(b))!), "later");
+});
+
+Deno.test("a non-blocking recvMsg rejects with BlockingIOError until the message is whole", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  b.setblocking(false);
+  await rejects(recvMsg(b), BlockingIOError);
+  b.setblocking(true);
+  await sendMsg(a, "ready");
+  equal(text((await recvMsg(b))!), "ready");
+});
+
+Deno.test("interleaving recvMsg with plain recv and makefile loses nothing", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall(concat([
+    encodeMessage("first"),
+    bytes("raw"),
+    encodeMessage("second"),
+    bytes("a line\n"),
+    encodeMessage("third"),
+  ]));
+  a.shutdown(SHUT_WR);
+  equal(text((await recvMsg(b))!), "first");
+  equal(text(await recvExactly(b, 1)), "r");
+  let raw = "";
+  while (raw.length < 2) raw += text(await b.recv(2 - raw.length));
+  equal(raw, "aw");
+  equal(text((await recvMsg(b))!), "second");
+  const file = b.makefile("rb");
+  equal(text(await file.readline() as Uint8Array), "a line\n");
+  equal(text((await recvMsg(b))!), "third");
+  strictEqual(await recvMsg(b), null);
+  equal((await b.recv(10)).length, 0);
+});
+
+Deno.test("recvMsg returns views of the socket's buffer that never change afterwards", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall(concat([encodeMessage("alpha"), encodeMessage("beta")]));
+  const first = await recvMsg(b);
+  const second = await recvMsg(b);
+  strictEqual(first!.buffer, second!.buffer, "both messages came from one read");
+  for (let i = 0; i < 50; i++) await sendMsg(a, new Uint8Array(4000).fill(i));
+  for (let i = 0; i < 50; i++) deepEqual(await recvMsg(b), new Uint8Array(4000).fill(i));
+  equal(text(first!), "alpha");
+  equal(text(second!), "beta");
+});
+
+Deno.test("recvExactly waits for every byte across writes", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const reading = recvExactly(b, 6);
+  await a.sendall("abc");
+  await a.sendall("defg");
+  equal(text(await reading), "abcdef");
+  equal(text(await recvExactly(b, 1)), "g");
+  equal((await recvExactly(b, 0)).length, 0);
+});
+
+Deno.test("recvExactly rejects with IncompleteReadError(partial, expected) at end of stream", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall("abc");
+  a.close();
+  await rejects(recvExactly(b, 10), (err) => {
+    ok(err instanceof IncompleteReadError);
+    deepEqual(err.partial, bytes("abc"));
+    equal(err.expected, 10);
+    return true;
+  });
+});
+
+Deno.test("a recvExactly that times out consumes nothing", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall("ab");
+  b.settimeout(0.05);
+  await rejects(recvExactly(b, 4), TimeoutError);
+  await a.sendall("cd");
+  equal(text(await recvExactly(b, 4)), "abcd");
+});
+
+Deno.test("recvUntil returns the bytes up to and including the delimiter, across writes", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const reading = recvUntil(b, "\r\n");
+  await a.sendall("HELO x\r");
+  await a.sendall("\nQUIT\r\n");
+  equal(text(await reading), "HELO x\r\n");
+  equal(text(await recvUntil(b, new Uint8Array([13, 10]))), "QUIT\r\n");
+});
+
+Deno.test("recvUntil accepts a segment of exactly limit bytes and refuses one more", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall("12345;123456;");
+  equal(text(await recvUntil(b, ";", { limit: 5 })), "12345;");
+  await rejects(recvUntil(b, ";", { limit: 5 }), {
+    name: "LimitOverrunError",
+    message: "Separator is found, but chunk is longer than limit",
+  });
+  equal(text(await recvUntil(b, ";", { limit: 6 })), "123456;");
+});
+
+Deno.test("LimitOverrunError leaves the bytes readable: a following recv returns them", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const long = "x".repeat(100);
+  await a.sendall(long);
+  await rejects(recvUntil(b, "\n", { limit: 10 }), (err) => {
+    ok(err instanceof LimitOverrunError);
+    equal(err.message, "Separator is not found, and chunk exceed the limit");
+    return true;
+  });
+  let got = "";
+  while (got.length < 100) got += text(await b.recv(1000));
+  equal(got, long);
+});
+
+Deno.test("recvUntil rejects with IncompleteReadError(partial, null) at end of stream", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall("no newline");
+  a.close();
+  await rejects(recvUntil(b, "\n"), (err) => {
+    ok(err instanceof IncompleteReadError);
+    deepEqual(err.partial, bytes("no newline"));
+    strictEqual(err.expected, null);
+    return true;
+  });
+});
+
+Deno.test("recvLine returns lines, then the unterminated tail, then empty arrays", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall("one\n\ntwo\nthree");
+  a.close();
+  const lines = [];
+  for (let i = 0; i < 6; i++) lines.push(text(await recvLine(b)));
+  deepEqual(lines, ["one\n", "\n", "two\n", "three", "", ""]);
+});
+
+Deno.test("recvLine uses a 64 KiB limit by default and keeps an over-long line readable", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const fits = "y".repeat(DEFAULT_LIMIT) + "\n";
+  const tooLong = "z".repeat(DEFAULT_LIMIT + 1) + "\n";
+  const sending = a.sendall(fits + tooLong);
+  equal((await recvLine(b)).length, DEFAULT_LIMIT + 1);
+  await rejects(recvLine(b), LimitOverrunError);
+  await sending;
+  equal(text(await recvExactly(b, DEFAULT_LIMIT + 2)), tooLong);
+});
+
+Deno.test("recvLine honours a smaller limit", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall("short\nmuch too long\n");
+  equal(text(await recvLine(b, { limit: 5 })), "short\n");
+  await rejects(recvLine(b, { limit: 5 }), LimitOverrunError);
+  equal(text(await recvLine(b, { limit: 20 })), "much too long\n");
+});
+
+// A CPython peer speaking struct.pack('>I', n) + payload. Payload i of size n
+// is bytes((i * 7 + k) % 256 for k in range(n)), so both sides can check it.
+const SIZES = [0, 1, 5, 100, 70_000, 1 << 20];
+
+function payloadOf(i: number, n: number): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from({ length: n }, (_, k) => (i * 7 + k) % 256);
+}
+
+const PY_FRAMED_SERVER = `
+import socket, struct, sys
+sizes = [int(x) for x in sys.argv[1].split(",")]
+def payload(i, n):
+    return bytes((i * 7 + k) % 256 for k in range(n))
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+conn, _ = srv.accept()
+# The first two messages in one sendall (sticky), the rest one by one.
+frames = [struct.pack(">I", n) + payload(i, n) for i, n in enumerate(sizes)]
+conn.sendall(frames[0] + frames[1])
+for frame in frames[2:]:
+    conn.sendall(frame)
+conn.close()
+srv.close()
+print("sent", len(frames))
+`;
+
+Deno.test("a CPython sender's struct.pack('>I') frames arrive as the same messages", async () => {
+  await using peer = python(PY_FRAMED_SERVER, SIZES.join(","));
+  const port = Number(await peer.firstLine());
+  const sock = socket();
+  await sock.connect(["127.0.0.1", port]);
+  using _sock = sock;
+  const received = await recvAll(sock);
+  deepEqual(received.map((m) => m.length), SIZES);
+  received.forEach((m, i) => deepEqual(m, payloadOf(i, SIZES[i])));
+  equal((await peer.output()).trim().split("\n").at(-1), "sent 6");
+});
+
+const PY_FRAMED_ECHO = `
+import socket, struct, sys, hashlib
+def recv_exactly(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise EOFError(f"{len(data)} of {n}")
+        data += chunk
+    return data
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+fmt = sys.argv[2]
+count = 0
+while True:
+    head = s.recv(struct.calcsize(fmt), socket.MSG_PEEK)
+    if not head:
+        break
+    (n,) = struct.unpack(fmt, recv_exactly(s, struct.calcsize(fmt)))
+    body = recv_exactly(s, n)
+    reply = hashlib.sha256(body).hexdigest().encode() + b" " + body[::-1]
+    s.sendall(struct.pack(fmt, len(reply)) + reply)
+    count += 1
+s.close()
+print("echoed", count)
+`;
+
+for (const [fmt, options] of [[">I", {}], ["<H", { header: 2, littleEndian: true }]] as const) {
+  Deno.test(`pysock's sendMsg frames are read by CPython with struct.unpack('${fmt}')`, async () => {
+    using server = createServer(["127.0.0.1", 0]);
+    const port = (server.getsockname() as [string, number])[1];
+    await using peer = python(PY_FRAMED_ECHO, String(port), fmt);
+    const [conn] = await server.accept();
+    using _conn = conn;
+    const sizes = options.header === 2 ? [0, 1, 100, 60_000] : SIZES;
+    for (const [i, n] of sizes.entries()) {
+      const payload = payloadOf(i, n);
+      await sendMsg(conn, payload, options);
+      const reply = (await recvMsg(conn, options))!;
+      const digest = Array.from(
+        new Uint8Array(await crypto.subtle.digest("SHA-256", payload)),
+        (byte) => byte.toString(16).padStart(2, "0"),
+      ).join("");
+      equal(text(reply.subarray(0, 64)), digest);
+      deepEqual(reply.subarray(65), payload.reverse());
+    }
+    conn.shutdown(SHUT_WR);
+    strictEqual(await recvMsg(conn, options), null);
+    equal((await peer.output()).trim(), `echoed ${sizes.length}`);
+  });
+}
+
+Deno.test("a seeded fuzz of recvUntil over a socket agrees with a reference split", async () => {
+  const random = prng(0xfeed);
+  for (let round = 0; round < 100; round++) {
+    await using pairOf = await connected();
+    const [a, b] = pairOf;
+    const delimiter = randomBytes(random, 1 + Math.floor(random() * 3), 3);
+    const data = randomBytes(random, Math.floor(random() * 3000), 3);
+    const limit = random() < 0.5 ? 100_000 : 1 + Math.floor(random() * 30);
+    // The reference: segments with their delimiter, by brute force.
+    const expected: Uint8Array[] = [];
+    let start = 0;
+    for (let i = 0; i + delimiter.length <= data.length;) {
+      if (delimiter.every((d, j) => data[i + j] === d)) {
+        expected.push(data.slice(start, i + delimiter.length));
+        i += delimiter.length;
+        start = i;
+      } else i++;
+    }
+    expected.push(data.slice(start));
+    const writing = (async () => {
+      for (let offset = 0; offset < data.length;) {
+        const size = 1 + Math.floor(random() * 300);
+        await a.sendall(data.subarray(offset, offset + size));
+        offset += size;
+      }
+      a.shutdown(SHUT_WR);
+    })();
+    const got: Uint8Array[] = [];
+    let consumed = 0;
+    while (true) {
+      try {
+        const segment = await recvUntil(b, delimiter, { limit });
+        got.push(segment);
+        consumed += segment.length;
+      } catch (err) {
+        const current = expected[got.length];
+        if (err instanceof IncompleteReadError) {
+          deepEqual(err.partial, current, `round ${round}: the tail`);
+          equal(got.length, expected.length - 1, `round ${round}: every segment before the tail`);
+          break;
+        }
+        ok(err instanceof LimitOverrunError, `round ${round}: ${err}`);
+        const isTail = got.length === expected.length - 1;
+        const body = isTail ? current.length : current.length - delimiter.length;
+        ok(body > limit, `round ${round}: segment ${got.length} of ${body} bytes fits ${limit}`);
+        await writing;
+        deepEqual(await readAll(b), data.subarray(consumed), `round ${round}: bytes stay readable`);
+        break;
+      }
+    }
+    await writing;
+    deepEqual(got, expected.slice(0, got.length), `round ${round}`);
+  }
+});
