@@ -161,7 +161,12 @@ export class StreamSocket extends SocketBase {
   #conn: Deno.Conn | null = null;
   #buffer: ReadBuffer | null = null;
   #connecting: Promise<void> | null = null;
-  #writing: Promise<unknown> | null = null;
+  #connectAbort: AbortController | null = null;
+  // The last send/sendall, so that shutdown(SHUT_WR) ends the stream after it.
+  #lastWrite: Promise<unknown> | null = null;
+  // A write that outlived its timed-out call (Deno cannot cancel a write):
+  // later writes wait for it, so bytes never reorder.
+  #stalled: Promise<number> | null = null;
   #shutWrite = false;
   #noDelay = true;
   #keepAlive = false;
@@ -378,11 +383,18 @@ export class StreamSocket extends SocketBase {
    * console.assert(await a.send("hi") === 2);
    * ```
    */
-  async send(data: Uint8Array | string): Promise<number> {
+  send(data: Uint8Array | string): Promise<number> {
+    const sending = this.#send(data);
+    this.#lastWrite = sending;
+    return sending;
+  }
+
+  async #send(data: Uint8Array | string): Promise<number> {
     const bytes = toBytes(data, "send");
     const conn = this.#writeConn();
-    if (this.#writing !== null) await waitFor(this.#writing, this.gettimeout());
-    return await this.#write(conn, bytes, this.gettimeout());
+    const timeout = writeTimeout(this.gettimeout());
+    if (this.#stalled !== null) await this.#waitStalled(timeout);
+    return await this.#write(conn, bytes, timeout);
   }
 
   /**
@@ -390,7 +402,9 @@ export class StreamSocket extends SocketBase {
    *
    * On timeout the write in flight cannot be recalled (Deno cannot cancel
    * it): it completes in the background, later sends queue behind it, and
-   * no further chunk of this call is written.
+   * no further chunk of this call is written. In non-blocking mode writes
+   * wait for completion rather than fail with EAGAIN, since bytes that Deno
+   * has taken would otherwise be sent twice by a retry.
    *
    * @param data Bytes, or a string sent as UTF-8.
    * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
@@ -405,12 +419,18 @@ export class StreamSocket extends SocketBase {
    * console.assert((await b.recv(3)).length === 3);
    * ```
    */
-  async sendall(data: Uint8Array | string): Promise<void> {
+  sendall(data: Uint8Array | string): Promise<void> {
+    const sending = this.#sendall(data);
+    this.#lastWrite = sending;
+    return sending;
+  }
+
+  async #sendall(data: Uint8Array | string): Promise<void> {
     const bytes = toBytes(data, "sendall");
     const conn = this.#writeConn();
-    const timeout = this.gettimeout();
-    if (timeout === null && this.#writing === null) {
-      // Hot path: no deadline, nothing queued.
+    const timeout = writeTimeout(this.gettimeout());
+    if (timeout === null && this.#stalled === null) {
+      // Hot path: no deadline, nothing left over from a timed-out write.
       let sent = 0;
       try {
         while (sent < bytes.length) sent += await conn.write(bytes.subarray(sent));
@@ -420,7 +440,7 @@ export class StreamSocket extends SocketBase {
       return;
     }
     const deadline = timeout === null ? null : performance.now() + timeout * 1000;
-    if (this.#writing !== null) await waitFor(this.#writing, timeout);
+    if (this.#stalled !== null) await this.#waitStalled(timeout);
     let sent = 0;
     while (sent < bytes.length) {
       const left = deadline === null ? null : Math.max(0, (deadline - performance.now()) / 1000);
@@ -529,10 +549,11 @@ export class StreamSocket extends SocketBase {
     if (how !== SHUT_WR) this.#buffer!.shutdown();
     if (how !== SHUT_RD && !this.#shutWrite) {
       this.#shutWrite = true;
-      const after = this.#writing ?? Promise.resolve();
-      // Errors here mean the connection is already gone; the next call that
-      // uses it reports that.
-      after.then(() => conn.closeWrite()).catch(() => {});
+      // End of stream goes after every write already started; errors here
+      // mean the connection is gone, which the next call reports.
+      Promise.allSettled([this.#lastWrite, this.#stalled])
+        .then(() => conn.closeWrite())
+        .catch(() => {});
     }
   }
 
@@ -792,6 +813,7 @@ export class StreamSocket extends SocketBase {
     const conn = this.#conn;
     this.#listener = null;
     this.#listening = false;
+    this.#connectAbort?.abort();
     try {
       listener?.close();
     } catch { /* already closed by Deno */ }
@@ -811,24 +833,47 @@ export class StreamSocket extends SocketBase {
   }
 
   async #open(endpoint: IpEndpoint | string, timeout: number | null): Promise<void> {
-    const signal = timeout === null ? undefined : AbortSignal.timeout(Math.max(timeout * 1000, 1));
+    // One controller ends the attempt on timeout or on close(), so a
+    // connect to a silent peer never outlives either.
+    const abort = new AbortController();
+    this.#connectAbort = abort;
+    const timer = timeout === null
+      ? undefined
+      : setTimeout(() => abort.abort(), Math.max(timeout * 1000, 1));
     let conn: Deno.Conn;
     try {
-      if (typeof endpoint === "string") {
-        conn = await waitFor(Deno.connect({ transport: "unix", path: endpoint }), timeout || null);
-      } else {
-        const { address } = await resolveOne(endpoint.hostname, this.family);
-        conn = await Deno.connect({ hostname: address, port: endpoint.port, signal });
-      }
+      conn = await this.#dial(endpoint, abort.signal);
     } catch (err) {
-      if (signal?.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
+      if (this.closed) throw new OSError(errno.EBADF, { cause: err });
+      if (abort.signal.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
       throw this.#translate(err, endpoint);
+    } finally {
+      clearTimeout(timer);
+      this.#connectAbort = null;
     }
     if (this.closed) {
       conn.close();
       throw new OSError(errno.EBADF);
     }
     this.#adopt(conn);
+  }
+
+  async #dial(endpoint: IpEndpoint | string, signal: AbortSignal): Promise<Deno.Conn> {
+    if (typeof endpoint !== "string") {
+      const { address } = await resolveOne(endpoint.hostname, this.family);
+      return await Deno.connect({ hostname: address, port: endpoint.port, signal });
+    }
+    // Deno's Unix connect takes no signal: race it, and close a connection
+    // that arrives after the caller has given up.
+    const connecting = Deno.connect({ transport: "unix", path: endpoint });
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    try {
+      return await Promise.race([connecting, aborted]);
+    } finally {
+      if (signal.aborted) connecting.then((conn) => conn.close(), () => {});
+    }
   }
 
   #openListener(endpoint: IpEndpoint | string, backlog = DEFAULT_BACKLOG): Deno.Listener {
@@ -876,20 +921,29 @@ export class StreamSocket extends SocketBase {
     return this.#conn;
   }
 
-  /** One write with a deadline; a timed-out write is kept so later writes queue behind it. */
+  /** One write with a deadline; a write that times out is kept so later writes queue behind it. */
   async #write(conn: Deno.Conn, bytes: Uint8Array, timeout: number | null): Promise<number> {
     const writing = conn.write(bytes);
-    if (timeout !== null) {
-      this.#writing = writing;
-      writing.then(() => {
-        if (this.#writing === writing) this.#writing = null;
-      }, () => {
-        if (this.#writing === writing) this.#writing = null;
-      });
-    }
     try {
       return await waitFor(writing, timeout);
     } catch (err) {
+      if (err instanceof TimeoutError) {
+        this.#stalled = writing;
+        writing.then(() => {
+          if (this.#stalled === writing) this.#stalled = null;
+        }, () => {});
+      }
+      throw this.#translate(err);
+    }
+  }
+
+  /** Waits for a write left over from a timed-out call; reports its failure. */
+  async #waitStalled(timeout: number | null): Promise<void> {
+    const stalled = this.#stalled!;
+    try {
+      await waitFor(stalled, timeout);
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) this.#stalled = null;
       throw this.#translate(err);
     }
   }
@@ -902,6 +956,16 @@ export class StreamSocket extends SocketBase {
       : endpoint && formatEndpoint(endpoint.hostname, endpoint.port);
     return fromDenoError(err, what);
   }
+}
+
+/**
+ * The deadline for a write. Deno cannot withdraw a write once started, so a
+ * non-blocking send that failed with EAGAIN would still deliver its bytes
+ * later and a retry would send them twice: in non-blocking mode writes wait
+ * for their count instead, which is always true.
+ */
+function writeTimeout(timeout: number | null): number | null {
+  return timeout === 0 ? null : timeout;
 }
 
 function checkSize(value: unknown, action: string, name: string): void {

@@ -628,3 +628,85 @@ Deno.test("socket() exposes family, type and proto", () => {
   assert.equal(s.proto, IPPROTO_TCP);
   assert.ok(s instanceof StreamSocket);
 });
+
+/** A listener with backlog 0 and its queue full: the kernel drops further SYNs. */
+async function silentPeer(): Promise<{ addr: [string, number]; [Symbol.dispose](): void }> {
+  const server = socket();
+  server.bind(["127.0.0.1", 0]);
+  server.listen(0);
+  const addr = server.getsockname() as [string, number];
+  const fillers: StreamSocket[] = [];
+  // Fill the queue until a connect hangs.
+  for (let i = 0; i < 8; i++) {
+    const c = socket();
+    fillers.push(c);
+    c.settimeout(0.2);
+    if (await c.connectEx(addr) !== 0) break;
+  }
+  return {
+    addr,
+    [Symbol.dispose]() {
+      for (const c of fillers) c.close();
+      server.close();
+    },
+  };
+}
+
+Deno.test("close settles a connect that is waiting on a silent peer", async () => {
+  using peer = await silentPeer();
+  const s = socket();
+  const started = performance.now();
+  const connecting = s.connect(peer.addr).catch((e) => e);
+  await sleep(50);
+  s.close();
+  const err = await connecting;
+  assert.ok(err instanceof OSError && err.errno === errno.EBADF, String(err));
+  assert.ok(performance.now() - started < 1000);
+});
+
+Deno.test("a sendall that timed out delivers its bytes before later ones, in order", async () => {
+  await using p = await pair();
+  p.client.settimeout(0.05);
+  // Fill the socket buffers: nobody reads, so a large sendall must time out.
+  const big = new Uint8Array(32 << 20).fill(1);
+  await assert.rejects(p.client.sendall(big), TimeoutError);
+  p.client.settimeout(null);
+  const after = p.client.sendall(new Uint8Array(4).fill(2));
+  // Drain: every 1 comes before any 2, and the 2s all arrive.
+  let ones = 0;
+  let twos = 0;
+  while (twos < 4) {
+    const chunk = await p.conn.recv(1 << 20);
+    assert.ok(chunk.length > 0, "stream ended early");
+    for (const b of chunk) {
+      if (b === 1) {
+        assert.equal(twos, 0, "a later byte overtook an earlier one");
+        ones++;
+      } else twos++;
+    }
+  }
+  await after;
+  assert.ok(ones > 0);
+});
+
+Deno.test("send in non-blocking mode waits for its write and returns the true count", async () => {
+  await using p = await pair();
+  p.client.setblocking(false);
+  assert.equal(await p.client.send("nonblocking"), 11);
+  assert.equal(text(await p.conn.recv(100)), "nonblocking");
+});
+
+Deno.test("shutdown(SHUT_WR) right after an unawaited sendall ends the stream after its bytes", async () => {
+  await using p = await pair();
+  const data = new Uint8Array(4 << 20).fill(7);
+  const sending = p.client.sendall(data);
+  p.client.shutdown(SHUT_WR);
+  let total = 0;
+  while (true) {
+    const chunk = await p.conn.recv(1 << 20);
+    if (chunk.length === 0) break;
+    total += chunk.length;
+  }
+  await sending;
+  assert.equal(total, data.length);
+});
