@@ -46,4 +46,5 @@
 
 export * from "./socket.ts";
 export * from "./udp.ts";
+export * from "./framing.ts";
 export * from "./errors.ts";
