@@ -917,39 +917,45 @@ export async function recvMsg(
   const framing = resolveFraming(options, action);
   const reader = readerOf(sock, action);
   const timeout = sock.gettimeout();
-  const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
+  const deadline = timeout === null ? null : deadlineOf(timeout);
   let size = pendingSizes.get(reader);
   if (size === undefined) {
-    const head = await readHeaderFrom(reader, framing.header, timeout);
-    if (head === null) return null;
+    let head: Uint8Array;
+    try {
+      head = await reader.readExactly(framing.header, timeout);
+    } catch (err) {
+      if (err instanceof IncompleteReadError && err.partial.length === 0) return null;
+      throw err;
+    }
     size = readHeader(head, 0, framing);
-    pendingSizes.set(reader, size);
-  }
-  try {
-    const payload = await reader.readExactly(size, left(deadline, timeout));
+  } else {
     pendingSizes.delete(reader);
-    return payload;
+  }
+  // Without a timeout the payload read can only end in data, end of stream
+  // or an error that ends the stream: nothing to resume, no bookkeeping.
+  if (timeout === null) return reader.readExactly(size, null);
+  return readPayload(reader, size, timeout, deadline);
+}
+
+async function readPayload(
+  reader: ReadBuffer,
+  size: number,
+  timeout: number,
+  deadline: number | null,
+): Promise<Uint8Array> {
+  try {
+    return await reader.readExactly(size, left(deadline, timeout));
   } catch (err) {
-    // Only a timeout can be resumed; anything else ends the stream.
-    if (!(err instanceof TimeoutError || err instanceof BlockingIOError)) {
-      pendingSizes.delete(reader);
+    // A timed-out payload is resumed by the next recvMsg: its header is gone.
+    if (err instanceof TimeoutError || err instanceof BlockingIOError) {
+      pendingSizes.set(reader, size);
     }
     throw err;
   }
 }
 
-/** The header bytes, or null at a clean end of stream. */
-async function readHeaderFrom(
-  reader: ReadBuffer,
-  size: number,
-  timeout: number | null,
-): Promise<Uint8Array | null> {
-  try {
-    return await reader.readExactly(size, timeout);
-  } catch (err) {
-    if (err instanceof IncompleteReadError && err.partial.length === 0) return null;
-    throw err;
-  }
+function deadlineOf(timeout: number): number | null {
+  return timeout === 0 ? null : performance.now() + timeout * 1000;
 }
 
 /** What is left of the timeout for the second read of a message. */
