@@ -66,7 +66,15 @@ import {
   SOL_SOCKET,
 } from "./_constants.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
-import { EAI, errno, fromDenoError, gaierror, OSError, TimeoutError } from "./errors.ts";
+import {
+  BlockingIOError,
+  EAI,
+  errno,
+  fromDenoError,
+  gaierror,
+  OSError,
+  TimeoutError,
+} from "./errors.ts";
 
 /** Largest UDP payload over IPv4: 65535 minus the 20-byte IP and 8-byte UDP headers. */
 export const MAX_DATAGRAM_IPV4 = 65507;
@@ -201,6 +209,9 @@ export class DatagramSocket extends SocketBase {
    *   over IPv6), before any I/O; `EBADF` once closed.
    * @throws {PermissionError} naming the `--allow-net=host:port` to add.
    * @throws {gaierror} for a host that does not resolve in this family.
+   * @throws {BlockingIOError} on an `AF_UNIX` socket while a receive waits
+   *   on it (also one kept after a timeout): Deno's Unix datagram socket
+   *   runs one operation at a time.
    *
    * @example
    * ```ts
@@ -615,6 +626,7 @@ export class DatagramSocket extends SocketBase {
 
   async #send(bytes: Uint8Array, target: Deno.Addr): Promise<number> {
     if (target.transport === "udp") checkDatagramSize(bytes.length, target as Deno.NetAddr);
+    if (this.#pending !== null && target.transport === "unixpacket") throw unixBusy();
     const conn = this.#conn ?? this.#autobind(target);
     if (this.#optionOp !== null || this.#error !== null) await this.#settleOptions();
     try {
@@ -897,6 +909,18 @@ function setBroadcast(value: number): void {
       detail: "SO_BROADCAST cannot be turned off: Deno enables it on every UDP socket",
     });
   }
+}
+
+/**
+ * Deno's Unix datagram socket runs one operation at a time (its send and
+ * receive ops both take the socket exclusively), so a send cannot pass a
+ * receive that is waiting; say so instead of failing with a bare "Busy".
+ */
+function unixBusy(): BlockingIOError {
+  return new BlockingIOError(errno.EAGAIN, {
+    detail: "Deno cannot send on a Unix datagram socket while a receive waits on it " +
+      "(also one kept after a timeout); send before receiving, or from another socket",
+  });
 }
 
 function checkDatagramSize(length: number, target: Deno.NetAddr): void {
