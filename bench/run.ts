@@ -4,7 +4,7 @@
  * drift hits every column alike. Prints one table (median of the runs, min–max, ratio to raw
  * Deno) and the issue's targets, and writes every sample to bench/results.json.
  *
- * Flags: `--quick` (64 MiB bulk, one run: under a minute), `--runs N`, `--only a,b` (case ids
+ * Flags: `--quick` (64 MiB bulk, one run: under a minute), `--runs N` (default 5), `--only a,b` (case ids
  * or prefixes: bulk, pingpong, udp, framing, concurrency, scaleout), `--impl pysock,raw,...`.
  *
  * @module
@@ -132,7 +132,7 @@ function cases(quick: boolean): Case[] {
   const pingpong = { rounds: 20_000, size: 64 };
   const framing = { count: 200_000, size: 100 };
   const concurrency = { conns: 10_000, size: 1024 };
-  const scaleout = { conns: 64, rounds: 100_000, size: 64, reusePort: true };
+  const scaleout = { conns: 64, rounds: quick ? 30_000 : 100_000, size: 64, reusePort: true };
   return [
     {
       id: "bulk-recv",
@@ -179,7 +179,7 @@ function cases(quick: boolean): Case[] {
     {
       id: "udp",
       workload: "udp",
-      spec: { count: quick ? 50_000 : 200_000, size: 64, window: 128, ackEvery: 32 },
+      spec: { count: quick ? 30_000 : 200_000, size: 64, window: 128, ackEvery: 32 },
       impls: all,
       pin: "split",
     },
@@ -499,7 +499,7 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const runs = Number(flags.runs ?? (flags.quick ? 1 : 3));
+  const runs = Number(flags.runs ?? (flags.quick ? 1 : 5));
   const timeoutMs = Number(flags.timeout) * 1000;
   hasTaskset = (await version("taskset", "--version")) !== null &&
     navigator.hardwareConcurrency >= 2;
@@ -529,10 +529,14 @@ async function main(): Promise<void> {
           cells.set(key, reason);
           continue;
         }
+        const t0 = performance.now();
         try {
           const sample = await measure(c, impl, raw, timeoutMs);
           cells.set(key, [...(known ?? []), sample]);
-          console.error(`[${round + 1}/${runs}] ${key.padEnd(30)} ${fmt(sample.value)}`);
+          const took = `(${fmt((performance.now() - t0) / 1000, 1)} s)`;
+          console.error(
+            `[${round + 1}/${runs}] ${key.padEnd(30)} ${fmt(sample.value).padStart(12)} ${took}`,
+          );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const text = message.startsWith("n/a") ? message : `error: ${message}`;
