@@ -187,6 +187,9 @@ export async function runPeer(
   servers: Record<string, Workload>,
   clients: Record<string, Workload>,
 ): Promise<void> {
+  // Servers run until the harness stops them: exit cleanly on SIGTERM so `--cpu-prof` writes
+  // its profile. A signal listener does not keep the process alive.
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   const [role, spec] = parseArgs();
   const run = (role === "server" ? servers : clients)[spec.workload];
   if (run === undefined) notAvailable(`no ${role} for ${spec.workload}`);

@@ -11,40 +11,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { describeFailure, Peer } from "./_proc.ts";
-import type { Spec } from "./_peer.ts";
-
-type ImplId = "pysock" | "raw" | "cpython" | "node";
-
-interface Impl {
-  id: ImplId;
-  title: string;
-  /** The program for a workload's peers; which file depends on the workload for pysock. */
-  argv: (workload: string) => string[];
-  /** Why this column cannot run a workload, or `null` when it can. */
-  missing: (workload: string) => string | null;
-}
-
-/** One measured configuration; every table row reads one metric of a case. */
-interface Case {
-  id: string;
-  workload: string;
-  spec: Partial<Spec>;
-  impls: ImplId[];
-  /** `split`: server on CPU 0, client on CPU 1; `same`: both on CPU 0; `none`: unpinned. */
-  pin: "split" | "same" | "none";
-  servers?: number;
-  /** Use raw Deno's client for every column (the concurrency row measures the server). */
-  rawClient?: boolean;
-}
-
-interface Sample {
-  value: number;
-  seconds: number;
-  loss?: number;
-  peakMiB?: number;
-  baseMiB?: number;
-}
+import {
+  canPin,
+  type Case,
+  cases,
+  type Impl,
+  implementations,
+  type ImplId,
+  measure,
+  type Sample,
+} from "./_cases.ts";
 
 type Cell = Sample[] | string;
 
@@ -56,156 +32,6 @@ interface Row {
   decimals?: number;
   /** A row computed from two cases, per round: `metric(a) / metric(b)`. */
   over?: string;
-}
-
-const DENO = ["deno", "run", "-A", "--unstable-net"];
-const PYSOCK_FILES: Record<string, [string, string[]]> = {
-  "udp": ["bench/peer_pysock_udp.ts", ["udp.ts"]],
-  "framing-recv": ["bench/peer_pysock_framing.ts", ["socket.ts", "framing.ts"]],
-  "framing-send": ["bench/peer_pysock_framing.ts", ["socket.ts", "framing.ts"]],
-};
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(new URL(`../${path}`, import.meta.url));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function version(cmd: string, ...args: string[]): Promise<string | null> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-    if (!out.success) return null;
-    return new TextDecoder().decode(out.stdout).trim() ||
-      new TextDecoder().decode(out.stderr).trim();
-  } catch {
-    return null;
-  }
-}
-
-async function implementations(): Promise<Impl[]> {
-  const python = await version("python3", "--version");
-  const node = await version("node", "--version");
-  const [nodeMajor, nodeMinor] = (node ?? "v0.0").slice(1).split(".").map(Number);
-  const nodeReusePort = nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 12);
-  const pysockPeer = (w: string) => PYSOCK_FILES[w] ?? ["bench/peer_pysock.ts", ["socket.ts"]];
-  return [
-    {
-      id: "pysock",
-      title: "pysock",
-      argv: (w) => [...DENO, pysockPeer(w)[0]],
-      missing: (w) => {
-        const gone = pysockPeer(w)[1].filter((f) => !exists(f));
-        return gone.length ? `n/a (module missing: ${gone.join(", ")})` : null;
-      },
-    },
-    {
-      id: "raw",
-      title: "raw Deno",
-      argv: () => [...DENO, "bench/peer_raw_deno.ts"],
-      missing: () => null,
-    },
-    {
-      id: "cpython",
-      title: python ? python.replace("Python ", "CPython ") : "CPython",
-      argv: () => ["python3", "bench/peer_cpython.py"],
-      missing: () => python ? null : "n/a (no python3)",
-    },
-    {
-      id: "node",
-      title: node ? `Node ${node}` : "Node",
-      argv: () => ["node", "bench/peer_node.mjs"],
-      missing: (w) => {
-        if (!node) return "n/a (no node)";
-        if (w === "scaleout" && !nodeReusePort) return "n/a (reusePort needs Node 22.12+)";
-        return null;
-      },
-    },
-  ];
-}
-
-function cases(quick: boolean): Case[] {
-  const all: ImplId[] = ["pysock", "raw", "cpython", "node"];
-  const bulk = { bytes: (quick ? 64 : 512) * 2 ** 20, chunk: 65536 };
-  const pingpong = { rounds: 20_000, size: 64 };
-  const framing = { count: 200_000, size: 100 };
-  const concurrency = { conns: 10_000, size: 1024 };
-  const scaleout = { conns: 64, rounds: quick ? 30_000 : 100_000, size: 64, reusePort: true };
-  return [
-    {
-      id: "bulk-recv",
-      workload: "bulk",
-      spec: { ...bulk, mode: "recv" },
-      impls: all,
-      pin: "split",
-    },
-    {
-      id: "bulk-into",
-      workload: "bulk",
-      spec: { ...bulk, mode: "into" },
-      impls: all,
-      pin: "split",
-    },
-    {
-      id: "pingpong-1",
-      workload: "pingpong",
-      spec: { ...pingpong, conns: 1 },
-      impls: all,
-      pin: "split",
-    },
-    {
-      id: "pingpong-16",
-      workload: "pingpong",
-      spec: { ...pingpong, conns: 16 },
-      impls: all,
-      pin: "split",
-    },
-    {
-      id: "pingpong-1-pinned",
-      workload: "pingpong",
-      spec: { ...pingpong, conns: 1 },
-      impls: all,
-      pin: "same",
-    },
-    {
-      id: "pingpong-16-pinned",
-      workload: "pingpong",
-      spec: { ...pingpong, conns: 16 },
-      impls: all,
-      pin: "same",
-    },
-    {
-      id: "udp",
-      workload: "udp",
-      spec: { count: quick ? 30_000 : 200_000, size: 64, window: 128, ackEvery: 32 },
-      impls: all,
-      pin: "split",
-    },
-    { id: "framing-recv", workload: "framing-recv", spec: framing, impls: all, pin: "split" },
-    { id: "framing-send", workload: "framing-send", spec: framing, impls: all, pin: "split" },
-    {
-      id: "concurrency-4k",
-      workload: "concurrency",
-      spec: { ...concurrency, readBuf: 4096 },
-      impls: ["pysock", "raw", "cpython"],
-      pin: "split",
-      rawClient: true,
-    },
-    {
-      id: "concurrency-64k",
-      workload: "concurrency",
-      spec: { ...concurrency, readBuf: 65536 },
-      // asyncio reads 256 KiB per recv whatever the read size, so CPython runs the 4 KiB row
-      // only; Node reads 64 KiB per recv, so it runs this row only.
-      impls: ["pysock", "raw", "node"],
-      pin: "split",
-      rawClient: true,
-    },
-    { id: "scaleout-1", workload: "pingpong", spec: scaleout, impls: all, pin: "none", servers: 1 },
-    { id: "scaleout-2", workload: "pingpong", spec: scaleout, impls: all, pin: "none", servers: 2 },
-  ];
 }
 
 const value = (s: Sample) => s.value;
@@ -290,40 +116,6 @@ const ROWS: Row[] = [
 
 function perConn(s: Sample, c: Case): number {
   return ((s.peakMiB! - s.baseMiB!) * 1024) / c.spec.conns!;
-}
-
-function cpus(c: Case): [number | null, number | null] {
-  if (c.pin === "none" || !hasTaskset) return [null, null];
-  return c.pin === "same" ? [0, 0] : [0, Math.min(1, navigator.hardwareConcurrency - 1)];
-}
-
-let hasTaskset = false;
-
-async function measure(c: Case, impl: Impl, raw: Impl, timeoutMs: number): Promise<Sample> {
-  const [serverCpu, clientCpu] = cpus(c);
-  const spec = { workload: c.workload, ...c.spec } as Spec;
-  const argv = impl.argv(c.workload);
-  const servers: Peer[] = [];
-  try {
-    for (let i = 0; i < (c.servers ?? 1); i++) {
-      const server = new Peer([...argv, "server", JSON.stringify(spec)], serverCpu, timeoutMs);
-      servers.push(server);
-      spec.port = await server.ready();
-    }
-    const baseMiB = sum(servers.map((s) => s.memory("VmRSS")));
-    const clientArgv = c.rawClient ? raw.argv(c.workload) : argv;
-    const client = new Peer([...clientArgv, "client", JSON.stringify(spec)], clientCpu, timeoutMs);
-    const exit = await client.wait();
-    const peakMiB = sum(servers.map((s) => s.memory("VmHWM")));
-    if (exit.result === null || exit.code !== 0) throw new Error(describeFailure(exit));
-    return { ...exit.result, peakMiB, baseMiB } as Sample;
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-  }
-}
-
-function sum(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0);
 }
 
 function median(xs: number[]): number {
@@ -470,13 +262,13 @@ function renderTargets(cells: Map<string, Cell>, byId: Map<string, Case>): strin
   return out.join("\n");
 }
 
-async function machine(impls: Impl[]): Promise<string> {
+async function machine(impls: Impl[], pin: boolean): Promise<string> {
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
   return [
     `${navigator.hardwareConcurrency} cores (${model}), Linux ${Deno.osRelease()}`,
     `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); ${impls.map((i) => i.title).join(", ")}`,
-    hasTaskset ? "server on CPU 0, client on CPU 1 (taskset) unless noted" : "no taskset: unpinned",
+    pin ? "server on CPU 0, client on CPU 1 (taskset) unless noted" : "no taskset: unpinned",
   ].join("\n");
 }
 
@@ -501,8 +293,7 @@ async function main(): Promise<void> {
   }
   const runs = Number(flags.runs ?? (flags.quick ? 1 : 5));
   const timeoutMs = Number(flags.timeout) * 1000;
-  hasTaskset = (await version("taskset", "--version")) !== null &&
-    navigator.hardwareConcurrency >= 2;
+  const pin = await canPin();
   const only = flags.only?.split(",");
   const wanted = flags.impl?.split(",");
   const impls = (await implementations()).filter((i) => !wanted || wanted.includes(i.id));
@@ -512,7 +303,7 @@ async function main(): Promise<void> {
   const cells = new Map<string, Cell>();
   const started = performance.now();
 
-  console.error(await machine(impls));
+  console.error(await machine(impls, pin));
   for (let round = 0; round < runs; round++) {
     for (const c of selected) {
       const order = impls.filter((i) => c.impls.includes(i.id));
@@ -522,16 +313,14 @@ async function main(): Promise<void> {
         const key = `${c.id}/${impl.id}`;
         const known = cells.get(key);
         if (typeof known === "string") continue;
-        const reason = impl.missing(
-          c.workload === "pingpong" && c.servers ? "scaleout" : c.workload,
-        );
+        const reason = impl.missing(c);
         if (reason) {
           cells.set(key, reason);
           continue;
         }
         const t0 = performance.now();
         try {
-          const sample = await measure(c, impl, raw, timeoutMs);
+          const sample = await measure(c, impl, raw, { timeoutMs, pin });
           cells.set(key, [...(known ?? []), sample]);
           const took = `(${fmt((performance.now() - t0) / 1000, 1)} s)`;
           console.error(
@@ -551,7 +340,7 @@ async function main(): Promise<void> {
   console.log(
     `\npysock benchmarks — median of ${runs} run(s) [min–max], ratio to raw Deno in the same run`,
   );
-  console.log(await machine(impls));
+  console.log(await machine(impls, pin));
   console.log(`${flags.quick ? "--quick" : "full"} run, ${fmt(seconds, 0)} s\n`);
   console.log(renderTable(impls, cells, byId, runs));
   console.log(`\n${renderTargets(cells, byId)}`);
@@ -560,7 +349,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         date: new Date().toISOString(),
-        machine: await machine(impls),
+        machine: await machine(impls, pin),
         runs,
         quick: flags.quick,
         cases: selected,

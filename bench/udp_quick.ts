@@ -1,0 +1,89 @@
+// Quick check of DatagramSocket throughput against raw Deno.DatagramConn, in one
+// run on loopback: 64-byte datagrams, sent in windows of WINDOW (each send
+// awaited) and then received, so none is dropped and both columns do the same
+// work. Rounds alternate raw and pysock; the median of each is reported.
+//
+//   deno run -A bench/udp_quick.ts [--count 200000] [--window 64] [--rounds 5]
+//
+// The full benchmark table is bench/run.ts; this file only answers "is
+// sendto/recvfrom as fast as Deno's own datagram socket?".
+
+import { parseArgs } from "node:util";
+import { AF_INET, SOCK_DGRAM, socket } from "../mod.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    count: { type: "string", default: "200000" },
+    window: { type: "string", default: "64" },
+    rounds: { type: "string", default: "5" },
+  },
+});
+const COUNT = Number(values.count);
+const WINDOW = Number(values.window);
+const ROUNDS = Number(values.rounds);
+const PAYLOAD = Uint8Array.from({ length: 64 }, (_, i) => i);
+
+/** The raw-Deno column: one reused receive buffer, Deno's address objects as they come. */
+async function rawDeno(): Promise<number> {
+  const receiver = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const sender = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const to = receiver.addr;
+  const buf = new Uint8Array(65536);
+  let bytes = 0;
+  const start = performance.now();
+  for (let done = 0; done < COUNT; done += WINDOW) {
+    for (let i = 0; i < WINDOW; i++) await sender.send(PAYLOAD, to);
+    for (let i = 0; i < WINDOW; i++) bytes += (await receiver.receive(buf))[0].length;
+  }
+  const elapsed = performance.now() - start;
+  check(bytes);
+  receiver.close();
+  sender.close();
+  return elapsed;
+}
+
+/** The pysock column: sendto/recvfrom, each recvfrom returning a fresh array and tuple. */
+async function pysock(): Promise<number> {
+  using receiver = socket(AF_INET, SOCK_DGRAM);
+  receiver.bind(["127.0.0.1", 0]);
+  using sender = socket(AF_INET, SOCK_DGRAM);
+  sender.bind(["127.0.0.1", 0]);
+  const to = receiver.getsockname();
+  let bytes = 0;
+  const start = performance.now();
+  for (let done = 0; done < COUNT; done += WINDOW) {
+    for (let i = 0; i < WINDOW; i++) await sender.sendto(PAYLOAD, to);
+    for (let i = 0; i < WINDOW; i++) bytes += (await receiver.recvfrom(2048))[0].length;
+  }
+  const elapsed = performance.now() - start;
+  check(bytes);
+  return elapsed;
+}
+
+function check(bytes: number): void {
+  const expected = Math.ceil(COUNT / WINDOW) * WINDOW * PAYLOAD.length;
+  if (bytes !== expected) throw new Error(`received ${bytes} bytes, expected ${expected}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const datagrams = Math.ceil(COUNT / WINDOW) * WINDOW;
+const raw: number[] = [];
+const ours: number[] = [];
+await rawDeno(); // warm-up, both paths
+await pysock();
+for (let round = 0; round < ROUNDS; round++) {
+  raw.push(await rawDeno());
+  ours.push(await pysock());
+}
+const rate = (ms: number) => Math.round(datagrams / (ms / 1000));
+const rawRate = rate(median(raw));
+const ourRate = rate(median(ours));
+console.log(`64-byte datagrams, window ${WINDOW}, ${datagrams} per round, median of ${ROUNDS}`);
+console.log(`raw Deno.DatagramConn  ${rawRate.toLocaleString("en-US")} datagrams/s`);
+console.log(`pysock sendto/recvfrom ${ourRate.toLocaleString("en-US")} datagrams/s`);
+console.log(`ratio ${(ourRate / rawRate).toFixed(3)}x`);
