@@ -27,9 +27,12 @@ import { familyOfHost, formatEndpoint } from "./_address.ts";
 import { Sha256 } from "./_sha256.ts";
 import {
   ConnectionRefusedError,
+  errno,
+  fromDenoError,
   gaierror,
   IncompleteReadError,
   MessageTooLargeError,
+  OSError,
   TimeoutError,
 } from "./errors.ts";
 import { recvMsg, sendMsg } from "./framing.ts";
@@ -298,21 +301,14 @@ function parse(command: Command, args: string[]): { values: Values; positionals:
   return { values: parsed.values as Values, positionals };
 }
 
-/** The user-facing text of an error: no stack, the flag to add for permissions. */
+/**
+ * The user-facing text of an error, without a stack. Deno's own errors are
+ * worded as Python's (`[Errno 2] No such file or directory`), and permission
+ * errors name the exact `--allow-...=target` flag to add.
+ */
 function explain(err: unknown): string {
-  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-    return permissionHint(err);
-  }
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-function permissionHint(err: Error): string {
-  // Deno: 'Requires read access to "/x", run again with the --allow-read flag'.
-  const match = /Requires (\w+) access to "([^"]+)"/.exec(err.message);
-  if (match === null) return err.message;
-  const [, kind, target] = match;
-  return `${kind} access to ${target} denied; run again with --allow-${kind}=${target}`;
+  const translated = fromDenoError(err);
+  return translated instanceof Error ? translated.message : String(translated);
 }
 
 // ---------------------------------------------------------------------------
@@ -383,7 +379,20 @@ function onStopSignal(stop: (signal: Deno.Signal) => void): Disposable {
 }
 
 function listenTcp(host: string, port: number): StreamSocket {
-  return createServer([host, port], { family: familyOfHost(host) });
+  try {
+    return createServer([host, port], { family: familyOfHost(host) });
+  } catch (err) {
+    throw new Failure(
+      `cannot listen on ${formatEndpoint(host, port)}: ${explain(err)}${bindHint(err)}`,
+    );
+  }
+}
+
+function bindHint(err: unknown): string {
+  if (!(err instanceof OSError)) return "";
+  if (err.errno === errno.EADDRINUSE) return "; choose another --port, or 0 for a free one";
+  if (err.errno === errno.EADDRNOTAVAIL) return "; --host must be an address of this machine";
+  return "";
 }
 
 // ---------------------------------------------------------------------------
@@ -520,7 +529,13 @@ async function udpListen(values: Values): Promise<number> {
     sock.close();
   });
   try {
-    sock.bind([host, port]);
+    try {
+      sock.bind([host, port]);
+    } catch (err) {
+      throw new Failure(
+        `cannot listen on udp ${formatEndpoint(host, port)}: ${explain(err)}${bindHint(err)}`,
+      );
+    }
     console.error(`listening on udp ${endpointOf(sock.getsockname())}`);
     for (let received = 0; count === undefined || received < count; received++) {
       let data: Uint8Array, addr: Address;
@@ -667,7 +682,6 @@ async function describeFile(path: string): Promise<{ size: number; sha256: strin
   try {
     file = await Deno.open(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) throw err;
     throw new Failure(`cannot read ${path}: ${explain(err)}`);
   }
   using _file = file;
@@ -735,6 +749,7 @@ async function recvFile(values: Values): Promise<number> {
     DEFAULT_MAX_SIZE;
   const timeout = secondsArg(values.timeout as string, "--timeout")!;
   await checkDir(dir);
+  await needWrite(dir);
   const server = listenTcp(host, port);
   let conn: StreamSocket | null = null;
   let stopping = false;
@@ -779,10 +794,23 @@ async function checkDir(dir: string): Promise<void> {
   try {
     info = await Deno.stat(dir);
   } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) throw err;
-    throw new Failure(`cannot use --dir ${dir}: ${explain(err)}; create it first`);
+    const hint = err instanceof Deno.errors.NotFound ? "; create it first" : "";
+    throw new Failure(`cannot use --dir ${dir}: ${explain(err)}${hint}`);
   }
   if (!info.isDirectory) throw new Failure(`cannot use --dir ${dir}: not a directory`);
+}
+
+/**
+ * Fails now, before listening, when files cannot be written into `dir`: the
+ * sender would otherwise learn it only after being told to go ahead.
+ */
+async function needWrite(dir: string): Promise<void> {
+  const descriptor = { name: "write", path: dir } as const;
+  let { state } = await Deno.permissions.query(descriptor);
+  if (state === "prompt") ({ state } = await Deno.permissions.request(descriptor));
+  if (state !== "granted") {
+    throw new Failure(`write access to ${dir} denied; run again with --allow-write=${dir}`);
+  }
 }
 
 interface ReceiveOptions {

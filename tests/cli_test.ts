@@ -276,6 +276,19 @@ Deno.test("echo-server stops on SIGTERM, closing its clients, and exits 0", asyn
   equal(result.code, 0, result.stderr);
 });
 
+Deno.test("echo-server on a port in use exits 1 saying to choose another", async () => {
+  await using taken = createServer(["127.0.0.1", 0]);
+  const port = taken.getsockname()[1] as number;
+  const result = await run(["echo-server", "--port", String(port)]);
+  assertFailure(
+    result,
+    1,
+    new RegExp(
+      `^pysock echo-server: cannot listen on 127\\.0\\.0\\.1:${port}: \\[Errno 98\\] Address already in use; choose another --port`,
+    ),
+  );
+});
+
 Deno.test({
   name: "echo-server listens on ::1 when asked",
   ignore: !HAS_IPV6,
@@ -736,6 +749,17 @@ Deno.test("send-file without read permission names the --allow-read flag to add"
   await Deno.writeTextFile(`${dirs.src}/secret`, "s");
   const sent = await run(["send-file", "127.0.0.1", "9", `${dirs.src}/secret`], [NET]);
   assertFailure(sent, 1, /run again with --allow-read=.*\/secret\n$/);
+});
+
+Deno.test("recv-file without write permission says so before listening", async () => {
+  await using dirs = await transferDirs();
+  const result = await run(["recv-file", "--dir", dirs.dst], [NET, `--allow-read=${dirs.root}`]);
+  assertFailure(
+    result,
+    1,
+    /^pysock recv-file: write access to .* denied; run again with --allow-write=/,
+  );
+  ok(!result.stderr.includes("listening on"));
 });
 
 Deno.test("recv-file stops on SIGTERM before a file arrives and exits 1", async () => {
