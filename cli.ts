@@ -45,7 +45,7 @@ import {
   socket,
   type StreamSocket,
 } from "./socket.ts";
-import { MAX_DATAGRAM_IPV4, MAX_DATAGRAM_IPV6 } from "./udp.ts";
+import { type DatagramSocket, MAX_DATAGRAM_IPV4, MAX_DATAGRAM_IPV6 } from "./udp.ts";
 
 const PROG = "pysock";
 const DEFAULT_HOST = "127.0.0.1";
@@ -547,12 +547,20 @@ async function udpListen(values: Values): Promise<number> {
       }
       const line = values.raw ? data : encoder.encode(`${endpointOf(addr)} ${pyBytes(data)}\n`);
       await writeAll(Deno.stdout, line);
-      if (values.echo) await sock.sendto(data, addr);
+      if (values.echo) await echoDatagram(sock, data, addr);
     }
   } finally {
     sock.close();
   }
   return 0;
+}
+
+async function echoDatagram(sock: DatagramSocket, data: Uint8Array, addr: Address) {
+  try {
+    await sock.sendto(data, addr);
+  } catch (err) {
+    throw new Failure(`cannot echo to ${endpointOf(addr)}: ${explain(err)}`);
+  }
 }
 
 /** Python's `repr(bytes)`: b'...' with \\xNN escapes, as a Python UDP server prints. */
@@ -720,7 +728,22 @@ async function readReply(sock: StreamSocket): Promise<Reply> {
   if (reply === null || typeof reply !== "object" || typeof reply.ok !== "boolean") {
     throw new Failure("the receiver answered something that is not a recv-file reply");
   }
-  return { ...reply, ok: reply.ok, error: String(reply.error ?? "") };
+  // The peer's words reach the user's terminal: no escape sequences, bounded length.
+  return {
+    ok: reply.ok,
+    error: printable(String(reply.error ?? "")),
+    sha256: reply.sha256 === undefined ? undefined : printable(String(reply.sha256)),
+  };
+}
+
+/** Text from a peer made safe to print: control characters escaped, at most 300 characters. */
+function printable(text: string): string {
+  const short = text.length > 300 ? `${text.slice(0, 300)}...` : text;
+  return short.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 function parseJson(bytes: Uint8Array): unknown {

@@ -735,6 +735,23 @@ Deno.test("send-file reports the receiver's refusal in one line and exits 1", as
   equal(await Deno.readTextFile(`${dirs.dst}/same.txt`), "old");
 });
 
+Deno.test("send-file shows a receiver's words without their control characters", async () => {
+  await using dirs = await transferDirs();
+  await Deno.writeTextFile(`${dirs.src}/a.txt`, "a");
+  await using fake = createServer(["127.0.0.1", 0]);
+  const port = String(fake.getsockname()[1]);
+  await using sender = new Cli(["send-file", "127.0.0.1", port, `${dirs.src}/a.txt`], {
+    perms: fileAccess(dirs.root),
+  });
+  const [conn] = await fake.accept();
+  await using _conn = conn;
+  conn.settimeout(30);
+  deepEqual(JSON.parse(text((await recvMsg(conn))!)).name, "a.txt");
+  await sendMsg(conn, JSON.stringify({ ok: false, error: "\x1b]0;owned\x07no" }));
+  const result = await sender.result();
+  assertFailure(result, 1, /refused a\.txt: \\x1b\]0;owned\\x07no\n$/);
+});
+
 Deno.test("send-file of a missing file exits 1 with one line", async () => {
   await using dirs = await transferDirs();
   const sent = await run(
