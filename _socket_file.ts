@@ -2,6 +2,7 @@
 // Reads go through the socket's own read buffer, writes are buffered here
 // until flush(), as io.BufferedWriter does.
 
+import { describe } from "./_address.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
 import { errno, OSError } from "./errors.ts";
@@ -77,10 +78,12 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
    * of stream when `size` is omitted or negative. In text mode the size
    * counts bytes, and the result is decoded as UTF-8.
    *
-   * @param size How many bytes.
+   * @param size How many bytes; negative or `null` (Python's `None`) for all.
    * @returns The data; empty at end of stream.
+   * @throws {TypeError} for a size that is not an integer.
    */
-  async read(size = -1): Promise<T> {
+  async read(size: number | null = -1): Promise<T> {
+    size = checkCount(size, "read", "size");
     const reader = this.#reader();
     const timeout = this.#sock.gettimeout();
     const parts: Uint8Array[] = [];
@@ -100,8 +103,11 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
    *
    * @param limit The most bytes to return (default {@linkcode MAX_LINE}).
    * @returns The line.
+   * @throws {TypeError} for a limit that is not an integer.
    */
-  async readline(limit = -1): Promise<T> {
+  async readline(limit: number | null = -1): Promise<T> {
+    // An unchecked NaN or string limit would disable the MAX_LINE cap.
+    limit = checkCount(limit, "readline", "limit");
     const reader = this.#reader();
     const max = limit < 0 ? MAX_LINE : limit;
     if (max === 0) return this.#out(new Uint8Array(0));
@@ -177,4 +183,15 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   #out(bytes: Uint8Array): T {
     return (this.#text ? this.#decoder.decode(bytes, { stream: true }) : bytes) as T;
   }
+}
+
+/** A size argument as Python's file methods take it: an integer, or `null` for no limit (-1). */
+function checkCount(value: unknown, action: string, name: string): number {
+  if (value === null) return -1;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(
+      `Cannot ${action}: ${name} must be an integer or null, got ${describe(value)}`,
+    );
+  }
+  return value;
 }
