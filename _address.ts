@@ -2,7 +2,8 @@
 // NetAddr/UnixAddr. Every check runs before any I/O, so bad input never
 // reaches the network.
 
-import { AF_INET, AF_INET6, AF_UNIX } from "./_constants.ts";
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC } from "./_constants.ts";
+import { literalFamily, specialName } from "./_resolve.ts";
 import { errno, OSError } from "./errors.ts";
 
 /** An IPv4 address: `[host, port]`. */
@@ -79,6 +80,10 @@ export function checkIpAddress(addr: unknown, family: number, action: string): I
   }
   const port = checkPort(addr[1], action);
   const hostname = checkHost(addr[0], family, action);
+  // bind hands a name to Deno.listen, which resolves it without RFC 6761's
+  // answers: a name that cannot exist (.invalid, malformed) would be sent to
+  // the DNS server and fail with an untranslated error. Refuse it here.
+  if (literalFamily(hostname) === AF_UNSPEC) specialName(hostname, family);
   if (addr.length >= 3) checkUint(addr[2], 0xfffff, "flowinfo", action);
   if (addr.length === 4) checkUint(addr[3], 0xffffffff, "scopeId", action);
   return { hostname, port };
@@ -96,6 +101,10 @@ export function checkUnixPath(addr: unknown, action: string): string {
     throw new OSError(errno.EINVAL, {
       detail: "Deno supports only filesystem paths for AF_UNIX, not the abstract namespace",
     });
+  }
+  if (addr.includes("\0")) {
+    // Deno would throw its own TypeError deep in the call; refuse it here, as a NUL in a host.
+    throw new TypeError(`Cannot ${action}: an AF_UNIX path contains a NUL character`);
   }
   if (new TextEncoder().encode(addr).length > UNIX_PATH_MAX) {
     throw new OSError(errno.ENAMETOOLONG, {

@@ -62,7 +62,11 @@ export async function resolve(host: string, family: number): Promise<Resolved[]>
 // same way, since no server could know them.
 const LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
-function specialName(host: string, family: number): Resolved[] | null {
+/**
+ * Answers RFC 6761 names without a lookup: loopback for `localhost`.
+ * @throws {gaierror} `EAI_NONAME` for `.invalid` and malformed names.
+ */
+export function specialName(host: string, family: number): Resolved[] | null {
   const name = host.toLowerCase().replace(/\.$/, "");
   if (
     name === "invalid" || name.endsWith(".invalid") || !name.split(".").every((l) => LABEL.test(l))
