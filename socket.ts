@@ -70,6 +70,7 @@ import { errnoOf, literalFamily, resolve, resolveOne } from "./_resolve.ts";
 import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 import {
   BrokenPipeError,
+  ConnectionRefusedError,
   EAI,
   errno,
   fromDenoError,
@@ -731,7 +732,7 @@ export class StreamSocket extends SocketBase {
     if (count !== undefined) checkSize(count, "sendfile", "count");
     this.#writeConn();
     const owned = typeof file === "string";
-    const handle = owned ? await Deno.open(file, { read: true }) : file;
+    const handle = owned ? await openFile(file) : file;
     try {
       if (offset > 0 || owned) await handle.seek(offset, Deno.SeekMode.Start);
       const chunk = new Uint8Array(SENDFILE_CHUNK);
@@ -744,6 +745,9 @@ export class StreamSocket extends SocketBase {
         sent += n;
       }
       return sent;
+    } catch (err) {
+      // File errors (a directory, EIO) become OSErrors; socket errors already are.
+      throw fromDenoError(err);
     } finally {
       if (owned) handle.close();
     }
@@ -861,6 +865,8 @@ export class StreamSocket extends SocketBase {
   async #dial(endpoint: IpEndpoint | string, signal: AbortSignal): Promise<Deno.Conn> {
     if (typeof endpoint !== "string") {
       const { address } = await resolveOne(endpoint.hostname, this.family);
+      // Deno.connect throws its own RangeError for port 0; the kernel refuses it.
+      if (endpoint.port === 0) throw new ConnectionRefusedError(errno.ECONNREFUSED);
       return await Deno.connect({ hostname: address, port: endpoint.port, signal });
     }
     // Deno's Unix connect takes no signal: race it, and close a connection
@@ -966,6 +972,15 @@ export class StreamSocket extends SocketBase {
  */
 function writeTimeout(timeout: number | null): number | null {
   return timeout === 0 ? null : timeout;
+}
+
+/** Opens a file for `sendfile`; a missing file is an `OSError` (`ENOENT`), as every failure is. */
+async function openFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (err) {
+    throw fromDenoError(err, path);
+  }
 }
 
 function checkSize(value: unknown, action: string, name: string): void {
