@@ -556,8 +556,11 @@ export class MessageEncoderStream extends TransformStream<Uint8Array | string, U
  * incoming chunks where they lie wholly inside one.
  *
  * The stream errors with {@linkcode MessageTooLargeError} on a header over
- * `maxMessage` (after the messages before it), and with
- * {@linkcode IncompleteReadError} when the input ends inside a message.
+ * `maxMessage`, and with {@linkcode IncompleteReadError} when the input ends
+ * inside a message. A Web Stream drops the chunks still queued when it
+ * errors, so a bad header is reported with the next chunk, once the reader
+ * has taken the messages before it; at the very end of the input, messages
+ * not yet read when the stream errors are lost.
  *
  * @example Reading framed messages from a Python peer's bytes
  * ```ts
@@ -598,9 +601,11 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Uint8Array
  * over chunks are copied.
  *
  * A segment longer than `limit` before its delimiter errors the stream with
- * {@linkcode LimitOverrunError}. Bytes after the last delimiter are emitted
- * as a final segment when the input ends, as a last line without a newline
- * is still a line.
+ * {@linkcode LimitOverrunError} (asyncio's rule: the delimiter does not
+ * count), reported with the next chunk when the same chunk held segments
+ * before it, as {@linkcode MessageDecoderStream} does. Bytes after the last
+ * delimiter are emitted as a final segment when the input ends, as a last
+ * line without a newline is still a line.
  *
  * @example Lines from a stream of bytes
  * ```ts
@@ -1012,8 +1017,7 @@ export async function recvExactly(sock: StreamSocket, n: number): Promise<Uint8A
  *   delimiter, {@linkcode DEFAULT_LIMIT} by default.
  * @returns The bytes, delimiter included.
  * @throws {LimitOverrunError} when no delimiter comes within `limit` bytes;
- *   nothing is consumed, so `recv` (or a `recvExactly` of `consumed` bytes)
- *   still returns them.
+ *   nothing is consumed, so `recv` still returns the bytes.
  * @throws {IncompleteReadError} when the stream ends before a delimiter;
  *   `partial` holds the bytes (consumed) and `expected` is `null`.
  * @throws {TypeError|RangeError} for a bad delimiter or limit, before any I/O.
