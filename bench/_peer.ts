@@ -36,6 +36,8 @@ export interface Spec {
   ackEvery?: number;
   /** concurrency: the server's read size. */
   readBuf?: number;
+  /** concurrency: the server's accept queue (a full queue drops SYNs: a 1 s retransmit). */
+  backlog?: number;
   /** pingpong: bind with SO_REUSEPORT (the scale-out row). */
   reusePort?: boolean;
 }

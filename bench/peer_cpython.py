@@ -286,7 +286,7 @@ async def concurrency_server_async(spec):
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, HOST, 0, backlog=1024)
+    server = await asyncio.start_server(handle, HOST, 0, backlog=spec["backlog"])
     ready(server.sockets[0].getsockname()[1])
     await server.serve_forever()
 

@@ -279,7 +279,7 @@ const servers = {
   "udp": udpServer,
   "framing-recv": framingRecvServer,
   "framing-send": framingSendServer,
-  "concurrency": (spec) => listen(spec, echo, 1024),
+  "concurrency": (spec) => listen(spec, echo, spec.backlog),
 };
 
 const clients = {

@@ -109,7 +109,7 @@ async function pingpongClient(spec: Spec): Promise<void> {
 const servers: Record<string, Workload> = {
   "bulk": bulkServer,
   "pingpong": (spec) => serveEcho(spec, 4096),
-  "concurrency": (spec) => serveEcho(spec, spec.readBuf!, 1024),
+  "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {

@@ -315,7 +315,7 @@ const servers: Record<string, Workload> = {
   "udp": udpServer,
   "framing-recv": framingRecvServer,
   "framing-send": framingSendServer,
-  "concurrency": (spec) => serveEcho(spec, spec.readBuf!, 1024),
+  "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {

@@ -1,5 +1,6 @@
 /**
- * `deno task bench:profile <case> [--impl pysock] [--side client|server] [--top 25]`: runs one
+ * `deno task bench:profile <case> [--impl pysock] [--side client|server] [--top 25] [--scale N]`:
+ * runs one
  * benchmark case once with a V8 CPU profile of one side (Deno and Node peers) and prints where
  * the time goes, by function with file and line, self and inclusive. The profile is kept in a
  * temp dir for Chrome DevTools.
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
       side: { type: "string", default: "client" },
       top: { type: "string", default: "25" },
       quick: { type: "boolean", default: false },
+      scale: { type: "string", default: "1" },
     },
   });
   const all = cases(flags.quick);
@@ -97,6 +99,11 @@ async function main(): Promise<void> {
 cases: ${all.map((c) => c.id).join(", ")}`,
     );
     Deno.exit(2);
+  }
+  // A longer run gives the profiler more samples of the steady state.
+  const scale = Number(flags.scale);
+  for (const key of ["bytes", "rounds", "count"] as const) {
+    if (c.spec[key] !== undefined) c.spec[key] = c.spec[key]! * scale;
   }
   const impls = await implementations();
   const impl = impls.find((i) => i.id === flags.impl)!;
