@@ -188,8 +188,8 @@ function renderTable(
           fmt(Math.max(...values), row.decimals)
         }]`;
       }
-      if (impl.id !== "raw" && !row.over && typeof rawValues !== "string") {
-        text += ` ${ratio(values, rawValues).toFixed(2)}x`;
+      const r = typeof rawValues === "string" ? NaN : ratio(values, rawValues);
+      if (impl.id !== "raw" && !row.over && Number.isFinite(r)) text += ` ${r.toFixed(2)}x`;
       }
       line.push(text);
     }
