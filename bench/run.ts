@@ -190,7 +190,6 @@ function renderTable(
       }
       const r = typeof rawValues === "string" ? NaN : ratio(values, rawValues);
       if (impl.id !== "raw" && !row.over && Number.isFinite(r)) text += ` ${r.toFixed(2)}x`;
-      }
       line.push(text);
     }
     lines.push(line);
