@@ -76,6 +76,7 @@ import {
   fromDenoError,
   gaierror,
   OSError,
+  PermissionError,
   TimeoutError,
 } from "./errors.ts";
 import { DatagramSocket } from "./udp.ts";
@@ -346,7 +347,7 @@ export class StreamSocket extends SocketBase {
    * throwing an `OSError` (`0` on success).
    *
    * @param addr Where to connect.
-   * @returns `0`, or the errno of the failure.
+   * @returns `0`, or the errno of the failure (`EAGAIN` past the timeout, as in Python).
    *
    * @example
    * ```ts
@@ -364,6 +365,8 @@ export class StreamSocket extends SocketBase {
       return 0;
     } catch (err) {
       if (err instanceof gaierror || !(err instanceof OSError)) throw err;
+      // Python's connect_ex reports its own timeout as EWOULDBLOCK, not ETIMEDOUT.
+      if (err instanceof TimeoutError) return errno.EAGAIN;
       return errnoOf(err);
     }
   }
@@ -1140,8 +1143,10 @@ export async function createConnection(
     }
   }
   const host = (address as readonly unknown[])[0] === "" ? "localhost" : hostname;
+  const addresses = await resolve(host, AF_UNSPEC);
   let lastError: unknown = null;
-  for (const { family, address: ip } of await resolve(host, AF_UNSPEC)) {
+  let denied = false;
+  for (const { family, address: ip } of addresses) {
     const sock = new StreamSocket(family);
     sock.settimeout(timeout);
     try {
@@ -1150,7 +1155,18 @@ export async function createConnection(
     } catch (err) {
       sock.close();
       lastError = err;
+      denied ||= err instanceof PermissionError;
     }
+  }
+  if (denied && addresses.length > 1) {
+    // A refusal from an address the user did allow would hide the real
+    // problem: name every address the name resolved to.
+    const all = addresses.map((a) => formatEndpoint(a.address, port)).join(",");
+    throw new PermissionError(errno.EACCES, {
+      detail: `net access to ${host}:${port} needs every address it resolves to; ` +
+        `run again with --allow-net=${all}`,
+      cause: lastError,
+    });
   }
   throw lastError;
 }
