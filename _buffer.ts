@@ -110,21 +110,42 @@ export class ReadBuffer {
    * @throws {IncompleteReadError} at end of stream, carrying what was read.
    */
   async readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
-    const deadline = toDeadline(timeout);
-    while (this.#end - this.#start < n) {
-      if (this.#eof || this.#error !== null) {
-        if (this.#error !== null) this.#throwError();
-        throw new IncompleteReadError(this.#take(Infinity), n);
-      }
-      await this.#more(n, remaining(deadline));
+    if (this.#end - this.#start < n && !(await this.fill(n, timeout))) {
+      throw new IncompleteReadError(this.#take(Infinity), n);
     }
     return this.#take(n);
   }
 
   /**
-   * Bytes up to and including `delimiter`.
+   * Waits until `n` bytes are buffered, consuming nothing: a caller that
+   * times out leaves the stream exactly as it found it.
+   * @returns `false` when the stream ends first.
+   */
+  async fill(n: number, timeout: number | null): Promise<boolean> {
+    const deadline = toDeadline(timeout);
+    while (this.#end - this.#start < n) {
+      if (this.#error !== null) this.#throwError();
+      if (this.#eof) return false;
+      await this.#more(n, remaining(deadline));
+    }
+    return true;
+  }
+
+  /** The next `n` buffered bytes, not consumed; valid only until the buffer is next read into. */
+  peek(n: number): Uint8Array {
+    return this.#slab.subarray(this.#start, Math.min(this.#end, this.#start + n));
+  }
+
+  /** Consumes the next `n` buffered bytes (or all there are) as a view the caller owns. */
+  take(n: number): Uint8Array {
+    return this.#take(n);
+  }
+
+  /**
+   * Bytes up to and including `delimiter`, with asyncio's limit rule: the
+   * bytes before the delimiter may number at most `limit`.
    * @throws {LimitOverrunError} when no delimiter is found within `limit`
-   *   bytes; the bytes stay buffered.
+   *   bytes; the bytes stay buffered and `consumed` says how far the search went.
    * @throws {IncompleteReadError} at end of stream before a delimiter.
    */
   async readUntil(
@@ -133,26 +154,27 @@ export class ReadBuffer {
     timeout: number | null,
   ): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    let searched = 0;
+    // Where the next search starts, relative to the unread bytes: a
+    // delimiter can straddle what was searched and what arrives next.
+    let offset = 0;
     while (true) {
       const avail = this.#end - this.#start;
-      const from = this.#start + Math.max(0, searched - delimiter.length + 1);
-      const at = indexOfNeedle(this.#slab, delimiter, from, this.#end);
+      const at = indexOfNeedle(this.#slab, delimiter, this.#start + offset, this.#end);
       if (at !== -1) {
-        const length = at - this.#start + delimiter.length;
-        if (length > limit) {
-          throw new LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+        const before = at - this.#start;
+        if (before > limit) {
+          throw new LimitOverrunError("Separator is found, but chunk is longer than limit", before);
         }
-        return this.#take(length);
+        return this.#take(before + delimiter.length);
       }
-      if (avail > limit) {
-        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", avail);
+      offset = Math.max(0, avail + 1 - delimiter.length);
+      if (offset > limit) {
+        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
       }
       if (this.#eof || this.#error !== null) {
         if (this.#error !== null) this.#throwError();
         throw new IncompleteReadError(this.#take(Infinity), null);
       }
-      searched = avail;
       await this.#more(avail + 1, remaining(deadline));
     }
   }

@@ -33,7 +33,6 @@
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, indexOfNeedle, toBytes as bytesOf } from "./_bytes.ts";
 import {
-  BlockingIOError,
   IncompleteReadError,
   LimitOverrunError,
   MessageTooLargeError,
@@ -797,11 +796,6 @@ function readerOf(sock: StreamSocket, action: string): ReadBuffer {
   return reader.call(sock);
 }
 
-// Per socket, the length of a message whose header recvMsg has read but
-// whose payload has not arrived within the timeout: the next recvMsg
-// resumes it, so a timeout loses nothing.
-const pendingSizes = new WeakMap<ReadBuffer, number>();
-
 // Per socket, the last sendMsg still writing: messages go out whole, one
 // after another, even when sendMsg is called again before the last resolved.
 const sending = new WeakMap<StreamSocket, Promise<void>>();
@@ -882,9 +876,9 @@ async function writeParts(sock: StreamSocket, parts: Uint8Array[]): Promise<void
  * caller's own and never changes.
  *
  * @param sock A connected stream socket; its timeout applies to the whole
- *   message. A timed-out call loses nothing: the next `recvMsg` returns the
- *   message (a plain `recv` in between would see its payload without the
- *   header, which was already consumed).
+ *   message. A timed-out call consumes nothing: the next `recvMsg` returns
+ *   the message, and a plain `recv` in between would see it whole, header
+ *   first.
  * @param options The header size, byte order and `maxMessage`.
  * @returns The payload, or `null` at a clean end of stream between messages.
  * @throws {MessageTooLargeError} when the header announces more than
@@ -922,48 +916,30 @@ export async function recvMsg(
   const framing = resolveFraming(options, action);
   const reader = readerOf(sock, action);
   const timeout = sock.gettimeout();
-  const deadline = timeout === null ? null : deadlineOf(timeout);
-  let size = pendingSizes.get(reader);
-  if (size === undefined) {
-    let head: Uint8Array;
-    try {
-      head = await reader.readExactly(framing.header, timeout);
-    } catch (err) {
-      if (err instanceof IncompleteReadError && err.partial.length === 0) return null;
-      throw err;
-    }
-    size = readHeader(head, 0, framing);
-  } else {
-    pendingSizes.delete(reader);
+  const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
+  // Nothing is consumed until the whole message is buffered, so a call that
+  // times out leaves header and payload for the next one.
+  const header = framing.header;
+  if (reader.buffered < header && !(await reader.fill(header, timeout))) {
+    if (reader.buffered === 0) return null;
+    throw new IncompleteReadError(reader.take(header), header);
   }
-  // Without a timeout the payload read can only end in data, end of stream
-  // or an error that ends the stream: nothing to resume, no bookkeeping.
-  if (timeout === null) return reader.readExactly(size, null);
-  return readPayload(reader, size, timeout, deadline);
-}
-
-async function readPayload(
-  reader: ReadBuffer,
-  size: number,
-  timeout: number,
-  deadline: number | null,
-): Promise<Uint8Array> {
+  let size: number;
   try {
-    return await reader.readExactly(size, left(deadline, timeout));
+    size = readHeader(reader.peek(header), 0, framing);
   } catch (err) {
-    // A timed-out payload is resumed by the next recvMsg: its header is gone.
-    if (err instanceof TimeoutError || err instanceof BlockingIOError) {
-      pendingSizes.set(reader, size);
-    }
+    reader.take(header); // the stream is out of step now, as the docs say
     throw err;
   }
+  const total = header + size;
+  if (reader.buffered < total && !(await reader.fill(total, left(deadline, timeout)))) {
+    reader.take(header);
+    throw new IncompleteReadError(reader.take(size), size);
+  }
+  return reader.take(total).subarray(header);
 }
 
-function deadlineOf(timeout: number): number | null {
-  return timeout === 0 ? null : performance.now() + timeout * 1000;
-}
-
-/** What is left of the timeout for the second read of a message. */
+/** What is left of the timeout for the second wait of a message. */
 function left(deadline: number | null, timeout: number | null): number | null {
   if (deadline === null) return timeout;
   const seconds = (deadline - performance.now()) / 1000;
@@ -1045,7 +1021,7 @@ export async function recvUntil(
   const limit = checkLimit(options, action);
   const reader = readerOf(sock, action);
   // The buffer's limit counts the delimiter; asyncio's does not.
-  return await reader.readUntil(delim, limit + delim.length, sock.gettimeout());
+  return await reader.readUntil(delim, limit, sock.gettimeout());
 }
 
 /**

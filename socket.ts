@@ -963,7 +963,17 @@ export class StreamSocket extends SocketBase {
     const what = typeof endpoint === "string"
       ? endpoint
       : endpoint && formatEndpoint(endpoint.hostname, endpoint.port);
-    return fromDenoError(err, what);
+    const translated = fromDenoError(err, what);
+    if (translated instanceof PermissionError && typeof endpoint === "string") {
+      // Deno checks three permissions for a Unix socket and names only the
+      // first missing one, so following its advice would fail again.
+      return new PermissionError(errno.EACCES, {
+        detail: `access to ${endpoint} denied; run again with --allow-read=${endpoint} ` +
+          `--allow-write=${endpoint} --allow-net=unix:${endpoint}`,
+        cause: err,
+      });
+    }
+    return translated;
   }
 }
 

@@ -568,3 +568,31 @@ Deno.test("a seeded fuzz of recvUntil over a socket agrees with a reference spli
     deepEqual(got, expected.slice(0, got.length), `round ${round}`);
   }
 });
+
+Deno.test("recvUntil reports asyncio's consumed count after bytes were already taken", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  // Five bytes consumed first, so the buffer's window no longer starts at 0.
+  await a.sendall("12345" + "x".repeat(10) + "\n" + "y".repeat(20));
+  a.close();
+  equal(text(await recvExactly(b, 5)), "12345");
+  const found = await recvUntil(b, bytes("\n"), { limit: 9 }).catch((e) => e);
+  ok(found instanceof LimitOverrunError);
+  equal(found.consumed, 10); // asyncio: the index of the separator in the unread bytes
+  const missing = await recvUntil(b, bytes("\r\n"), { limit: 15 }).catch((e) => e);
+  ok(missing instanceof LimitOverrunError);
+  ok(missing.consumed > 15);
+  // Neither failure consumed a byte.
+  equal(text(await recvExactly(b, 11)), "x".repeat(10) + "\n");
+});
+
+Deno.test("a recvMsg that timed out consumed nothing: recv then sees the header first", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  b.settimeout(0.05);
+  await a.sendall(new Uint8Array([0, 0, 0, 5, 104, 105])); // header for 5 bytes, 2 sent
+  await rejects(recvMsg(b), TimeoutError);
+  b.settimeout(null);
+  deepEqual(await recvExactly(b, 6), new Uint8Array([0, 0, 0, 5, 104, 105]));
+});

@@ -184,3 +184,27 @@ Deno.test("setdefaulttimeout applies to new and accepted sockets", async () => {
   }
   assert.throws(() => setdefaulttimeout(-1), RangeError);
 });
+
+Deno.test("createConnection names every resolved address when one is not allowed", async () => {
+  const port = freePort();
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      script,
+      `import { createConnection } from "${new URL("../mod.ts", import.meta.url).href}";
+try { await createConnection(["localhost", ${port}]); } catch (e) { console.log(e.name, e.message); }`,
+    );
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", `--allow-net=127.0.0.1:${port}`, "--allow-read", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(
+      text(stdout).trim(),
+      `PermissionError [Errno 13] Permission denied: net access to localhost:${port} needs every ` +
+        `address it resolves to; run again with --allow-net=127.0.0.1:${port},[::1]:${port}`,
+    );
+  } finally {
+    await Deno.remove(script);
+  }
+});
