@@ -88,10 +88,24 @@ type Membership = Deno.MulticastV4Membership;
 
 /** Large enough for any UDP datagram, so the kernel never truncates one we then cut again. */
 const RECEIVE_BUFFER_SIZE = 65536;
+/** Datagrams up to this size are copied into a shared block instead of an ArrayBuffer each. */
+const SLAB_PIECE_MAX = 1024;
+const SLAB_SIZE = 16384;
 const UNSTABLE_HINT = "Deno.listenDatagram is missing: UDP and Unix datagram sockets need " +
   'Deno\'s --unstable-net flag, or "unstable": ["net"] in deno.json';
 
 function ignore(): void {}
+
+/** Deno's DatagramConn has `ref`/`unref` (for its receive in flight) that its types omit. */
+type Referable = { ref?(): void; unref?(): void };
+
+function ref(conn: Deno.DatagramConn): void {
+  (conn as Referable).ref?.();
+}
+
+function unref(conn: Deno.DatagramConn): void {
+  (conn as Referable).unref?.();
+}
 
 /**
  * A UDP or Unix datagram socket (Python's `socket(AF_INET, SOCK_DGRAM)`).
@@ -129,6 +143,15 @@ export class DatagramSocket extends SocketBase {
   #buffer: Uint8Array | null = null;
   /** The receive in flight into `#buffer`; kept across timeouts. */
   #pending: Promise<Received> | null = null;
+  // The receive a hot-path call waits for (see #receive), and what that call asked for.
+  #fast: Promise<Received> | null = null;
+  #fastLimit = 0;
+  #fastInto: Uint8Array | null = null;
+  /** Whether the receive in flight is unreferenced (kept after a timeout, nobody waiting). */
+  #sleeping = false;
+  /** The block small received datagrams are copied into (see #copy). */
+  #slab: Uint8Array | null = null;
+  #slabOffset = 0;
   #peer: Deno.Addr | null = null;
   #peerHost = "";
   #peerAddress: Address | null = null;
@@ -222,11 +245,17 @@ export class DatagramSocket extends SocketBase {
    * console.assert(await sender.sendto(new Uint8Array([1, 2, 3]), receiver.getsockname()) === 3);
    * ```
    */
-  async sendto(data: Uint8Array | string, addr: AddressInput): Promise<number> {
-    this.checkOpen();
-    const bytes = toBytes(data, "sendto");
-    const target = this.#cachedTarget(addr) ?? await this.#target(addr);
-    return await this.#send(bytes, target);
+  sendto(data: Uint8Array | string, addr: AddressInput): Promise<number> {
+    // Not async: the hot path (a destination seen before) adds no promise of its own.
+    try {
+      this.checkOpen();
+      const bytes = toBytes(data, "sendto");
+      const target = this.#cachedTarget(addr);
+      if (target === null) return this.#target(addr).then((found) => this.#send(bytes, found));
+      return this.#send(bytes, target);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -246,11 +275,15 @@ export class DatagramSocket extends SocketBase {
    * console.assert(await client.send("hi") === 2);
    * ```
    */
-  async send(data: Uint8Array | string): Promise<number> {
-    this.checkOpen();
-    const bytes = toBytes(data, "send");
-    if (this.#peer === null) throw new OSError(errno.EDESTADDRREQ);
-    return await this.#send(bytes, this.#peer);
+  send(data: Uint8Array | string): Promise<number> {
+    try {
+      this.checkOpen();
+      const bytes = toBytes(data, "send");
+      if (this.#peer === null) throw new OSError(errno.EDESTADDRREQ);
+      return this.#send(bytes, this.#peer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -279,9 +312,13 @@ export class DatagramSocket extends SocketBase {
    * console.assert(new TextDecoder().decode(second) === "abc");
    * ```
    */
-  async recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
-    checkSize(bufsize, "recvfrom", "bufsize");
-    return await this.#receive(bufsize, null) as [Uint8Array, Address];
+  recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
+    try {
+      checkSize(bufsize, "recvfrom", "bufsize");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#receive(bufsize, null) as Promise<[Uint8Array, Address]>;
   }
 
   /**
@@ -547,21 +584,63 @@ export class DatagramSocket extends SocketBase {
   // ---- receiving ----
 
   /**
-   * The receive loop behind every receive call. The datagram lands in the
-   * shared buffer; whoever clears `#pending` copies it out before yielding,
-   * so a later receive into the same buffer cannot overwrite it unseen.
+   * Every receive call comes here. The datagram lands in the shared buffer;
+   * whoever clears `#pending` copies it out before yielding, so a later
+   * receive into the same buffer cannot overwrite it unseen.
    */
-  async #receive(limit: number, into: Uint8Array | null): Promise<[Uint8Array | number, Address]> {
-    const conn = this.#receiveConn(limit);
+  #receive(limit: number, into: Uint8Array | null): Promise<[Uint8Array | number, Address]> {
+    let conn: Deno.DatagramConn;
+    try {
+      conn = this.#receiveConn(limit);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const simple = this.#fast === null && this.#peer === null && this.#optionOp === null &&
+      this.#error === null && this.gettimeout() === null;
+    if (!simple) return this.#receiveLoop(conn, limit, into);
+    // The hot path: a blocking socket, no other hot-path call waiting. No
+    // async frame and no closure of its own: the call's state is in fields.
+    const pending = this.#pending ?? this.#startReceive(conn);
+    this.#wake(conn);
+    this.#fast = pending;
+    this.#fastLimit = limit;
+    this.#fastInto = into;
+    return pending.then(this.#fastReceived, this.#fastFailed);
+  }
+
+  readonly #fastReceived = (
+    received: Received,
+  ): [Uint8Array | number, Address] | Promise<[Uint8Array | number, Address]> => {
+    const pending = this.#fast;
+    const into = this.#fastInto;
+    this.#fast = null;
+    this.#fastInto = null;
+    if (this.closed) throw new OSError(errno.EBADF);
+    // Another call awaiting the same receive took this datagram first.
+    if (this.#pending !== pending) return this.#receive(this.#fastLimit, into);
+    this.#pending = null;
+    return this.#take(received, this.#fastLimit, into);
+  };
+
+  readonly #fastFailed = (err: unknown): never => {
+    const pending = this.#fast!;
+    this.#fast = null;
+    this.#fastInto = null;
+    throw this.#receiveError(err, pending);
+  };
+
+  /** The general case: timeouts, a connected peer, option calls in flight, concurrent calls. */
+  async #receiveLoop(
+    conn: Deno.DatagramConn,
+    limit: number,
+    into: Uint8Array | null,
+  ): Promise<[Uint8Array | number, Address]> {
     if (this.#optionOp !== null || this.#error !== null) await this.#settleOptions();
     const timeout = this.gettimeout();
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
     for (;;) {
-      let pending = this.#pending;
-      if (pending === null) {
-        pending = conn.receive(this.#buffer!);
-        this.#pending = pending;
-      }
+      const pending = this.#pending ?? this.#startReceive(conn);
+      this.#wake(conn);
       let received: Received;
       try {
         received = timeout === null
@@ -574,14 +653,53 @@ export class DatagramSocket extends SocketBase {
       // Another call awaiting the same receive took this datagram first.
       if (this.#pending !== pending) continue;
       this.#pending = null;
-      const [data, source] = received;
-      if (this.#peer !== null && !this.#fromPeer(source)) continue;
-      const count = Math.min(data.length, limit);
-      const address = fromDenoAddr(source, this.family);
-      if (into === null) return [data.slice(0, count), address];
-      into.set(data.subarray(0, count));
-      return [count, address];
+      if (this.#peer !== null && !this.#fromPeer(received[1])) continue;
+      return this.#take(received, limit, into);
     }
+  }
+
+  #startReceive(conn: Deno.DatagramConn): Promise<Received> {
+    const pending = conn.receive(this.#buffer!);
+    this.#pending = pending;
+    return pending;
+  }
+
+  /** Makes the receive in flight keep the process alive again, now that a call waits for it. */
+  #wake(conn: Deno.DatagramConn): void {
+    if (!this.#sleeping) return;
+    this.#sleeping = false;
+    ref(conn);
+  }
+
+  /** Copies the datagram out of the shared buffer: cut to `limit`, the rest dropped. */
+  #take(
+    [data, source]: Received,
+    limit: number,
+    into: Uint8Array | null,
+  ): [Uint8Array | number, Address] {
+    const count = data.length < limit ? data.length : limit;
+    const address = fromDenoAddr(source, this.family);
+    if (into === null) return [this.#copy(data, count), address];
+    into.set(count === data.length ? data : data.subarray(0, count));
+    return [count, address];
+  }
+
+  /**
+   * A fresh copy of `data[0..count)`. Small datagrams are carved from a block
+   * shared by several of them (a view is far cheaper to make than an
+   * ArrayBuffer); no byte of a block is ever handed out or written twice.
+   */
+  #copy(data: Uint8Array, count: number): Uint8Array {
+    if (count > SLAB_PIECE_MAX) return data.slice(0, count);
+    let offset = this.#slabOffset;
+    if (this.#slab === null || offset + count > SLAB_SIZE) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      offset = 0;
+    }
+    const slab = this.#slab;
+    slab.set(count === data.length ? data : data.subarray(0, count), offset);
+    this.#slabOffset = offset + count;
+    return slab.subarray(offset, offset + count);
   }
 
   /** The Deno socket to receive on, bound first when needed, and a buffer big enough. */
@@ -603,9 +721,14 @@ export class DatagramSocket extends SocketBase {
   #receiveError(err: unknown, pending: Promise<Received>): unknown {
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
     if (err instanceof OSError) {
-      // Our timeout (waitFor's), not the receive's: keep the receive for the
-      // next call, and mark its failure handled while nobody awaits it.
+      // Our timeout (waitFor's), not the receive's: the receive is kept for
+      // the next call. Until then nobody awaits it, so its failure (close()
+      // rejects it) is marked handled, and it must not keep the process alive.
       pending.catch(ignore);
+      if (this.#conn !== null && !this.#sleeping) {
+        this.#sleeping = true;
+        unref(this.#conn);
+      }
       return err;
     }
     if (this.#pending === pending) this.#pending = null;
@@ -624,25 +747,34 @@ export class DatagramSocket extends SocketBase {
 
   // ---- sending ----
 
-  async #send(bytes: Uint8Array, target: Deno.Addr): Promise<number> {
-    if (target.transport === "udp") checkDatagramSize(bytes.length, target as Deno.NetAddr);
+  /** Sends one datagram; throws (synchronously) what fails before any I/O. */
+  #send(bytes: Uint8Array, target: Deno.Addr): Promise<number> {
+    if (bytes.length > MAX_DATAGRAM_IPV4 && target.transport === "udp") {
+      checkDatagramSize(bytes.length, target as Deno.NetAddr);
+    }
     if (this.#pending !== null && target.transport === "unixpacket") throw unixBusy();
     const conn = this.#conn ?? this.#autobind(target);
-    if (this.#optionOp !== null || this.#error !== null) await this.#settleOptions();
-    try {
-      return await conn.send(bytes, target);
-    } catch (err) {
-      throw this.#translate(err, target);
+    if (this.#optionOp !== null || this.#error !== null) {
+      return this.#settleOptions().then(() => conn.send(bytes, target)).catch(this.#sendFailed);
     }
+    return conn.send(bytes, target).catch(this.#sendFailed);
   }
+
+  // Deno's permission message quotes the host:port, so no per-call target is needed here.
+  readonly #sendFailed = (err: unknown): never => {
+    throw this.#translate(err);
+  };
 
   /** The Deno address of the last `sendto` destination when `addr` is the same one. */
   #cachedTarget(addr: AddressInput): Deno.Addr | null {
     if (this.#lastTarget === null) return null;
     if (typeof addr === "string") return addr === this.#lastHost ? this.#lastTarget : null;
-    if (addr.length !== 2 && this.family === AF_INET) return null;
     if (addr[0] !== this.#lastHost || addr[1] !== this.#lastPort) return null;
-    return addr.length === 2 ? this.#lastTarget : null;
+    if (addr.length === 2) return this.#lastTarget;
+    // An IPv6 address as recvfrom returns it; other flowinfo/scopeId values get checked.
+    const [, , flowinfo, scopeId] = addr as readonly unknown[];
+    const plain = addr.length === 4 && flowinfo === 0 && scopeId === 0;
+    return plain && this.family === AF_INET6 ? this.#lastTarget : null;
   }
 
   /** Checks `addr`, resolves a host name, and remembers the result for the next call. */
