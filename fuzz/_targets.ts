@@ -1,0 +1,14 @@
+// Seeded random inputs shared by the short fuzz run in tests/ and the long
+// one (`deno task fuzz`).
+
+/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same run. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
