@@ -13,7 +13,14 @@
  * - A datagram longer than the receive size is cut to it and the rest
  *   dropped, as on Linux; the next datagram arrives whole.
  * - A receive that times out is kept: the datagram it brings is returned
- *   by the next call, never lost and never returned twice.
+ *   by the next call, never lost and never returned twice. While kept it
+ *   does not keep the process alive.
+ * - Deno's Unix datagram socket runs one operation at a time: on `AF_UNIX`
+ *   a send while a receive waits on the same socket fails with
+ *   `BlockingIOError` saying so (UDP has no such limit).
+ * - `SO_BROADCAST` is always on (Deno sets it on every UDP socket), and
+ *   multicast options go through Deno's group membership; see
+ *   {@linkcode DatagramSocket.setsockopt}.
  *
  * @example A UDP echo on loopback
  * ```ts
@@ -66,6 +73,8 @@ import {
   SOL_SOCKET,
 } from "./_constants.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
+// Type only: socket.ts imports this module, and the type is erased at run time.
+import type { OptionValue } from "./socket.ts";
 import {
   BlockingIOError,
   EAI,
@@ -81,8 +90,6 @@ export const MAX_DATAGRAM_IPV4 = 65507;
 /** Largest UDP payload over IPv6 (no jumbograms): 65535 minus the 8-byte UDP header. */
 export const MAX_DATAGRAM_IPV6 = 65527;
 
-/** A value `setsockopt` accepts: an int, a boolean, or packed bytes. */
-type OptionValue = number | boolean | Uint8Array;
 type Received = [Uint8Array, Deno.Addr];
 type Membership = Deno.MulticastV4Membership;
 
@@ -147,6 +154,8 @@ export class DatagramSocket extends SocketBase {
   #fast: Promise<Received> | null = null;
   #fastLimit = 0;
   #fastInto: Uint8Array | null = null;
+  /** How many calls await the receive in flight. */
+  #waiters = 0;
   /** Whether the receive in flight is unreferenced (kept after a timeout, nobody waiting). */
   #sleeping = false;
   /** The block small received datagrams are copied into (see #copy). */
@@ -289,7 +298,9 @@ export class DatagramSocket extends SocketBase {
   /**
    * Receives one datagram: at most `bufsize` bytes of it (the rest is
    * dropped, as on Linux) and the sender's address. The array is the
-   * caller's own.
+   * caller's own: pysock never writes to it again. (A small one may be a
+   * view into a block shared with other received datagrams, as the stream
+   * socket's arrays are; copy it with `slice()` to keep it apart.)
    *
    * @param bufsize The most bytes to return.
    * @returns The datagram and the sender's address.
@@ -601,7 +612,7 @@ export class DatagramSocket extends SocketBase {
     // The hot path: a blocking socket, no other hot-path call waiting. No
     // async frame and no closure of its own: the call's state is in fields.
     const pending = this.#pending ?? this.#startReceive(conn);
-    this.#wake(conn);
+    this.#wait(conn);
     this.#fast = pending;
     this.#fastLimit = limit;
     this.#fastInto = into;
@@ -615,6 +626,7 @@ export class DatagramSocket extends SocketBase {
     const into = this.#fastInto;
     this.#fast = null;
     this.#fastInto = null;
+    this.#waiters--;
     if (this.closed) throw new OSError(errno.EBADF);
     // Another call awaiting the same receive took this datagram first.
     if (this.#pending !== pending) return this.#receive(this.#fastLimit, into);
@@ -626,6 +638,7 @@ export class DatagramSocket extends SocketBase {
     const pending = this.#fast!;
     this.#fast = null;
     this.#fastInto = null;
+    this.#waiters--;
     throw this.#receiveError(err, pending);
   };
 
@@ -640,15 +653,17 @@ export class DatagramSocket extends SocketBase {
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
     for (;;) {
       const pending = this.#pending ?? this.#startReceive(conn);
-      this.#wake(conn);
       let received: Received;
+      this.#wait(conn);
       try {
         received = timeout === null
           ? await pending
           : await waitFor(pending, remaining(timeout, deadline));
       } catch (err) {
+        this.#waiters--;
         throw this.#receiveError(err, pending);
       }
+      this.#waiters--;
       if (this.closed) throw new OSError(errno.EBADF);
       // Another call awaiting the same receive took this datagram first.
       if (this.#pending !== pending) continue;
@@ -664,8 +679,9 @@ export class DatagramSocket extends SocketBase {
     return pending;
   }
 
-  /** Makes the receive in flight keep the process alive again, now that a call waits for it. */
-  #wake(conn: Deno.DatagramConn): void {
+  /** Counts a call waiting for the receive in flight, which then keeps the process alive. */
+  #wait(conn: Deno.DatagramConn): void {
+    this.#waiters++;
     if (!this.#sleeping) return;
     this.#sleeping = false;
     ref(conn);
@@ -725,7 +741,7 @@ export class DatagramSocket extends SocketBase {
       // the next call. Until then nobody awaits it, so its failure (close()
       // rejects it) is marked handled, and it must not keep the process alive.
       pending.catch(ignore);
-      if (this.#conn !== null && !this.#sleeping) {
+      if (this.#conn !== null && this.#waiters === 0 && !this.#sleeping) {
         this.#sleeping = true;
         unref(this.#conn);
       }

@@ -773,6 +773,48 @@ try { await s.recvfrom(10); } catch (err) { console.log(err.constructor.name); }
   }
 });
 
+Deno.test("a blocking recvfrom keeps the process alive even after another call on the socket timed out", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/stays.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { AF_INET, SOCK_DGRAM, socket } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
+// Not a top-level await: Deno keeps a process with one pending alive regardless.
+(async () => {
+  const s = socket(AF_INET, SOCK_DGRAM);
+  s.bind(["127.0.0.1", 0]);
+  const waiting = s.recvfrom(100);
+  s.settimeout(0.01);
+  try { await s.recvfrom(100); } catch (err) { console.log(err.constructor.name); }
+  // Only the waiting recvfrom may keep the process alive until this timer fires.
+  const timer = setTimeout(async () => {
+    const t = socket(AF_INET, SOCK_DGRAM);
+    await t.sendto("hello", s.getsockname());
+    t.close();
+  }, 100);
+  Deno.unrefTimer(timer);
+  const [data] = await waiting;
+  console.log("got", new TextDecoder().decode(data));
+  s.close();
+})();
+`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--unstable-net", "--allow-net=127.0.0.1", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guard = setTimeout(() => child.kill(), 20_000);
+    const { success, stdout, stderr } = await child.output();
+    clearTimeout(guard);
+    assert.ok(success, text(stderr));
+    assert.equal(text(stdout), "TimeoutError\ngot hello\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("without --unstable-net, socket(AF_INET, SOCK_DGRAM) names the flag and the deno.json setting", async () => {
   const dir = await Deno.makeTempDir();
   try {
