@@ -784,8 +784,10 @@ export class DatagramSocket extends SocketBase {
   /** The Deno address of the last `sendto` destination when `addr` is the same one. */
   #cachedTarget(addr: AddressInput): Deno.Addr | null {
     if (this.#lastTarget === null) return null;
-    if (typeof addr === "string") return addr === this.#lastHost ? this.#lastTarget : null;
-    if (addr[0] !== this.#lastHost || addr[1] !== this.#lastPort) return null;
+    if (this.family === AF_UNIX) return addr === this.#lastHost ? this.#lastTarget : null;
+    if (!Array.isArray(addr) || addr[0] !== this.#lastHost || addr[1] !== this.#lastPort) {
+      return null;
+    }
     if (addr.length === 2) return this.#lastTarget;
     // An IPv6 address as recvfrom returns it; other flowinfo/scopeId values get checked.
     const [, , flowinfo, scopeId] = addr as readonly unknown[];
@@ -1099,14 +1101,24 @@ function familyOf(addr: Deno.NetAddr): number {
   return addr.hostname.includes(":") ? AF_INET6 : AF_INET;
 }
 
-/** One spelling per IPv6 address (`0:0::1` and `::1` compare equal); IPv4 as is. */
+/**
+ * One spelling per IPv6 address (`0:0::1` and `::1` compare equal), the one
+ * `inet_ntop` (so Python, and Deno) writes; IPv4 as is.
+ */
 function canonicalHost(host: string): string {
   if (!host.includes(":")) return host;
+  let canonical: string;
   try {
-    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+    canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
   } catch {
     return host;
   }
+  // The URL standard writes ::ffff:7f00:1 where inet_ntop writes ::ffff:127.0.0.1.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped === null) return canonical;
+  const high = parseInt(mapped[1], 16);
+  const low = parseInt(mapped[2], 16);
+  return `::ffff:${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 function describeEndpoint(endpoint?: IpEndpoint | Deno.Addr | string | null): string | undefined {

@@ -467,6 +467,39 @@ Deno.test("AF_INET6: a peer given in a long spelling still matches the connected
   assert.equal(text(await a.recv(100)), "matched");
 });
 
+Deno.test("AF_INET6: a dual-stack socket connected to an IPv4-mapped peer filters and names it as Python does", async () => {
+  if (!HAS_IPV6) return;
+  await using v6 = new Sockets(AF_INET6);
+  await using v4 = new Sockets(AF_INET);
+  const a = v6.open(false);
+  a.bind(["::", 0]);
+  const peer = v4.open();
+  const other = v4.open();
+  const [, port] = peer.getsockname() as [string, number];
+  await a.connect(["::ffff:127.0.0.1", port]);
+  assert.deepEqual(a.getpeername(), ["::ffff:127.0.0.1", port, 0, 0]);
+  const [, aPort] = a.getsockname() as [string, number];
+  await other.sendto("intruder", ["127.0.0.1", aPort]);
+  await peer.sendto("mapped", ["127.0.0.1", aPort]);
+  const [data, from] = await a.recvfrom(100);
+  assert.equal(text(data), "mapped");
+  assert.deepEqual(from, ["::ffff:127.0.0.1", port, 0, 0]);
+});
+
+Deno.test("sendto checks a new address even when it looks like the last one", async () => {
+  await using s = new Sockets(AF_INET);
+  const receiver = s.open();
+  const a = s.open();
+  const [host, port] = receiver.getsockname() as [string, number];
+  await a.sendto("first", [host, port]);
+  await assert.rejects(a.sendto("x", host as unknown as [string, number]), TypeError);
+  await assert.rejects(
+    a.sendto("x", { 0: host, 1: port, length: 2 } as unknown as [string, number]),
+    TypeError,
+  );
+  assert.equal(text((await receiver.recvfrom(100))[0]), "first");
+});
+
 Deno.test("AF_UNIX: an unbound sender shows as an empty path, and the first sendto does not bind it", async () => {
   await using s = new Sockets(AF_UNIX);
   const receiver = s.open();
