@@ -723,6 +723,15 @@ Deno.test("a datagram socket refuses bad arguments before any I/O and still exch
   assert.equal(await s.sendto("hello", peer.getsockname()), 5);
   const [data, from] = await peer.recvfrom(100);
   assert.equal(text(data), "hello");
+  // After a successful sendto (which caches its target), bad addresses are still checked.
+  for (const [label, addr, expected] of IPV4_ADDRESSES) {
+    await failures.rejects(
+      `sendto(data, ${label}) after a sendto`,
+      () => s.sendto("x", addr as never),
+      expected,
+    );
+  }
+  failures.check();
   await peer.sendto("back", from);
   assert.equal(text((await s.recvfrom(100))[0]), "back");
 });
