@@ -46,20 +46,46 @@ let nextFileno = 3;
 export function waitFor<T>(promise: Promise<T>, timeout: number | null): Promise<T> {
   if (timeout === null) return promise;
   return new Promise<T>((resolve, reject) => {
+    const waiter: Waiter = {
+      settle(ok, value) {
+        clearTimeout(timer);
+        if (ok) resolve(value as T);
+        else reject(value);
+      },
+    };
+    const waiting = waitersOf(promise);
     const timer = setTimeout(() => {
+      // Leave the promise's list: a timed-out call must not stay attached
+      // to a read that may stay pending for as long as the connection lives.
+      waiting.delete(waiter);
       reject(timeout === 0 ? new BlockingIOError() : new TimeoutError());
     }, timeout * 1000);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
+    waiting.add(waiter);
   });
+}
+
+/** A call waiting in {@linkcode waitFor}. */
+interface Waiter {
+  settle(ok: boolean, value: unknown): void;
+}
+
+// Each pending promise gets one reaction, shared by every call that waits on
+// it. A reaction per call could not be removed on timeout, so a loop of
+// timed-out recv calls on an idle connection would grow memory without end.
+const waiters = new WeakMap<Promise<unknown>, Set<Waiter>>();
+
+function waitersOf(promise: Promise<unknown>): Set<Waiter> {
+  let waiting = waiters.get(promise);
+  if (waiting !== undefined) return waiting;
+  const created = new Set<Waiter>();
+  waiters.set(promise, created);
+  const settle = (ok: boolean, value: unknown) => {
+    waiters.delete(promise);
+    for (const waiter of created) waiter.settle(ok, value);
+  };
+  promise.then((value) => settle(true, value), (err) => settle(false, err));
+  waiting = created;
+  return waiting;
 }
 
 /** The error for an option Deno cannot honour, naming it. */
@@ -103,7 +129,11 @@ export abstract class SocketBase {
     this.#timeout = checkTimeout(value);
   }
 
-  /** @returns The timeout in seconds, or `null` when calls block forever. */
+  /**
+   * The current timeout.
+   *
+   * @returns Seconds, or `null` when calls block forever.
+   */
   gettimeout(): number | null {
     return this.#timeout;
   }
@@ -117,7 +147,11 @@ export abstract class SocketBase {
     this.#timeout = flag ? null : 0;
   }
 
-  /** @returns `false` when the timeout is `0`, `true` otherwise (as Python 3.7+). */
+  /**
+   * Whether the socket blocks.
+   *
+   * @returns `false` when the timeout is `0`, `true` otherwise (as Python 3.7+).
+   */
   getblocking(): boolean {
     return this.#timeout !== 0;
   }
@@ -143,7 +177,11 @@ export abstract class SocketBase {
   /** Releases the Deno resources; called once by `close()`. */
   protected abstract onClose(): void;
 
-  /** @throws {OSError} `EBADF` once the socket is closed. */
+  /**
+   * Fails once the socket is closed.
+   *
+   * @throws {OSError} `EBADF` once the socket is closed.
+   */
   protected checkOpen(): void {
     if (this.#fileno === -1) throw new OSError(errno.EBADF);
   }

@@ -17,6 +17,10 @@ export const kReader: unique symbol = Symbol("pysock.reader");
 /** What the buffer reads from: a `Deno.Conn`, or anything with its `read`. */
 export interface Source {
   read(p: Uint8Array): Promise<number | null>;
+  /** Lets a pending read keep the process alive again (`Deno.Conn.ref`). */
+  ref?(): void;
+  /** Stops a pending read from keeping the process alive (`Deno.Conn.unref`). */
+  unref?(): void;
 }
 
 // Reads start small so an idle connection pins little memory (a pending read
@@ -44,6 +48,11 @@ export class ReadBuffer {
   #fill: Promise<void> | null = null;
   #eof = false;
   #error: unknown = null;
+  // Calls waiting on the pending read. A read left behind by a timed-out
+  // call is unref'd while nobody waits, so it cannot keep the process alive
+  // after the program is done (Python exits there too).
+  #waiting = 0;
+  #unrefed = false;
 
   /**
    * @param source Where bytes come from.
@@ -205,7 +214,20 @@ export class ReadBuffer {
   async #more(need: number, timeout: number | null): Promise<void> {
     if (this.#error !== null) this.#throwError();
     if (this.#eof) return;
-    await waitFor(this.#startFill(need), timeout);
+    const fill = this.#startFill(need);
+    if (this.#unrefed) {
+      this.#unrefed = false;
+      this.#source.ref?.();
+    }
+    this.#waiting++;
+    try {
+      await waitFor(fill, timeout);
+    } finally {
+      if (--this.#waiting === 0 && this.#fill !== null && this.#source.unref) {
+        this.#unrefed = true;
+        this.#source.unref();
+      }
+    }
     if (this.#error !== null && this.#end === this.#start) this.#throwError();
   }
 

@@ -18,6 +18,50 @@
  * @module
  */
 
+/** The names in {@linkcode errno}. */
+export type ErrnoName =
+  | "EPERM"
+  | "ENOENT"
+  | "EINTR"
+  | "EIO"
+  | "EBADF"
+  | "EAGAIN"
+  | "EWOULDBLOCK"
+  | "ENOMEM"
+  | "EACCES"
+  | "EEXIST"
+  | "ENODEV"
+  | "ENOTDIR"
+  | "EISDIR"
+  | "EINVAL"
+  | "EMFILE"
+  | "EPIPE"
+  | "ENOSYS"
+  | "ENAMETOOLONG"
+  | "ENOTSOCK"
+  | "EDESTADDRREQ"
+  | "EMSGSIZE"
+  | "EPROTOTYPE"
+  | "ENOPROTOOPT"
+  | "EPROTONOSUPPORT"
+  | "ESOCKTNOSUPPORT"
+  | "EOPNOTSUPP"
+  | "EAFNOSUPPORT"
+  | "EADDRINUSE"
+  | "EADDRNOTAVAIL"
+  | "ENETDOWN"
+  | "ENETUNREACH"
+  | "ECONNABORTED"
+  | "ECONNRESET"
+  | "ENOBUFS"
+  | "EISCONN"
+  | "ENOTCONN"
+  | "ETIMEDOUT"
+  | "ECONNREFUSED"
+  | "EHOSTUNREACH"
+  | "EALREADY"
+  | "EINPROGRESS";
+
 /**
  * Linux errno numbers by name, as in Python's `errno` module.
  *
@@ -27,50 +71,63 @@
  * console.assert(errno.ECONNREFUSED === 111);
  * ```
  */
-export const errno = Object.freeze(
-  {
-    EPERM: 1,
-    ENOENT: 2,
-    EINTR: 4,
-    EIO: 5,
-    EBADF: 9,
-    EAGAIN: 11,
-    EWOULDBLOCK: 11,
-    ENOMEM: 12,
-    EACCES: 13,
-    EEXIST: 17,
-    ENOTDIR: 20,
-    EISDIR: 21,
-    EINVAL: 22,
-    EMFILE: 24,
-    EPIPE: 32,
-    ENOSYS: 38,
-    ENAMETOOLONG: 36,
-    ENOTSOCK: 88,
-    EDESTADDRREQ: 89,
-    EMSGSIZE: 90,
-    EPROTOTYPE: 91,
-    ENOPROTOOPT: 92,
-    EPROTONOSUPPORT: 93,
-    ESOCKTNOSUPPORT: 94,
-    EOPNOTSUPP: 95,
-    EAFNOSUPPORT: 97,
-    EADDRINUSE: 98,
-    EADDRNOTAVAIL: 99,
-    ENETDOWN: 100,
-    ENETUNREACH: 101,
-    ECONNABORTED: 103,
-    ECONNRESET: 104,
-    ENOBUFS: 105,
-    EISCONN: 106,
-    ENOTCONN: 107,
-    ETIMEDOUT: 110,
-    ECONNREFUSED: 111,
-    EHOSTUNREACH: 113,
-    EALREADY: 114,
-    EINPROGRESS: 115,
-  } as const,
-);
+export const errno: Readonly<Record<ErrnoName, number>> = Object.freeze({
+  EPERM: 1,
+  ENOENT: 2,
+  EINTR: 4,
+  EIO: 5,
+  EBADF: 9,
+  EAGAIN: 11,
+  EWOULDBLOCK: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EEXIST: 17,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  EMFILE: 24,
+  EPIPE: 32,
+  ENOSYS: 38,
+  ENAMETOOLONG: 36,
+  ENOTSOCK: 88,
+  EDESTADDRREQ: 89,
+  EMSGSIZE: 90,
+  EPROTOTYPE: 91,
+  ENOPROTOOPT: 92,
+  EPROTONOSUPPORT: 93,
+  ESOCKTNOSUPPORT: 94,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENETDOWN: 100,
+  ENETUNREACH: 101,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  EISCONN: 106,
+  ENOTCONN: 107,
+  ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTUNREACH: 113,
+  EALREADY: 114,
+  EINPROGRESS: 115,
+});
+
+/** The names in {@linkcode EAI}. */
+export type EaiName =
+  | "EAI_BADFLAGS"
+  | "EAI_NONAME"
+  | "EAI_AGAIN"
+  | "EAI_FAIL"
+  | "EAI_FAMILY"
+  | "EAI_SOCKTYPE"
+  | "EAI_SERVICE"
+  | "EAI_MEMORY"
+  | "EAI_SYSTEM"
+  | "EAI_NODATA"
+  | "EAI_ADDRFAMILY";
 
 /**
  * `getaddrinfo` error codes (glibc values), carried by {@linkcode gaierror}.
@@ -81,21 +138,19 @@ export const errno = Object.freeze(
  * console.assert(EAI.EAI_NONAME === -2);
  * ```
  */
-export const EAI = Object.freeze(
-  {
-    EAI_BADFLAGS: -1,
-    EAI_NONAME: -2,
-    EAI_AGAIN: -3,
-    EAI_FAIL: -4,
-    EAI_FAMILY: -6,
-    EAI_SOCKTYPE: -7,
-    EAI_SERVICE: -8,
-    EAI_MEMORY: -10,
-    EAI_SYSTEM: -11,
-    EAI_NODATA: -5,
-    EAI_ADDRFAMILY: -9,
-  } as const,
-);
+export const EAI: Readonly<Record<EaiName, number>> = Object.freeze({
+  EAI_BADFLAGS: -1,
+  EAI_NONAME: -2,
+  EAI_AGAIN: -3,
+  EAI_FAIL: -4,
+  EAI_FAMILY: -6,
+  EAI_SOCKTYPE: -7,
+  EAI_SERVICE: -8,
+  EAI_MEMORY: -10,
+  EAI_SYSTEM: -11,
+  EAI_NODATA: -5,
+  EAI_ADDRFAMILY: -9,
+});
 
 const STRERROR: Record<number, string> = {
   1: "Operation not permitted",
@@ -107,6 +162,7 @@ const STRERROR: Record<number, string> = {
   12: "Cannot allocate memory",
   13: "Permission denied",
   17: "File exists",
+  19: "No such device",
   20: "Not a directory",
   21: "Is a directory",
   22: "Invalid argument",
@@ -208,6 +264,7 @@ export class OSError extends Error {
     this.strerror = text;
   }
 
+  /** The class name, as Python prints it (`ConnectionRefusedError`). */
   override get name(): string {
     return this.constructor.name;
   }
@@ -235,6 +292,8 @@ export class ConnectionError extends OSError {}
  */
 export class ConnectionRefusedError extends ConnectionError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `ECONNREFUSED` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -254,6 +313,8 @@ export class ConnectionRefusedError extends ConnectionError {
  */
 export class ConnectionResetError extends ConnectionError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `ECONNRESET` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -273,6 +334,8 @@ export class ConnectionResetError extends ConnectionError {
  */
 export class ConnectionAbortedError extends ConnectionError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `ECONNABORTED` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -292,6 +355,8 @@ export class ConnectionAbortedError extends ConnectionError {
  */
 export class BrokenPipeError extends ConnectionError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `EPIPE` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -316,6 +381,8 @@ export class BrokenPipeError extends ConnectionError {
  */
 export class TimeoutError extends OSError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `ETIMEDOUT` by default.
    * @param options See {@linkcode OSErrorOptions}; the text defaults to Python's `timed out`.
    */
@@ -335,6 +402,8 @@ export class TimeoutError extends OSError {
  */
 export class BlockingIOError extends OSError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `EAGAIN` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -356,6 +425,8 @@ export class BlockingIOError extends OSError {
  */
 export class PermissionError extends OSError {
   /**
+   * Creates the error.
+   *
    * @param code The errno, `EACCES` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -376,6 +447,8 @@ export class PermissionError extends OSError {
  */
 export class gaierror extends OSError {
   /**
+   * Creates the error.
+   *
    * @param code The `getaddrinfo` code, `EAI_NONAME` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
@@ -413,6 +486,8 @@ export class MessageTooLargeError extends RangeError {
   readonly maxMessage: number;
 
   /**
+   * Creates the error.
+   *
    * @param size The size the header announced.
    * @param maxMessage The limit in force.
    */
@@ -442,6 +517,8 @@ export class IncompleteReadError extends Error {
   readonly expected: number | null;
 
   /**
+   * Creates the error.
+   *
    * @param partial The bytes read before the end of stream.
    * @param expected How many were expected, or `null` for a delimiter search.
    */
@@ -473,6 +550,8 @@ export class LimitOverrunError extends Error {
   readonly consumed: number;
 
   /**
+   * Creates the error.
+   *
    * @param message What overran.
    * @param consumed How many buffered bytes were searched.
    */

@@ -121,7 +121,7 @@ export {
 } from "./_constants.ts";
 export type { Family, SocketKind } from "./_constants.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
-export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
+export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
@@ -276,19 +276,28 @@ export class StreamSocket extends SocketBase {
   async accept(): Promise<[StreamSocket, Address]> {
     this.checkOpen();
     if (!this.#listening) throw new OSError(errno.EINVAL);
+    const listener = this.#listener!;
     let pending = this.#pendingAccept;
     if (pending === null) {
-      pending = this.#listener!.accept();
+      pending = listener.accept();
       // Failures are reported to the caller that awaits; mark them handled
       // for the time when no call is waiting (after a timeout).
       pending.catch(() => {});
       this.#pendingAccept = pending;
+    } else {
+      listener.ref();
     }
     let conn: Deno.Conn;
     try {
       conn = await waitFor(pending, this.gettimeout());
     } catch (err) {
-      if (this.#pendingAccept === pending && !(err instanceof OSError)) this.#pendingAccept = null;
+      if (this.#pendingAccept === pending) {
+        if (err instanceof OSError) {
+          // Timed out: the accept stays pending for the next call, but must
+          // not keep the process alive meanwhile.
+          if (!this.closed) listener.unref();
+        } else this.#pendingAccept = null;
+      }
       throw this.#translate(err);
     }
     if (this.#pendingAccept === pending) this.#pendingAccept = null;
@@ -697,6 +706,12 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
+  /**
+   * A text file over the socket (strings, UTF-8): Python's default mode `"r"`.
+   *
+   * @param mode `"r"`, `"w"` or `"rw"`.
+   * @returns The file.
+   */
   makefile(mode?: "r" | "w" | "rw" | "wr"): SocketFile<string>;
   makefile(mode: SocketFileMode = "r"): SocketFile<Uint8Array> | SocketFile<string> {
     this.checkOpen();
@@ -1064,7 +1079,23 @@ export function socket(
   type?: typeof SOCK_STREAM,
   proto?: number,
 ): StreamSocket;
+/**
+ * Creates a datagram socket: `socket(AF_INET, SOCK_DGRAM)`.
+ *
+ * @param family `AF_INET`, `AF_INET6` or `AF_UNIX`.
+ * @param type `SOCK_DGRAM`.
+ * @param proto 0 or `IPPROTO_UDP`.
+ * @returns The new, unbound datagram socket.
+ */
 export function socket(family: number, type: typeof SOCK_DGRAM, proto?: number): DatagramSocket;
+/**
+ * Creates a socket whose type is known only at run time.
+ *
+ * @param family The address family.
+ * @param type `SOCK_STREAM` or `SOCK_DGRAM`.
+ * @param proto The protocol, usually 0.
+ * @returns A stream or datagram socket.
+ */
 export function socket(
   family: number,
   type: number,
