@@ -2,8 +2,8 @@
 // descriptor, closing and disposal. Mirrors the part of CPython's
 // socket object that does not depend on the socket type.
 
-import { describe } from "./_address.ts";
-import { optionName } from "./_constants.ts";
+import { type Address, describe } from "./_address.ts";
+import { AF_INET6, AF_UNIX, optionName } from "./_constants.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 
 let defaultTimeout: number | null = null;
@@ -93,6 +93,92 @@ export function unsupportedOption(level: number, optname: number, verb: "set" | 
   return new OSError(errno.ENOPROTOOPT, {
     detail: `Deno cannot ${verb} ${optionName(level, optname)} on this socket`,
   });
+}
+
+/** A value `setsockopt` accepts: an int, a boolean, or packed bytes. */
+export type OptionValue = number | boolean | Uint8Array;
+
+/**
+ * Checks the arguments of `setsockopt`/`getsockopt`, as Python does first.
+ * @throws {TypeError} for a non-integer level or name, or a value of the wrong type.
+ */
+export function checkOption(level: unknown, optname: unknown, value: unknown): void {
+  for (const [name, given] of [["level", level], ["optname", optname]] as const) {
+    if (typeof given !== "number" || !Number.isInteger(given)) {
+      throw new TypeError(
+        `Cannot use socket option: ${name} must be an integer, got ${describe(given)}`,
+      );
+    }
+  }
+  if (typeof value !== "number" && typeof value !== "boolean" && !(value instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot set socket option: value must be an int, boolean or Uint8Array, got ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+/**
+ * An int option's value. Packed bytes are a native int (4 bytes); the
+ * multicast TTL and loop options also take one byte, as Linux does (Python
+ * programs often pass `struct.pack("b", ttl)`).
+ */
+export function optionInt(
+  value: OptionValue,
+  level: number,
+  optname: number,
+  byteOk = false,
+): number {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) {
+      throw new TypeError(`Cannot set ${optionName(level, optname)}: value must be an integer`);
+    }
+    return value;
+  }
+  if (value.length === 1 && byteOk) return value[0];
+  if (value.length !== 4) {
+    throw new OSError(errno.EINVAL, { detail: `${optionName(level, optname)} takes a 4-byte int` });
+  }
+  return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
+}
+
+/**
+ * Checks a byte count or offset.
+ * @throws {TypeError} for a non-integer; {RangeError} for a negative number.
+ */
+export function checkSize(value: unknown, action: string, name: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
+  }
+  if (value < 0) {
+    throw new RangeError(`Cannot ${action}: ${name} must be non-negative, got ${value}`);
+  }
+}
+
+/**
+ * Checks the arguments of the `*Into` receives and returns the part of
+ * `buf` to fill (`nbytes` 0 means all of it, as in Python).
+ */
+export function checkInto(buf: unknown, nbytes: unknown, action: string): Uint8Array {
+  if (!(buf instanceof Uint8Array)) {
+    throw new TypeError(`Cannot ${action}: buf must be a Uint8Array, got ${describe(buf)}`);
+  }
+  checkSize(nbytes, action, "nbytes");
+  const count = nbytes as number;
+  if (count > buf.length) {
+    throw new RangeError(
+      `Cannot ${action}: nbytes (${count}) is larger than the buffer (${buf.length})`,
+    );
+  }
+  return count === 0 || count === buf.length ? buf : buf.subarray(0, count);
+}
+
+/** What `getsockname()` returns before a socket is bound, as on Linux. */
+export function unboundAddress(family: number): Address {
+  if (family === AF_UNIX) return "";
+  return family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
 }
 
 /** The shared base of {@linkcode StreamSocket} and {@linkcode DatagramSocket}. */

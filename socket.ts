@@ -35,7 +35,6 @@ import {
   AF_UNSPEC,
   IPPROTO_TCP,
   IPPROTO_UDP,
-  optionName,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
@@ -63,7 +62,18 @@ import {
   type IpEndpoint,
   isKnownFamily,
 } from "./_address.ts";
-import { getdefaulttimeout, SocketBase, unsupportedOption, waitFor } from "./_base.ts";
+import {
+  checkInto,
+  checkOption,
+  checkSize,
+  getdefaulttimeout,
+  optionInt,
+  type OptionValue,
+  SocketBase,
+  unboundAddress,
+  unsupportedOption,
+  waitFor,
+} from "./_base.ts";
 import { kReader, ReadBuffer } from "./_buffer.ts";
 import { toBytes } from "./_bytes.ts";
 import { errnoOf, literalFamily, resolve, resolveOne } from "./_resolve.ts";
@@ -128,9 +138,6 @@ export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 const DEFAULT_BACKLOG = 511;
 /** Chunk size for `sendfile`. */
 const SENDFILE_CHUNK = 65536;
-
-/** A value `setsockopt` accepts: an int, a boolean, or packed bytes. */
-export type OptionValue = number | boolean | Uint8Array;
 
 /**
  * A TCP or Unix stream socket, as `socket(AF_INET, SOCK_STREAM)` returns it.
@@ -511,17 +518,8 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   async recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
-    if (!(buf instanceof Uint8Array)) {
-      throw new TypeError(`Cannot recvInto: buf must be a Uint8Array, got ${describe(buf)}`);
-    }
-    checkSize(nbytes, "recvInto", "nbytes");
-    if (nbytes > buf.length) {
-      throw new RangeError(
-        `Cannot recvInto: nbytes (${nbytes}) is larger than the buffer (${buf.length})`,
-      );
-    }
+    const target = checkInto(buf, nbytes, "recvInto");
     const buffer = this.#readBuffer();
-    const target = nbytes === 0 || nbytes === buf.length ? buf : buf.subarray(0, nbytes);
     if (target.length === 0) return 0;
     return await buffer.readInto(target, this.gettimeout());
   }
@@ -605,8 +603,7 @@ export class StreamSocket extends SocketBase {
     this.checkOpen();
     if (this.#conn !== null) return fromDenoAddr(this.#conn.localAddr, this.family);
     if (this.#listener !== null) return fromDenoAddr(this.#listener.addr, this.family);
-    if (this.family === AF_UNIX) return "";
-    return this.family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
+    return unboundAddress(this.family);
   }
 
   /**
@@ -631,7 +628,7 @@ export class StreamSocket extends SocketBase {
   setsockopt(level: number, optname: number, value: OptionValue): void {
     checkOption(level, optname, value);
     this.checkOpen();
-    const flag = toFlag(value, level, optname);
+    const flag = optionInt(value, level, optname) !== 0;
     const ip = this.family !== AF_UNIX;
     if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) {
       this.#noDelay = flag;
@@ -1009,49 +1006,6 @@ async function openFile(path: string): Promise<Deno.FsFile> {
   } catch (err) {
     throw fromDenoError(err, path);
   }
-}
-
-function checkSize(value: unknown, action: string, name: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
-  }
-  if (value < 0) {
-    throw new RangeError(`Cannot ${action}: ${name} must be non-negative, got ${value}`);
-  }
-}
-
-function checkOption(level: unknown, optname: unknown, value: unknown): void {
-  if (typeof level !== "number" || !Number.isInteger(level)) {
-    throw new TypeError(
-      `Cannot use socket option: level must be an integer, got ${describe(level)}`,
-    );
-  }
-  if (typeof optname !== "number" || !Number.isInteger(optname)) {
-    throw new TypeError(
-      `Cannot use socket option: optname must be an integer, got ${describe(optname)}`,
-    );
-  }
-  if (typeof value !== "number" && typeof value !== "boolean" && !(value instanceof Uint8Array)) {
-    throw new TypeError(
-      `Cannot set socket option: value must be an int, boolean or Uint8Array, got ${
-        describe(value)
-      }`,
-    );
-  }
-}
-
-function toFlag(value: OptionValue, level: number, optname: number): boolean {
-  if (typeof value === "boolean") return value;
-  if (typeof value === "number") {
-    if (!Number.isInteger(value)) {
-      throw new TypeError(`Cannot set ${optionName(level, optname)}: value must be an integer`);
-    }
-    return value !== 0;
-  }
-  if (value.length !== 4) {
-    throw new OSError(errno.EINVAL, { detail: `${optionName(level, optname)} takes a 4-byte int` });
-  }
-  return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true) !== 0;
 }
 
 /**

@@ -51,7 +51,17 @@ import {
   type IpEndpoint,
   isKnownFamily,
 } from "./_address.ts";
-import { SocketBase, unsupportedOption, waitFor } from "./_base.ts";
+import {
+  checkInto,
+  checkOption,
+  checkSize,
+  optionInt,
+  type OptionValue,
+  SocketBase,
+  unboundAddress,
+  unsupportedOption,
+  waitFor,
+} from "./_base.ts";
 import { toBytes } from "./_bytes.ts";
 import {
   AF_INET,
@@ -74,7 +84,6 @@ import {
 } from "./_constants.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
 // Type only: socket.ts imports this module, and the type is erased at run time.
-import type { OptionValue } from "./socket.ts";
 import {
   BlockingIOError,
   EAI,
@@ -481,8 +490,7 @@ export class DatagramSocket extends SocketBase {
   getsockname(): Address {
     this.checkOpen();
     if (this.#conn !== null) return fromDenoAddr(this.#conn.addr, this.family);
-    if (this.family === AF_UNIX) return "";
-    return this.family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
+    return unboundAddress(this.family);
   }
 
   /**
@@ -527,19 +535,19 @@ export class DatagramSocket extends SocketBase {
     this.checkOpen();
     const ip = this.family !== AF_UNIX;
     if (level === SOL_SOCKET && optname === SO_REUSEADDR && ip) {
-      return this.#setReuseAddress(toInt(value, level, optname));
+      return this.#setReuseAddress(optionInt(value, level, optname));
     }
     if (level === SOL_SOCKET && optname === SO_BROADCAST && ip) {
-      return setBroadcast(toInt(value, level, optname));
+      return setBroadcast(optionInt(value, level, optname));
     }
     if (level === IPPROTO_IP && this.family === AF_INET) {
       if (optname === IP_ADD_MEMBERSHIP) return this.#join(parseMembership(value, optname));
       if (optname === IP_DROP_MEMBERSHIP) return this.#leave(parseMembership(value, optname));
       if (optname === IP_MULTICAST_LOOP) {
-        return this.#setMulticastLoop(toInt(value, level, optname, true) !== 0);
+        return this.#setMulticastLoop(optionInt(value, level, optname, true) !== 0);
       }
       if (optname === IP_MULTICAST_TTL) {
-        return this.#setMulticastTtl(toInt(value, level, optname, true));
+        return this.#setMulticastTtl(optionInt(value, level, optname, true));
       }
     }
     throw unsupportedOption(level, optname, "set");
@@ -1133,64 +1141,4 @@ function describeEndpoint(endpoint?: IpEndpoint | Deno.Addr | string | null): st
   if ("path" in endpoint) return endpoint.path ?? undefined;
   const { hostname, port } = endpoint as IpEndpoint;
   return formatEndpoint(hostname, port);
-}
-
-function checkSize(value: unknown, action: string, name: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
-  }
-  if (value < 0) {
-    throw new RangeError(`Cannot ${action}: ${name} must be non-negative, got ${value}`);
-  }
-}
-
-function checkInto(buf: unknown, nbytes: unknown, action: string): Uint8Array {
-  if (!(buf instanceof Uint8Array)) {
-    throw new TypeError(`Cannot ${action}: buf must be a Uint8Array, got ${describe(buf)}`);
-  }
-  checkSize(nbytes, action, "nbytes");
-  const count = nbytes as number;
-  if (count > buf.length) {
-    throw new RangeError(
-      `Cannot ${action}: nbytes (${count}) is larger than the buffer (${buf.length})`,
-    );
-  }
-  return count === 0 || count === buf.length ? buf : buf.subarray(0, count);
-}
-
-function checkOption(level: unknown, optname: unknown, value: unknown): void {
-  for (const [name, given] of [["level", level], ["optname", optname]] as const) {
-    if (typeof given !== "number" || !Number.isInteger(given)) {
-      throw new TypeError(
-        `Cannot use socket option: ${name} must be an integer, got ${describe(given)}`,
-      );
-    }
-  }
-  if (typeof value !== "number" && typeof value !== "boolean" && !(value instanceof Uint8Array)) {
-    throw new TypeError(
-      `Cannot set socket option: value must be an int, boolean or Uint8Array, got ${
-        describe(value)
-      }`,
-    );
-  }
-}
-
-/**
- * An int option's value. Packed bytes are a native int (4 bytes); the
- * multicast TTL and loop options also take one byte, as Linux does (Python
- * programs often pass `struct.pack("b", ttl)`).
- */
-function toInt(value: OptionValue, level: number, optname: number, byteOk = false): number {
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "number") {
-    if (!Number.isInteger(value)) {
-      throw new TypeError(`Cannot set ${optionName(level, optname)}: value must be an integer`);
-    }
-    return value;
-  }
-  if (value.length === 1 && byteOk) return value[0];
-  if (value.length !== 4) {
-    throw new OSError(errno.EINVAL, { detail: `${optionName(level, optname)} takes a 4-byte int` });
-  }
-  return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
 }
