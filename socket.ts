@@ -132,6 +132,7 @@ export {
 export type { Family, SocketKind } from "./_constants.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
+export type { OptionValue } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
