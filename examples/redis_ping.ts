@@ -24,6 +24,9 @@ class RedisError {
   constructor(readonly message: string) {}
 }
 
+/** The longest bulk string accepted: Redis's own proto-max-bulk-len default, 512 MB. */
+const MAX_BULK = 512 * 1024 * 1024;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -52,7 +55,11 @@ async function readReply(sock: StreamSocket): Promise<Reply> {
       return Number(rest);
     case "$": {
       const length = Number(rest);
-      if (length < 0) return null;
+      if (length === -1) return null;
+      // The server announces the length: cap it before recvExactly reserves that much.
+      if (!Number.isSafeInteger(length) || length < 0 || length > MAX_BULK) {
+        throw new Error(`bulk string length ${JSON.stringify(rest)} is not 0 to ${MAX_BULK}`);
+      }
       // The body may contain \r\n itself, so read by length, then drop the trailing \r\n.
       const body = await recvExactly(sock, length + 2);
       return body.subarray(0, length);
