@@ -9,14 +9,14 @@ import { recvMsg, sendMsg } from "../framing.ts";
 /** First byte of a control message; data messages start with anything else. */
 export const CONTROL = 0;
 
-const stats = { accepted: 0, live: 0, echoed: 0, errors: 0, rss: 0 };
+const stats = { accepted: 0, live: 0, echoed: 0, errors: 0, rss: 0, heap: 0 };
 
 async function serve(conn: StreamSocket): Promise<void> {
   try {
     for (let m = await recvMsg(conn); m !== null; m = await recvMsg(conn)) {
       if (m.length > 0 && m[0] === CONTROL) {
         (globalThis as { gc?: () => void }).gc?.();
-        stats.rss = Deno.memoryUsage().rss;
+        ({ rss: stats.rss, heapUsed: stats.heap } = Deno.memoryUsage());
         await sendMsg(conn, JSON.stringify(stats));
         continue;
       }
