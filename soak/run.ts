@@ -58,7 +58,7 @@ function seconds(since: number): number {
   return Math.round(performance.now() - since) / 1000;
 }
 
-/** Whether `end` is at most 10% above `start`: RSS may fall (the allocator gives memory back), a leak only grows. */
+/** Whether `end` is at most 10% above `start`: RSS may fall (memory given back), a leak only grows. */
 function flat(start: number, end: number): boolean {
   return end <= start * 1.1;
 }

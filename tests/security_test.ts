@@ -190,7 +190,14 @@ async function defaultBinding(server: Server, dir: string): Promise<string[]> {
         : /listening on (?:udp )?\S+:(\d+)\n/.exec(seen);
       if (match) port = Number(match[1]);
     }
-    return await boundAddresses(port, server.udp);
+    // /proc/net is read in pieces while other tests open and close sockets,
+    // so a line can be missed on one read: look again before concluding.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const addresses = await boundAddresses(port, server.udp);
+      if (addresses.length > 0) return addresses;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return [];
   } finally {
     child.kill("SIGKILL");
     await reader.cancel().catch(() => {});
