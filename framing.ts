@@ -953,7 +953,8 @@ function left(deadline: number | null, timeout: number | null): number | null {
  *
  * @param sock A connected stream socket; its timeout applies. A timed-out
  *   call consumes nothing: the bytes are there for the next call.
- * @param n How many bytes.
+ * @param n How many bytes. Room for all of them is reserved up front: check a
+ *   length that came from the peer against a limit before passing it here.
  * @returns `n` bytes, the caller's own.
  * @throws {IncompleteReadError} when the stream ends first; `partial` holds
  *   what arrived and `expected` is `n`.
@@ -1020,7 +1021,6 @@ export async function recvUntil(
   const delim = checkDelimiter(delimiter, action);
   const limit = checkLimit(options, action);
   const reader = readerOf(sock, action);
-  // The buffer's limit counts the delimiter; asyncio's does not.
   return await reader.readUntil(delim, limit, sock.gettimeout());
 }
 
