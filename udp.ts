@@ -91,6 +91,7 @@ import {
   fromDenoError,
   gaierror,
   OSError,
+  PermissionError,
   TimeoutError,
 } from "./errors.ts";
 
@@ -868,7 +869,20 @@ export class DatagramSocket extends SocketBase {
     const hostname = this.family === AF_INET6
       ? (isLoopback(peer) ? "::1" : "::")
       : (isLoopback(peer) ? "127.0.0.1" : "0.0.0.0");
-    return this.#open({ hostname, port: 0 });
+    try {
+      return this.#open({ hostname, port: 0 });
+    } catch (err) {
+      if (!(err instanceof PermissionError) || peer === null || peer.transport !== "udp") throw err;
+      // Name both permissions the send needs, not just the implicit bind's,
+      // so one corrected run is enough.
+      const local = formatEndpoint(hostname, 0);
+      const remote = formatEndpoint(peer.hostname, peer.port);
+      throw new PermissionError(errno.EACCES, {
+        detail: `sending from an unbound socket binds ${local} first; ` +
+          `run again with --allow-net=${local},${remote}`,
+        cause: err,
+      });
+    }
   }
 
   async #connectByName(endpoint: IpEndpoint): Promise<void> {

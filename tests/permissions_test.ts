@@ -40,6 +40,10 @@ async function run() {
       s.bind(["127.0.0.1", 0]);
       return await s.sendto("x", ["127.0.0.1", port]);
     }
+    case "sendtoUnbound": {
+      await using s = socket(AF_INET, SOCK_DGRAM);
+      return await s.sendto("x", ["127.0.0.1", port]);
+    }
     case "unix": {
       await using s = socket(AF_UNIX);
       return await s.connect(target);
@@ -168,6 +172,13 @@ Deno.test("without --allow-net, connect, createConnection, listen and sendto nam
       target: udpPort,
       given: ["--allow-net=127.0.0.1:0"],
       expected: [`--allow-net=127.0.0.1:${udpPort}`],
+    },
+    {
+      name: "sendto from an unbound datagram socket (the implicit bind and the send)",
+      action: "sendtoUnbound",
+      target: udpPort,
+      given: [],
+      expected: [`--allow-net=127.0.0.1:0,127.0.0.1:${udpPort}`],
     },
   ];
   if (server6 !== null) {
