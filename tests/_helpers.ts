@@ -151,3 +151,27 @@ export function python(code: string, ...args: string[]): PythonPeer {
     },
   };
 }
+
+/** A listener with backlog 0 whose one queue slot is taken, so the kernel drops new SYNs. */
+export async function silentListener(): Promise<AsyncDisposable & { addr: [string, number] }> {
+  const server = socket(AF_INET, SOCK_STREAM);
+  server.bind(["127.0.0.1", 0]);
+  server.listen(0);
+  const addr = server.getsockname() as [string, number];
+  const fillers: StreamSocket[] = [];
+  // Fill the queue: connects complete until it is full; then one times out.
+  for (let i = 0; i < 8; i++) {
+    const c = socket();
+    fillers.push(c);
+    c.settimeout(0.2);
+    if (await c.connectEx(addr) !== 0) break;
+  }
+  return {
+    addr,
+    [Symbol.asyncDispose]() {
+      for (const c of fillers) c.close();
+      server.close();
+      return Promise.resolve();
+    },
+  };
+}

@@ -21,7 +21,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { encodeMessage, recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
-import { bytes, FAMILIES, pair, python, text } from "./_helpers.ts";
+import { bytes, FAMILIES, pair, python, silentListener, text } from "./_helpers.ts";
 
 /** How long a call may take to settle once its socket is closed (the issue's bound). */
 const SETTLE_MS = 1000;
@@ -237,30 +237,6 @@ Deno.test("closing a datagram socket settles pending recvfrom, recvfromInto and 
 
 function udp() {
   return socket(AF_INET, SOCK_DGRAM);
-}
-
-/** A listener with backlog 0 whose one queue slot is taken, so the kernel drops new SYNs. */
-async function silentListener(): Promise<AsyncDisposable & { addr: [string, number] }> {
-  const server = socket();
-  server.bind(["127.0.0.1", 0]);
-  server.listen(0);
-  const addr = server.getsockname() as [string, number];
-  const fillers: StreamSocket[] = [];
-  // Fill the queue: connects complete until it is full; then one times out.
-  for (let i = 0; i < 8; i++) {
-    const c = socket();
-    fillers.push(c);
-    c.settimeout(0.2);
-    if (await c.connectEx(addr) !== 0) break;
-  }
-  return {
-    addr,
-    [Symbol.asyncDispose]() {
-      for (const c of fillers) c.close();
-      server.close();
-      return Promise.resolve();
-    },
-  };
 }
 
 Deno.test("connect to a listener that drops SYNs honours the timeout: connect, connectEx, createConnection", async () => {

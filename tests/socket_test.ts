@@ -30,7 +30,16 @@ import {
   TCP_NODELAY,
   TimeoutError,
 } from "../mod.ts";
-import { bytes, FAMILIES, freePort, HAS_IPV6, pair, sleep, text } from "./_helpers.ts";
+import {
+  bytes,
+  FAMILIES,
+  freePort,
+  HAS_IPV6,
+  pair,
+  silentListener,
+  sleep,
+  text,
+} from "./_helpers.ts";
 
 for (const { name, family } of FAMILIES) {
   Deno.test(`${name}: a client and server exchange exact bytes both ways`, async () => {
@@ -629,31 +638,8 @@ Deno.test("socket() exposes family, type and proto", () => {
   assert.ok(s instanceof StreamSocket);
 });
 
-/** A listener with backlog 0 and its queue full: the kernel drops further SYNs. */
-async function silentPeer(): Promise<{ addr: [string, number]; [Symbol.dispose](): void }> {
-  const server = socket();
-  server.bind(["127.0.0.1", 0]);
-  server.listen(0);
-  const addr = server.getsockname() as [string, number];
-  const fillers: StreamSocket[] = [];
-  // Fill the queue until a connect hangs.
-  for (let i = 0; i < 8; i++) {
-    const c = socket();
-    fillers.push(c);
-    c.settimeout(0.2);
-    if (await c.connectEx(addr) !== 0) break;
-  }
-  return {
-    addr,
-    [Symbol.dispose]() {
-      for (const c of fillers) c.close();
-      server.close();
-    },
-  };
-}
-
 Deno.test("close settles a connect that is waiting on a silent peer", async () => {
-  using peer = await silentPeer();
+  await using peer = await silentListener();
   const s = socket();
   const started = performance.now();
   const connecting = s.connect(peer.addr).catch((e) => e);
