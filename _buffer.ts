@@ -30,6 +30,8 @@ const MAX_READ = 65536;
 // Once reads are large, a slab holds several of them so recv() can hand out
 // disjoint views without allocating an array per call.
 const SLAB_READS = 4;
+// The smallest slab tail still used for a read before a new slab is taken.
+const MIN_TAIL = 1024;
 
 /**
  * A growable window `slab[start, end)` of bytes read but not yet consumed,
@@ -248,8 +250,12 @@ export class ReadBuffer {
   #startFill(need: number): Promise<void> {
     if (this.#fill !== null) return this.#fill;
     const avail = this.#end - this.#start;
-    const want = Math.max(this.#readSize, need - avail);
-    this.#reserve(want);
+    let want = Math.max(this.#readSize, need - avail);
+    const tail = this.#slab.length - this.#end;
+    // Read into what is left of the slab while it is worth a read: small
+    // messages then share one slab instead of costing an allocation each.
+    if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
+    else this.#reserve(want);
     const target = this.#slab.subarray(this.#end, this.#end + want);
     this.#fill = this.#source.read(target).then(
       (n) => {

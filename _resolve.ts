@@ -1,7 +1,6 @@
 // Name resolution through the system resolver (node:dns `lookup` calls
 // getaddrinfo), so /etc/hosts and `localhost` work offline, as in Python.
 
-import { lookup } from "node:dns/promises";
 import { AF_INET, AF_INET6, AF_UNSPEC } from "./_constants.ts";
 import { EAI, errno, fromDenoError, gaierror } from "./errors.ts";
 
@@ -48,6 +47,9 @@ export async function resolve(host: string, family: number): Promise<Resolved[]>
   const wanted = family === AF_INET ? 4 : family === AF_INET6 ? 6 : 0;
   let found: { address: string; family: number }[];
   try {
+    // Loaded on first use: Deno's node:dns brings its Node compatibility
+    // layer, which costs every program tens of milliseconds at start-up.
+    const { lookup } = await import("node:dns/promises");
     found = await lookup(host, { all: true, family: wanted });
   } catch (err) {
     throw resolveError(err, host);
