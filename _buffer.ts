@@ -142,9 +142,19 @@ export class ReadBuffer {
     return true;
   }
 
-  /** The next `n` buffered bytes, not consumed; valid only until the buffer is next read into. */
-  peek(n: number): Uint8Array {
-    return this.#slab.subarray(this.#start, Math.min(this.#end, this.#start + n));
+  /** The array holding the buffered bytes, from {@linkcode offset}; valid until the next read. */
+  get bytes(): Uint8Array {
+    return this.#slab;
+  }
+
+  /** Where the unread bytes start in {@linkcode bytes}. */
+  get offset(): number {
+    return this.#start;
+  }
+
+  /** Drops the next `n` buffered bytes (a header already parsed in place). */
+  skip(n: number): void {
+    this.#start = Math.min(this.#end, this.#start + n);
   }
 
   /** Consumes the next `n` buffered bytes (or all there are) as a view the caller owns. */

@@ -796,10 +796,6 @@ function readerOf(sock: StreamSocket, action: string): ReadBuffer {
   return reader.call(sock);
 }
 
-// Per socket, the last sendMsg still writing: messages go out whole, one
-// after another, even when sendMsg is called again before the last resolved.
-const sending = new WeakMap<StreamSocket, Promise<void>>();
-
 /**
  * Sends one length-prefixed message: the header, then the payload. With the
  * default options the bytes are Python's
@@ -851,20 +847,12 @@ export function sendMsg(
   } catch (err) {
     return Promise.reject(err);
   }
-  const previous = sending.get(sock);
-  const writing = previous === undefined
-    ? writeParts(sock, parts)
-    : previous.then(() => writeParts(sock, parts), () => writeParts(sock, parts));
-  sending.set(sock, writing);
-  const settle = () => {
-    if (sending.get(sock) === writing) sending.delete(sock);
-  };
-  writing.then(settle, settle);
-  return writing;
-}
-
-async function writeParts(sock: StreamSocket, parts: Uint8Array[]): Promise<void> {
-  for (const part of parts) await sock.sendall(part);
+  // The socket queues a sendall behind one still in progress, so the two
+  // parts, and concurrent messages, go out whole and in call order.
+  const first = sock.sendall(parts[0]);
+  if (parts.length === 1) return first;
+  const second = sock.sendall(parts[1]);
+  return Promise.all([first, second]).then(() => {});
 }
 
 /**
@@ -908,13 +896,46 @@ async function writeParts(sock: StreamSocket, parts: Uint8Array[]): Promise<void
  * console.assert(received.join() === "one,two");
  * ```
  */
-export async function recvMsg(
+export function recvMsg(
   sock: StreamSocket,
   options?: FramingOptions,
 ): Promise<Uint8Array | null> {
-  const action = "receive a message";
-  const framing = resolveFraming(options, action);
-  const reader = readerOf(sock, action);
+  try {
+    const framing = resolveFraming(options, RECV_MSG);
+    const reader = readerOf(sock, RECV_MSG);
+    // Hot path: the whole message is already buffered (a read brings many
+    // small messages at once). No async frame, one view, no copy.
+    const header = framing.header;
+    if (reader.buffered >= header) {
+      const size = headerAt(reader, framing);
+      if (reader.buffered >= header + size) {
+        reader.skip(header);
+        return Promise.resolve(reader.take(size));
+      }
+    }
+    return recvMsgSlow(sock, reader, framing);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+const RECV_MSG = "receive a message";
+
+/** The announced size; a header over `maxMessage` is consumed, since framing is lost. */
+function headerAt(reader: ReadBuffer, framing: Framing): number {
+  try {
+    return readHeader(reader.bytes, reader.offset, framing);
+  } catch (err) {
+    reader.skip(framing.header);
+    throw err;
+  }
+}
+
+async function recvMsgSlow(
+  sock: StreamSocket,
+  reader: ReadBuffer,
+  framing: Framing,
+): Promise<Uint8Array | null> {
   const timeout = sock.gettimeout();
   const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
   // Nothing is consumed until the whole message is buffered, so a call that
@@ -924,19 +945,14 @@ export async function recvMsg(
     if (reader.buffered === 0) return null;
     throw new IncompleteReadError(reader.take(header), header);
   }
-  let size: number;
-  try {
-    size = readHeader(reader.peek(header), 0, framing);
-  } catch (err) {
-    reader.take(header); // the stream is out of step now, as the docs say
-    throw err;
-  }
+  const size = headerAt(reader, framing);
   const total = header + size;
   if (reader.buffered < total && !(await reader.fill(total, left(deadline, timeout)))) {
-    reader.take(header);
+    reader.skip(header);
     throw new IncompleteReadError(reader.take(size), size);
   }
-  return reader.take(total).subarray(header);
+  reader.skip(header);
+  return reader.take(size);
 }
 
 /** What is left of the timeout for the second wait of a message. */

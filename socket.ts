@@ -174,6 +174,8 @@ export class StreamSocket extends SocketBase {
   #connectAbort: AbortController | null = null;
   // The last send/sendall, so that shutdown(SHUT_WR) ends the stream after it.
   #lastWrite: Promise<unknown> | null = null;
+  // send/sendall calls in progress: a new one waits for #lastWrite first.
+  #writers = 0;
   // A write that outlived its timed-out call (Deno cannot cancel a write):
   // later writes wait for it, so bytes never reorder.
   #stalled: Promise<number> | null = null;
@@ -405,17 +407,24 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   send(data: Uint8Array | string): Promise<number> {
-    const sending = this.#send(data);
+    const previous = this.#writers > 0 ? this.#lastWrite : null;
+    const sending = this.#send(data, previous);
     this.#lastWrite = sending;
     return sending;
   }
 
-  async #send(data: Uint8Array | string): Promise<number> {
+  async #send(data: Uint8Array | string, previous: Promise<unknown> | null): Promise<number> {
     const bytes = toBytes(data, "send");
     const conn = this.#writeConn();
     const timeout = writeTimeout(this.gettimeout());
-    if (this.#stalled !== null) await this.#waitStalled(timeout);
-    return await this.#write(conn, bytes, timeout);
+    this.#writers++;
+    try {
+      if (previous !== null) await previous.catch(ignore);
+      if (this.#stalled !== null) await this.#waitStalled(timeout);
+      return await this.#write(conn, bytes, timeout);
+    } finally {
+      this.#writers--;
+    }
   }
 
   /**
@@ -441,20 +450,35 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   sendall(data: Uint8Array | string): Promise<void> {
-    const sending = this.#sendall(data);
+    // Calls made before the previous one finished queue behind it, so the
+    // bytes of two unawaited sendall calls never interleave on the wire.
+    const previous = this.#writers > 0 ? this.#lastWrite : null;
+    const sending = this.#sendall(data, previous);
     this.#lastWrite = sending;
     return sending;
   }
 
-  async #sendall(data: Uint8Array | string): Promise<void> {
+  async #sendall(data: Uint8Array | string, previous: Promise<unknown> | null): Promise<void> {
     const bytes = toBytes(data, "sendall");
     const conn = this.#writeConn();
+    this.#writers++;
+    try {
+      if (previous !== null) await previous.catch(ignore);
+      await this.#writeAll(conn, bytes);
+    } finally {
+      this.#writers--;
+    }
+  }
+
+  async #writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
     const timeout = writeTimeout(this.gettimeout());
     if (timeout === null && this.#stalled === null) {
       // Hot path: no deadline, nothing left over from a timed-out write.
       let sent = 0;
       try {
-        while (sent < bytes.length) sent += await conn.write(bytes.subarray(sent));
+        while (sent < bytes.length) {
+          sent += await conn.write(sent === 0 ? bytes : bytes.subarray(sent));
+        }
       } catch (err) {
         throw this.#translate(err);
       }
@@ -989,6 +1013,8 @@ export class StreamSocket extends SocketBase {
     return translated;
   }
 }
+
+function ignore(): void {}
 
 /**
  * The deadline for a write. Deno cannot withdraw a write once started, so a

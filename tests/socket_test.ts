@@ -725,3 +725,18 @@ console.log("done");`,
     await Deno.remove(script);
   }
 });
+
+Deno.test("unawaited sendall calls go out whole and in call order, even under backpressure", async () => {
+  await using p = await pair();
+  // Large enough that each write is partial while the peer is not reading.
+  const parts = [1, 2, 3].map((v) => new Uint8Array(3 << 20).fill(v));
+  const sending = parts.map((part) => p.client.sendall(part));
+  const got = new Uint8Array(9 << 20);
+  let n = 0;
+  while (n < got.length) n += await p.conn.recvInto(got.subarray(n));
+  await Promise.all(sending);
+  for (const [i, value] of [1, 2, 3].entries()) {
+    const slice = got.subarray(i * (3 << 20), (i + 1) * (3 << 20));
+    assert.ok(slice.every((b) => b === value), `part ${value} arrived whole and in order`);
+  }
+});
