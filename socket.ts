@@ -464,26 +464,24 @@ export class StreamSocket extends SocketBase {
     this.#writers++;
     try {
       if (previous !== null) await previous.catch(ignore);
-      await this.#writeAll(conn, bytes);
+      const timeout = writeTimeout(this.gettimeout());
+      if (timeout !== null || this.#stalled !== null) {
+        return await this.#writeAll(conn, bytes, timeout);
+      }
+      // Hot path: no deadline, nothing left over from a timed-out write.
+      let sent = 0;
+      while (sent < bytes.length) {
+        sent += await conn.write(sent === 0 ? bytes : bytes.subarray(sent));
+      }
+    } catch (err) {
+      throw this.#translate(err);
     } finally {
       this.#writers--;
     }
   }
 
-  async #writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-    const timeout = writeTimeout(this.gettimeout());
-    if (timeout === null && this.#stalled === null) {
-      // Hot path: no deadline, nothing left over from a timed-out write.
-      let sent = 0;
-      try {
-        while (sent < bytes.length) {
-          sent += await conn.write(sent === 0 ? bytes : bytes.subarray(sent));
-        }
-      } catch (err) {
-        throw this.#translate(err);
-      }
-      return;
-    }
+  /** The writes of a sendall with a deadline, or behind a write left by a timed-out call. */
+  async #writeAll(conn: Deno.Conn, bytes: Uint8Array, timeout: number | null): Promise<void> {
     const deadline = timeout === null ? null : performance.now() + timeout * 1000;
     if (this.#stalled !== null) await this.#waitStalled(timeout);
     let sent = 0;
