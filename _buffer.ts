@@ -47,6 +47,7 @@ export class ReadBuffer {
   // so the window may move forward but never back.
   #shared = false;
   #readSize = MIN_READ;
+  #want = 0;
   #fill: Promise<void> | null = null;
   #eof = false;
   #error: unknown = null;
@@ -88,7 +89,14 @@ export class ReadBuffer {
   }
 
   async #readSomeSlow(max: number, timeout: number | null): Promise<Uint8Array> {
-    await this.#more(0, timeout);
+    if (timeout === null && !this.#unrefed && this.#error === null && !this.#eof) {
+      // The common wait: no deadline, so no bookkeeping for a read that
+      // could outlive this call; one async frame per read, not two.
+      await this.#startFill(0);
+      if (this.#error !== null && this.#end === this.#start) this.#throwError();
+    } else {
+      await this.#more(0, timeout);
+    }
     return this.#end > this.#start ? this.#take(max) : new Uint8Array(0);
   }
 
@@ -267,23 +275,27 @@ export class ReadBuffer {
     if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
     else this.#reserve(want);
     const target = this.#slab.subarray(this.#end, this.#end + want);
-    this.#fill = this.#source.read(target).then(
-      (n) => {
-        this.#fill = null;
-        if (n === null) {
-          this.#eof = true;
-          return;
-        }
-        this.#end += n;
-        this.#adapt(n, want);
-      },
-      (err) => {
-        this.#fill = null;
-        this.#error = err;
-      },
-    );
+    this.#want = want;
+    this.#fill = this.#source.read(target).then(this.#onRead, this.#onReadError);
     return this.#fill;
   }
+
+  // Made once per buffer rather than once per read: an idle server with many
+  // connections, or a busy one, then makes less garbage.
+  #onRead = (n: number | null): void => {
+    this.#fill = null;
+    if (n === null) {
+      this.#eof = true;
+      return;
+    }
+    this.#end += n;
+    this.#adapt(n, this.#want);
+  };
+
+  #onReadError = (err: unknown): void => {
+    this.#fill = null;
+    this.#error = err;
+  };
 
   #adapt(n: number, want: number): void {
     if (n === want && this.#readSize < MAX_READ) this.#readSize *= 2;

@@ -292,7 +292,7 @@ export class StreamSocket extends SocketBase {
       pending = listener.accept();
       // Failures are reported to the caller that awaits; mark them handled
       // for the time when no call is waiting (after a timeout).
-      pending.catch(() => {});
+      pending.catch(ignore);
       this.#pendingAccept = pending;
     } else {
       listener.ref();
