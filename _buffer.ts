@@ -71,11 +71,6 @@ export class ReadBuffer {
     return this.#end - this.#start;
   }
 
-  /** Whether the peer's end of stream has been seen (and nothing is left). */
-  get atEof(): boolean {
-    return this.#eof && this.#end === this.#start;
-  }
-
   /** Ends reading: drops what is buffered and makes every later read see end of stream. */
   shutdown(): void {
     this.#eof = true;
