@@ -25,13 +25,13 @@ export interface Source {
 
 // Reads start small so an idle connection pins little memory (a pending read
 // holds its target), and double while the peer fills them.
-const MIN_READ = 4096;
+const MIN_READ = 2048;
 const MAX_READ = 65536;
 // Once reads are large, a slab holds several of them so recv() can hand out
 // disjoint views without allocating an array per call.
 const SLAB_READS = 4;
 // The smallest slab tail still used for a read before a new slab is taken.
-const MIN_TAIL = 1024;
+const MIN_TAIL = 512;
 
 /**
  * A growable window `slab[start, end)` of bytes read but not yet consumed,
