@@ -175,3 +175,37 @@ export async function silentListener(): Promise<AsyncDisposable & { addr: [strin
     },
   };
 }
+
+/** The package's mod.ts, for scripts run by {@linkcode runScript}. */
+export const MOD: string = new URL("../mod.ts", import.meta.url).href;
+
+/** What a script run by {@linkcode runScript} did. */
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `source` as a file with `deno run <flags>` (permissions, unstable
+ * flags), as a user would run a program; killed after 20 s.
+ */
+export async function runScript(source: string, flags: string[]): Promise<ScriptResult> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/script.ts`;
+    await Deno.writeTextFile(script, source);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, script],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guard = setTimeout(() => child.kill(), 20_000);
+    const { code, stdout, stderr } = await child.output();
+    clearTimeout(guard);
+    return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

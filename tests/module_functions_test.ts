@@ -30,7 +30,7 @@ import {
   SOL_SOCKET,
   TimeoutError,
 } from "../mod.ts";
-import { freePort, HAS_IPV6, text } from "./_helpers.ts";
+import { freePort, HAS_IPV6, MOD, runScript, text } from "./_helpers.ts";
 
 Deno.test("SOCK_RAW and SOCK_SEQPACKET fail with EPROTONOSUPPORT saying what Deno can do", () => {
   for (const type of [SOCK_RAW, SOCK_SEQPACKET]) {
@@ -187,24 +187,14 @@ Deno.test("setdefaulttimeout applies to new and accepted sockets", async () => {
 
 Deno.test("createConnection names every resolved address when one is not allowed", async () => {
   const port = freePort();
-  const script = await Deno.makeTempFile({ suffix: ".ts" });
-  try {
-    await Deno.writeTextFile(
-      script,
-      `import { createConnection } from "${new URL("../mod.ts", import.meta.url).href}";
+  const { stdout } = await runScript(
+    `import { createConnection } from "${MOD}";
 try { await createConnection(["localhost", ${port}]); } catch (e) { console.log(e.name, e.message); }`,
-    );
-    const { stdout } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", `--allow-net=127.0.0.1:${port}`, "--allow-read", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(
-      text(stdout).trim(),
-      `PermissionError [Errno 13] Permission denied: net access to localhost:${port} needs every ` +
-        `address it resolves to; run again with --allow-net=127.0.0.1:${port},[::1]:${port}`,
-    );
-  } finally {
-    await Deno.remove(script);
-  }
+    ["--no-config", `--allow-net=127.0.0.1:${port}`],
+  );
+  assert.equal(
+    stdout.trim(),
+    `PermissionError [Errno 13] Permission denied: net access to localhost:${port} needs every ` +
+      `address it resolves to; run again with --allow-net=127.0.0.1:${port},[::1]:${port}`,
+  );
 });

@@ -35,7 +35,9 @@ import {
   FAMILIES,
   freePort,
   HAS_IPV6,
+  MOD,
   pair,
+  runScript,
   silentListener,
   sleep,
   text,
@@ -698,11 +700,8 @@ Deno.test("shutdown(SHUT_WR) right after an unawaited sendall ends the stream af
 });
 
 Deno.test("a timed-out recv or accept does not keep the process alive after the script ends", async () => {
-  const script = await Deno.makeTempFile({ suffix: ".ts" });
-  try {
-    await Deno.writeTextFile(
-      script,
-      `import { createServer, socketpair } from "${new URL("../mod.ts", import.meta.url).href}";
+  const { code, stdout } = await runScript(
+    `import { createServer, socketpair } from "${MOD}";
 const server = createServer(["127.0.0.1", 0]);
 server.settimeout(0.02);
 await server.accept().catch((e) => console.log(e.name));
@@ -710,20 +709,10 @@ const [a, b] = await socketpair();
 b.settimeout(0.02);
 await b.recv(10).catch((e) => console.log(e.name));
 console.log("done");`,
-    );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--allow-net=127.0.0.1", "--allow-read", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const killer = setTimeout(() => child.kill(), 10_000);
-    const { code, stdout } = await child.output();
-    clearTimeout(killer);
-    assert.equal(text(stdout), "TimeoutError\nTimeoutError\ndone\n");
-    assert.equal(code, 0, "the process exited by itself");
-  } finally {
-    await Deno.remove(script);
-  }
+    ["--no-config", "--allow-net=127.0.0.1"],
+  );
+  assert.equal(stdout, "TimeoutError\nTimeoutError\ndone\n");
+  assert.equal(code, 0, "the process exited by itself");
 });
 
 Deno.test("unawaited sendall calls go out whole and in call order, even under backpressure", async () => {

@@ -36,7 +36,7 @@ import {
   SOL_SOCKET,
   TimeoutError,
 } from "../mod.ts";
-import { bytes, HAS_IPV6, python, text } from "./_helpers.ts";
+import { bytes, HAS_IPV6, MOD, python, runScript, text } from "./_helpers.ts";
 
 const FAMILIES = [
   { name: "AF_INET", family: AF_INET },
@@ -740,13 +740,9 @@ async function run(
 }
 
 Deno.test("permission errors name the --allow-net flag to add", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const [allowed, denied] = [await freeUdpPort(), await freeUdpPort()];
-    const script = `${dir}/perm.ts`;
-    await Deno.writeTextFile(
-      script,
-      `import { AF_INET, SOCK_DGRAM, socket } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
+  const [allowed, denied] = [await freeUdpPort(), await freeUdpPort()];
+  const result = await runScript(
+    `import { AF_INET, SOCK_DGRAM, socket } from "${MOD}";
 using s = socket(AF_INET, SOCK_DGRAM);
 s.bind(["127.0.0.1", ${allowed}]);
 for (const attempt of [() => s.sendto("x", ["127.0.0.1", ${denied}]), async () => {
@@ -757,62 +753,35 @@ for (const attempt of [() => s.sendto("x", ["127.0.0.1", ${denied}]), async () =
   catch (err) { console.log(err.constructor.name, err.errno, err.message); }
 }
 `,
-    );
-    const result = await run(Deno.execPath(), [
-      "run",
-      "--no-prompt",
-      "--unstable-net",
-      `--allow-net=127.0.0.1:${allowed}`,
-      script,
-    ]);
-    assert.ok(result.ok, result.why);
-    const lines = result.out.trim().split("\n");
-    assert.equal(lines.length, 2, result.out);
-    for (const line of lines) {
-      assert.match(line, /^PermissionError 13 /);
-      assert.ok(line.includes(`--allow-net=127.0.0.1:${denied}`), line);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    ["--no-prompt", "--unstable-net", `--allow-net=127.0.0.1:${allowed}`],
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trim().split("\n");
+  assert.equal(lines.length, 2, result.stdout);
+  for (const line of lines) {
+    assert.match(line, /^PermissionError 13 /);
+    assert.ok(line.includes(`--allow-net=127.0.0.1:${denied}`), line);
   }
 });
 
 Deno.test("a receive kept after a timeout does not keep the process alive", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const script = `${dir}/exits.ts`;
-    await Deno.writeTextFile(
-      script,
-      `import { AF_INET, SOCK_DGRAM, socket } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
+  const result = await runScript(
+    `import { AF_INET, SOCK_DGRAM, socket } from "${MOD}";
 const s = socket(AF_INET, SOCK_DGRAM);
 s.bind(["127.0.0.1", 0]);
 s.settimeout(0.01);
 try { await s.recvfrom(10); } catch (err) { console.log(err.constructor.name); }
 // Left open on purpose: Python would exit here, and so must Deno.
 `,
-    );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--unstable-net", "--allow-net=127.0.0.1", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const guard = setTimeout(() => child.kill(), 20_000);
-    const { success, stdout, stderr } = await child.output();
-    clearTimeout(guard);
-    assert.ok(success, text(stderr));
-    assert.equal(text(stdout), "TimeoutError\n");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    ["--unstable-net", "--allow-net=127.0.0.1"],
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "TimeoutError\n");
 });
 
 Deno.test("a blocking recvfrom keeps the process alive even after another call on the socket timed out", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const script = `${dir}/stays.ts`;
-    await Deno.writeTextFile(
-      script,
-      `import { AF_INET, SOCK_DGRAM, socket } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
+  const result = await runScript(
+    `import { AF_INET, SOCK_DGRAM, socket } from "${MOD}";
 // Not a top-level await: Deno keeps a process with one pending alive regardless.
 (async () => {
   const s = socket(AF_INET, SOCK_DGRAM);
@@ -832,42 +801,25 @@ Deno.test("a blocking recvfrom keeps the process alive even after another call o
   s.close();
 })();
 `,
-    );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--unstable-net", "--allow-net=127.0.0.1", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const guard = setTimeout(() => child.kill(), 20_000);
-    const { success, stdout, stderr } = await child.output();
-    clearTimeout(guard);
-    assert.ok(success, text(stderr));
-    assert.equal(text(stdout), "TimeoutError\ngot hello\n");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    ["--unstable-net", "--allow-net=127.0.0.1"],
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "TimeoutError\ngot hello\n");
 });
 
 Deno.test("without --unstable-net, socket(AF_INET, SOCK_DGRAM) names the flag and the deno.json setting", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const script = `${dir}/nounstable.ts`;
-    await Deno.writeTextFile(
-      script,
-      `import { AF_INET, SOCK_DGRAM, socket } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
+  const result = await runScript(
+    `import { AF_INET, SOCK_DGRAM, socket } from "${MOD}";
 try { socket(AF_INET, SOCK_DGRAM); console.log("no error"); }
 catch (err) { console.log(err.constructor.name, err.errno); console.log(err.message); }
 `,
-    );
-    const result = await run(Deno.execPath(), ["run", "--no-config", "--allow-read", script]);
-    assert.ok(result.ok, result.why);
-    const [kind, message] = result.out.trim().split("\n");
-    assert.equal(kind, `OSError ${errno.ENOSYS}`);
-    assert.ok(message.includes("--unstable-net"), message);
-    assert.ok(message.includes('"unstable": ["net"]'), message);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    ["--no-config", "--allow-read"],
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const [kind, message] = result.stdout.trim().split("\n");
+  assert.equal(kind, `OSError ${errno.ENOSYS}`);
+  assert.ok(message.includes("--unstable-net"), message);
+  assert.ok(message.includes('"unstable": ["net"]'), message);
 });
 
 async function freeUdpPort(): Promise<number> {
