@@ -668,3 +668,27 @@ function permissionError(err: Error, what?: string): PermissionError {
     : `run again with --allow-${flag}`;
   return new PermissionError(errno.EACCES, { detail: hint, cause: err });
 }
+
+/**
+ * Python's `socket.error`: the same class as {@linkcode OSError}, for code
+ * that catches `socket.error`.
+ *
+ * @example
+ * ```ts
+ * import { error, OSError } from "./errors.ts";
+ * console.assert(error === OSError);
+ * ```
+ */
+export const error: typeof OSError = OSError;
+
+/**
+ * Python's `socket.timeout`: the same class as {@linkcode TimeoutError}
+ * (an alias since Python 3.10).
+ *
+ * @example
+ * ```ts
+ * import { timeout, TimeoutError } from "./errors.ts";
+ * console.assert(timeout === TimeoutError);
+ * ```
+ */
+export const timeout: typeof TimeoutError = TimeoutError;

@@ -147,3 +147,11 @@ Deno.test("framing errors carry what the caller needs to recover", () => {
   assert.equal(incomplete.message, "2 bytes read on a total of 10 expected bytes");
   assert.equal(new LimitOverrunError("over", 65537).consumed, 65537);
 });
+
+Deno.test("socket.error and socket.timeout are aliases of OSError and TimeoutError", async () => {
+  const { error, timeout } = await import("../mod.ts");
+  assert.equal(error, OSError);
+  assert.equal(timeout, TimeoutError);
+  assert.ok(new TimeoutError() instanceof timeout);
+  assert.ok(new BrokenPipeError() instanceof error);
+});
