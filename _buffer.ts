@@ -89,9 +89,11 @@ export class ReadBuffer {
       // could outlive this call; one async frame per read, not two.
       await this.#startFill(0);
       if (this.#error !== null && this.#end === this.#start) this.#throwError();
-    } else {
-      await this.#more(0, timeout);
     }
+    // Another call waiting on the same read may take its bytes first: that
+    // is no end of stream, so wait for more, checking again right before taking.
+    const deadline = toDeadline(timeout);
+    while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
     return this.#end > this.#start ? this.#take(max) : new Uint8Array(0);
   }
 
@@ -111,7 +113,8 @@ export class ReadBuffer {
         throw this.#translate(err);
       }
     }
-    if (this.#end === this.#start) await this.#more(0, timeout);
+    const deadline = toDeadline(timeout);
+    while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
     const n = Math.min(buf.length, this.#end - this.#start);
     buf.set(this.#slab.subarray(this.#start, this.#start + n));
     this.#start += n;
@@ -124,8 +127,12 @@ export class ReadBuffer {
    * @throws {IncompleteReadError} at end of stream, carrying what was read.
    */
   async readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
-    if (this.#end - this.#start < n && !(await this.fill(n, timeout))) {
-      throw new IncompleteReadError(this.#take(Infinity), n);
+    const deadline = toDeadline(timeout);
+    // Checked again after every wait: a concurrent call may take bytes first.
+    while (this.#end - this.#start < n) {
+      if (!(await this.fill(n, remaining(deadline)))) {
+        throw new IncompleteReadError(this.#take(Infinity), n);
+      }
     }
     return this.#take(n);
   }

@@ -1,0 +1,39 @@
+// Review findings: each test pins a bug found in the read buffer or its users.
+
+import assert from "node:assert/strict";
+import { bytes, pair, text } from "./_helpers.ts";
+import { recvExactly } from "../framing.ts";
+
+Deno.test("two recv calls waiting at once each get bytes, neither sees a false end of stream", async () => {
+  await using p = await pair();
+  const first = p.conn.recv(100);
+  const second = p.conn.recv(100);
+  await p.client.sendall("x");
+  assert.deepEqual(await first, bytes("x"));
+  await p.client.sendall("y");
+  assert.deepEqual(await second, bytes("y"));
+});
+
+Deno.test("two recvInto calls with a timeout waiting at once each get bytes", async () => {
+  await using p = await pair();
+  p.conn.settimeout(5);
+  const a = new Uint8Array(10);
+  const b = new Uint8Array(10);
+  const first = p.conn.recvInto(a);
+  const second = p.conn.recvInto(b);
+  await p.client.sendall("x");
+  assert.equal(await first, 1);
+  await p.client.sendall("y");
+  assert.equal(await second, 1);
+  assert.equal(text(a.subarray(0, 1)) + text(b.subarray(0, 1)), "xy");
+});
+
+Deno.test("two recvExactly calls waiting at once each get exactly their count", async () => {
+  await using p = await pair();
+  const first = recvExactly(p.conn, 3);
+  const second = recvExactly(p.conn, 3);
+  await p.client.sendall("abc");
+  assert.deepEqual(await first, bytes("abc"));
+  await p.client.sendall("def");
+  assert.deepEqual(await second, bytes("def"));
+});
