@@ -5,7 +5,7 @@
 import { describe } from "./_address.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
-import { errno, OSError } from "./errors.ts";
+import { errno, IncompleteReadError, OSError } from "./errors.ts";
 
 /** The modes `makefile` accepts: text unless `b` is present. */
 export type SocketFileMode = "r" | "w" | "rw" | "wr" | "rb" | "wb" | "rwb" | "wrb";
@@ -86,6 +86,9 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     size = checkCount(size, "read", "size");
     const reader = this.#reader();
     const timeout = this.#sock.gettimeout();
+    // Nothing is consumed until all `size` bytes are there (or the stream
+    // ends), so a read that times out loses no data.
+    if (size >= 0) return this.#out(await readUpTo(reader, size, timeout));
     const parts: Uint8Array[] = [];
     let got = 0;
     while (size < 0 || got < size) {
@@ -182,6 +185,20 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
 
   #out(bytes: Uint8Array): T {
     return (this.#text ? this.#decoder.decode(bytes, { stream: true }) : bytes) as T;
+  }
+}
+
+/** `size` bytes, or fewer when the stream ends first. */
+async function readUpTo(
+  reader: ReadBuffer,
+  size: number,
+  timeout: number | null,
+): Promise<Uint8Array> {
+  try {
+    return await reader.readExactly(size, timeout);
+  } catch (err) {
+    if (err instanceof IncompleteReadError) return err.partial;
+    throw err;
   }
 }
 

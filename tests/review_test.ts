@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { bytes, pair, text } from "./_helpers.ts";
 import { recvExactly } from "../framing.ts";
+import { TimeoutError } from "../errors.ts";
 
 Deno.test("two recv calls waiting at once each get bytes, neither sees a false end of stream", async () => {
   await using p = await pair();
@@ -36,4 +37,14 @@ Deno.test("two recvExactly calls waiting at once each get exactly their count", 
   assert.deepEqual(await first, bytes("abc"));
   await p.client.sendall("def");
   assert.deepEqual(await second, bytes("def"));
+});
+
+Deno.test("a makefile read(n) that times out loses no data: the next read gets every byte", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.05);
+  const file = p.conn.makefile("rb");
+  await p.client.sendall("abc");
+  await assert.rejects(file.read(6), TimeoutError);
+  await p.client.sendall("def");
+  assert.deepEqual(await file.read(6), bytes("abcdef"));
 });
