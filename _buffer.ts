@@ -286,7 +286,9 @@ export class ReadBuffer {
   // connections, or a busy one, then makes less garbage.
   #onRead = (n: number | null): void => {
     this.#fill = null;
-    if (n === null) {
+    // After shutdown(SHUT_RD) the bytes of a read still pending are dropped,
+    // as shutdown() dropped what was buffered: later calls see end of stream.
+    if (n === null || this.#eof) {
       this.#eof = true;
       return;
     }

@@ -1,7 +1,8 @@
 // Review findings: each test pins a bug found in the read buffer or its users.
 
 import assert from "node:assert/strict";
-import { bytes, pair, text } from "./_helpers.ts";
+import { bytes, pair, sleep, text } from "./_helpers.ts";
+import { SHUT_RD } from "../socket.ts";
 import { recvExactly } from "../framing.ts";
 import { TimeoutError } from "../errors.ts";
 
@@ -47,4 +48,23 @@ Deno.test("a makefile read(n) that times out loses no data: the next read gets e
   await assert.rejects(file.read(6), TimeoutError);
   await p.client.sendall("def");
   assert.deepEqual(await file.read(6), bytes("abcdef"));
+});
+
+Deno.test("after shutdown(SHUT_RD), bytes a kept read brings in are not returned by recv", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.02);
+  await assert.rejects(p.conn.recv(10), TimeoutError);
+  p.conn.shutdown(SHUT_RD);
+  await p.client.sendall("late");
+  p.conn.settimeout(null);
+  await sleep(50);
+  assert.deepEqual(await p.conn.recv(10), new Uint8Array(0));
+});
+
+Deno.test("a recv pending at shutdown(SHUT_RD) returns empty, not the bytes that arrive afterwards", async () => {
+  await using p = await pair();
+  const pending = p.conn.recv(10);
+  p.conn.shutdown(SHUT_RD);
+  await p.client.sendall("late");
+  assert.deepEqual(await pending, new Uint8Array(0));
 });
