@@ -97,7 +97,8 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
       parts.push(chunk);
       got += chunk.length;
     }
-    return this.#out(parts.length === 1 ? parts[0] : concat(parts));
+    // The loop ends only at end of stream: flush the text decoder now.
+    return this.#out(parts.length === 1 ? parts[0] : concat(parts), true);
   }
 
   /**
@@ -183,8 +184,11 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     return this.#sock[kReader]();
   }
 
-  #out(bytes: Uint8Array): T {
-    return (this.#text ? this.#decoder.decode(bytes, { stream: true }) : bytes) as T;
+  #out(bytes: Uint8Array, end = bytes.length === 0): T {
+    if (!this.#text) return bytes as T;
+    // At end of stream flush, so an incomplete UTF-8 sequence left at the
+    // end shows as U+FFFD instead of vanishing.
+    return this.#decoder.decode(bytes, { stream: !end }) as T;
   }
 }
 

@@ -68,3 +68,12 @@ Deno.test("a recv pending at shutdown(SHUT_RD) returns empty, not the bytes that
   await p.client.sendall("late");
   assert.deepEqual(await pending, new Uint8Array(0));
 });
+
+Deno.test("a text makefile shows an incomplete UTF-8 sequence at end of stream instead of dropping it", async () => {
+  await using p = await pair();
+  await p.client.sendall(new Uint8Array([0x61, 0xe2, 0x82])); // "a" and 2 of the 3 bytes of "€"
+  p.client.close();
+  const f = p.conn.makefile("r");
+  assert.equal(await f.read(), "a\ufffd");
+  assert.equal(await f.read(), "");
+});
