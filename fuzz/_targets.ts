@@ -36,7 +36,7 @@ export function prng(seed: number): () => number {
 }
 
 /** A random integer in [min, max]. */
-function int(random: () => number, min: number, max: number): number {
+export function randInt(random: () => number, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
 }
 
@@ -44,7 +44,8 @@ function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
 }
 
-function randomBytes(random: () => number, length: number, alphabet = 256): Uint8Array {
+/** `length` random bytes, each below `alphabet`. */
+export function randomBytes(random: () => number, length: number, alphabet = 256): Uint8Array {
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = Math.floor(random() * alphabet);
   return out;
@@ -78,15 +79,15 @@ export class FuzzMismatch extends Error {
 function randomChunks(random: () => number, data: Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  const style = int(random, 0, 3);
+  const style = randInt(random, 0, 3);
   while (offset < data.length) {
     const size = style === 0
       ? 1
       : style === 1
-      ? int(random, 0, 7)
+      ? randInt(random, 0, 7)
       : style === 2
-      ? int(random, 0, 64)
-      : int(random, 0, data.length);
+      ? randInt(random, 0, 64)
+      : randInt(random, 0, data.length);
     chunks.push(data.subarray(offset, offset + size));
     offset += size;
   }
@@ -173,13 +174,15 @@ export function framingCase(random: () => number): FramingCase {
   const maxMessage = pick(random, MAX_MESSAGES);
   let stream: Uint8Array;
   if (random() < 0.15) {
-    stream = randomBytes(random, int(random, 0, 120), pick(random, [2, 4, 256]));
+    stream = randomBytes(random, randInt(random, 0, 120), pick(random, [2, 4, 256]));
   } else {
     const frames: Uint8Array[] = [];
-    const count = int(random, 0, 8);
+    const count = randInt(random, 0, 8);
     const cap = Math.min(maxMessage, random() < 0.9 ? 300 : 3000, 2 ** (8 * header) - 1);
     for (let i = 0; i < count; i++) {
-      frames.push(referenceFrame(randomBytes(random, int(random, 0, cap)), header, littleEndian));
+      frames.push(
+        referenceFrame(randomBytes(random, randInt(random, 0, cap)), header, littleEndian),
+      );
     }
     stream = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
     let offset = 0;
@@ -188,11 +191,11 @@ export function framingCase(random: () => number): FramingCase {
       offset += f.length;
     }
     if (random() < 0.25 && stream.length > 0) {
-      stream = stream.slice(0, int(random, 0, stream.length));
+      stream = stream.slice(0, randInt(random, 0, stream.length));
     }
     if (random() < 0.25 && stream.length > 0) {
-      for (let flips = int(random, 1, 3); flips > 0; flips--) {
-        stream[int(random, 0, stream.length - 1)] = int(random, 0, 255);
+      for (let flips = randInt(random, 1, 3); flips > 0; flips--) {
+        stream[randInt(random, 0, stream.length - 1)] = randInt(random, 0, 255);
       }
     }
   }
@@ -383,8 +386,8 @@ export interface DelimitedCase {
 
 /** Makes the input of {@linkcode checkRecvUntil}. */
 export function delimitedCase(random: () => number): DelimitedCase {
-  const alphabet = int(random, 2, 5);
-  const stream = randomBytes(random, int(random, 0, 160), alphabet);
+  const alphabet = randInt(random, 2, 5);
+  const stream = randomBytes(random, randInt(random, 0, 160), alphabet);
   return { alphabet, stream, chunks: randomChunks(random, stream) };
 }
 
@@ -402,7 +405,7 @@ export async function checkRecvUntil(
   let pos = 0;
   for (let step = 0; step < 64; step++) {
     if (random() < 0.2) {
-      const n = int(random, 0, 12);
+      const n = randInt(random, 0, 12);
       const got = await recvExactly(sock, n).catch((e) => e);
       if (stream.length - pos >= n) {
         if (!(got instanceof Uint8Array) || !equalBytes(got, stream.subarray(pos, pos + n))) {
@@ -423,8 +426,8 @@ export async function checkRecvUntil(
       }
       return;
     }
-    const delim = randomBytes(random, int(random, 1, 3), alphabet);
-    const limit = int(random, 1, 40);
+    const delim = randomBytes(random, randInt(random, 1, 3), alphabet);
+    const limit = randInt(random, 1, 40);
     const want = referenceUntil(stream, pos, delim, limit);
     const what = `at ${pos}, delimiter [${delim}], limit ${limit}`;
     const got = await recvUntil(sock, delim, { limit }).catch((e) => e);
@@ -588,7 +591,7 @@ function randomHost(random: () => number): unknown {
   if (r < 0.75) {
     const base = pick(random, HOSTS);
     const chars = [...base];
-    const at = int(random, 0, chars.length);
+    const at = randInt(random, 0, chars.length);
     const insert = pick(random, [
       ".",
       "-",
@@ -644,7 +647,7 @@ function randomValue(random: () => number): unknown {
 }
 
 function randomPort(random: () => number): unknown {
-  return random() < 0.6 ? int(random, -2, 65537) : randomValue(random);
+  return random() < 0.6 ? randInt(random, -2, 65537) : randomValue(random);
 }
 
 function randomAddress(random: () => number): unknown {
@@ -654,7 +657,7 @@ function randomAddress(random: () => number): unknown {
   for (let i = 0; i < length; i++) {
     addr.push(
       i === 0 ? randomHost(random) : i === 1 ? randomPort(random) : (
-        random() < 0.5 ? int(random, -1, 0x100001) : randomValue(random)
+        random() < 0.5 ? randInt(random, -1, 0x100001) : randomValue(random)
       ),
     );
   }
@@ -668,7 +671,7 @@ function randomUnixPath(random: () => number): unknown {
   const unit = pick(random, ["a", "é", "€", "😀", "/"]);
   const prefix = random() < 0.1 ? "\0" : "/tmp/";
   const middle = random() < 0.1 ? "\0" : "";
-  return prefix + unit.repeat(int(random, 0, 120)) + middle;
+  return prefix + unit.repeat(randInt(random, 0, 120)) + middle;
 }
 
 /** Whether `host` is a loopback literal: the only hosts the fuzz may hand to a real bind. */

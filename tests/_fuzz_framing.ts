@@ -15,40 +15,10 @@ import {
 } from "../framing.ts";
 import { LimitOverrunError, MessageTooLargeError } from "../errors.ts";
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same run. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random integer in [min, max]. */
-export function randInt(random: () => number, min: number, max: number): number {
-  return min + Math.floor(random() * (max - min + 1));
-}
-
-/** Random bytes; from a small alphabet when given, so delimiters occur often. */
-export function randomBytes(random: () => number, length: number, alphabet = 256): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = Math.floor(random() * alphabet);
-  return out;
-}
-
-/** Joins byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+export { prng, randInt, randomBytes } from "../fuzz/_targets.ts";
+export { concat } from "../_bytes.ts";
+import { prng, randInt, randomBytes } from "../fuzz/_targets.ts";
+import { concat } from "../_bytes.ts";
 
 /** Cuts `bytes` into pieces of random length in [1, maxChunk], each a fresh copy. */
 export function randomChunks(
