@@ -890,7 +890,9 @@ export class StreamSocket extends SocketBase {
       if (abort.signal.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
       throw this.#translate(err, endpoint);
     } finally {
-      clearTimeout(timer);
+      // Guarded: the first clearTimeout loads Deno's timer module (~6 ms),
+      // a cost a connect without a timeout should not pay.
+      if (timer !== undefined) clearTimeout(timer);
       this.#connectAbort = null;
     }
     if (this.closed) {
