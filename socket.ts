@@ -288,18 +288,20 @@ export class StreamSocket extends SocketBase {
     if (!this.#listening) throw new OSError(errno.EINVAL);
     const listener = this.#listener!;
     let pending = this.#pendingAccept;
+    const timeout = this.gettimeout();
     if (pending === null) {
       pending = listener.accept();
       // Failures are reported to the caller that awaits; mark them handled
-      // for the time when no call is waiting (after a timeout).
-      pending.catch(ignore);
+      // for the time when no call is waiting (after a timeout). Without a
+      // timeout this call waits to the end, so that costs nothing.
+      if (timeout !== null) pending.catch(ignore);
       this.#pendingAccept = pending;
     } else {
       listener.ref();
     }
     let conn: Deno.Conn;
     try {
-      conn = await waitFor(pending, this.gettimeout());
+      conn = await waitFor(pending, timeout);
     } catch (err) {
       if (this.#pendingAccept === pending) {
         if (err instanceof OSError) {
@@ -450,12 +452,55 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   sendall(data: Uint8Array | string): Promise<void> {
+    if (this.#writers === 0 && this.#stalled === null && writeTimeout(this.gettimeout()) === null) {
+      return this.#sendallNow(data);
+    }
     // Calls made before the previous one finished queue behind it, so the
     // bytes of two unawaited sendall calls never interleave on the wire.
     const previous = this.#writers > 0 ? this.#lastWrite : null;
     const sending = this.#sendall(data, previous);
     this.#lastWrite = sending;
     return sending;
+  }
+
+  /**
+   * The common sendall: nothing queued, no deadline. One write usually takes
+   * every byte, so this costs one promise and no async frame (a busy echo
+   * server or 10,000 connections make less garbage).
+   */
+  #sendallNow(data: Uint8Array | string): Promise<void> {
+    let bytes: Uint8Array;
+    let conn: Deno.Conn;
+    try {
+      bytes = toBytes(data, "sendall");
+      conn = this.#writeConn();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#writers++;
+    const sending = conn.write(bytes).then((n) => {
+      if (n === bytes.length) {
+        this.#writers--;
+        return;
+      }
+      return this.#sendRest(conn, bytes, n);
+    }, (err) => {
+      this.#writers--;
+      throw this.#translate(err);
+    });
+    this.#lastWrite = sending;
+    return sending;
+  }
+
+  /** The rest of a {@linkcode sendallNow} whose first write was partial. */
+  async #sendRest(conn: Deno.Conn, bytes: Uint8Array, sent: number): Promise<void> {
+    try {
+      while (sent < bytes.length) sent += await conn.write(bytes.subarray(sent));
+    } catch (err) {
+      throw this.#translate(err);
+    } finally {
+      this.#writers--;
+    }
   }
 
   async #sendall(data: Uint8Array | string, previous: Promise<unknown> | null): Promise<void> {
