@@ -211,6 +211,13 @@ export function cases(quick: boolean): Case[] {
       pin: "split",
     },
     { id: "framing-recv", workload: "framing-recv", spec: framing, impls: all, pin: "split" },
+    {
+      id: "framing-recv-views",
+      workload: "framing-recv",
+      spec: { ...framing, views: true },
+      impls: ["pysock", "raw"],
+      pin: "split",
+    },
     { id: "framing-send", workload: "framing-send", spec: framing, impls: all, pin: "split" },
     {
       id: "concurrency-4k",

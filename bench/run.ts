@@ -61,6 +61,12 @@ const ROWS: Row[] = [
     decimals: 2,
   },
   { label: "framing recvMsg, 100 B", unit: "msg/s", caseId: "framing-recv", metric: value },
+  {
+    label: "framing recvMsg vs raw views",
+    unit: "msg/s",
+    caseId: "framing-recv-views",
+    metric: value,
+  },
   { label: "framing sendMsg, 100 B", unit: "msg/s", caseId: "framing-send", metric: value },
   {
     label: "10k conns, 4 KiB reads: time",
