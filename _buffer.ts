@@ -48,7 +48,13 @@ export class ReadBuffer {
   #shared = false;
   #readSize = MIN_READ;
   #want = 0;
-  #fill: Promise<void> | null = null;
+  // The pending read, as a promise its waiters await and shutdown() can
+  // settle: Deno cannot cancel the read itself. It resolves to the count
+  // read (0 when woken, at end of stream or on error) and never rejects.
+  #fill: Promise<number> | null = null;
+  #settle: ((n: number) => void) | null = null;
+  // The pending read targets the caller's array of a readInto, not the slab.
+  #direct = false;
   #eof = false;
   #error: unknown = null;
   // Calls waiting on the pending read. A read left behind by a timed-out
@@ -71,10 +77,16 @@ export class ReadBuffer {
     return this.#end - this.#start;
   }
 
-  /** Ends reading: drops what is buffered and makes every later read see end of stream. */
+  /**
+   * Ends reading: drops what is buffered and makes every later read see end
+   * of stream. Calls waiting on the pending read return at once, as a recv
+   * blocked at `shutdown(SHUT_RD)` does on Linux; the read itself stays
+   * pending and whatever it brings is dropped.
+   */
   shutdown(): void {
     this.#eof = true;
     this.#start = this.#end;
+    this.#settle?.(0);
   }
 
   /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
@@ -103,15 +115,14 @@ export class ReadBuffer {
       // Nothing buffered and no deadline: read straight into the caller's
       // array, which saves a copy. (With a deadline the read could outlive
       // the call and write into an array the caller has moved on from.)
+      // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
+      // call, bytes the peer still sends before close() land in `buf`; they
+      // are never counted or returned.
       if (this.#error !== null) this.#throwError();
-      try {
-        const n = await this.#source.read(buf);
-        if (n === null) this.#eof = true;
-        return n ?? 0;
-      } catch (err) {
-        this.#eof = true;
-        throw this.#translate(err);
-      }
+      this.#direct = true;
+      const n = await this.#read(buf);
+      if (n === 0 && this.#error !== null) this.#throwError();
+      return n;
     }
     const deadline = toDeadline(timeout);
     while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
@@ -267,7 +278,7 @@ export class ReadBuffer {
    * to what a caller waiting for `need` buffered bytes is missing. The
    * returned promise never rejects: failures are recorded for the callers.
    */
-  #startFill(need: number): Promise<void> {
+  #startFill(need: number): Promise<number> {
     if (this.#fill !== null) return this.#fill;
     const avail = this.#end - this.#start;
     let want = Math.max(this.#readSize, need - avail);
@@ -276,29 +287,48 @@ export class ReadBuffer {
     // messages then share one slab instead of costing an allocation each.
     if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
     else this.#reserve(want);
-    const target = this.#slab.subarray(this.#end, this.#end + want);
     this.#want = want;
-    this.#fill = this.#source.read(target).then(this.#onRead, this.#onReadError);
+    return this.#read(this.#slab.subarray(this.#end, this.#end + want));
+  }
+
+  /** Starts the one pending read, into `target`. */
+  #read(target: Uint8Array): Promise<number> {
+    this.#fill = new Promise(this.#hold);
+    this.#source.read(target).then(this.#onRead, this.#onReadError);
     return this.#fill;
   }
 
-  // Made once per buffer rather than once per read: an idle server with many
-  // connections, or a busy one, then makes less garbage.
+  // These are made once per buffer rather than once per read: an idle server
+  // with many connections, or a busy one, then makes less garbage.
+  #hold = (settle: (n: number) => void): void => {
+    this.#settle = settle;
+  };
+
   #onRead = (n: number | null): void => {
-    this.#fill = null;
+    const settle = this.#settle!;
+    const direct = this.#direct;
+    this.#fill = this.#settle = null;
+    this.#direct = false;
     // After shutdown(SHUT_RD) the bytes of a read still pending are dropped,
     // as shutdown() dropped what was buffered: later calls see end of stream.
     if (n === null || this.#eof) {
       this.#eof = true;
+      settle(0);
       return;
     }
-    this.#end += n;
-    this.#adapt(n, this.#want);
+    if (!direct) {
+      this.#end += n;
+      this.#adapt(n, this.#want);
+    }
+    settle(n);
   };
 
   #onReadError = (err: unknown): void => {
-    this.#fill = null;
+    const settle = this.#settle!;
+    this.#fill = this.#settle = null;
+    this.#direct = false;
     this.#error = err;
+    settle(0);
   };
 
   #adapt(n: number, want: number): void {

@@ -11,9 +11,13 @@ import {
   ConnectionRefusedError,
   createServer,
   errno,
+  IncompleteReadError,
   IPPROTO_TCP,
   OSError,
   recvExactly,
+  recvLine,
+  recvMsg,
+  recvUntil,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
@@ -804,3 +808,71 @@ Deno.test("a text makefile shows an incomplete UTF-8 sequence at end of stream i
   assert.equal(await f.read(), "a\ufffd");
   assert.equal(await f.read(), "");
 });
+
+// shutdown(SHUT_RD) with a call already waiting: Deno cannot cancel the read
+// in flight, yet the call must end as Linux ends a blocked recv.
+
+/** A promise's outcome, and whether it has settled yet, with no rejection left unhandled. */
+function track<T>(promise: Promise<T>): { settled: boolean; outcome: Promise<unknown> } {
+  const tracked = {
+    settled: false,
+    outcome: promise.then((value) => value, (error: unknown) => ({ error })),
+  };
+  tracked.outcome.then(() => tracked.settled = true);
+  return tracked;
+}
+
+const isEmpty = (v: unknown) => v instanceof Uint8Array && v.length === 0;
+const incomplete = (expected: number | null) => (v: unknown) => {
+  const err = (v as { error?: unknown }).error;
+  return err instanceof IncompleteReadError && err.partial.length === 0 &&
+    err.expected === expected;
+};
+
+const PENDING_READS: {
+  call: string;
+  start: (s: StreamSocket) => Promise<unknown>;
+  ends: (outcome: unknown) => boolean;
+}[] = [
+  { call: "recv", start: (s) => s.recv(10), ends: isEmpty },
+  {
+    call: "recv with a timeout",
+    start: (s) => (s.settimeout(60), s.recv(10)),
+    ends: isEmpty,
+  },
+  { call: "recvInto", start: (s) => s.recvInto(new Uint8Array(10)), ends: (v) => v === 0 },
+  {
+    call: "recvInto with a timeout",
+    start: (s) => (s.settimeout(60), s.recvInto(new Uint8Array(10))),
+    ends: (v) => v === 0,
+  },
+  { call: "recvExactly", start: (s) => recvExactly(s, 4), ends: incomplete(4) },
+  { call: "recvMsg", start: (s) => recvMsg(s), ends: (v) => v === null },
+  { call: "recvUntil", start: (s) => recvUntil(s, "\r\n"), ends: incomplete(null) },
+  { call: "recvLine", start: (s) => recvLine(s), ends: isEmpty },
+  { call: "makefile read(n)", start: (s) => s.makefile("rb").read(4), ends: isEmpty },
+  { call: "makefile read()", start: (s) => s.makefile("rb").read(), ends: isEmpty },
+  { call: "makefile readline()", start: (s) => s.makefile("rb").readline(), ends: isEmpty },
+];
+
+for (const { call, start, ends } of PENDING_READS) {
+  Deno.test(`a ${call} waiting at shutdown(SHUT_RD) ends at once with end of stream`, async () => {
+    await using p = await pair();
+    const pending = track(start(p.conn));
+    await sleep(1);
+    p.conn.shutdown(SHUT_RD);
+    // The peer sends nothing yet. A round trip on the write side, which
+    // SHUT_RD leaves open, takes several turns of the event loop; a woken
+    // call settles within the turn of shutdown().
+    await p.conn.sendall("x");
+    assert.equal(text(await p.client.recv(10)), "x");
+    assert.ok(pending.settled, `${call} still waiting after shutdown(SHUT_RD)`);
+    const outcome = await pending.outcome;
+    assert.ok(ends(outcome), `${call} resolved to ${Deno.inspect(outcome)}`);
+    // Bytes the kept read brings in later are dropped, not returned.
+    await p.client.sendall("late");
+    await p.conn.sendall("y");
+    await p.client.recv(10);
+    assert.deepEqual(await p.conn.recv(10), new Uint8Array(0));
+  });
+}
