@@ -6,10 +6,21 @@
 // Deno cannot cancel a pending `conn.read`. A call that times out therefore
 // leaves its read running; the bytes it brings land here and the next call
 // returns them. A timeout loses nothing.
+//
+// Read calls are served whole and in call order, one at a time: a call that
+// checks the buffer, waits and then takes (a header, then its payload) never
+// finds that a call made after it took the bytes in between.
 
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { waitFor } from "./_base.ts";
-import { IncompleteReadError, LimitOverrunError, TimeoutError } from "./errors.ts";
+import {
+  BlockingIOError,
+  errno,
+  IncompleteReadError,
+  LimitOverrunError,
+  OSError,
+  TimeoutError,
+} from "./errors.ts";
 
 /** Key of the internal accessor through which framing.ts reaches a socket's buffer. */
 export const kReader: unique symbol = Symbol("pysock.reader");
@@ -62,6 +73,10 @@ export class ReadBuffer {
   // after the program is done (Python exits there too).
   #waiting = 0;
   #unrefed = false;
+  // A read call is in progress; calls made meanwhile wait in #turns, in
+  // call order, each for its turn.
+  #busy = false;
+  #turns: (() => void)[] | null = null;
 
   /**
    * @param source Where bytes come from.
@@ -89,47 +104,109 @@ export class ReadBuffer {
     this.#settle?.(0);
   }
 
+  /** Whether a read call is in progress: buffered bytes are then its to take, not a new call's. */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /**
+   * Takes the turn for a caller that reads in steps (`fill`, then `take`):
+   * at once when no read call is in progress (returns `null`), else once
+   * every call made before has settled. The caller must call
+   * {@linkcode done} when finished, and only then.
+   * @throws {TimeoutError} when the turn does not come within `timeout`
+   *   ({BlockingIOError} for a timeout of 0); the turn is not taken.
+   */
+  turn(timeout: number | null): Promise<void> | null {
+    if (!this.#busy) {
+      this.#busy = true;
+      return null;
+    }
+    return this.#queue(timeout);
+  }
+
+  /** Ends the caller's turn: the next call waiting, if any, takes it. */
+  done(): void {
+    const next = this.#turns?.shift();
+    if (next === undefined) this.#busy = false;
+    else next();
+  }
+
+  #queue(timeout: number | null): Promise<void> {
+    if (timeout === 0) return Promise.reject(new BlockingIOError());
+    return new Promise((resolve, reject) => {
+      const turns = this.#turns ??= [];
+      if (timeout === null) {
+        turns.push(() => resolve());
+        return;
+      }
+      // A call that gives up leaves the queue, so its turn never comes.
+      const timer = setTimeout(() => {
+        turns.splice(turns.indexOf(go), 1);
+        reject(new TimeoutError());
+      }, timeout * 1000);
+      const go = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      turns.push(go);
+    });
+  }
+
   /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
   readSome(max: number, timeout: number | null): Promise<Uint8Array> {
-    if (this.#end > this.#start) return Promise.resolve(this.#take(max));
+    if (this.#end > this.#start && !this.#busy) return Promise.resolve(this.#take(max));
     return this.#readSomeSlow(max, timeout);
   }
 
   async #readSomeSlow(max: number, timeout: number | null): Promise<Uint8Array> {
-    if (timeout === null && !this.#unrefed && this.#error === null && !this.#eof) {
-      // The common wait: no deadline, so no bookkeeping for a read that
-      // could outlive this call; one async frame per read, not two.
-      await this.#startFill(0);
-      if (this.#error !== null && this.#end === this.#start) this.#throwError();
-    }
-    // Another call waiting on the same read may take its bytes first: that
-    // is no end of stream, so wait for more, checking again right before taking.
     const deadline = toDeadline(timeout);
-    while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
-    return this.#end > this.#start ? this.#take(max) : new Uint8Array(0);
+    if (this.#busy) await this.#queue(remaining(deadline));
+    else this.#busy = true;
+    try {
+      if (
+        timeout === null && this.#end === this.#start && !this.#unrefed &&
+        this.#error === null && !this.#eof
+      ) {
+        // The common wait: no deadline, so no bookkeeping for a read that
+        // could outlive this call; one async frame per read, not two.
+        await this.#startFill(0);
+        if (this.#error !== null && this.#end === this.#start) this.#throwError();
+      }
+      while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
+      return this.#end > this.#start ? this.#take(max) : new Uint8Array(0);
+    } finally {
+      this.done();
+    }
   }
 
   /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
   async readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
-    if (this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof) {
-      // Nothing buffered and no deadline: read straight into the caller's
-      // array, which saves a copy. (With a deadline the read could outlive
-      // the call and write into an array the caller has moved on from.)
-      // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
-      // call, bytes the peer still sends before close() land in `buf`; they
-      // are never counted or returned.
-      if (this.#error !== null) this.#throwError();
-      this.#direct = true;
-      const n = await this.#read(buf);
-      if (n === 0 && this.#error !== null) this.#throwError();
-      return n;
-    }
     const deadline = toDeadline(timeout);
-    while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
-    const n = Math.min(buf.length, this.#end - this.#start);
-    buf.set(this.#slab.subarray(this.#start, this.#start + n));
-    this.#start += n;
-    return n;
+    if (this.#busy) await this.#queue(remaining(deadline));
+    else this.#busy = true;
+    try {
+      if (this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof) {
+        // Nothing buffered and no deadline: read straight into the caller's
+        // array, which saves a copy. (With a deadline the read could outlive
+        // the call and write into an array the caller has moved on from.)
+        // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
+        // call, bytes the peer still sends before close() land in `buf`;
+        // they are never counted or returned.
+        if (this.#error !== null) this.#throwError();
+        this.#direct = true;
+        const n = await this.#read(buf);
+        if (n === 0 && this.#error !== null) this.#throwError();
+        return n;
+      }
+      while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
+      const n = Math.min(buf.length, this.#end - this.#start);
+      buf.set(this.#slab.subarray(this.#start, this.#start + n));
+      this.#start += n;
+      return n;
+    } finally {
+      this.done();
+    }
   }
 
   /**
@@ -139,13 +216,16 @@ export class ReadBuffer {
    */
   async readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    // Checked again after every wait: a concurrent call may take bytes first.
-    while (this.#end - this.#start < n) {
+    if (this.#busy) await this.#queue(remaining(deadline));
+    else this.#busy = true;
+    try {
       if (!(await this.fill(n, remaining(deadline)))) {
         throw new IncompleteReadError(this.#take(Infinity), n);
       }
+      return this.#take(n);
+    } finally {
+      this.done();
     }
-    return this.#take(n);
   }
 
   /**
@@ -196,28 +276,37 @@ export class ReadBuffer {
     timeout: number | null,
   ): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    // Where the next search starts, relative to the unread bytes: a
-    // delimiter can straddle what was searched and what arrives next.
-    let offset = 0;
-    while (true) {
-      const avail = this.#end - this.#start;
-      const at = indexOfNeedle(this.#slab, delimiter, this.#start + offset, this.#end);
-      if (at !== -1) {
-        const before = at - this.#start;
-        if (before > limit) {
-          throw new LimitOverrunError("Separator is found, but chunk is longer than limit", before);
+    if (this.#busy) await this.#queue(remaining(deadline));
+    else this.#busy = true;
+    try {
+      // Where the next search starts, relative to the unread bytes: a
+      // delimiter can straddle what was searched and what arrives next.
+      let offset = 0;
+      while (true) {
+        const avail = this.#end - this.#start;
+        const at = indexOfNeedle(this.#slab, delimiter, this.#start + offset, this.#end);
+        if (at !== -1) {
+          const before = at - this.#start;
+          if (before > limit) {
+            throw new LimitOverrunError(
+              "Separator is found, but chunk is longer than limit",
+              before,
+            );
+          }
+          return this.#take(before + delimiter.length);
         }
-        return this.#take(before + delimiter.length);
+        offset = Math.max(0, avail + 1 - delimiter.length);
+        if (offset > limit) {
+          throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
+        }
+        if (this.#eof || this.#error !== null) {
+          if (this.#error !== null) this.#throwError();
+          throw new IncompleteReadError(this.#take(Infinity), null);
+        }
+        await this.#more(avail + 1, remaining(deadline));
       }
-      offset = Math.max(0, avail + 1 - delimiter.length);
-      if (offset > limit) {
-        throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
-      }
-      if (this.#eof || this.#error !== null) {
-        if (this.#error !== null) this.#throwError();
-        throw new IncompleteReadError(this.#take(Infinity), null);
-      }
-      await this.#more(avail + 1, remaining(deadline));
+    } finally {
+      this.done();
     }
   }
 
@@ -227,19 +316,25 @@ export class ReadBuffer {
    */
   async readLine(max: number, timeout: number | null): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    let searched = 0;
-    while (true) {
-      const avail = this.#end - this.#start;
-      const to = Math.min(this.#end, this.#start + max);
-      const at = this.#slab.subarray(0, to).indexOf(10, this.#start + searched);
-      if (at !== -1) return this.#take(at - this.#start + 1);
-      if (avail >= max) return this.#take(max);
-      if (this.#eof || this.#error !== null) {
-        if (avail === 0 && this.#error !== null) this.#throwError();
-        return this.#take(avail);
+    if (this.#busy) await this.#queue(remaining(deadline));
+    else this.#busy = true;
+    try {
+      let searched = 0;
+      while (true) {
+        const avail = this.#end - this.#start;
+        const to = Math.min(this.#end, this.#start + max);
+        const at = this.#slab.subarray(0, to).indexOf(10, this.#start + searched);
+        if (at !== -1) return this.#take(at - this.#start + 1);
+        if (avail >= max) return this.#take(max);
+        if (this.#eof || this.#error !== null) {
+          if (avail === 0 && this.#error !== null) this.#throwError();
+          return this.#take(avail);
+        }
+        searched = avail;
+        await this.#more(avail + 1, remaining(deadline));
       }
-      searched = avail;
-      await this.#more(avail + 1, remaining(deadline));
+    } finally {
+      this.done();
     }
   }
 
@@ -265,12 +360,15 @@ export class ReadBuffer {
   }
 
   // An error is reported once; afterwards the stream reads as ended, as
-  // Linux returns 0 from recv after reporting ECONNRESET.
+  // Linux returns 0 from recv after reporting ECONNRESET. A closed socket
+  // (EBADF) is the exception: every call still waiting reports it, and none
+  // returns what was buffered.
   #throwError(): never {
-    const err = this.#error;
-    this.#error = null;
+    const err = this.#translate(this.#error);
     this.#eof = true;
-    throw this.#translate(err);
+    if (err instanceof OSError && err.errno === errno.EBADF) this.#start = this.#end;
+    else this.#error = null;
+    throw err;
   }
 
   /**

@@ -863,8 +863,15 @@ export function sendMsg(
  * system call, and returned as views of it, not copies; each array is the
  * caller's own and never changes.
  *
+ * A call made while another read call on the socket is still waiting
+ * (`recvMsg`, {@linkcode recvExactly}, {@linkcode recvUntil},
+ * {@linkcode recvLine}, `recv`, `recvInto`, a `makefile` read) waits for it:
+ * reads are served one at a time, whole and in call order, so two `recvMsg`
+ * calls made without awaiting the first get message 1 and message 2.
+ *
  * @param sock A connected stream socket; its timeout applies to the whole
- *   message. A timed-out call consumes nothing: the next `recvMsg` returns
+ *   message, a wait for an earlier read call included. A timed-out call
+ *   consumes nothing: the next `recvMsg` returns
  *   the message, and a plain `recv` in between would see it whole, header
  *   first.
  * @param options The header size, byte order and `maxMessage`.
@@ -906,7 +913,7 @@ export function recvMsg(
     // Hot path: the whole message is already buffered (a read brings many
     // small messages at once). No async frame, one view, no copy.
     const header = framing.header;
-    if (reader.buffered >= header) {
+    if (reader.buffered >= header && !reader.busy) {
       const size = headerAt(reader, framing);
       if (reader.buffered >= header + size) {
         reader.skip(header);
@@ -938,24 +945,32 @@ async function recvMsgSlow(
 ): Promise<Uint8Array | null> {
   const timeout = sock.gettimeout();
   const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
-  // Nothing is consumed until the whole message is buffered, so a call that
-  // times out leaves header and payload for the next one.
-  const header = framing.header;
-  if (reader.buffered < header && !(await reader.fill(header, timeout))) {
-    if (reader.buffered === 0) return null;
-    throw new IncompleteReadError(reader.take(header), header);
-  }
-  const size = headerAt(reader, framing);
-  const total = header + size;
-  if (reader.buffered < total && !(await reader.fill(total, left(deadline, timeout)))) {
+  // The header is parsed, then the payload awaited: holding the turn meanwhile
+  // keeps other read calls from taking bytes in between.
+  const turn = reader.turn(timeout);
+  if (turn !== null) await turn;
+  try {
+    // Nothing is consumed until the whole message is buffered, so a call
+    // that times out leaves header and payload for the next one.
+    const header = framing.header;
+    if (reader.buffered < header && !(await reader.fill(header, left(deadline, timeout)))) {
+      if (reader.buffered === 0) return null;
+      throw new IncompleteReadError(reader.take(header), header);
+    }
+    const size = headerAt(reader, framing);
+    const total = header + size;
+    if (reader.buffered < total && !(await reader.fill(total, left(deadline, timeout)))) {
+      reader.skip(header);
+      throw new IncompleteReadError(reader.take(size), size);
+    }
     reader.skip(header);
-    throw new IncompleteReadError(reader.take(size), size);
+    return reader.take(size);
+  } finally {
+    reader.done();
   }
-  reader.skip(header);
-  return reader.take(size);
 }
 
-/** What is left of the timeout for the second wait of a message. */
+/** What is left of the timeout for a later wait of a message. */
 function left(deadline: number | null, timeout: number | null): number | null {
   if (deadline === null) return timeout;
   const seconds = (deadline - performance.now()) / 1000;
@@ -965,7 +980,9 @@ function left(deadline: number | null, timeout: number | null): number | null {
 
 /**
  * Receives exactly `n` bytes (asyncio's `readexactly`), from the socket's
- * own buffer.
+ * own buffer. Like every read call on the socket it is served whole and in
+ * call order: made while another read waits, it waits for it (see
+ * {@linkcode recvMsg}).
  *
  * @param sock A connected stream socket; its timeout applies. A timed-out
  *   call consumes nothing: the bytes are there for the next call.
@@ -1001,7 +1018,9 @@ export async function recvExactly(sock: StreamSocket, n: number): Promise<Uint8A
 
 /**
  * Receives bytes up to and including `delimiter` (asyncio's `readuntil`),
- * from the socket's own buffer.
+ * from the socket's own buffer. Like every read call on the socket it is
+ * served whole and in call order: made while another read waits, it waits
+ * for it (see {@linkcode recvMsg}).
  *
  * @param sock A connected stream socket; its timeout applies. A timed-out
  *   call consumes nothing.
@@ -1043,7 +1062,9 @@ export async function recvUntil(
 /**
  * Receives one line, up to and including `\n` (asyncio's `readline`), from
  * the socket's own buffer. At end of stream the last bytes come back
- * without a newline, and then an empty array.
+ * without a newline, and then an empty array. Like every read call on the
+ * socket it is served whole and in call order: made while another read
+ * waits, it waits for it (see {@linkcode recvMsg}).
  *
  * Unlike asyncio's `readline`, which drops the buffered bytes when the line
  * is too long, an over-long line stays readable, as API.md asks.

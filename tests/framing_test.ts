@@ -27,7 +27,7 @@ import {
   recvUntil,
   sendMsg,
 } from "../framing.ts";
-import { bytes, FAMILIES, pair, python, text } from "./_helpers.ts";
+import { bytes, FAMILIES, pair, python, sleep, text } from "./_helpers.ts";
 import { concat, prng, randomBytes } from "./_fuzz_framing.ts";
 
 /** Reads until end of stream with plain recv. */
@@ -595,4 +595,73 @@ Deno.test("a recvMsg that timed out consumed nothing: recv then sees the header 
   await rejects(recvMsg(b), TimeoutError);
   b.settimeout(null);
   deepEqual(await recvExactly(b, 6), new Uint8Array([0, 0, 0, 5, 104, 105]));
+});
+
+// Concurrent readers on one socket: each call is served whole, in call order.
+
+/** Sends `wire` one byte at a time, yielding to the event loop between bytes. */
+async function trickle(sock: StreamSocket, wire: Uint8Array): Promise<void> {
+  for (let i = 0; i < wire.length; i++) {
+    await sock.sendall(wire.subarray(i, i + 1));
+    await sleep(1);
+  }
+}
+
+Deno.test("two recvMsg calls made at once get message 1 then message 2, whole, though they arrive byte by byte", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const first = recvMsg(b);
+  const second = recvMsg(b);
+  await trickle(a, concat([encodeMessage("message one"), encodeMessage("two")]));
+  equal(text((await first)!), "message one");
+  equal(text((await second)!), "two");
+});
+
+Deno.test("recvMsg, recv, recvExactly, recvLine and recvUntil made at once are served whole in call order", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const calls = Promise.allSettled([
+    recvMsg(b),
+    b.recv(1),
+    recvExactly(b, 3),
+    recvLine(b),
+    recvUntil(b, ";"),
+    recvMsg(b),
+  ]);
+  await trickle(
+    a,
+    concat([encodeMessage("msg"), bytes("Xabcline\nend;"), encodeMessage("last")]),
+  );
+  const got = (await calls).map((r) =>
+    r.status === "fulfilled" ? text(r.value!) : String(r.reason)
+  );
+  deepEqual(got, ["msg", "X", "abc", "line\n", "end;", "last"]);
+});
+
+Deno.test("a recvMsg that times out hands its turn to the call made after it, which gets the message whole", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  await a.sendall(encodeMessage("whole").subarray(0, 6));
+  b.settimeout(0.05);
+  const timedOut = recvMsg(b);
+  b.settimeout(null);
+  const next = recvMsg(b);
+  await rejects(timedOut, TimeoutError);
+  await trickle(a, encodeMessage("whole").subarray(6));
+  equal(text((await next)!), "whole");
+});
+
+Deno.test("a call that times out while waiting its turn consumes nothing", async () => {
+  await using pairOf = await connected();
+  const [a, b] = pairOf;
+  const first = recvMsg(b);
+  b.settimeout(0.05);
+  await rejects(recvExactly(b, 2), TimeoutError);
+  await rejects(b.recv(10), TimeoutError);
+  b.setblocking(false);
+  await rejects(recvLine(b), BlockingIOError);
+  b.setblocking(true);
+  await trickle(a, concat([encodeMessage("first"), bytes("next")]));
+  equal(text((await first)!), "first");
+  equal(text(await recvExactly(b, 4)), "next");
 });

@@ -876,3 +876,22 @@ for (const { call, start, ends } of PENDING_READS) {
     assert.deepEqual(await p.conn.recv(10), new Uint8Array(0));
   });
 }
+
+Deno.test("close settles every read call waiting on the socket with EBADF, none returning buffered bytes", async () => {
+  await using p = await pair();
+  const calls = [
+    recvMsg(p.conn),
+    p.conn.recv(10),
+    p.conn.recvInto(new Uint8Array(10)),
+    recvExactly(p.conn, 2),
+    recvLine(p.conn),
+  ].map((call) => call.catch((err: unknown) => err));
+  // Half a header: recvMsg waits with two bytes buffered.
+  await p.client.sendall(new Uint8Array([0, 0]));
+  await p.conn.sendall("x");
+  await p.client.recv(1);
+  p.conn.close();
+  for (const outcome of await Promise.all(calls)) {
+    assert.ok(outcome instanceof OSError && outcome.errno === errno.EBADF, String(outcome));
+  }
+});
