@@ -5,7 +5,7 @@
 import { describe } from "./_address.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
-import { errno, IncompleteReadError, OSError } from "./errors.ts";
+import { errno, IncompleteReadError, OSError, TimeoutError } from "./errors.ts";
 
 /** The modes `makefile` accepts: text unless `b` is present. */
 export type SocketFileMode = "r" | "w" | "rw" | "wr" | "rb" | "wb" | "rwb" | "wrb";
@@ -89,16 +89,8 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     // Nothing is consumed until all `size` bytes are there (or the stream
     // ends), so a read that times out loses no data.
     if (size >= 0) return this.#out(await readUpTo(reader, size, timeout));
-    const parts: Uint8Array[] = [];
-    let got = 0;
-    while (size < 0 || got < size) {
-      const chunk = await reader.readSome(size < 0 ? 65536 : size - got, timeout);
-      if (chunk.length === 0) break;
-      parts.push(chunk);
-      got += chunk.length;
-    }
-    // The loop ends only at end of stream: flush the text decoder now.
-    return this.#out(parts.length === 1 ? parts[0] : concat(parts), true);
+    // At end of stream: flush the text decoder now.
+    return this.#out(await readToEnd(reader, timeout), true);
   }
 
   /**
@@ -204,6 +196,34 @@ async function readUpTo(
     if (err instanceof IncompleteReadError) return err.partial;
     throw err;
   }
+}
+
+/**
+ * Everything up to end of stream. It stays in the socket's buffer until the
+ * stream ends, so a read that times out loses nothing: the next read, or a
+ * `recv`, gets it.
+ */
+async function readToEnd(reader: ReadBuffer, timeout: number | null): Promise<Uint8Array> {
+  const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
+  const turn = reader.turn(timeout);
+  if (turn !== null) await turn;
+  try {
+    // Waiting for twice what is buffered grows the buffer geometrically, so
+    // a long stream costs linear time.
+    let want = Math.max(1, reader.buffered * 2);
+    while (await reader.fill(want, left(deadline, timeout))) want = reader.buffered * 2;
+    return reader.take(Infinity);
+  } finally {
+    reader.done();
+  }
+}
+
+/** What is left of the timeout for a later wait. */
+function left(deadline: number | null, timeout: number | null): number | null {
+  if (deadline === null) return timeout;
+  const seconds = (deadline - performance.now()) / 1000;
+  if (seconds <= 0) throw new TimeoutError();
+  return seconds;
 }
 
 /** A size argument as Python's file methods take it: an integer, or `null` for no limit (-1). */

@@ -895,3 +895,31 @@ Deno.test("close settles every read call waiting on the socket with EBADF, none 
     assert.ok(outcome instanceof OSError && outcome.errno === errno.EBADF, String(outcome));
   }
 });
+
+Deno.test("a makefile read() to end of stream that times out loses no data: the next read gets every byte", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.05);
+  const file = p.conn.makefile("rb");
+  await p.client.sendall("abc");
+  await assert.rejects(file.read(), TimeoutError);
+  await p.client.sendall("def");
+  p.client.shutdown(SHUT_WR);
+  assert.deepEqual(await file.read(), bytes("abcdef"));
+  assert.deepEqual(await file.read(), new Uint8Array(0));
+});
+
+Deno.test("what a timed-out makefile read() had read stays in the socket's buffer for recv", async () => {
+  await using p = await pair();
+  p.conn.settimeout(0.05);
+  await p.client.sendall("abc");
+  await assert.rejects(p.conn.makefile("rb").read(), TimeoutError);
+  assert.deepEqual(await p.conn.recv(10), bytes("abc"));
+});
+
+Deno.test("a makefile read() to end of stream returns every byte of a large transfer in order", async () => {
+  await using p = await pair();
+  const data = new Uint8Array(3 << 20).map((_, i) => i * 7);
+  const sending = p.client.sendall(data).then(() => p.client.shutdown(SHUT_WR));
+  assert.deepEqual(await p.conn.makefile("rb").read(), data);
+  await sending;
+});
