@@ -585,11 +585,15 @@ export class StreamSocket extends SocketBase {
    * console.assert(await b.recvInto(buf) === 3);
    * ```
    */
-  async recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
-    const target = checkInto(buf, nbytes, "recvInto");
-    const buffer = this.#readBuffer();
-    if (target.length === 0) return 0;
-    return await buffer.readInto(target, this.gettimeout());
+  recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+    try {
+      const target = checkInto(buf, nbytes, "recvInto");
+      const buffer = this.#readBuffer();
+      if (target.length === 0) return Promise.resolve(0);
+      return buffer.readInto(target, this.gettimeout());
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
