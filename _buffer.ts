@@ -391,17 +391,15 @@ export class ReadBuffer {
 
   /** Starts the one pending read, into `target`. */
   #read(target: Uint8Array): Promise<number> {
-    this.#fill = new Promise(this.#hold);
+    this.#fill = new Promise(capture);
+    this.#settle = captured;
+    captured = null;
     this.#source.read(target).then(this.#onRead, this.#onReadError);
     return this.#fill;
   }
 
-  // These are made once per buffer rather than once per read: an idle server
-  // with many connections, or a busy one, then makes less garbage.
-  #hold = (settle: (n: number) => void): void => {
-    this.#settle = settle;
-  };
-
+  // Made once per buffer rather than once per read: an idle server with many
+  // connections, or a busy one, then makes less garbage.
   #onRead = (n: number | null): void => {
     const settle = this.#settle!;
     const direct = this.#direct;
@@ -462,6 +460,13 @@ export class ReadBuffer {
     this.#shared = true;
     return view;
   }
+}
+
+// The executor of every pending read's promise: one function for all
+// buffers, not a closure per buffer. The constructor runs it at once.
+let captured: ((n: number) => void) | null = null;
+function capture(settle: (n: number) => void): void {
+  captured = settle;
 }
 
 function toDeadline(timeout: number | null): number | null {
