@@ -50,7 +50,8 @@ const MIN_TAIL = 512;
  */
 export class ReadBuffer {
   #source: Source;
-  #translate: (err: unknown) => unknown;
+  #translate: (err: unknown, owner: unknown) => unknown;
+  #owner: unknown;
   #slab: Uint8Array = EMPTY;
   #start = 0;
   #end = 0;
@@ -66,6 +67,13 @@ export class ReadBuffer {
   #settle: ((n: number) => void) | null = null;
   // The pending read targets the caller's array of a readInto, not the slab.
   #direct = false;
+  // The pending read is a recv's own: its promise is the one the caller
+  // awaits, resolved with the bytes (at most #max) when the read lands. The
+  // common wait then costs no async frame and no second promise, which is
+  // what an idle connection holds on to.
+  #recv: ((bytes: Uint8Array) => void) | null = null;
+  #recvFailed: ((err: unknown) => void) | null = null;
+  #max = 0;
   #eof = false;
   #error: unknown = null;
   // Calls waiting on the pending read. A read left behind by a timed-out
@@ -81,10 +89,17 @@ export class ReadBuffer {
   /**
    * @param source Where bytes come from.
    * @param translate Turns a read error into the error callers see.
+   * @param owner Passed to `translate`, so that one function serves every
+   *   socket instead of a closure per connection.
    */
-  constructor(source: Source, translate: (err: unknown) => unknown) {
+  constructor(
+    source: Source,
+    translate: (err: unknown, owner: unknown) => unknown,
+    owner?: unknown,
+  ) {
     this.#source = source;
     this.#translate = translate;
+    this.#owner = owner;
   }
 
   /** Bytes read ahead and not yet consumed. */
@@ -101,6 +116,12 @@ export class ReadBuffer {
   shutdown(): void {
     this.#eof = true;
     this.#start = this.#end;
+    const recv = this.#recv;
+    if (recv !== null) {
+      this.#recv = this.#recvFailed = null;
+      this.done();
+      recv(new Uint8Array(0));
+    }
     this.#settle?.(0);
   }
 
@@ -155,7 +176,26 @@ export class ReadBuffer {
 
   /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
   readSome(max: number, timeout: number | null): Promise<Uint8Array> {
-    if (this.#end > this.#start && !this.#busy) return Promise.resolve(this.#take(max));
+    if (!this.#busy) {
+      if (this.#end > this.#start) return Promise.resolve(this.#take(max));
+      if (
+        timeout === null && this.#fill === null && this.#error === null && !this.#eof
+      ) {
+        // The common wait: the turn is free, nothing is buffered, no deadline.
+        this.#busy = true;
+        this.#max = max;
+        const bytes = new Promise<Uint8Array>(captureRecv);
+        this.#recv = capturedRecv;
+        this.#recvFailed = capturedFail;
+        capturedRecv = capturedFail = null;
+        // No promise of its own for the read: the turn is held until it
+        // lands, so nobody else waits on it (shutdown and close reach the
+        // caller through #recv and #onReadError).
+        this.#fill = RECV_PENDING;
+        this.#source.read(this.#fillTarget(0)).then(this.#onRead, this.#onReadError);
+        return bytes;
+      }
+    }
     return this.#readSomeSlow(max, timeout);
   }
 
@@ -364,7 +404,7 @@ export class ReadBuffer {
   // (EBADF) is the exception: every call still waiting reports it, and none
   // returns what was buffered.
   #throwError(): never {
-    const err = this.#translate(this.#error);
+    const err = this.#translate(this.#error, this.#owner);
     this.#eof = true;
     if (err instanceof OSError && err.errno === errno.EBADF) this.#start = this.#end;
     else this.#error = null;
@@ -378,6 +418,11 @@ export class ReadBuffer {
    */
   #startFill(need: number): Promise<number> {
     if (this.#fill !== null) return this.#fill;
+    return this.#read(this.#fillTarget(need));
+  }
+
+  /** Where the next read goes: the slab's tail, or fresh room for `need` buffered bytes. */
+  #fillTarget(need: number): Uint8Array {
     const avail = this.#end - this.#start;
     let want = Math.max(this.#readSize, need - avail);
     const tail = this.#slab.length - this.#end;
@@ -386,7 +431,7 @@ export class ReadBuffer {
     if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
     else this.#reserve(want);
     this.#want = want;
-    return this.#read(this.#slab.subarray(this.#end, this.#end + want));
+    return this.#slab.subarray(this.#end, this.#end + want);
   }
 
   /** Starts the one pending read, into `target`. */
@@ -401,30 +446,57 @@ export class ReadBuffer {
   // Made once per buffer rather than once per read: an idle server with many
   // connections, or a busy one, then makes less garbage.
   #onRead = (n: number | null): void => {
-    const settle = this.#settle!;
+    const settle = this.#settle;
     const direct = this.#direct;
-    this.#fill = this.#settle = null;
+    const recv = this.#recv;
+    this.#fill =
+      this.#settle =
+      this.#recv =
+      this.#recvFailed =
+        null;
     this.#direct = false;
     // After shutdown(SHUT_RD) the bytes of a read still pending are dropped,
     // as shutdown() dropped what was buffered: later calls see end of stream.
     if (n === null || this.#eof) {
       this.#eof = true;
-      settle(0);
+      settle?.(0);
+      if (recv !== null) {
+        this.done();
+        recv(new Uint8Array(0));
+      }
       return;
     }
     if (!direct) {
       this.#end += n;
       this.#adapt(n, this.#want);
     }
-    settle(n);
+    settle?.(n);
+    if (recv !== null) {
+      const bytes = this.#take(this.#max);
+      this.done();
+      recv(bytes);
+    }
   };
 
   #onReadError = (err: unknown): void => {
-    const settle = this.#settle!;
-    this.#fill = this.#settle = null;
+    const settle = this.#settle;
+    const failed = this.#recvFailed;
+    this.#fill =
+      this.#settle =
+      this.#recv =
+      this.#recvFailed =
+        null;
     this.#direct = false;
     this.#error = err;
-    settle(0);
+    settle?.(0);
+    if (failed !== null) {
+      this.done();
+      try {
+        this.#throwError();
+      } catch (translated) {
+        failed(translated);
+      }
+    }
   };
 
   #adapt(n: number, want: number): void {
@@ -467,6 +539,19 @@ export class ReadBuffer {
 let captured: ((n: number) => void) | null = null;
 function capture(settle: (n: number) => void): void {
   captured = settle;
+}
+
+// Marks the read of a recv waiting in the common way (see readSome); never awaited.
+const RECV_PENDING: Promise<number> = new Promise(() => {});
+
+let capturedRecv: ((bytes: Uint8Array) => void) | null = null;
+let capturedFail: ((err: unknown) => void) | null = null;
+function captureRecv(
+  resolve: (bytes: Uint8Array) => void,
+  reject: (err: unknown) => void,
+): void {
+  capturedRecv = resolve;
+  capturedFail = reject;
 }
 
 function toDeadline(timeout: number | null): number | null {

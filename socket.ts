@@ -913,9 +913,13 @@ export class StreamSocket extends SocketBase {
     } catch { /* already closed by Deno */ }
   }
 
+  // One function for every socket's buffer, rather than a closure each.
+  static #readError = (err: unknown, sock: unknown): unknown =>
+    (sock as StreamSocket).#translate(err);
+
   #adopt(conn: Deno.Conn): void {
     this.#conn = conn;
-    this.#buffer = new ReadBuffer(conn, (err) => this.#translate(err));
+    this.#buffer = new ReadBuffer(conn, StreamSocket.#readError, this);
     if (this.family !== AF_UNIX) {
       // Deno sets TCP_NODELAY on its connections; only a change is applied.
       if (!this.#noDelay) (conn as Deno.TcpConn).setNoDelay(false);
