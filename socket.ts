@@ -137,6 +137,9 @@ export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
 const DEFAULT_BACKLOG = 511;
+
+/** Reaches the one-step bind-and-listen of createServer; not exported. */
+const kBindListen: unique symbol = Symbol("pysock.bindListen");
 /** Chunk size for `sendfile`. */
 const SENDFILE_CHUNK = 65536;
 
@@ -219,10 +222,23 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   bind(addr: AddressInput): void {
+    this.#bind(addr);
+  }
+
+  /**
+   * @ignore Internal: `bind` and `listen(backlog)` in one step for
+   * createServer, so the listener opens once, with its backlog.
+   */
+  [kBindListen](addr: AddressInput, backlog: number | undefined): void {
+    this.#bind(addr, checkBacklog(backlog));
+    this.#listening = true;
+  }
+
+  #bind(addr: AddressInput, backlog?: number): void {
     const endpoint = this.#checkAddress(addr, "bind");
     this.checkOpen();
     if (this.#endpoint !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
-    this.#listener = this.#openListener(endpoint);
+    this.#listener = this.#openListener(endpoint, backlog);
     this.#endpoint = this.#boundEndpoint(endpoint);
   }
 
@@ -244,20 +260,18 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   listen(backlog?: number): void {
-    if (backlog !== undefined && (typeof backlog !== "number" || !Number.isInteger(backlog))) {
-      throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
-    }
+    const size = checkBacklog(backlog);
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EINVAL);
     if (this.#listener === null) {
-      this.bind(this.family === AF_INET6 ? ["::", 0] : ["", 0]);
-    }
-    if (backlog !== undefined && this.family !== AF_UNIX && !this.#listening) {
+      this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
+    } else if (size !== undefined && this.family !== AF_UNIX && !this.#listening) {
       // The backlog is fixed when Deno opens the listener, so reopen it on
-      // the port bind() chose, now that the size is known.
+      // the port bind() chose, now that the size is known. (createServer,
+      // and listen() without bind(), open it once with the right size.)
       const endpoint = this.#endpoint as IpEndpoint;
-      this.#listener!.close();
-      this.#listener = this.#openListener(endpoint, Math.max(backlog, 0));
+      this.#listener.close();
+      this.#listener = this.#openListener(endpoint, size);
     }
     this.#listening = true;
   }
@@ -1069,6 +1083,15 @@ export class StreamSocket extends SocketBase {
 
 function ignore(): void {}
 
+/** A valid `listen` backlog (negative is 0, as on Linux), or `undefined` for the default. */
+function checkBacklog(backlog: unknown): number | undefined {
+  if (backlog === undefined) return undefined;
+  if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
+    throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
+  }
+  return Math.max(backlog, 0);
+}
+
 /**
  * The deadline for a write. Deno cannot withdraw a write once started, so a
  * non-blocking send that failed with EAGAIN would still deliver its bytes
@@ -1291,8 +1314,7 @@ export function createServer(
   const sock = socket(family, SOCK_STREAM);
   try {
     if (options.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    sock.bind(address);
-    sock.listen(options.backlog);
+    sock[kBindListen](address, options.backlog);
   } catch (err) {
     sock.close();
     throw err;

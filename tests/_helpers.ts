@@ -4,6 +4,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  createServer,
   hasDualstackIpv6,
   SOCK_STREAM,
   socket,
@@ -57,9 +58,9 @@ export function loopback(family: number, dir?: string): [string, number] | strin
 /** Opens a server, connects a client and accepts it; disposing closes all three. */
 export async function pair(family: number = AF_INET): Promise<Pair> {
   const dir = family === AF_UNIX ? await Deno.makeTempDir() : undefined;
-  const server = socket(family, SOCK_STREAM);
-  server.bind(loopback(family, dir));
-  server.listen(1);
+  // createServer opens its listener once; bind() then listen(1) reopens it,
+  // and in that instant another test's connect can take the port (EADDRINUSE).
+  const server = createServer(loopback(family, dir), { family, backlog: 1 });
   const client = socket(family, SOCK_STREAM);
   const accepting = server.accept();
   await client.connect(server.getsockname());
@@ -154,9 +155,7 @@ export function python(code: string, ...args: string[]): PythonPeer {
 
 /** A listener with backlog 0 whose one queue slot is taken, so the kernel drops new SYNs. */
 export async function silentListener(): Promise<AsyncDisposable & { addr: [string, number] }> {
-  const server = socket(AF_INET, SOCK_STREAM);
-  server.bind(["127.0.0.1", 0]);
-  server.listen(0);
+  const server = createServer(["127.0.0.1", 0], { backlog: 0 });
   const addr = server.getsockname() as [string, number];
   const fillers: StreamSocket[] = [];
   // Fill the queue: connects complete until it is full; then one times out.
