@@ -473,7 +473,11 @@ Deno.test("udp-send --reply exits 1 with one line when no reply comes", async ()
 
 Deno.test("udp-send refuses stdin longer than one datagram with one line", async () => {
   await using sender = new Cli(["udp-send", "127.0.0.1", "9", "-"], { stdin: true });
-  await sender.input(new Uint8Array(70_000));
+  // The CLI stops reading once stdin holds more than a datagram and exits, so
+  // the rest of this write may meet a closed pipe: that is the behaviour tested.
+  await sender.input(new Uint8Array(70_000)).catch((err) => {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+  });
   assertFailure(await sender.result(), 1, /^pysock udp-send: stdin holds more than one datagram/);
 });
 
