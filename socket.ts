@@ -554,6 +554,11 @@ export class StreamSocket extends SocketBase {
    * Receives up to `bufsize` bytes: resolves as soon as any are there, to an
    * empty array at end of stream. The array is the caller's own.
    *
+   * Reads on one socket (`recv`, `recvInto`, framing, `makefile`) are served
+   * one at a time in call order; waiting for its turn counts against the
+   * timeout. A `recv` waiting when `shutdown(SHUT_RD)` is called returns
+   * empty at once.
+   *
    * @param bufsize The most bytes to return.
    * @throws {RangeError} for a negative size; {TypeError} for a non-integer.
    * @throws {TimeoutError} past the timeout; the bytes that arrive later are
@@ -583,7 +588,8 @@ export class StreamSocket extends SocketBase {
 
   /**
    * Receives into `buf` (at most `nbytes`, default its length) and resolves
-   * to the count; 0 at end of stream.
+   * to the count; 0 at end of stream. Served in call order with the other
+   * reads on the socket, as {@linkcode StreamSocket.recv} is.
    *
    * @param buf The array to fill.
    * @param nbytes The most bytes to write into it; 0 means all of `buf`.
