@@ -179,9 +179,12 @@ export class ReadBuffer {
     if (!this.#busy) {
       if (this.#end > this.#start) return Promise.resolve(this.#take(max));
       if (
-        timeout === null && this.#fill === null && this.#error === null && !this.#eof
+        timeout === null && this.#fill === null && this.#error === null && !this.#eof &&
+        !this.#unrefed
       ) {
         // The common wait: the turn is free, nothing is buffered, no deadline.
+        // (Once a kept read has unref'd the source, the slow path refs it
+        // again, or this read could not keep the process alive.)
         this.#busy = true;
         this.#max = max;
         const bytes = new Promise<Uint8Array>(captureRecv);
@@ -226,7 +229,10 @@ export class ReadBuffer {
     if (this.#busy) await this.#queue(remaining(deadline));
     else this.#busy = true;
     try {
-      if (this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof) {
+      if (
+        this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof &&
+        !this.#unrefed
+      ) {
         // Nothing buffered and no deadline: read straight into the caller's
         // array, which saves a copy. (With a deadline the read could outlive
         // the call and write into an array the caller has moved on from.)

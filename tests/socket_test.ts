@@ -923,3 +923,40 @@ Deno.test("a makefile read() to end of stream returns every byte of a large tran
   assert.deepEqual(await p.conn.makefile("rb").read(), data);
   await sending;
 });
+
+// Found in review of the read/write hot path: process lifetime and write order.
+
+const BUFFER = new URL("../_buffer.ts", import.meta.url).href;
+
+Deno.test("a recv or recvInto without a timeout keeps the process alive after an earlier timed-out read was left pending", async () => {
+  const { code, stdout, stderr } = await runScript(
+    `import { socketpair } from "${MOD}";
+import { kReader } from "${BUFFER}";
+// Not a top-level await: only the waiting call may keep the process alive.
+(async () => {
+  for (const call of ["recv", "recvInto"]) {
+    const [a, b] = await socketpair();
+    b.settimeout(0.01);
+    await b.recv(10).catch((e) => console.log(e.name));
+    await a.sendall("x");
+    // The read the timed-out call left behind lands while no call waits on it.
+    for (let i = 0; i < 1000 && b[kReader]().buffered === 0; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    b.settimeout(null);
+    console.log(new TextDecoder().decode(await b.recv(10)));
+    const waiting = call === "recv"
+      ? b.recv(10).then((d) => new TextDecoder().decode(d))
+      : b.recvInto(new Uint8Array(10));
+    Deno.unrefTimer(setTimeout(() => a.sendall("y"), 100));
+    console.log(call, await waiting);
+    a.close();
+    b.close();
+  }
+})();
+`,
+    ["--no-config", "--allow-net=127.0.0.1"],
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "TimeoutError\nx\nrecv y\nTimeoutError\nx\nrecvInto 1\n");
+});
