@@ -123,6 +123,12 @@ export class ReadBuffer {
       recv(new Uint8Array(0));
     }
     this.#settle?.(0);
+    // What the read still pending brings is dropped: it must not keep the
+    // process alive, as the read a timed-out call leaves behind does not.
+    if (this.#fill !== null && !this.#unrefed && this.#source.unref) {
+      this.#unrefed = true;
+      this.#source.unref();
+    }
   }
 
   /** Whether a read call is in progress: buffered bytes are then its to take, not a new call's. */

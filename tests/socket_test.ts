@@ -960,3 +960,22 @@ import { kReader } from "${BUFFER}";
   assert.equal(code, 0, stderr);
   assert.equal(stdout, "TimeoutError\nx\nrecv y\nTimeoutError\nx\nrecvInto 1\n");
 });
+
+Deno.test("a recv or recvInto woken by shutdown(SHUT_RD) does not keep the process alive after the script ends", async () => {
+  const { code, stdout, stderr } = await runScript(
+    `import { SHUT_RD, socketpair } from "${MOD}";
+const [a, b] = await socketpair();
+const [c, d] = await socketpair();
+const received = b.recv(10);
+const into = d.recvInto(new Uint8Array(10));
+b.shutdown(SHUT_RD);
+d.shutdown(SHUT_RD);
+console.log((await received).length, await into);
+// Left open on purpose: Python would exit here, and so must Deno.
+void a, c;
+`,
+    ["--no-config", "--allow-net=127.0.0.1"],
+  );
+  assert.equal(stdout, "0 0\n");
+  assert.equal(code, 0, `the process exited by itself: ${stderr}`);
+});
