@@ -423,15 +423,27 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   send(data: Uint8Array | string): Promise<number> {
+    let bytes: Uint8Array;
+    let conn: Deno.Conn;
+    try {
+      bytes = toBytes(data, "send");
+      conn = this.#writeConn();
+    } catch (err) {
+      // Rejected before it queues: as #lastWrite it would let the next call
+      // start before the write in progress ends.
+      return Promise.reject(err);
+    }
     const previous = this.#writers > 0 ? this.#lastWrite : null;
-    const sending = this.#send(data, previous);
+    const sending = this.#send(conn, bytes, previous);
     this.#lastWrite = sending;
     return sending;
   }
 
-  async #send(data: Uint8Array | string, previous: Promise<unknown> | null): Promise<number> {
-    const bytes = toBytes(data, "send");
-    const conn = this.#writeConn();
+  async #send(
+    conn: Deno.Conn,
+    bytes: Uint8Array,
+    previous: Promise<unknown> | null,
+  ): Promise<number> {
     const timeout = writeTimeout(this.gettimeout());
     this.#writers++;
     try {
@@ -469,10 +481,20 @@ export class StreamSocket extends SocketBase {
     if (this.#writers === 0 && this.#stalled === null && writeTimeout(this.gettimeout()) === null) {
       return this.#sendallNow(data);
     }
+    let bytes: Uint8Array;
+    let conn: Deno.Conn;
+    try {
+      bytes = toBytes(data, "sendall");
+      conn = this.#writeConn();
+    } catch (err) {
+      // Rejected before it queues: as #lastWrite it would let the next call
+      // start before the write in progress ends.
+      return Promise.reject(err);
+    }
     // Calls made before the previous one finished queue behind it, so the
     // bytes of two unawaited sendall calls never interleave on the wire.
     const previous = this.#writers > 0 ? this.#lastWrite : null;
-    const sending = this.#sendall(data, previous);
+    const sending = this.#sendall(conn, bytes, previous);
     this.#lastWrite = sending;
     return sending;
   }
@@ -517,9 +539,11 @@ export class StreamSocket extends SocketBase {
     }
   }
 
-  async #sendall(data: Uint8Array | string, previous: Promise<unknown> | null): Promise<void> {
-    const bytes = toBytes(data, "sendall");
-    const conn = this.#writeConn();
+  async #sendall(
+    conn: Deno.Conn,
+    bytes: Uint8Array,
+    previous: Promise<unknown> | null,
+  ): Promise<void> {
     this.#writers++;
     try {
       if (previous !== null) await previous.catch(ignore);

@@ -979,3 +979,23 @@ void a, c;
   assert.equal(stdout, "0 0\n");
   assert.equal(code, 0, `the process exited by itself: ${stderr}`);
 });
+
+Deno.test("a send or sendall rejected for a bad argument between unawaited sendall calls lets none overtake another", async () => {
+  await using p = await pair();
+  // Large enough that the first write is partial while the peer is not reading.
+  const first = new Uint8Array(8 << 20).fill(1);
+  const last = new Uint8Array(1000).fill(2);
+  const sending = [
+    p.client.sendall(first),
+    p.client.sendall(42 as unknown as string).catch((e: unknown) => e),
+    p.client.send(null as unknown as string).catch((e: unknown) => e),
+    p.client.sendall(last),
+  ];
+  const got = new Uint8Array(first.length + last.length);
+  let n = 0;
+  while (n < got.length) n += await p.conn.recvInto(got.subarray(n));
+  const [, badSendall, badSend] = await Promise.all(sending);
+  assert.ok(badSendall instanceof TypeError, String(badSendall));
+  assert.ok(badSend instanceof TypeError, String(badSend));
+  assert.equal(got.indexOf(2), first.length, "the last sendall's bytes come after the first's");
+});
