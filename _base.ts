@@ -68,6 +68,25 @@ export function waitFor<T>(promise: Promise<T>, timeout: number | null): Promise
   });
 }
 
+/**
+ * When a call with `timeout` seconds must end: `null` (never) and `0`
+ * (non-blocking) stay as they are, so one deadline serves every wait of a call.
+ */
+export function toDeadline(timeout: number | null): number | null {
+  return timeout === null || timeout === 0 ? timeout : performance.now() + timeout * 1000;
+}
+
+/**
+ * The timeout left until `deadline`, for the next wait of a call.
+ * @throws {TimeoutError} once the deadline has passed.
+ */
+export function remaining(deadline: number | null): number | null {
+  if (deadline === null || deadline === 0) return deadline;
+  const left = (deadline - performance.now()) / 1000;
+  if (left <= 0) throw new TimeoutError();
+  return left;
+}
+
 /** A call waiting in {@linkcode waitFor}. */
 interface Waiter {
   settle(ok: boolean, value: unknown): void;

@@ -12,7 +12,7 @@
 // finds that a call made after it took the bytes in between.
 
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
-import { waitFor } from "./_base.ts";
+import { remaining, toDeadline, waitFor } from "./_base.ts";
 import {
   BlockingIOError,
   errno,
@@ -564,15 +564,4 @@ function captureRecv(
 ): void {
   capturedRecv = resolve;
   capturedFail = reject;
-}
-
-function toDeadline(timeout: number | null): number | null {
-  return timeout === null || timeout === 0 ? timeout : performance.now() + timeout * 1000;
-}
-
-function remaining(deadline: number | null): number | null {
-  if (deadline === null || deadline === 0) return deadline;
-  const left = (deadline - performance.now()) / 1000;
-  if (left <= 0) throw new TimeoutError();
-  return left;
 }

@@ -3,9 +3,10 @@
 // until flush(), as io.BufferedWriter does.
 
 import { describe } from "./_address.ts";
+import { remaining, toDeadline } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
-import { errno, IncompleteReadError, OSError, TimeoutError } from "./errors.ts";
+import { errno, IncompleteReadError, OSError } from "./errors.ts";
 
 /** The modes `makefile` accepts: text unless `b` is present. */
 export type SocketFileMode = "r" | "w" | "rw" | "wr" | "rb" | "wb" | "rwb" | "wrb";
@@ -204,26 +205,18 @@ async function readUpTo(
  * `recv`, gets it.
  */
 async function readToEnd(reader: ReadBuffer, timeout: number | null): Promise<Uint8Array> {
-  const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
+  const deadline = toDeadline(timeout);
   const turn = reader.turn(timeout);
   if (turn !== null) await turn;
   try {
     // Waiting for twice what is buffered grows the buffer geometrically, so
     // a long stream costs linear time.
     let want = Math.max(1, reader.buffered * 2);
-    while (await reader.fill(want, left(deadline, timeout))) want = reader.buffered * 2;
+    while (await reader.fill(want, remaining(deadline))) want = reader.buffered * 2;
     return reader.take(Infinity);
   } finally {
     reader.done();
   }
-}
-
-/** What is left of the timeout for a later wait. */
-function left(deadline: number | null, timeout: number | null): number | null {
-  if (deadline === null) return timeout;
-  const seconds = (deadline - performance.now()) / 1000;
-  if (seconds <= 0) throw new TimeoutError();
-  return seconds;
 }
 
 /** A size argument as Python's file methods take it: an integer, or `null` for no limit (-1). */

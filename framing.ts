@@ -30,14 +30,10 @@
  * @module
  */
 
+import { remaining, toDeadline } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, indexOfNeedle, toBytes as bytesOf } from "./_bytes.ts";
-import {
-  IncompleteReadError,
-  LimitOverrunError,
-  MessageTooLargeError,
-  TimeoutError,
-} from "./errors.ts";
+import { IncompleteReadError, LimitOverrunError, MessageTooLargeError } from "./errors.ts";
 import type { StreamSocket } from "./socket.ts";
 
 /**
@@ -944,7 +940,7 @@ async function recvMsgSlow(
   framing: Framing,
 ): Promise<Uint8Array | null> {
   const timeout = sock.gettimeout();
-  const deadline = timeout === null || timeout === 0 ? null : performance.now() + timeout * 1000;
+  const deadline = toDeadline(timeout);
   // The header is parsed, then the payload awaited: holding the turn meanwhile
   // keeps other read calls from taking bytes in between.
   const turn = reader.turn(timeout);
@@ -953,13 +949,13 @@ async function recvMsgSlow(
     // Nothing is consumed until the whole message is buffered, so a call
     // that times out leaves header and payload for the next one.
     const header = framing.header;
-    if (reader.buffered < header && !(await reader.fill(header, left(deadline, timeout)))) {
+    if (reader.buffered < header && !(await reader.fill(header, remaining(deadline)))) {
       if (reader.buffered === 0) return null;
       throw new IncompleteReadError(reader.take(header), header);
     }
     const size = headerAt(reader, framing);
     const total = header + size;
-    if (reader.buffered < total && !(await reader.fill(total, left(deadline, timeout)))) {
+    if (reader.buffered < total && !(await reader.fill(total, remaining(deadline)))) {
       reader.skip(header);
       throw new IncompleteReadError(reader.take(size), size);
     }
@@ -968,14 +964,6 @@ async function recvMsgSlow(
   } finally {
     reader.done();
   }
-}
-
-/** What is left of the timeout for a later wait of a message. */
-function left(deadline: number | null, timeout: number | null): number | null {
-  if (deadline === null) return timeout;
-  const seconds = (deadline - performance.now()) / 1000;
-  if (seconds <= 0) throw new TimeoutError();
-  return seconds;
 }
 
 /**
