@@ -528,7 +528,7 @@ export class ReadBuffer {
     } else {
       const size = avail + (want === MAX_READ ? want * SLAB_READS : want);
       const slab = new Uint8Array(size);
-      slab.set(this.#slab.subarray(this.#start, this.#end));
+      if (avail > 0) slab.set(this.#slab.subarray(this.#start, this.#end));
       this.#slab = slab;
       this.#shared = false;
     }
