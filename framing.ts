@@ -213,17 +213,16 @@ function checkPayload(size: number, framing: Framing, action: string): void {
 
 /** Writes `size` as a header of `framing.header` bytes at `target[offset]`. */
 function writeHeader(target: Uint8Array, offset: number, size: number, framing: Framing): void {
-  const view = new DataView(target.buffer, target.byteOffset + offset, framing.header);
-  const le = framing.littleEndian;
-  switch (framing.header) {
-    case 1:
-      return view.setUint8(0, size);
-    case 2:
-      return view.setUint16(0, size, le);
-    case 4:
-      return view.setUint32(0, size, le);
-    case 8:
-      return view.setBigUint64(0, BigInt(size), le);
+  const n = framing.header;
+  if (n === 8) {
+    new DataView(target.buffer, target.byteOffset + offset, 8)
+      .setBigUint64(0, BigInt(size), framing.littleEndian);
+    return;
+  }
+  // Plain byte stores, as readHeaderSmall reads: no DataView per message.
+  for (let i = 0; i < n; i++) {
+    const shift = 8 * (framing.littleEndian ? i : n - 1 - i);
+    target[offset + i] = (size >>> shift) & 0xff;
   }
 }
 
@@ -289,11 +288,12 @@ function readHeader64(b: Uint8Array, i: number, framing: Framing): number {
 export function encodeMessage(data: Uint8Array | string, options?: FramingOptions): Uint8Array {
   const framing = resolveFraming(options, "encode a message");
   const payload = toBytes(data, "encode a message");
-  return frame(payload, framing, "encode a message");
+  checkPayload(payload.length, framing, "encode a message");
+  return frame(payload, framing);
 }
 
-function frame(payload: Uint8Array, framing: Framing, action: string): Uint8Array {
-  checkPayload(payload.length, framing, action);
+/** Header and payload in one array; the payload was checked against `framing`. */
+function frame(payload: Uint8Array, framing: Framing): Uint8Array {
   const out = new Uint8Array(framing.header + payload.length);
   writeHeader(out, 0, payload.length, framing);
   out.set(payload, framing.header);
@@ -534,10 +534,8 @@ export class MessageEncoderStream extends TransformStream<Uint8Array | string, U
     super({
       transform(chunk, controller) {
         const payload = toBytes(chunk, action);
-        if (payload.length <= COALESCE_LIMIT) {
-          return controller.enqueue(frame(payload, framing, action));
-        }
         checkPayload(payload.length, framing, action);
+        if (payload.length <= COALESCE_LIMIT) return controller.enqueue(frame(payload, framing));
         controller.enqueue(headerBytes(payload.length, framing));
         controller.enqueue(payload);
       },
@@ -831,23 +829,21 @@ export function sendMsg(
   options?: FramingOptions,
 ): Promise<void> {
   const action = "send a message";
-  let parts: Uint8Array[];
+  let payload: Uint8Array;
+  let framing: Framing;
   try {
-    const framing = resolveFraming(options, action);
-    const payload = toBytes(data, action);
+    framing = resolveFraming(options, action);
+    payload = toBytes(data, action);
     checkPayload(payload.length, framing, action);
-    parts = payload.length <= COALESCE_LIMIT
-      ? [frame(payload, framing, action)]
-      : [headerBytes(payload.length, framing), payload];
     readerOf(sock, action);
   } catch (err) {
     return Promise.reject(err);
   }
+  if (payload.length <= COALESCE_LIMIT) return sock.sendall(frame(payload, framing));
   // The socket queues a sendall behind one still in progress, so the two
   // parts, and concurrent messages, go out whole and in call order.
-  const first = sock.sendall(parts[0]);
-  if (parts.length === 1) return first;
-  const second = sock.sendall(parts[1]);
+  const first = sock.sendall(headerBytes(payload.length, framing));
+  const second = sock.sendall(payload);
   return Promise.all([first, second]).then(() => {});
 }
 
