@@ -478,9 +478,6 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   sendall(data: Uint8Array | string): Promise<void> {
-    if (this.#writers === 0 && this.#stalled === null && writeTimeout(this.gettimeout()) === null) {
-      return this.#sendallNow(data);
-    }
     let bytes: Uint8Array;
     let conn: Deno.Conn;
     try {
@@ -490,6 +487,9 @@ export class StreamSocket extends SocketBase {
       // Rejected before it queues: as #lastWrite it would let the next call
       // start before the write in progress ends.
       return Promise.reject(err);
+    }
+    if (this.#writers === 0 && this.#stalled === null && writeTimeout(this.gettimeout()) === null) {
+      return this.#sendallNow(conn, bytes);
     }
     // Calls made before the previous one finished queue behind it, so the
     // bytes of two unawaited sendall calls never interleave on the wire.
@@ -504,15 +504,7 @@ export class StreamSocket extends SocketBase {
    * every byte, so this costs one promise and no async frame (a busy echo
    * server or 10,000 connections make less garbage).
    */
-  #sendallNow(data: Uint8Array | string): Promise<void> {
-    let bytes: Uint8Array;
-    let conn: Deno.Conn;
-    try {
-      bytes = toBytes(data, "sendall");
-      conn = this.#writeConn();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  #sendallNow(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
     this.#writers++;
     const sending = conn.write(bytes).then((n) => {
       if (n === bytes.length) {
@@ -528,7 +520,7 @@ export class StreamSocket extends SocketBase {
     return sending;
   }
 
-  /** The rest of a {@linkcode sendallNow} whose first write was partial. */
+  /** The rest of a #sendallNow whose first write was partial. */
   async #sendRest(conn: Deno.Conn, bytes: Uint8Array, sent: number): Promise<void> {
     try {
       while (sent < bytes.length) sent += await conn.write(bytes.subarray(sent));
