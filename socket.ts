@@ -507,28 +507,16 @@ export class StreamSocket extends SocketBase {
   #sendallNow(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
     this.#writers++;
     const sending = conn.write(bytes).then((n) => {
-      if (n === bytes.length) {
-        this.#writers--;
-        return;
-      }
-      return this.#sendRest(conn, bytes, n);
+      this.#writers--;
+      // A partial write finishes on the general path; later calls are
+      // already queued behind this promise.
+      if (n < bytes.length) return this.#sendall(conn, bytes.subarray(n), null);
     }, (err) => {
       this.#writers--;
       throw this.#translate(err);
     });
     this.#lastWrite = sending;
     return sending;
-  }
-
-  /** The rest of a #sendallNow whose first write was partial. */
-  async #sendRest(conn: Deno.Conn, bytes: Uint8Array, sent: number): Promise<void> {
-    try {
-      while (sent < bytes.length) sent += await conn.write(bytes.subarray(sent));
-    } catch (err) {
-      throw this.#translate(err);
-    } finally {
-      this.#writers--;
-    }
   }
 
   async #sendall(
@@ -543,7 +531,7 @@ export class StreamSocket extends SocketBase {
       if (timeout !== null || this.#stalled !== null) {
         return await this.#writeAll(conn, bytes, timeout);
       }
-      // Hot path: no deadline, nothing left over from a timed-out write.
+      // No deadline and nothing left over from a timed-out write.
       let sent = 0;
       while (sent < bytes.length) {
         sent += await conn.write(sent === 0 ? bytes : bytes.subarray(sent));
