@@ -210,8 +210,8 @@ export class ReadBuffer {
 
   async #readSomeSlow(max: number, timeout: number | null): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    if (this.#busy) await this.#queue(remaining(deadline));
-    else this.#busy = true;
+    const turn = this.turn(timeout);
+    if (turn !== null) await turn;
     try {
       if (
         timeout === null && this.#end === this.#start && !this.#unrefed &&
@@ -232,8 +232,8 @@ export class ReadBuffer {
   /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
   async readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
     const deadline = toDeadline(timeout);
-    if (this.#busy) await this.#queue(remaining(deadline));
-    else this.#busy = true;
+    const turn = this.turn(timeout);
+    if (turn !== null) await turn;
     try {
       if (
         this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof &&
@@ -268,8 +268,8 @@ export class ReadBuffer {
    */
   async readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    if (this.#busy) await this.#queue(remaining(deadline));
-    else this.#busy = true;
+    const turn = this.turn(timeout);
+    if (turn !== null) await turn;
     try {
       if (!(await this.fill(n, remaining(deadline)))) {
         throw new IncompleteReadError(this.#take(Infinity), n);
@@ -328,8 +328,8 @@ export class ReadBuffer {
     timeout: number | null,
   ): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    if (this.#busy) await this.#queue(remaining(deadline));
-    else this.#busy = true;
+    const turn = this.turn(timeout);
+    if (turn !== null) await turn;
     try {
       // Where the next search starts, relative to the unread bytes: a
       // delimiter can straddle what was searched and what arrives next.
@@ -368,8 +368,8 @@ export class ReadBuffer {
    */
   async readLine(max: number, timeout: number | null): Promise<Uint8Array> {
     const deadline = toDeadline(timeout);
-    if (this.#busy) await this.#queue(remaining(deadline));
-    else this.#busy = true;
+    const turn = this.turn(timeout);
+    if (turn !== null) await turn;
     try {
       let searched = 0;
       while (true) {
