@@ -3,24 +3,20 @@
 // read ahead by one are never lost to another (asyncio's StreamReader plays
 // the same part in CPython).
 //
-// Deno cannot cancel a pending `conn.read`. A call that times out therefore
-// leaves its read running; the bytes it brings land here and the next call
-// returns them. A timeout loses nothing.
+// Its users call read primitives (readSome, readInto, readExactly,
+// readUntil, readLine, readAll, readPrefixed, peek), never its offsets. Each
+// primitive takes the turn (see _turns.ts), waits at the one wait point
+// (#wait, over #more: asyncio's _wait_for_data) and consumes only once it has
+// all it needs, so a call that times out leaves the stream as it found it.
 //
-// Read calls are served whole and in call order, one at a time: a call that
-// checks the buffer, waits and then takes (a header, then its payload) never
-// finds that a call made after it took the bytes in between.
+// Deno cannot cancel a pending `conn.read` (denoland/deno#13688). A call that
+// times out therefore leaves its read running; the bytes it brings land here
+// and the next call returns them. A timeout loses nothing.
 
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
-import {
-  BlockingIOError,
-  errno,
-  IncompleteReadError,
-  LimitOverrunError,
-  OSError,
-  TimeoutError,
-} from "./errors.ts";
+import { Turns } from "./_turns.ts";
+import { errno, IncompleteReadError, LimitOverrunError, OSError } from "./errors.ts";
 
 /** Key of the internal accessor through which framing.ts reaches a socket's buffer. */
 export const kReader: unique symbol = Symbol("pysock.reader");
@@ -48,7 +44,7 @@ const MIN_TAIL = 512;
  * A growable window `slab[start, end)` of bytes read but not yet consumed,
  * filled by at most one pending read at a time.
  */
-export class ReadBuffer {
+export class ReadBuffer extends Turns {
   #source: Source;
   #translate: (err: unknown, owner: unknown) => unknown;
   #owner: unknown;
@@ -81,10 +77,6 @@ export class ReadBuffer {
   // after the program is done (Python exits there too).
   #waiting = 0;
   #unrefed = false;
-  // A read call is in progress; calls made meanwhile wait in #turns, in
-  // call order, each for its turn.
-  #busy = false;
-  #turns: (() => void)[] | null = null;
 
   /**
    * @param source Where bytes come from.
@@ -97,6 +89,7 @@ export class ReadBuffer {
     translate: (err: unknown, owner: unknown) => unknown,
     owner?: unknown,
   ) {
+    super();
     this.#source = source;
     this.#translate = translate;
     this.#owner = owner;
@@ -119,7 +112,7 @@ export class ReadBuffer {
     const recv = this.#recv;
     if (recv !== null) {
       this.#recv = this.#recvFailed = null;
-      this.done();
+      this.releaseTurn();
       recv(new Uint8Array(0));
     }
     this.#settle?.(0);
@@ -131,58 +124,9 @@ export class ReadBuffer {
     }
   }
 
-  /** Whether a read call is in progress: buffered bytes are then its to take, not a new call's. */
-  get busy(): boolean {
-    return this.#busy;
-  }
-
-  /**
-   * Takes the turn for a caller that reads in steps (`fill`, then `take`):
-   * at once when no read call is in progress (returns `null`), else once
-   * every call made before has settled. The caller must call
-   * {@linkcode done} when finished, and only then.
-   * @throws {TimeoutError} when the turn does not come within `timeout`
-   *   ({BlockingIOError} for a timeout of 0); the turn is not taken.
-   */
-  turn(timeout: number | null): Promise<void> | null {
-    if (!this.#busy) {
-      this.#busy = true;
-      return null;
-    }
-    return this.#queue(timeout);
-  }
-
-  /** Ends the caller's turn: the next call waiting, if any, takes it. */
-  done(): void {
-    const next = this.#turns?.shift();
-    if (next === undefined) this.#busy = false;
-    else next();
-  }
-
-  #queue(timeout: number | null): Promise<void> {
-    if (timeout === 0) return Promise.reject(new BlockingIOError());
-    return new Promise((resolve, reject) => {
-      const turns = this.#turns ??= [];
-      if (timeout === null) {
-        turns.push(() => resolve());
-        return;
-      }
-      // A call that gives up leaves the queue, so its turn never comes.
-      const timer = setTimeout(() => {
-        turns.splice(turns.indexOf(go), 1);
-        reject(new TimeoutError());
-      }, timeout * 1000);
-      const go = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      turns.push(go);
-    });
-  }
-
   /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
   readSome(max: number, timeout: number | null): Promise<Uint8Array> {
-    if (!this.#busy) {
+    if (!this.busy) {
       if (this.#end > this.#start) return Promise.resolve(this.#take(max));
       if (
         timeout === null && this.#fill === null && this.#error === null && !this.#eof &&
@@ -191,7 +135,7 @@ export class ReadBuffer {
         // The common wait: the turn is free, nothing is buffered, no deadline.
         // (Once a kept read has unref'd the source, the slow path refs it
         // again, or this read could not keep the process alive.)
-        this.#busy = true;
+        this.claimTurn();
         this.#max = max;
         const bytes = new Promise<Uint8Array>(captureRecv);
         this.#recv = capturedRecv;
@@ -205,114 +149,145 @@ export class ReadBuffer {
         return bytes;
       }
     }
-    return this.#readSomeSlow(max, timeout);
+    return this.#withTurn(timeout, max, this.#some);
   }
 
-  async #readSomeSlow(max: number, timeout: number | null): Promise<Uint8Array> {
-    const deadline = toDeadline(timeout);
-    const turn = this.turn(timeout);
-    if (turn !== null) await turn;
-    try {
-      if (
-        timeout === null && this.#end === this.#start && !this.#unrefed &&
-        this.#error === null && !this.#eof
-      ) {
-        // The common wait: no deadline, so no bookkeeping for a read that
-        // could outlive this call; one async frame per read, not two.
-        await this.#startFill(0);
-        if (this.#error !== null && this.#end === this.#start) this.#throwError();
-      }
-      while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
-      return this.#end > this.#start ? this.#take(max) : new Uint8Array(0);
-    } finally {
-      this.done();
-    }
-  }
+  #some = async (max: number, deadline: number | null): Promise<Uint8Array> => {
+    return (await this.#wait(1, deadline)) ? this.#take(max) : new Uint8Array(0);
+  };
 
   /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
-  async readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
-    const deadline = toDeadline(timeout);
-    const turn = this.turn(timeout);
-    if (turn !== null) await turn;
-    try {
-      if (
-        this.#end === this.#start && timeout === null && this.#fill === null && !this.#eof &&
-        !this.#unrefed
-      ) {
-        // Nothing buffered and no deadline: read straight into the caller's
-        // array, which saves a copy. (With a deadline the read could outlive
-        // the call and write into an array the caller has moved on from.)
-        // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
-        // call, bytes the peer still sends before close() land in `buf`;
-        // they are never counted or returned.
-        if (this.#error !== null) this.#throwError();
-        this.#direct = true;
-        const n = await this.#read(buf);
-        if (n === 0 && this.#error !== null) this.#throwError();
-        return n;
-      }
-      while (this.#end === this.#start && (await this.fill(1, remaining(deadline))));
-      const n = Math.min(buf.length, this.#end - this.#start);
-      buf.set(this.#slab.subarray(this.#start, this.#start + n));
-      this.#start += n;
-      return n;
-    } finally {
-      this.done();
+  readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
+    if (
+      !this.busy && this.#end === this.#start && timeout === null && this.#fill === null &&
+      !this.#eof && !this.#unrefed && this.#error === null
+    ) {
+      // Nothing buffered and no deadline: read straight into the caller's
+      // array, which saves a copy. (With a deadline the read could outlive
+      // the call and write into an array the caller has moved on from.)
+      // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
+      // call, bytes the peer still sends before close() land in `buf`;
+      // they are never counted or returned.
+      this.claimTurn();
+      this.#direct = true;
+      return this.#read(buf).then(this.#directDone);
     }
+    return this.#withTurn(timeout, buf, this.#into);
   }
+
+  #directDone = (n: number): number => {
+    this.releaseTurn();
+    if (n === 0 && this.#error !== null) this.#throwError();
+    return n;
+  };
+
+  #into = async (buf: Uint8Array, deadline: number | null): Promise<number> => {
+    await this.#wait(1, deadline);
+    const n = Math.min(buf.length, this.#end - this.#start);
+    buf.set(this.#slab.subarray(this.#start, this.#start + n));
+    this.#start += n;
+    return n;
+  };
+
+  /**
+   * Up to `max` of the buffered bytes, as a copy, consuming nothing: waits
+   * for one byte at least, like `readSome` (Python's `MSG_PEEK`). An empty
+   * array at end of stream.
+   */
+  peek(max: number, timeout: number | null): Promise<Uint8Array> {
+    return this.#withTurn(timeout, max, this.#peek);
+  }
+
+  #peek = async (max: number, deadline: number | null): Promise<Uint8Array> => {
+    await this.#wait(1, deadline);
+    return this.#slab.slice(this.#start, Math.min(this.#end, this.#start + max));
+  };
 
   /**
    * Exactly `n` bytes. Nothing is consumed until all are there, so a timeout
    * loses nothing.
    * @throws {IncompleteReadError} at end of stream, carrying what was read.
    */
-  async readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
-    const deadline = toDeadline(timeout);
-    const turn = this.turn(timeout);
-    if (turn !== null) await turn;
-    try {
-      if (!(await this.fill(n, remaining(deadline)))) {
-        throw new IncompleteReadError(this.#take(Infinity), n);
-      }
-      return this.#take(n);
-    } finally {
-      this.done();
-    }
+  readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
+    return this.#withTurn(timeout, n, this.#exactly);
   }
+
+  #exactly = async (n: number, deadline: number | null): Promise<Uint8Array> => {
+    if (!(await this.#wait(n, deadline))) {
+      throw new IncompleteReadError(this.#take(Infinity), n);
+    }
+    return this.#take(n);
+  };
 
   /**
-   * Waits until `n` bytes are buffered, consuming nothing: a caller that
-   * times out leaves the stream exactly as it found it.
-   * @returns `false` when the stream ends first.
+   * Everything up to end of stream. It stays buffered until the stream ends,
+   * so a call that times out loses nothing: the next read gets it.
    */
-  async fill(n: number, timeout: number | null): Promise<boolean> {
-    const deadline = toDeadline(timeout);
-    while (this.#end - this.#start < n) {
-      if (this.#error !== null) this.#throwError();
-      if (this.#eof) return false;
-      await this.#more(n, remaining(deadline));
+  readAll(timeout: number | null): Promise<Uint8Array> {
+    return this.#withTurn(timeout, 0, this.#all);
+  }
+
+  #all = async (_: number, deadline: number | null): Promise<Uint8Array> => {
+    // Waiting for twice what is buffered grows the buffer geometrically, so
+    // a long stream costs linear time.
+    let want = Math.max(1, this.buffered * 2);
+    while (await this.#wait(want, deadline)) want = this.buffered * 2;
+    return this.#take(Infinity);
+  };
+
+  /**
+   * One length-prefixed record: a `header` of `header` bytes that
+   * `sizeOf(bytes, at, context)` parses from `bytes[at, at + header)`, then
+   * that many bytes of payload, returned as a view the caller owns. Nothing
+   * is consumed until the whole record is buffered; a record already
+   * buffered is returned without an async frame.
+   * @returns The payload, or `null` at end of stream before a header.
+   * @throws {IncompleteReadError} at end of stream inside the record:
+   *   `partial` is the header bytes, or the payload so far.
+   * @throws whatever `sizeOf` throws, with the header consumed.
+   */
+  readPrefixed<C>(
+    header: number,
+    sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
+    context: C,
+    timeout: number | null,
+  ): Promise<Uint8Array | null> {
+    if (!this.busy && this.#end - this.#start >= header) {
+      let size: number;
+      try {
+        size = this.#sizeAt(header, sizeOf, context);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (this.#end - this.#start >= header + size) {
+        this.#start += header;
+        return Promise.resolve(this.#take(size));
+      }
     }
-    return true;
+    return this.#withTurn(timeout, 0, async (_, deadline) => {
+      if (!(await this.#wait(header, deadline))) {
+        if (this.#end === this.#start) return null;
+        throw new IncompleteReadError(this.#take(header), header);
+      }
+      const size = this.#sizeAt(header, sizeOf, context);
+      const whole = await this.#wait(header + size, deadline);
+      this.#start += header;
+      if (!whole) throw new IncompleteReadError(this.#take(size), size);
+      return this.#take(size);
+    });
   }
 
-  /** The array holding the buffered bytes, from {@linkcode offset}; valid until the next read. */
-  get bytes(): Uint8Array {
-    return this.#slab;
-  }
-
-  /** Where the unread bytes start in {@linkcode bytes}. */
-  get offset(): number {
-    return this.#start;
-  }
-
-  /** Drops the next `n` buffered bytes (a header already parsed in place). */
-  skip(n: number): void {
-    this.#start = Math.min(this.#end, this.#start + n);
-  }
-
-  /** Consumes the next `n` buffered bytes (or all there are) as a view the caller owns. */
-  take(n: number): Uint8Array {
-    return this.#take(n);
+  #sizeAt<C>(
+    header: number,
+    sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
+    context: C,
+  ): number {
+    try {
+      return sizeOf(this.#slab, this.#start, context);
+    } catch (err) {
+      this.#start += header;
+      throw err;
+    }
   }
 
   /**
@@ -322,15 +297,8 @@ export class ReadBuffer {
    *   bytes; the bytes stay buffered and `consumed` says how far the search went.
    * @throws {IncompleteReadError} at end of stream before a delimiter.
    */
-  async readUntil(
-    delimiter: Uint8Array,
-    limit: number,
-    timeout: number | null,
-  ): Promise<Uint8Array> {
-    const deadline = toDeadline(timeout);
-    const turn = this.turn(timeout);
-    if (turn !== null) await turn;
-    try {
+  readUntil(delimiter: Uint8Array, limit: number, timeout: number | null): Promise<Uint8Array> {
+    return this.#withTurn(timeout, limit, async (_, deadline) => {
       // Where the next search starts, relative to the unread bytes: a
       // delimiter can straddle what was searched and what arrives next.
       let offset = 0;
@@ -351,43 +319,70 @@ export class ReadBuffer {
         if (offset > limit) {
           throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
         }
-        if (this.#eof || this.#error !== null) {
-          if (this.#error !== null) this.#throwError();
+        if (!(await this.#wait(avail + 1, deadline))) {
           throw new IncompleteReadError(this.#take(Infinity), null);
         }
-        await this.#more(avail + 1, remaining(deadline));
       }
-    } finally {
-      this.done();
-    }
+    });
   }
 
   /**
    * A line for file-like reading: up to and including `\n`, or `max` bytes
    * when no newline comes first, or what is left at end of stream.
    */
-  async readLine(max: number, timeout: number | null): Promise<Uint8Array> {
+  readLine(max: number, timeout: number | null): Promise<Uint8Array> {
+    return this.#withTurn(timeout, max, this.#line);
+  }
+
+  #line = async (max: number, deadline: number | null): Promise<Uint8Array> => {
+    let searched = 0;
+    while (true) {
+      const avail = this.#end - this.#start;
+      const to = Math.min(this.#end, this.#start + max);
+      const at = this.#slab.subarray(0, to).indexOf(10, this.#start + searched);
+      if (at !== -1) return this.#take(at - this.#start + 1);
+      if (avail >= max) return this.#take(max);
+      searched = avail;
+      // A file's readline returns the last bytes before an error, as at end of stream.
+      if (this.#error !== null && avail > 0) return this.#take(avail);
+      if (!(await this.#wait(avail + 1, deadline))) return this.#take(avail);
+    }
+  };
+
+  /**
+   * Runs one read call in its turn: `read(arg, deadline)` starts once every
+   * call made before has ended, and the turn passes on when it settles.
+   * `read` is a method made once per buffer (with its argument passed
+   * through) so that a call costs no closure.
+   */
+  async #withTurn<A, T>(
+    timeout: number | null,
+    arg: A,
+    read: (arg: A, deadline: number | null) => Promise<T>,
+  ): Promise<T> {
     const deadline = toDeadline(timeout);
-    const turn = this.turn(timeout);
+    const turn = this.takeTurn(timeout);
     if (turn !== null) await turn;
     try {
-      let searched = 0;
-      while (true) {
-        const avail = this.#end - this.#start;
-        const to = Math.min(this.#end, this.#start + max);
-        const at = this.#slab.subarray(0, to).indexOf(10, this.#start + searched);
-        if (at !== -1) return this.#take(at - this.#start + 1);
-        if (avail >= max) return this.#take(max);
-        if (this.#eof || this.#error !== null) {
-          if (avail === 0 && this.#error !== null) this.#throwError();
-          return this.#take(avail);
-        }
-        searched = avail;
-        await this.#more(avail + 1, remaining(deadline));
-      }
+      return await read(arg, deadline);
     } finally {
-      this.done();
+      this.releaseTurn();
     }
+  }
+
+  /**
+   * The one wait point: waits until `n` bytes are buffered, consuming
+   * nothing.
+   * @returns `false` when the stream ends first.
+   * @throws the error the read met, when fewer than `n` bytes came before it.
+   */
+  async #wait(n: number, deadline: number | null): Promise<boolean> {
+    while (this.#end - this.#start < n) {
+      if (this.#error !== null) this.#throwError();
+      if (this.#eof) return false;
+      await this.#more(n, remaining(deadline));
+    }
+    return true;
   }
 
   /** Waits until more bytes, end of stream or an error is recorded. */
@@ -408,7 +403,6 @@ export class ReadBuffer {
         this.#source.unref();
       }
     }
-    if (this.#error !== null && this.#end === this.#start) this.#throwError();
   }
 
   // An error is reported once; afterwards the stream reads as ended, as
@@ -473,7 +467,7 @@ export class ReadBuffer {
       this.#eof = true;
       settle?.(0);
       if (recv !== null) {
-        this.done();
+        this.releaseTurn();
         recv(new Uint8Array(0));
       }
       return;
@@ -485,7 +479,7 @@ export class ReadBuffer {
     settle?.(n);
     if (recv !== null) {
       const bytes = this.#take(this.#max);
-      this.done();
+      this.releaseTurn();
       recv(bytes);
     }
   };
@@ -502,7 +496,7 @@ export class ReadBuffer {
     this.#error = err;
     settle?.(0);
     if (failed !== null) {
-      this.done();
+      this.releaseTurn();
       try {
         this.#throwError();
       } catch (translated) {

@@ -3,7 +3,6 @@
 // until flush(), as io.BufferedWriter does.
 
 import { describe } from "./_address.ts";
-import { remaining, toDeadline } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
 import { errno, IncompleteReadError, OSError } from "./errors.ts";
@@ -91,7 +90,7 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     // ends), so a read that times out loses no data.
     if (size >= 0) return this.#out(await readUpTo(reader, size, timeout));
     // At end of stream: flush the text decoder now.
-    return this.#out(await readToEnd(reader, timeout), true);
+    return this.#out(await reader.readAll(timeout), true);
   }
 
   /**
@@ -196,26 +195,6 @@ async function readUpTo(
   } catch (err) {
     if (err instanceof IncompleteReadError) return err.partial;
     throw err;
-  }
-}
-
-/**
- * Everything up to end of stream. It stays in the socket's buffer until the
- * stream ends, so a read that times out loses nothing: the next read, or a
- * `recv`, gets it.
- */
-async function readToEnd(reader: ReadBuffer, timeout: number | null): Promise<Uint8Array> {
-  const deadline = toDeadline(timeout);
-  const turn = reader.turn(timeout);
-  if (turn !== null) await turn;
-  try {
-    // Waiting for twice what is buffered grows the buffer geometrically, so
-    // a long stream costs linear time.
-    let want = Math.max(1, reader.buffered * 2);
-    while (await reader.fill(want, remaining(deadline))) want = reader.buffered * 2;
-    return reader.take(Infinity);
-  } finally {
-    reader.done();
   }
 }
 

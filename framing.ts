@@ -30,7 +30,6 @@
  * @module
  */
 
-import { remaining, toDeadline } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, indexOfNeedle, toBytes as bytesOf } from "./_bytes.ts";
 import { IncompleteReadError, LimitOverrunError, MessageTooLargeError } from "./errors.ts";
@@ -902,65 +901,15 @@ export function recvMsg(
   try {
     const framing = resolveFraming(options, RECV_MSG);
     const reader = readerOf(sock, RECV_MSG);
-    // Hot path: the whole message is already buffered (a read brings many
-    // small messages at once). No async frame, one view, no copy.
-    const header = framing.header;
-    if (reader.buffered >= header && !reader.busy) {
-      const size = headerAt(reader, framing);
-      if (reader.buffered >= header + size) {
-        reader.skip(header);
-        return Promise.resolve(reader.take(size));
-      }
-    }
-    return recvMsgSlow(sock, reader, framing);
+    // A message already buffered (a read brings many small ones at once)
+    // comes back without an async frame, as a view, not a copy.
+    return reader.readPrefixed(framing.header, readHeader, framing, sock.gettimeout());
   } catch (err) {
     return Promise.reject(err);
   }
 }
 
 const RECV_MSG = "receive a message";
-
-/** The announced size; a header over `maxMessage` is consumed, since framing is lost. */
-function headerAt(reader: ReadBuffer, framing: Framing): number {
-  try {
-    return readHeader(reader.bytes, reader.offset, framing);
-  } catch (err) {
-    reader.skip(framing.header);
-    throw err;
-  }
-}
-
-async function recvMsgSlow(
-  sock: StreamSocket,
-  reader: ReadBuffer,
-  framing: Framing,
-): Promise<Uint8Array | null> {
-  const timeout = sock.gettimeout();
-  const deadline = toDeadline(timeout);
-  // The header is parsed, then the payload awaited: holding the turn meanwhile
-  // keeps other read calls from taking bytes in between.
-  const turn = reader.turn(timeout);
-  if (turn !== null) await turn;
-  try {
-    // Nothing is consumed until the whole message is buffered, so a call
-    // that times out leaves header and payload for the next one.
-    const header = framing.header;
-    if (reader.buffered < header && !(await reader.fill(header, remaining(deadline)))) {
-      if (reader.buffered === 0) return null;
-      throw new IncompleteReadError(reader.take(header), header);
-    }
-    const size = headerAt(reader, framing);
-    const total = header + size;
-    if (reader.buffered < total && !(await reader.fill(total, remaining(deadline)))) {
-      reader.skip(header);
-      throw new IncompleteReadError(reader.take(size), size);
-    }
-    reader.skip(header);
-    return reader.take(size);
-  } finally {
-    reader.done();
-  }
-}
 
 /**
  * Receives exactly `n` bytes (asyncio's `readexactly`), from the socket's
