@@ -72,10 +72,11 @@ import {
   SocketBase,
   unboundAddress,
   unsupportedOption,
-  waitFor,
 } from "./_base.ts";
 import { kReader, ReadBuffer } from "./_buffer.ts";
 import { toBytes } from "./_bytes.ts";
+import { Listener } from "./_listener.ts";
+import { Writer } from "./_writer.ts";
 import { errnoOf, literalFamily, resolve, resolveOne } from "./_resolve.ts";
 import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 import {
@@ -135,9 +136,6 @@ export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export type { OptionValue } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 
-/** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
-const DEFAULT_BACKLOG = 511;
-
 /** Reaches the one-step bind-and-listen of createServer; not exported. */
 const kBindListen: unique symbol = Symbol("pysock.bindListen");
 /** Chunk size for `sendfile`. */
@@ -167,22 +165,13 @@ const SENDFILE_CHUNK = 65536;
  * ```
  */
 export class StreamSocket extends SocketBase {
-  #listener: Deno.Listener | null = null;
-  #listening = false;
-  #endpoint: IpEndpoint | string | null = null;
-  #pendingAccept: Promise<Deno.Conn> | null = null;
+  #listener: Listener | null = null;
   #conn: Deno.Conn | null = null;
   #buffer: ReadBuffer | null = null;
+  // Made on the first write: an idle connection holds no write queue.
+  #writer: Writer | null = null;
   #connecting: Promise<void> | null = null;
   #connectAbort: AbortController | null = null;
-  // The last send/sendall, so that shutdown(SHUT_WR) ends the stream after it.
-  #lastWrite: Promise<unknown> | null = null;
-  // send/sendall calls in progress: a new one waits for #lastWrite first.
-  #writers = 0;
-  // A write that outlived its timed-out call (Deno cannot cancel a write):
-  // later writes wait for it, so bytes never reorder.
-  #stalled: Promise<number> | null = null;
-  #shutWrite = false;
   #noDelay = true;
   #keepAlive = false;
   #reusePort = false;
@@ -230,16 +219,19 @@ export class StreamSocket extends SocketBase {
    * createServer, so the listener opens once, with its backlog.
    */
   [kBindListen](addr: AddressInput, backlog: number | undefined): void {
-    this.#bind(addr, checkBacklog(backlog));
-    this.#listening = true;
+    this.#bind(addr, checkBacklog(backlog)).listening = true;
   }
 
-  #bind(addr: AddressInput, backlog?: number): void {
+  #bind(addr: AddressInput, backlog?: number): Listener {
     const endpoint = this.#checkAddress(addr, "bind");
     this.checkOpen();
-    if (this.#endpoint !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
-    this.#listener = this.#openListener(endpoint, backlog);
-    this.#endpoint = this.#boundEndpoint(endpoint);
+    if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
+    try {
+      this.#listener = new Listener(endpoint, this.#reusePort, backlog);
+    } catch (err) {
+      throw this.#translate(err, endpoint);
+    }
+    return this.#listener;
   }
 
   /**
@@ -263,17 +255,19 @@ export class StreamSocket extends SocketBase {
     const size = checkBacklog(backlog);
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EINVAL);
-    if (this.#listener === null) {
-      this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
-    } else if (size !== undefined && this.family !== AF_UNIX && !this.#listening) {
+    let listener = this.#listener;
+    if (listener === null) {
+      listener = this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
+    } else if (size !== undefined && this.family !== AF_UNIX && !listener.listening) {
       // The backlog is fixed when Deno opens the listener, so reopen it on
-      // the port bind() chose, now that the size is known. (createServer,
-      // and listen() without bind(), open it once with the right size.)
-      const endpoint = this.#endpoint as IpEndpoint;
-      this.#listener.close();
-      this.#listener = this.#openListener(endpoint, size);
+      // the port bind() chose, now that the size is known.
+      try {
+        listener.reopen(size);
+      } catch (err) {
+        throw this.#translate(err, listener.endpoint);
+      }
     }
-    this.#listening = true;
+    listener.listening = true;
   }
 
   /**
@@ -299,34 +293,14 @@ export class StreamSocket extends SocketBase {
    */
   async accept(): Promise<[StreamSocket, Address]> {
     this.checkOpen();
-    if (!this.#listening) throw new OSError(errno.EINVAL);
-    const listener = this.#listener!;
-    let pending = this.#pendingAccept;
-    const timeout = this.gettimeout();
-    if (pending === null) {
-      pending = listener.accept();
-      // Failures are reported to the caller that awaits; mark them handled
-      // for the time when no call is waiting (after a timeout). Without a
-      // timeout this call waits to the end, so that costs nothing.
-      if (timeout !== null) pending.catch(ignore);
-      this.#pendingAccept = pending;
-    } else {
-      listener.ref();
-    }
+    const listener = this.#listener;
+    if (listener === null || !listener.listening) throw new OSError(errno.EINVAL);
     let conn: Deno.Conn;
     try {
-      conn = await waitFor(pending, timeout);
+      conn = await listener.accept(this.gettimeout());
     } catch (err) {
-      if (this.#pendingAccept === pending) {
-        if (err instanceof OSError) {
-          // Timed out: the accept stays pending for the next call, but must
-          // not keep the process alive meanwhile.
-          if (!this.closed) listener.unref();
-        } else this.#pendingAccept = null;
-      }
       throw this.#translate(err);
     }
-    if (this.#pendingAccept === pending) this.#pendingAccept = null;
     const sock = new StreamSocket(this.family, this.proto, conn);
     return [sock, fromDenoAddr(conn.remoteAddr, this.family)];
   }
@@ -423,35 +397,11 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   send(data: Uint8Array | string): Promise<number> {
-    let bytes: Uint8Array;
-    let conn: Deno.Conn;
     try {
-      bytes = toBytes(data, "send");
-      conn = this.#writeConn();
+      const bytes = toBytes(data, "send");
+      return this.#writerOf().send(bytes, this.gettimeout());
     } catch (err) {
-      // Rejected before it queues: as #lastWrite it would let the next call
-      // start before the write in progress ends.
       return Promise.reject(err);
-    }
-    const previous = this.#writers > 0 ? this.#lastWrite : null;
-    const sending = this.#send(conn, bytes, previous);
-    this.#lastWrite = sending;
-    return sending;
-  }
-
-  async #send(
-    conn: Deno.Conn,
-    bytes: Uint8Array,
-    previous: Promise<unknown> | null,
-  ): Promise<number> {
-    const timeout = writeTimeout(this.gettimeout());
-    this.#writers++;
-    try {
-      if (previous !== null) await previous.catch(ignore);
-      if (this.#stalled !== null) await this.#waitStalled(timeout);
-      return await this.#write(conn, bytes, timeout);
-    } finally {
-      this.#writers--;
     }
   }
 
@@ -478,79 +428,11 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   sendall(data: Uint8Array | string): Promise<void> {
-    let bytes: Uint8Array;
-    let conn: Deno.Conn;
     try {
-      bytes = toBytes(data, "sendall");
-      conn = this.#writeConn();
+      const bytes = toBytes(data, "sendall");
+      return this.#writerOf().sendall(bytes, this.gettimeout());
     } catch (err) {
-      // Rejected before it queues: as #lastWrite it would let the next call
-      // start before the write in progress ends.
       return Promise.reject(err);
-    }
-    if (this.#writers === 0 && this.#stalled === null && writeTimeout(this.gettimeout()) === null) {
-      return this.#sendallNow(conn, bytes);
-    }
-    // Calls made before the previous one finished queue behind it, so the
-    // bytes of two unawaited sendall calls never interleave on the wire.
-    const previous = this.#writers > 0 ? this.#lastWrite : null;
-    const sending = this.#sendall(conn, bytes, previous);
-    this.#lastWrite = sending;
-    return sending;
-  }
-
-  /**
-   * The common sendall: nothing queued, no deadline. One write usually takes
-   * every byte, so this costs one promise and no async frame (a busy echo
-   * server or 10,000 connections make less garbage).
-   */
-  #sendallNow(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-    this.#writers++;
-    const sending = conn.write(bytes).then((n) => {
-      this.#writers--;
-      // A partial write finishes on the general path; later calls are
-      // already queued behind this promise.
-      if (n < bytes.length) return this.#sendall(conn, bytes.subarray(n), null);
-    }, (err) => {
-      this.#writers--;
-      throw this.#translate(err);
-    });
-    this.#lastWrite = sending;
-    return sending;
-  }
-
-  async #sendall(
-    conn: Deno.Conn,
-    bytes: Uint8Array,
-    previous: Promise<unknown> | null,
-  ): Promise<void> {
-    this.#writers++;
-    try {
-      if (previous !== null) await previous.catch(ignore);
-      const timeout = writeTimeout(this.gettimeout());
-      if (timeout !== null || this.#stalled !== null) {
-        return await this.#writeAll(conn, bytes, timeout);
-      }
-      // No deadline and nothing left over from a timed-out write.
-      let sent = 0;
-      while (sent < bytes.length) {
-        sent += await conn.write(sent === 0 ? bytes : bytes.subarray(sent));
-      }
-    } catch (err) {
-      throw this.#translate(err);
-    } finally {
-      this.#writers--;
-    }
-  }
-
-  /** The writes of a sendall with a deadline, or behind a write left by a timed-out call. */
-  async #writeAll(conn: Deno.Conn, bytes: Uint8Array, timeout: number | null): Promise<void> {
-    const deadline = timeout === null ? null : performance.now() + timeout * 1000;
-    if (this.#stalled !== null) await this.#waitStalled(timeout);
-    let sent = 0;
-    while (sent < bytes.length) {
-      const left = deadline === null ? null : Math.max(0, (deadline - performance.now()) / 1000);
-      sent += await this.#write(conn, bytes.subarray(sent), left);
     }
   }
 
@@ -654,13 +536,9 @@ export class StreamSocket extends SocketBase {
     const conn = this.#conn;
     if (conn === null) throw new OSError(errno.ENOTCONN);
     if (how !== SHUT_WR) this.#buffer!.shutdown();
-    if (how !== SHUT_RD && !this.#shutWrite) {
-      this.#shutWrite = true;
-      // End of stream goes after every write already started; errors here
-      // mean the connection is gone, which the next call reports.
-      Promise.allSettled([this.#lastWrite, this.#stalled])
-        .then(() => conn.closeWrite())
-        .catch(() => {});
+    if (how !== SHUT_RD) {
+      const writer = this.#writer ??= new Writer(conn, StreamSocket.#error, this);
+      if (!writer.shut) writer.closeWrite();
     }
   }
 
@@ -739,7 +617,7 @@ export class StreamSocket extends SocketBase {
         });
       }
     } else if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) {
-      if (this.#endpoint !== null || this.#conn !== null) {
+      if (this.#listener !== null || this.#conn !== null) {
         throw new OSError(errno.EINVAL, { detail: "SO_REUSEPORT must be set before bind()" });
       }
       this.#reusePort = flag;
@@ -841,7 +719,7 @@ export class StreamSocket extends SocketBase {
     }
     checkSize(offset, "sendfile", "offset");
     if (count !== undefined) checkSize(count, "sendfile", "count");
-    this.#writeConn();
+    this.#writerOf();
     const owned = typeof file === "string";
     const handle = owned ? await openFile(file) : file;
     try {
@@ -924,26 +802,21 @@ export class StreamSocket extends SocketBase {
 
   /** Releases the listener or connection; pending calls reject with `EBADF`. */
   protected onClose(): void {
-    const listener = this.#listener;
     const conn = this.#conn;
+    this.#listener?.close();
     this.#listener = null;
-    this.#listening = false;
     this.#connectAbort?.abort();
-    try {
-      listener?.close();
-    } catch { /* already closed by Deno */ }
     try {
       conn?.close();
     } catch { /* already closed by Deno */ }
   }
 
   // One function for every socket's buffer, rather than a closure each.
-  static #readError = (err: unknown, sock: unknown): unknown =>
-    (sock as StreamSocket).#translate(err);
+  static #error = (err: unknown, sock: unknown): unknown => (sock as StreamSocket).#translate(err);
 
   #adopt(conn: Deno.Conn): void {
     this.#conn = conn;
-    this.#buffer = new ReadBuffer(conn, StreamSocket.#readError, this);
+    this.#buffer = new ReadBuffer(conn, StreamSocket.#error, this);
     if (this.family !== AF_UNIX) {
       // Deno sets TCP_NODELAY on its connections; only a change is applied.
       if (!this.#noDelay) (conn as Deno.TcpConn).setNoDelay(false);
@@ -999,28 +872,6 @@ export class StreamSocket extends SocketBase {
     }
   }
 
-  #openListener(endpoint: IpEndpoint | string, backlog = DEFAULT_BACKLOG): Deno.Listener {
-    try {
-      if (typeof endpoint === "string") return Deno.listen({ transport: "unix", path: endpoint });
-      return Deno.listen({
-        transport: "tcp",
-        hostname: endpoint.hostname,
-        port: endpoint.port,
-        reusePort: this.#reusePort,
-        tcpBacklog: backlog,
-      });
-    } catch (err) {
-      throw this.#translate(err, endpoint);
-    }
-  }
-
-  /** The concrete endpoint after binding, so a re-listen keeps the chosen port. */
-  #boundEndpoint(endpoint: IpEndpoint | string): IpEndpoint | string {
-    if (typeof endpoint === "string") return endpoint;
-    const { port } = this.#listener!.addr as Deno.NetAddr;
-    return { hostname: endpoint.hostname, port };
-  }
-
   #checkAddress(addr: unknown, action: string): IpEndpoint | string {
     if (this.family === AF_UNIX) return checkUnixPath(addr, action);
     const endpoint = checkIpAddress(addr, this.family, action);
@@ -1037,38 +888,13 @@ export class StreamSocket extends SocketBase {
     return this.#buffer;
   }
 
-  #writeConn(): Deno.Conn {
+  #writerOf(): Writer {
     this.checkOpen();
-    if (this.#conn === null) throw new OSError(errno.ENOTCONN);
-    if (this.#shutWrite) throw new BrokenPipeError();
-    return this.#conn;
-  }
-
-  /** One write with a deadline; a write that times out is kept so later writes queue behind it. */
-  async #write(conn: Deno.Conn, bytes: Uint8Array, timeout: number | null): Promise<number> {
-    const writing = conn.write(bytes);
-    try {
-      return await waitFor(writing, timeout);
-    } catch (err) {
-      if (err instanceof TimeoutError) {
-        this.#stalled = writing;
-        writing.then(() => {
-          if (this.#stalled === writing) this.#stalled = null;
-        }, () => {});
-      }
-      throw this.#translate(err);
-    }
-  }
-
-  /** Waits for a write left over from a timed-out call; reports its failure. */
-  async #waitStalled(timeout: number | null): Promise<void> {
-    const stalled = this.#stalled!;
-    try {
-      await waitFor(stalled, timeout);
-    } catch (err) {
-      if (!(err instanceof TimeoutError)) this.#stalled = null;
-      throw this.#translate(err);
-    }
+    const conn = this.#conn;
+    if (conn === null) throw new OSError(errno.ENOTCONN);
+    const writer = this.#writer ??= new Writer(conn, StreamSocket.#error, this);
+    if (writer.shut) throw new BrokenPipeError();
+    return writer;
   }
 
   #translate(err: unknown, endpoint?: IpEndpoint | string): unknown {
@@ -1091,8 +917,6 @@ export class StreamSocket extends SocketBase {
   }
 }
 
-function ignore(): void {}
-
 /** A valid `listen` backlog (negative is 0, as on Linux), or `undefined` for the default. */
 function checkBacklog(backlog: unknown): number | undefined {
   if (backlog === undefined) return undefined;
@@ -1100,16 +924,6 @@ function checkBacklog(backlog: unknown): number | undefined {
     throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
   }
   return Math.max(backlog, 0);
-}
-
-/**
- * The deadline for a write. Deno cannot withdraw a write once started, so a
- * non-blocking send that failed with EAGAIN would still deliver its bytes
- * later and a retry would send them twice: in non-blocking mode writes wait
- * for their count instead, which is always true.
- */
-function writeTimeout(timeout: number | null): number | null {
-  return timeout === 0 ? null : timeout;
 }
 
 /** Opens a file for `sendfile`; a missing file is an `OSError` (`ENOENT`), as every failure is. */

@@ -1,0 +1,101 @@
+// The listening side of a stream socket: the Deno listener that bind()
+// opens and the accept kept in flight across timeouts.
+//
+// Deno has no bind-without-listen: binding opens a listener at once, so the
+// port is held (and peers that connect early wait in its queue). Its backlog
+// is fixed when it opens, so listen(n) after bind() reopens it on the same
+// port; createServer, and listen() without bind(), open it once.
+
+import { type IpEndpoint } from "./_address.ts";
+import { waitFor } from "./_base.ts";
+import { OSError } from "./errors.ts";
+
+/** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
+export const DEFAULT_BACKLOG = 511;
+
+/** A bound listener and its pending accept. */
+export class Listener {
+  #listener: Deno.Listener;
+  /** `listen()` was called: accept is allowed. */
+  listening = false;
+  /** The address it was opened on, with the real port once bound to port 0. */
+  endpoint: IpEndpoint | string;
+  #reusePort: boolean;
+  #pendingAccept: Promise<Deno.Conn> | null = null;
+
+  /**
+   * Opens the listener now.
+   * @throws the Deno error (`AddrInUse`, `PermissionDenied`, ...), for the socket to translate.
+   */
+  constructor(endpoint: IpEndpoint | string, reusePort: boolean, backlog = DEFAULT_BACKLOG) {
+    this.#reusePort = reusePort;
+    this.#listener = open(endpoint, reusePort, backlog);
+    if (typeof endpoint === "string") this.endpoint = endpoint;
+    else this.endpoint = { hostname: endpoint.hostname, port: this.addr.port };
+  }
+
+  /** The bound address, as Deno reports it. */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  /** Reopens a TCP listener on its port with a new backlog, before anyone has been accepted. */
+  reopen(backlog: number): void {
+    this.#listener.close();
+    this.#listener = open(this.endpoint, this.#reusePort, backlog);
+  }
+
+  /**
+   * The next connection. A call that times out keeps its pending accept: the
+   * connection it brings is returned by the next call, and meanwhile it does
+   * not keep the process alive.
+   */
+  async accept(timeout: number | null): Promise<Deno.Conn> {
+    const listener = this.#listener;
+    let pending = this.#pendingAccept;
+    if (pending === null) {
+      pending = listener.accept();
+      // Failures are reported to the caller that awaits; mark them handled
+      // for the time when no call is waiting (after a timeout). Without a
+      // timeout this call waits to the end, so that costs nothing.
+      if (timeout !== null) pending.catch(ignore);
+      this.#pendingAccept = pending;
+    } else {
+      listener.ref();
+    }
+    try {
+      const conn = await waitFor(pending, timeout);
+      if (this.#pendingAccept === pending) this.#pendingAccept = null;
+      return conn;
+    } catch (err) {
+      if (this.#pendingAccept === pending) {
+        // Our timeout (an OSError from waitFor): keep the accept for the
+        // next call, unref'd. Deno's own failure: start afresh next time.
+        if (err instanceof OSError) listener.unref();
+        else this.#pendingAccept = null;
+      }
+      throw err;
+    }
+  }
+
+  /** Closes the listener; a pending accept rejects. */
+  close(): void {
+    this.#pendingAccept = null;
+    try {
+      this.#listener.close();
+    } catch { /* already closed by Deno */ }
+  }
+}
+
+function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number): Deno.Listener {
+  if (typeof endpoint === "string") return Deno.listen({ transport: "unix", path: endpoint });
+  return Deno.listen({
+    transport: "tcp",
+    hostname: endpoint.hostname,
+    port: endpoint.port,
+    reusePort,
+    tcpBacklog: backlog,
+  });
+}
+
+function ignore(): void {}
