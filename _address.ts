@@ -4,7 +4,7 @@
 
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC } from "./_constants.ts";
 import { literalFamily, specialName } from "./_resolve.ts";
-import { errno, OSError } from "./errors.ts";
+import { EAI, errno, gaierror, OSError } from "./errors.ts";
 
 /** An IPv4 address: `[host, port]`. */
 export type IPv4Address = [host: string, port: number];
@@ -165,4 +165,18 @@ export function formatEndpoint(hostname: string, port: number): string {
 /** Whether `family` is one this module knows. */
 export function isKnownFamily(family: number): boolean {
   return family === AF_INET || family === AF_INET6 || family === AF_UNIX;
+}
+
+/**
+ * Checks `addr` for a socket of `family`: a path for `AF_UNIX`, else an IP
+ * address tuple whose literal host (if it is one) is of that family.
+ * @throws {TypeError|RangeError} for a malformed address; {gaierror}
+ *   `EAI_ADDRFAMILY` for a literal of the other IP family, as Python does.
+ */
+export function checkAddress(addr: unknown, family: number, action: string): IpEndpoint | string {
+  if (family === AF_UNIX) return checkUnixPath(addr, action);
+  const endpoint = checkIpAddress(addr, family, action);
+  const literal = literalFamily(endpoint.hostname);
+  if (literal !== AF_UNSPEC && literal !== family) throw new gaierror(EAI.EAI_ADDRFAMILY);
+  return endpoint;
 }

@@ -3,7 +3,8 @@
 // socket object that does not depend on the socket type.
 
 import { type Address, describe } from "./_address.ts";
-import { AF_INET6, AF_UNIX, optionName } from "./_constants.ts";
+import { AF_INET6, AF_UNIX } from "./_constants.ts";
+import { optionName } from "./_option_names.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 
 let defaultTimeout: number | null = null;

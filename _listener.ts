@@ -6,7 +6,7 @@
 // is fixed when it opens, so listen(n) after bind() reopens it on the same
 // port; createServer, and listen() without bind(), open it once.
 
-import { type IpEndpoint } from "./_address.ts";
+import { describe, type IpEndpoint } from "./_address.ts";
 import { waitFor } from "./_base.ts";
 import { OSError } from "./errors.ts";
 
@@ -99,3 +99,12 @@ function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number
 }
 
 function ignore(): void {}
+
+/** A valid `listen` backlog (negative is 0, as on Linux), or `undefined` for the default. */
+export function checkBacklog(backlog: unknown): number | undefined {
+  if (backlog === undefined) return undefined;
+  if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
+    throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
+  }
+  return Math.max(backlog, 0);
+}

@@ -38,24 +38,18 @@ import {
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
-  SO_ERROR,
-  SO_KEEPALIVE,
-  SO_REUSEADDR,
   SO_REUSEPORT,
-  SO_TYPE,
   SOCK_DGRAM,
   SOCK_RAW,
   SOCK_SEQPACKET,
   SOCK_STREAM,
   SOL_SOCKET,
-  TCP_NODELAY,
 } from "./_constants.ts";
 import {
   type Address,
   type AddressInput,
+  checkAddress,
   checkIpAddress,
-  checkPort,
-  checkUnixPath,
   describe,
   formatEndpoint,
   fromDenoAddr,
@@ -67,24 +61,24 @@ import {
   checkOption,
   checkSize,
   getdefaulttimeout,
-  optionInt,
   type OptionValue,
   SocketBase,
   unboundAddress,
-  unsupportedOption,
 } from "./_base.ts";
 import { kReader, ReadBuffer } from "./_buffer.ts";
 import { toBytes } from "./_bytes.ts";
-import { Listener } from "./_listener.ts";
+import { dial, endpointError } from "./_connect.ts";
+import { checkBacklog, Listener } from "./_listener.ts";
+import { sendFile } from "./_sendfile.ts";
+import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
+import { readableOf, writableOf } from "./_streams.ts";
 import { Writer } from "./_writer.ts";
-import { errnoOf, literalFamily, resolve, resolveOne } from "./_resolve.ts";
+import { hasDualstackIpv6 } from "./_lookup.ts";
+import { errnoOf, resolve } from "./_resolve.ts";
 import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 import {
   BrokenPipeError,
-  ConnectionRefusedError,
-  EAI,
   errno,
-  fromDenoError,
   gaierror,
   OSError,
   PermissionError,
@@ -92,54 +86,21 @@ import {
 } from "./errors.ts";
 import { DatagramSocket } from "./udp.ts";
 
-export {
-  AF_INET,
-  AF_INET6,
-  AF_UNIX,
-  AF_UNSPEC,
-  INADDR_ANY,
-  IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP,
-  IP_MULTICAST_LOOP,
-  IP_MULTICAST_TTL,
-  IP_TTL,
-  IPPROTO_IP,
-  IPPROTO_IPV6,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  IPV6_V6ONLY,
-  SHUT_RD,
-  SHUT_RDWR,
-  SHUT_WR,
-  SO_BROADCAST,
-  SO_ERROR,
-  SO_KEEPALIVE,
-  SO_LINGER,
-  SO_RCVBUF,
-  SO_RCVTIMEO,
-  SO_REUSEADDR,
-  SO_REUSEPORT,
-  SO_SNDBUF,
-  SO_SNDTIMEO,
-  SO_TYPE,
-  SOCK_DGRAM,
-  SOCK_RAW,
-  SOCK_SEQPACKET,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  SOMAXCONN,
-  TCP_NODELAY,
-} from "./_constants.ts";
-export type { Family, SocketKind } from "./_constants.ts";
+export * from "./_constants.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
+export {
+  type AddrInfo,
+  getaddrinfo,
+  gethostbyname,
+  gethostname,
+  hasDualstackIpv6,
+} from "./_lookup.ts";
 export type { OptionValue } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 
 /** Reaches the one-step bind-and-listen of createServer; not exported. */
 const kBindListen: unique symbol = Symbol("pysock.bindListen");
-/** Chunk size for `sendfile`. */
-const SENDFILE_CHUNK = 65536;
 
 /**
  * A TCP or Unix stream socket, as `socket(AF_INET, SOCK_STREAM)` returns it.
@@ -172,9 +133,8 @@ export class StreamSocket extends SocketBase {
   #writer: Writer | null = null;
   #connecting: Promise<void> | null = null;
   #connectAbort: AbortController | null = null;
-  #noDelay = true;
-  #keepAlive = false;
-  #reusePort = false;
+  // Made on the first setsockopt: most sockets keep Deno's defaults.
+  #options: StreamOptions | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
@@ -223,11 +183,11 @@ export class StreamSocket extends SocketBase {
   }
 
   #bind(addr: AddressInput, backlog?: number): Listener {
-    const endpoint = this.#checkAddress(addr, "bind");
+    const endpoint = checkAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
     try {
-      this.#listener = new Listener(endpoint, this.#reusePort, backlog);
+      this.#listener = new Listener(endpoint, this.#options?.reusePort ?? false, backlog);
     } catch (err) {
       throw this.#translate(err, endpoint);
     }
@@ -331,7 +291,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   async connect(addr: AddressInput): Promise<void> {
-    const endpoint = this.#checkAddress(addr, "connect");
+    const endpoint = checkAddress(addr, this.family, "connect");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EISCONN);
     if (this.#connecting !== null) throw new OSError(errno.EALREADY);
@@ -602,28 +562,8 @@ export class StreamSocket extends SocketBase {
   setsockopt(level: number, optname: number, value: OptionValue): void {
     checkOption(level, optname, value);
     this.checkOpen();
-    const flag = optionInt(value, level, optname) !== 0;
-    const ip = this.family !== AF_UNIX;
-    if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) {
-      this.#noDelay = flag;
-      (this.#conn as Deno.TcpConn | null)?.setNoDelay(flag);
-    } else if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) {
-      this.#keepAlive = flag;
-      (this.#conn as Deno.TcpConn | null)?.setKeepAlive(flag);
-    } else if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
-      if (!flag) {
-        throw new OSError(errno.ENOPROTOOPT, {
-          detail: "SO_REUSEADDR cannot be turned off: Deno's listeners always set it",
-        });
-      }
-    } else if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) {
-      if (this.#listener !== null || this.#conn !== null) {
-        throw new OSError(errno.EINVAL, { detail: "SO_REUSEPORT must be set before bind()" });
-      }
-      this.#reusePort = flag;
-    } else {
-      throw unsupportedOption(level, optname, "set");
-    }
+    const options = this.#options ??= new StreamOptions();
+    options.set(level, optname, value, this.family, this.#conn, this.#listener !== null);
   }
 
   /**
@@ -646,14 +586,8 @@ export class StreamSocket extends SocketBase {
   getsockopt(level: number, optname: number): number {
     checkOption(level, optname, 0);
     this.checkOpen();
-    const ip = this.family !== AF_UNIX;
-    if (level === SOL_SOCKET && optname === SO_TYPE) return this.type;
-    if (level === SOL_SOCKET && optname === SO_ERROR) return 0;
-    if (level === SOL_SOCKET && optname === SO_REUSEADDR) return this.#listener ? 1 : 0;
-    if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) return this.#noDelay ? 1 : 0;
-    if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) return this.#keepAlive ? 1 : 0;
-    if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) return this.#reusePort ? 1 : 0;
-    throw unsupportedOption(level, optname, "get");
+    const options = this.#options ?? DEFAULT_OPTIONS;
+    return options.get(level, optname, this.family, this.#listener !== null);
   }
 
   /**
@@ -720,26 +654,7 @@ export class StreamSocket extends SocketBase {
     checkSize(offset, "sendfile", "offset");
     if (count !== undefined) checkSize(count, "sendfile", "count");
     this.#writerOf();
-    const owned = typeof file === "string";
-    const handle = owned ? await openFile(file) : file;
-    try {
-      if (offset > 0 || owned) await handle.seek(offset, Deno.SeekMode.Start);
-      const chunk = new Uint8Array(SENDFILE_CHUNK);
-      let sent = 0;
-      while (count === undefined || sent < count) {
-        const want = count === undefined ? chunk.length : Math.min(chunk.length, count - sent);
-        const n = await handle.read(chunk.subarray(0, want));
-        if (n === null) break;
-        await this.sendall(chunk.subarray(0, n));
-        sent += n;
-      }
-      return sent;
-    } catch (err) {
-      // File errors (a directory, EIO) become OSErrors; socket errors already are.
-      throw fromDenoError(err);
-    } finally {
-      if (owned) handle.close();
-    }
+    return await sendFile(this, file, offset, count);
   }
 
   /**
@@ -759,14 +674,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const chunk = await this.#readBuffer().readSome(65536, null);
-        if (chunk.length === 0) controller.close();
-        else controller.enqueue(chunk);
-      },
-    }, { highWaterMark: 0 });
-    return this.#readable;
+    return this.#readable ??= readableOf(this.#readBuffer());
   }
 
   /**
@@ -785,14 +693,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.sendall(chunk),
-      close: () => {
-        if (!this.closed) this.shutdown(SHUT_WR);
-      },
-      abort: () => this.close(),
-    });
-    return this.#writable;
+    return this.#writable ??= writableOf(this);
   }
 
   /** @ignore Internal: the read buffer, for framing.ts and makefile. */
@@ -817,11 +718,7 @@ export class StreamSocket extends SocketBase {
   #adopt(conn: Deno.Conn): void {
     this.#conn = conn;
     this.#buffer = new ReadBuffer(conn, StreamSocket.#error, this);
-    if (this.family !== AF_UNIX) {
-      // Deno sets TCP_NODELAY on its connections; only a change is applied.
-      if (!this.#noDelay) (conn as Deno.TcpConn).setNoDelay(false);
-      if (this.#keepAlive) (conn as Deno.TcpConn).setKeepAlive(true);
-    }
+    if (this.#options !== null && this.family !== AF_UNIX) this.#options.apply(conn);
   }
 
   async #open(endpoint: IpEndpoint | string, timeout: number | null): Promise<void> {
@@ -829,20 +726,14 @@ export class StreamSocket extends SocketBase {
     // connect to a silent peer never outlives either.
     const abort = new AbortController();
     this.#connectAbort = abort;
-    const timer = timeout === null
-      ? undefined
-      : setTimeout(() => abort.abort(), Math.max(timeout * 1000, 1));
     let conn: Deno.Conn;
     try {
-      conn = await this.#dial(endpoint, abort.signal);
+      conn = await dial(endpoint, this.family, timeout, abort);
     } catch (err) {
       if (this.closed) throw new OSError(errno.EBADF, { cause: err });
       if (abort.signal.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
       throw this.#translate(err, endpoint);
     } finally {
-      // Guarded: the first clearTimeout loads Deno's timer module (~6 ms),
-      // a cost a connect without a timeout should not pay.
-      if (timer !== undefined) clearTimeout(timer);
       this.#connectAbort = null;
     }
     if (this.closed) {
@@ -850,36 +741,6 @@ export class StreamSocket extends SocketBase {
       throw new OSError(errno.EBADF);
     }
     this.#adopt(conn);
-  }
-
-  async #dial(endpoint: IpEndpoint | string, signal: AbortSignal): Promise<Deno.Conn> {
-    if (typeof endpoint !== "string") {
-      const { address } = await resolveOne(endpoint.hostname, this.family);
-      // Deno.connect throws its own RangeError for port 0; the kernel refuses it.
-      if (endpoint.port === 0) throw new ConnectionRefusedError(errno.ECONNREFUSED);
-      return await Deno.connect({ hostname: address, port: endpoint.port, signal });
-    }
-    // Deno's Unix connect takes no signal: race it, and close a connection
-    // that arrives after the caller has given up.
-    const connecting = Deno.connect({ transport: "unix", path: endpoint });
-    const aborted = new Promise<never>((_, reject) => {
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
-    try {
-      return await Promise.race([connecting, aborted]);
-    } finally {
-      if (signal.aborted) connecting.then((conn) => conn.close(), () => {});
-    }
-  }
-
-  #checkAddress(addr: unknown, action: string): IpEndpoint | string {
-    if (this.family === AF_UNIX) return checkUnixPath(addr, action);
-    const endpoint = checkIpAddress(addr, this.family, action);
-    const literal = literalFamily(endpoint.hostname);
-    if (literal !== AF_UNSPEC && literal !== this.family) {
-      throw new gaierror(EAI.EAI_ADDRFAMILY);
-    }
-    return endpoint;
   }
 
   #readBuffer(): ReadBuffer {
@@ -900,38 +761,7 @@ export class StreamSocket extends SocketBase {
   #translate(err: unknown, endpoint?: IpEndpoint | string): unknown {
     if (err instanceof OSError && !(err.cause instanceof Error)) return err;
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
-    const what = typeof endpoint === "string"
-      ? endpoint
-      : endpoint && formatEndpoint(endpoint.hostname, endpoint.port);
-    const translated = fromDenoError(err, what);
-    if (translated instanceof PermissionError && typeof endpoint === "string") {
-      // Deno checks three permissions for a Unix socket and names only the
-      // first missing one, so following its advice would fail again.
-      return new PermissionError(errno.EACCES, {
-        detail: `access to ${endpoint} denied; run again with --allow-read=${endpoint} ` +
-          `--allow-write=${endpoint} --allow-net=unix:${endpoint}`,
-        cause: err,
-      });
-    }
-    return translated;
-  }
-}
-
-/** A valid `listen` backlog (negative is 0, as on Linux), or `undefined` for the default. */
-function checkBacklog(backlog: unknown): number | undefined {
-  if (backlog === undefined) return undefined;
-  if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
-    throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
-  }
-  return Math.max(backlog, 0);
-}
-
-/** Opens a file for `sendfile`; a missing file is an `OSError` (`ENOENT`), as every failure is. */
-async function openFile(path: string): Promise<Deno.FsFile> {
-  try {
-    return await Deno.open(path, { read: true });
-  } catch (err) {
-    throw fromDenoError(err, path);
+    return endpointError(err, endpoint);
   }
 }
 
@@ -1174,137 +1004,4 @@ export async function socketpair(): Promise<[StreamSocket, StreamSocket]> {
     client.close();
     throw err;
   }
-}
-
-/** One `getaddrinfo` result: `[family, type, proto, canonname, sockaddr]`. */
-export type AddrInfo = [
-  family: number,
-  type: number,
-  proto: number,
-  canonname: string,
-  sockaddr: Address,
-];
-
-/**
- * Resolves a host and port with the system resolver, as Python's
- * `socket.getaddrinfo` (so `/etc/hosts` and `localhost` work offline).
- *
- * @param host A name or IP literal; `null` means loopback.
- * @param port A port number, numeric string, or `null` for 0.
- * @param family `AF_UNSPEC` (default), `AF_INET` or `AF_INET6`.
- * @param type 0 for every type, or `SOCK_STREAM`/`SOCK_DGRAM`.
- * @returns One entry per address and socket type.
- * @throws {gaierror} when the name does not resolve.
- *
- * @example
- * ```ts
- * import { AF_INET, getaddrinfo, SOCK_STREAM } from "./socket.ts";
- * const [[family, type, , , addr]] = await getaddrinfo("localhost", 80, AF_INET, SOCK_STREAM);
- * console.assert(family === AF_INET && type === SOCK_STREAM);
- * console.assert(JSON.stringify(addr) === '["127.0.0.1",80]');
- * ```
- */
-export async function getaddrinfo(
-  host: string | null,
-  port: number | string | null,
-  family: number = AF_UNSPEC,
-  type = 0,
-): Promise<AddrInfo[]> {
-  const portNumber = toPort(port);
-  if (host !== null && typeof host !== "string") {
-    throw new TypeError(`Cannot getaddrinfo: host must be a string or null, got ${describe(host)}`);
-  }
-  if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) {
-    throw new gaierror(EAI.EAI_FAMILY);
-  }
-  if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) {
-    throw new gaierror(EAI.EAI_SOCKTYPE);
-  }
-  const name = host === null || host === "" ? (family === AF_INET6 ? "::1" : "127.0.0.1") : host;
-  const found = await resolve(name, family);
-  const types = type === 0 ? [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW] : [type];
-  const result: AddrInfo[] = [];
-  for (const { family: f, address } of found) {
-    const sockaddr: Address = f === AF_INET6 ? [address, portNumber, 0, 0] : [address, portNumber];
-    for (const t of types) {
-      const proto = t === SOCK_STREAM ? IPPROTO_TCP : t === SOCK_DGRAM ? IPPROTO_UDP : 0;
-      result.push([f, t, proto, "", sockaddr]);
-    }
-  }
-  return result;
-}
-
-function toPort(port: number | string | null): number {
-  if (port === null) return 0;
-  if (typeof port === "string") {
-    if (!/^\d+$/.test(port)) throw new gaierror(EAI.EAI_SERVICE);
-    return checkPort(Number(port), "getaddrinfo");
-  }
-  return checkPort(port, "getaddrinfo");
-}
-
-/**
- * The IPv4 address of `host` (Python's `socket.gethostbyname`).
- *
- * @param host A name or an IPv4 literal.
- * @returns The dotted-quad address.
- * @throws {gaierror} when the name does not resolve.
- *
- * @example
- * ```ts
- * import { gethostbyname } from "./socket.ts";
- * console.assert(await gethostbyname("localhost") === "127.0.0.1");
- * ```
- */
-export async function gethostbyname(host: string): Promise<string> {
-  if (typeof host !== "string") {
-    throw new TypeError(`Cannot gethostbyname: host must be a string, got ${describe(host)}`);
-  }
-  return (await resolveOne(host === "" ? "0.0.0.0" : host, AF_INET)).address;
-}
-
-/**
- * This machine's host name (needs `--allow-sys=hostname`).
- *
- * @returns The host name.
- * @throws {PermissionError} naming the flag when it is missing.
- *
- * @example
- * ```ts
- * import { gethostname } from "./socket.ts";
- * console.assert(gethostname().length > 0);
- * ```
- */
-export function gethostname(): string {
-  try {
-    return Deno.hostname();
-  } catch (err) {
-    throw fromDenoError(err, "hostname");
-  }
-}
-
-let dualstack: boolean | null = null;
-
-/**
- * Whether an `AF_INET6` listener here also accepts IPv4 (Python's
- * `socket.has_dualstack_ipv6`). Deno's IPv6 listeners are dual-stack when
- * the host has IPv6 at all.
- *
- * @returns `true` when IPv6 listening works.
- *
- * @example
- * ```ts
- * import { hasDualstackIpv6 } from "./socket.ts";
- * console.assert(typeof hasDualstackIpv6() === "boolean");
- * ```
- */
-export function hasDualstackIpv6(): boolean {
-  if (dualstack !== null) return dualstack;
-  try {
-    Deno.listen({ hostname: "::", port: 0 }).close();
-    dualstack = true;
-  } catch {
-    dualstack = false;
-  }
-  return dualstack;
 }

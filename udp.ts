@@ -63,6 +63,7 @@ import {
   waitFor,
 } from "./_base.ts";
 import { toBytes } from "./_bytes.ts";
+import { optionName } from "./_option_names.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -74,7 +75,6 @@ import {
   IP_MULTICAST_TTL,
   IPPROTO_IP,
   IPPROTO_UDP,
-  optionName,
   SO_BROADCAST,
   SO_ERROR,
   SO_REUSEADDR,

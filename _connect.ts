@@ -1,0 +1,74 @@
+// Opening a connection: the resolver first, then Deno.connect, ended by one
+// AbortSignal on timeout or close().
+
+import { formatEndpoint, type IpEndpoint } from "./_address.ts";
+import { resolveOne } from "./_resolve.ts";
+import { ConnectionRefusedError, errno, fromDenoError, PermissionError } from "./errors.ts";
+
+/**
+ * Connects to `endpoint` (resolving a host name for `family` first), until
+ * `abort` is aborted: by close(), or by a timer after `timeout` seconds.
+ * The Deno error is thrown as it is, for the socket to translate.
+ */
+export async function dial(
+  endpoint: IpEndpoint | string,
+  family: number,
+  timeout: number | null,
+  abort: AbortController,
+): Promise<Deno.Conn> {
+  const timer = timeout === null
+    ? undefined
+    : setTimeout(() => abort.abort(), Math.max(timeout * 1000, 1));
+  try {
+    return await connect(endpoint, family, abort.signal);
+  } finally {
+    // Guarded: the first clearTimeout loads Deno's timer module (~6 ms),
+    // a cost a connect without a timeout should not pay.
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+async function connect(
+  endpoint: IpEndpoint | string,
+  family: number,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
+  if (typeof endpoint !== "string") {
+    const { address } = await resolveOne(endpoint.hostname, family);
+    // Deno.connect throws its own RangeError for port 0; the kernel refuses it.
+    if (endpoint.port === 0) throw new ConnectionRefusedError(errno.ECONNREFUSED);
+    return await Deno.connect({ hostname: address, port: endpoint.port, signal });
+  }
+  // Deno's Unix connect takes no signal: race it, and close a connection
+  // that arrives after the caller has given up.
+  const connecting = Deno.connect({ transport: "unix", path: endpoint });
+  const aborted = new Promise<never>((_, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  try {
+    return await Promise.race([connecting, aborted]);
+  } finally {
+    if (signal.aborted) connecting.then((conn) => conn.close(), () => {});
+  }
+}
+
+/**
+ * The error callers see for a Deno error met at `endpoint`, which the
+ * message names.
+ */
+export function endpointError(err: unknown, endpoint?: IpEndpoint | string): unknown {
+  const what = typeof endpoint === "string"
+    ? endpoint
+    : endpoint && formatEndpoint(endpoint.hostname, endpoint.port);
+  const translated = fromDenoError(err, what);
+  if (translated instanceof PermissionError && typeof endpoint === "string") {
+    // Deno checks three permissions for a Unix socket and names only the
+    // first missing one, so following its advice would fail again.
+    return new PermissionError(errno.EACCES, {
+      detail: `access to ${endpoint} denied; run again with --allow-read=${endpoint} ` +
+        `--allow-write=${endpoint} --allow-net=unix:${endpoint}`,
+      cause: err,
+    });
+  }
+  return translated;
+}

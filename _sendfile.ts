@@ -1,0 +1,49 @@
+// sendfile: Deno has no zero-copy sendfile(2) for sockets, so the file is
+// read in chunks and each is written with the socket's own sendall, which
+// keeps it in order with the socket's other writes.
+
+import { fromDenoError } from "./errors.ts";
+
+/** Chunk size for `sendfile`. */
+const SENDFILE_CHUNK = 65536;
+
+/**
+ * Sends `count` bytes (all to end of file when `undefined`) of `file` from
+ * `offset` through `sock.sendall`; resolves to the bytes sent.
+ */
+export async function sendFile(
+  sock: { sendall(data: Uint8Array): Promise<void> },
+  file: Deno.FsFile | string,
+  offset: number,
+  count: number | undefined,
+): Promise<number> {
+  const owned = typeof file === "string";
+  const handle = owned ? await openFile(file) : file;
+  try {
+    if (offset > 0 || owned) await handle.seek(offset, Deno.SeekMode.Start);
+    const chunk = new Uint8Array(SENDFILE_CHUNK);
+    let sent = 0;
+    while (count === undefined || sent < count) {
+      const want = count === undefined ? chunk.length : Math.min(chunk.length, count - sent);
+      const n = await handle.read(chunk.subarray(0, want));
+      if (n === null) break;
+      await sock.sendall(chunk.subarray(0, n));
+      sent += n;
+    }
+    return sent;
+  } catch (err) {
+    // File errors (a directory, EIO) become OSErrors; socket errors already are.
+    throw fromDenoError(err);
+  } finally {
+    if (owned) handle.close();
+  }
+}
+
+/** Opens a file for `sendfile`; a missing file is an `OSError` (`ENOENT`), as every failure is. */
+async function openFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (err) {
+    throw fromDenoError(err, path);
+  }
+}

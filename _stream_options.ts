@@ -1,0 +1,79 @@
+// The options a stream socket can honour in Deno, and the honest refusal of
+// the rest (ENOPROTOOPT naming the option, never a silent no-op).
+
+import { optionInt, type OptionValue, unsupportedOption } from "./_base.ts";
+import {
+  AF_UNIX,
+  IPPROTO_TCP,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_TYPE,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./_constants.ts";
+import { errno, OSError } from "./errors.ts";
+
+/** What `setsockopt` set on one stream socket; applied to its connection once there is one. */
+export class StreamOptions {
+  // Deno disables Nagle's algorithm on every TCP connection it makes.
+  noDelay = true;
+  keepAlive = false;
+  reusePort = false;
+
+  /** Sets an option; `conn` (when connected) gets it at once, `bound` refuses SO_REUSEPORT. */
+  set(
+    level: number,
+    optname: number,
+    value: OptionValue,
+    family: number,
+    conn: Deno.Conn | null,
+    bound: boolean,
+  ): void {
+    const flag = optionInt(value, level, optname) !== 0;
+    const ip = family !== AF_UNIX;
+    if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) {
+      this.noDelay = flag;
+      (conn as Deno.TcpConn | null)?.setNoDelay(flag);
+    } else if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) {
+      this.keepAlive = flag;
+      (conn as Deno.TcpConn | null)?.setKeepAlive(flag);
+    } else if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
+      if (!flag) {
+        throw new OSError(errno.ENOPROTOOPT, {
+          detail: "SO_REUSEADDR cannot be turned off: Deno's listeners always set it",
+        });
+      }
+    } else if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) {
+      if (bound || conn !== null) {
+        throw new OSError(errno.EINVAL, { detail: "SO_REUSEPORT must be set before bind()" });
+      }
+      this.reusePort = flag;
+    } else {
+      throw unsupportedOption(level, optname, "set");
+    }
+  }
+
+  /** Reads an option as an int; `listening` is whether a listener is open (SO_REUSEADDR). */
+  get(level: number, optname: number, family: number, listening: boolean): number {
+    const ip = family !== AF_UNIX;
+    if (level === SOL_SOCKET && optname === SO_TYPE) return SOCK_STREAM;
+    if (level === SOL_SOCKET && optname === SO_ERROR) return 0;
+    if (level === SOL_SOCKET && optname === SO_REUSEADDR) return listening ? 1 : 0;
+    if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) return this.noDelay ? 1 : 0;
+    if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) return this.keepAlive ? 1 : 0;
+    if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) return this.reusePort ? 1 : 0;
+    throw unsupportedOption(level, optname, "get");
+  }
+
+  /** Applies what differs from Deno's defaults to a new TCP connection. */
+  apply(conn: Deno.Conn): void {
+    if (!this.noDelay) (conn as Deno.TcpConn).setNoDelay(false);
+    if (this.keepAlive) (conn as Deno.TcpConn).setKeepAlive(true);
+  }
+}
+
+/** The options of a socket that never set one. */
+export const DEFAULT_OPTIONS: StreamOptions = new StreamOptions();

@@ -1,0 +1,40 @@
+// Web Streams over a stream socket, built on its own read buffer and write
+// path rather than on `Deno.Conn.readable`/`writable`: Deno's readable
+// closes the whole connection at end of stream, so reading to EOF would
+// also end writing (half-close would be lost).
+
+import type { ReadBuffer } from "./_buffer.ts";
+import { SHUT_WR } from "./_constants.ts";
+
+/** The size of each chunk the readable pulls. */
+const CHUNK = 65536;
+
+/** A `ReadableStream` of what `buffer` receives; bytes already buffered come first. */
+export function readableOf(buffer: ReadBuffer): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const chunk = await buffer.readSome(CHUNK, null);
+      if (chunk.length === 0) controller.close();
+      else controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** What `writableOf` needs of a socket. */
+interface Writable {
+  readonly closed: boolean;
+  sendall(data: Uint8Array): Promise<void>;
+  shutdown(how: number): void;
+  close(): void;
+}
+
+/** A `WritableStream` over `sock.sendall`; closing it sends end of stream, aborting closes. */
+export function writableOf(sock: Writable): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write: (chunk) => sock.sendall(chunk),
+    close: () => {
+      if (!sock.closed) sock.shutdown(SHUT_WR);
+    },
+    abort: () => sock.close(),
+  });
+}
