@@ -38,10 +38,11 @@ export type AddrInfo = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, getaddrinfo, SOCK_STREAM } from "./socket.ts";
  * const [[family, type, , , addr]] = await getaddrinfo("localhost", 80, AF_INET, SOCK_STREAM);
- * console.assert(family === AF_INET && type === SOCK_STREAM);
- * console.assert(JSON.stringify(addr) === '["127.0.0.1",80]');
+ * assert.ok(family === AF_INET && type === SOCK_STREAM);
+ * assert.equal(JSON.stringify(addr), '["127.0.0.1",80]');
  * ```
  */
 export async function getaddrinfo(
@@ -92,8 +93,9 @@ function toPort(port: number | string | null): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gethostbyname } from "./socket.ts";
- * console.assert(await gethostbyname("localhost") === "127.0.0.1");
+ * assert.equal(await gethostbyname("localhost"), "127.0.0.1");
  * ```
  */
 export async function gethostbyname(host: string): Promise<string> {
@@ -111,8 +113,9 @@ export async function gethostbyname(host: string): Promise<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gethostname } from "./socket.ts";
- * console.assert(gethostname().length > 0);
+ * assert.ok(gethostname().length > 0);
  * ```
  */
 export function gethostname(): string {
@@ -134,8 +137,9 @@ let dualstack: boolean | null = null;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hasDualstackIpv6 } from "./socket.ts";
- * console.assert(typeof hasDualstackIpv6() === "boolean");
+ * assert.equal(typeof hasDualstackIpv6(), "boolean");
  * ```
  */
 export function hasDualstackIpv6(): boolean {

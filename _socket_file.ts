@@ -29,6 +29,7 @@ const MODES = new Set(["r", "w", "rw", "wr", "rb", "wb", "rwb", "wrb"]);
  *
  * @example Reading lines with `for await`
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * const [a, b] = await socketpair();
  * await using _b = b;
@@ -36,7 +37,7 @@ const MODES = new Set(["r", "w", "rw", "wr", "rb", "wb", "rwb", "wrb"]);
  * a.close();
  * const lines: string[] = [];
  * for await (const line of b.makefile("r")) lines.push(line);
- * console.assert(lines.join("") === "alpha\nbeta\n");
+ * assert.equal(lines.join(""), "alpha\nbeta\n");
  * ```
  */
 export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<T> {

@@ -8,11 +8,12 @@
  *
  * @example Catching a refused connection
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionRefusedError, errno, OSError } from "./errors.ts";
  *
  * const err = new ConnectionRefusedError(errno.ECONNREFUSED);
- * console.assert(err instanceof OSError);
- * console.assert(err.message === "[Errno 111] Connection refused");
+ * assert.ok(err instanceof OSError);
+ * assert.equal(err.message, "[Errno 111] Connection refused");
  * ```
  *
  * @module
@@ -67,8 +68,9 @@ export type ErrnoName =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errno } from "./errors.ts";
- * console.assert(errno.ECONNREFUSED === 111);
+ * assert.equal(errno.ECONNREFUSED, 111);
  * ```
  */
 export const errno: Readonly<Record<ErrnoName, number>> = Object.freeze({
@@ -134,8 +136,9 @@ export type EaiName =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EAI } from "./errors.ts";
- * console.assert(EAI.EAI_NONAME === -2);
+ * assert.equal(EAI.EAI_NONAME, -2);
  * ```
  */
 export const EAI: Readonly<Record<EaiName, number>> = Object.freeze({
@@ -214,8 +217,9 @@ const STRERROR: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { strerror } from "./errors.ts";
- * console.assert(strerror(111) === "Connection refused");
+ * assert.equal(strerror(111), "Connection refused");
  * ```
  */
 export function strerror(code: number): string {
@@ -238,10 +242,11 @@ export interface OSErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errno, OSError } from "./errors.ts";
  * const err = new OSError(errno.EBADF);
- * console.assert(err.message === "[Errno 9] Bad file descriptor");
- * console.assert(err.errno === 9 && err.strerror === "Bad file descriptor");
+ * assert.equal(err.message, "[Errno 9] Bad file descriptor");
+ * assert.ok(err.errno === 9 && err.strerror === "Bad file descriptor");
  * ```
  */
 export class OSError extends Error {
@@ -275,8 +280,9 @@ export class OSError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BrokenPipeError, ConnectionError } from "./errors.ts";
- * console.assert(new BrokenPipeError() instanceof ConnectionError);
+ * assert.ok(new BrokenPipeError() instanceof ConnectionError);
  * ```
  */
 export class ConnectionError extends OSError {}
@@ -286,8 +292,9 @@ export class ConnectionError extends OSError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionRefusedError } from "./errors.ts";
- * console.assert(new ConnectionRefusedError().errno === 111);
+ * assert.equal(new ConnectionRefusedError().errno, 111);
  * ```
  */
 export class ConnectionRefusedError extends ConnectionError {
@@ -307,8 +314,9 @@ export class ConnectionRefusedError extends ConnectionError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionResetError } from "./errors.ts";
- * console.assert(new ConnectionResetError().message === "[Errno 104] Connection reset by peer");
+ * assert.equal(new ConnectionResetError().message, "[Errno 104] Connection reset by peer");
  * ```
  */
 export class ConnectionResetError extends ConnectionError {
@@ -328,8 +336,9 @@ export class ConnectionResetError extends ConnectionError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionAbortedError } from "./errors.ts";
- * console.assert(new ConnectionAbortedError().errno === 103);
+ * assert.equal(new ConnectionAbortedError().errno, 103);
  * ```
  */
 export class ConnectionAbortedError extends ConnectionError {
@@ -349,8 +358,9 @@ export class ConnectionAbortedError extends ConnectionError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BrokenPipeError } from "./errors.ts";
- * console.assert(new BrokenPipeError().message === "[Errno 32] Broken pipe");
+ * assert.equal(new BrokenPipeError().message, "[Errno 32] Broken pipe");
  * ```
  */
 export class BrokenPipeError extends ConnectionError {
@@ -373,10 +383,11 @@ export class BrokenPipeError extends ConnectionError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OSError, TimeoutError } from "./errors.ts";
  * const err = new TimeoutError();
- * console.assert(err instanceof OSError && err.errno === 110);
- * console.assert(err.message === "[Errno 110] timed out");
+ * assert.ok(err instanceof OSError && err.errno === 110);
+ * assert.equal(err.message, "[Errno 110] timed out");
  * ```
  */
 export class TimeoutError extends OSError {
@@ -396,8 +407,9 @@ export class TimeoutError extends OSError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BlockingIOError } from "./errors.ts";
- * console.assert(new BlockingIOError().message === "[Errno 11] Resource temporarily unavailable");
+ * assert.equal(new BlockingIOError().message, "[Errno 11] Resource temporarily unavailable");
  * ```
  */
 export class BlockingIOError extends OSError {
@@ -418,9 +430,10 @@ export class BlockingIOError extends OSError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PermissionError } from "./errors.ts";
  * const err = new PermissionError(13, { detail: "run again with --allow-net=127.0.0.1:80" });
- * console.assert(err.message.endsWith("--allow-net=127.0.0.1:80"));
+ * assert.ok(err.message.endsWith("--allow-net=127.0.0.1:80"));
  * ```
  */
 export class PermissionError extends OSError {
@@ -441,8 +454,9 @@ export class PermissionError extends OSError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gaierror } from "./errors.ts";
- * console.assert(new gaierror().message === "[Errno -2] Name or service not known");
+ * assert.equal(new gaierror().message, "[Errno -2] Name or service not known");
  * ```
  */
 export class gaierror extends OSError {
@@ -462,8 +476,9 @@ export class gaierror extends OSError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { herror } from "./errors.ts";
- * console.assert(new herror(1, { strerror: "Unknown host" }).message === "[Errno 1] Unknown host");
+ * assert.equal(new herror(1, { strerror: "Unknown host" }).message, "[Errno 1] Unknown host");
  * ```
  */
 export class herror extends OSError {}
@@ -474,9 +489,10 @@ export class herror extends OSError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MessageTooLargeError } from "./errors.ts";
  * const err = new MessageTooLargeError(100, 10);
- * console.assert(err.size === 100 && err.maxMessage === 10);
+ * assert.ok(err.size === 100 && err.maxMessage === 10);
  * ```
  */
 export class MessageTooLargeError extends RangeError {
@@ -505,9 +521,10 @@ export class MessageTooLargeError extends RangeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IncompleteReadError } from "./errors.ts";
  * const err = new IncompleteReadError(new Uint8Array(3), 10);
- * console.assert(err.partial.length === 3 && err.expected === 10);
+ * assert.ok(err.partial.length === 3 && err.expected === 10);
  * ```
  */
 export class IncompleteReadError extends Error {
@@ -541,8 +558,9 @@ export class IncompleteReadError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LimitOverrunError } from "./errors.ts";
- * console.assert(new LimitOverrunError("Separator is not found", 70000).consumed === 70000);
+ * assert.equal(new LimitOverrunError("Separator is not found", 70000).consumed, 70000);
  * ```
  */
 export class LimitOverrunError extends Error {
@@ -583,8 +601,9 @@ const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => O
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BrokenPipeError, errorFromErrno } from "./errors.ts";
- * console.assert(errorFromErrno(32) instanceof BrokenPipeError);
+ * assert.ok(errorFromErrno(32) instanceof BrokenPipeError);
  * ```
  */
 export function errorFromErrno(code: number, options?: OSErrorOptions): OSError {
@@ -636,9 +655,10 @@ const OS_ERROR = /\(os error (-?\d+)\)/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionRefusedError, fromDenoError } from "./errors.ts";
  * const err = fromDenoError(new Deno.errors.ConnectionRefused("Connection refused (os error 111)"));
- * console.assert(err instanceof ConnectionRefusedError && err.errno === 111);
+ * assert.ok(err instanceof ConnectionRefusedError && err.errno === 111);
  * ```
  */
 export function fromDenoError(err: unknown, what?: string): unknown {
@@ -675,8 +695,9 @@ function permissionError(err: Error, what?: string): PermissionError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { error, OSError } from "./errors.ts";
- * console.assert(error === OSError);
+ * assert.equal(error, OSError);
  * ```
  */
 export const error: typeof OSError = OSError;
@@ -687,8 +708,9 @@ export const error: typeof OSError = OSError;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timeout, TimeoutError } from "./errors.ts";
- * console.assert(timeout === TimeoutError);
+ * assert.equal(timeout, TimeoutError);
  * ```
  */
 export const timeout: typeof TimeoutError = TimeoutError;

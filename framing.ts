@@ -42,8 +42,9 @@ import type { StreamSocket } from "./socket.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_MAX_MESSAGE } from "./framing.ts";
- * console.assert(DEFAULT_MAX_MESSAGE === 16 * 1024 * 1024);
+ * assert.equal(DEFAULT_MAX_MESSAGE, 16 * 1024 * 1024);
  * ```
  */
 export const DEFAULT_MAX_MESSAGE: number = 16 * 1024 * 1024;
@@ -54,8 +55,9 @@ export const DEFAULT_MAX_MESSAGE: number = 16 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_LIMIT } from "./framing.ts";
- * console.assert(DEFAULT_LIMIT === 65536);
+ * assert.equal(DEFAULT_LIMIT, 65536);
  * ```
  */
 export const DEFAULT_LIMIT: number = 64 * 1024;
@@ -810,6 +812,7 @@ function readerOf(sock: StreamSocket, action: string): ReadBuffer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * import { recvMsg, sendMsg } from "./framing.ts";
  *
@@ -818,8 +821,8 @@ function readerOf(sock: StreamSocket, action: string): ReadBuffer {
  * await using _b = b;
  * await sendMsg(a, "first");
  * await sendMsg(a, new Uint8Array([1, 2, 3]));
- * console.assert(new TextDecoder().decode((await recvMsg(b))!) === "first");
- * console.assert((await recvMsg(b))!.length === 3);
+ * assert.equal(new TextDecoder().decode((await recvMsg(b))!), "first");
+ * assert.equal((await recvMsg(b))!.length, 3);
  * ```
  */
 export function sendMsg(
@@ -879,6 +882,7 @@ export function sendMsg(
  *
  * @example A server that reads messages until the client closes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * import { recvMsg, sendMsg } from "./framing.ts";
  *
@@ -891,7 +895,7 @@ export function sendMsg(
  * for (let m = await recvMsg(server); m !== null; m = await recvMsg(server)) {
  *   received.push(new TextDecoder().decode(m));
  * }
- * console.assert(received.join() === "one,two");
+ * assert.equal(received.join(), "one,two");
  * ```
  */
 export function recvMsg(
@@ -928,6 +932,7 @@ const RECV_MSG = "receive a message";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * import { recvExactly } from "./framing.ts";
  *
@@ -936,7 +941,7 @@ const RECV_MSG = "receive a message";
  * await using _b = b;
  * await a.sendall("abc");
  * await a.sendall("def");
- * console.assert(new TextDecoder().decode(await recvExactly(b, 5)) === "abcde");
+ * assert.equal(new TextDecoder().decode(await recvExactly(b, 5)), "abcde");
  * ```
  */
 export async function recvExactly(sock: StreamSocket, n: number): Promise<Uint8Array> {
@@ -969,6 +974,7 @@ export async function recvExactly(sock: StreamSocket, n: number): Promise<Uint8A
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * import { recvUntil } from "./framing.ts";
  *
@@ -977,7 +983,7 @@ export async function recvExactly(sock: StreamSocket, n: number): Promise<Uint8A
  * await using _b = b;
  * await a.sendall("HELO x\r\nQUIT\r\n");
  * const line = await recvUntil(b, "\r\n");
- * console.assert(new TextDecoder().decode(line) === "HELO x\r\n");
+ * assert.equal(new TextDecoder().decode(line), "HELO x\r\n");
  * ```
  */
 export async function recvUntil(
@@ -1012,6 +1018,7 @@ export async function recvUntil(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * import { recvLine } from "./framing.ts";
  *
@@ -1020,7 +1027,7 @@ export async function recvUntil(
  * await a.sendall("one\ntwo");
  * a.close();
  * const lines = [await recvLine(b), await recvLine(b), await recvLine(b)];
- * console.assert(lines.map((l) => new TextDecoder().decode(l)).join("|") === "one\n|two|");
+ * assert.equal(lines.map((l) => new TextDecoder().decode(l)).join("|"), "one\n|two|");
  * ```
  */
 export async function recvLine(

@@ -10,6 +10,7 @@
  *
  * @example An upper-casing echo server and its client, on loopback
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, socket, SOCK_STREAM } from "./mod.ts";
  *
  * // Server: bind, listen, accept, then echo upper-cased until end of stream.
@@ -34,7 +35,7 @@
  * await client.connect(["127.0.0.1", port]);
  * await client.sendall("hello");
  * const reply = new TextDecoder().decode(await client.recv(1024));
- * console.assert(reply === "HELLO");
+ * assert.equal(reply, "HELLO");
  * client.close();
  *
  * await serving;

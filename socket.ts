@@ -4,6 +4,7 @@
  *
  * @example An echo server and client on loopback
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
  *
  * await using server = socket(AF_INET, SOCK_STREAM);
@@ -21,7 +22,7 @@
  * await using client = socket(AF_INET, SOCK_STREAM);
  * await client.connect(["127.0.0.1", port]);
  * await client.sendall("hello");
- * console.assert(new TextDecoder().decode(await client.recv(1024)) === "HELLO");
+ * assert.equal(new TextDecoder().decode(await client.recv(1024)), "HELLO");
  * await serving;
  * ```
  *
@@ -110,6 +111,7 @@ const kBindListen: unique symbol = Symbol("pysock.bindListen");
  *
  * @example A client and server over a Unix socket
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_UNIX, socket, SOCK_STREAM } from "./socket.ts";
  *
  * const dir = await Deno.makeTempDir();
@@ -121,7 +123,7 @@ const kBindListen: unique symbol = Symbol("pysock.bindListen");
  * const [conn] = await server.accept();
  * await using _conn = conn;
  * await client.sendall("ping");
- * console.assert(new TextDecoder().decode(await conn.recv(4)) === "ping");
+ * assert.equal(new TextDecoder().decode(await conn.recv(4)), "ping");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -164,10 +166,11 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socket } from "./socket.ts";
    * using s = socket();
    * s.bind(["127.0.0.1", 0]);
-   * console.assert((s.getsockname()[1] as number) > 0);
+   * assert.ok((s.getsockname()[1] as number) > 0);
    * ```
    */
   bind(addr: AddressInput): void {
@@ -243,12 +246,13 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { createConnection, createServer } from "./socket.ts";
    * await using server = createServer(["127.0.0.1", 0]);
    * await using client = await createConnection(["127.0.0.1", server.getsockname()[1] as number]);
    * const [conn, addr] = await server.accept();
    * await using _conn = conn;
-   * console.assert(addr[0] === "127.0.0.1");
+   * assert.equal(addr[0], "127.0.0.1");
    * ```
    */
   async accept(): Promise<[StreamSocket, Address]> {
@@ -277,17 +281,14 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ConnectionRefusedError, socket } from "./mod.ts";
    * // A port just freed: nothing listens there.
    * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
    * const port = probe.addr.port;
    * probe.close();
    * await using s = socket();
-   * try {
-   *   await s.connect(["127.0.0.1", port]);
-   * } catch (err) {
-   *   console.assert(err instanceof ConnectionRefusedError);
-   * }
+   * await assert.rejects(s.connect(["127.0.0.1", port]), ConnectionRefusedError);
    * ```
    */
   async connect(addr: AddressInput): Promise<void> {
@@ -320,12 +321,13 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { errno, socket } from "./mod.ts";
    * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
    * const port = probe.addr.port;
    * probe.close();
    * await using s = socket();
-   * console.assert(await s.connectEx(["127.0.0.1", port]) === errno.ECONNREFUSED);
+   * assert.equal(await s.connectEx(["127.0.0.1", port]), errno.ECONNREFUSED);
    * ```
    */
   async connectEx(addr: AddressInput): Promise<number> {
@@ -349,11 +351,12 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
-   * console.assert(await a.send("hi") === 2);
+   * assert.equal(await a.send("hi"), 2);
    * ```
    */
   send(data: Uint8Array | string): Promise<number> {
@@ -379,12 +382,13 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
    * await a.sendall(new Uint8Array([1, 2, 3]));
-   * console.assert((await b.recv(3)).length === 3);
+   * assert.equal((await b.recv(3)).length, 3);
    * ```
    */
   sendall(data: Uint8Array | string): Promise<void> {
@@ -412,13 +416,14 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _b = b;
    * await a.sendall("bye");
    * a.close();
-   * console.assert(new TextDecoder().decode(await b.recv(1024)) === "bye");
-   * console.assert((await b.recv(1024)).length === 0);
+   * assert.equal(new TextDecoder().decode(await b.recv(1024)), "bye");
+   * assert.equal((await b.recv(1024)).length, 0);
    * ```
    */
   recv(bufsize: number): Promise<Uint8Array> {
@@ -442,13 +447,14 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
    * await a.sendall("abc");
    * const buf = new Uint8Array(8);
-   * console.assert(await b.recvInto(buf) === 3);
+   * assert.equal(await b.recvInto(buf), 3);
    * ```
    */
   recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
@@ -473,14 +479,15 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SHUT_WR, socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
    * a.shutdown(SHUT_WR);
-   * console.assert((await b.recv(10)).length === 0); // b sees end of stream
+   * assert.equal((await b.recv(10)).length, 0); // b sees end of stream
    * await b.sendall("still open");
-   * console.assert((await a.recv(100)).length === 10);
+   * assert.equal((await a.recv(100)).length, 10);
    * ```
    */
   shutdown(how: number): void {
@@ -509,11 +516,12 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
-   * console.assert(JSON.stringify(a.getpeername()) === JSON.stringify(b.getsockname()));
+   * assert.deepEqual(a.getpeername(), b.getsockname());
    * ```
    */
   getpeername(): Address {
@@ -528,9 +536,10 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socket } from "./socket.ts";
    * using s = socket();
-   * console.assert(JSON.stringify(s.getsockname()) === '["0.0.0.0",0]');
+   * assert.equal(JSON.stringify(s.getsockname()), '["0.0.0.0",0]');
    * ```
    */
   getsockname(): Address {
@@ -553,10 +562,11 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { IPPROTO_TCP, socket, TCP_NODELAY } from "./socket.ts";
    * using s = socket();
    * s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 0);
-   * console.assert(s.getsockopt(IPPROTO_TCP, TCP_NODELAY) === 0);
+   * assert.equal(s.getsockopt(IPPROTO_TCP, TCP_NODELAY), 0);
    * ```
    */
   setsockopt(level: number, optname: number, value: OptionValue): void {
@@ -578,9 +588,10 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SO_TYPE, SOCK_STREAM, socket, SOL_SOCKET } from "./socket.ts";
    * using s = socket();
-   * console.assert(s.getsockopt(SOL_SOCKET, SO_TYPE) === SOCK_STREAM);
+   * assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_STREAM);
    * ```
    */
   getsockopt(level: number, optname: number): number {
@@ -600,14 +611,15 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
    * await a.sendall("one\ntwo\n");
    * const f = b.makefile("rb");
-   * console.assert(new TextDecoder().decode(await f.readline()) === "one\n");
-   * console.assert(new TextDecoder().decode(await b.recv(10)) === "two\n");
+   * assert.equal(new TextDecoder().decode(await f.readline()), "one\n");
+   * assert.equal(new TextDecoder().decode(await b.recv(10)), "two\n");
    * ```
    */
   makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
@@ -634,14 +646,15 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const path = await Deno.makeTempFile();
    * await Deno.writeTextFile(path, "file body");
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
-   * console.assert(await a.sendfile(path, 5) === 4);
-   * console.assert(new TextDecoder().decode(await b.recv(10)) === "body");
+   * assert.equal(await a.sendfile(path, 5), 4);
+   * assert.equal(new TextDecoder().decode(await b.recv(10)), "body");
    * await Deno.remove(path);
    * ```
    */
@@ -664,13 +677,14 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _b = b;
    * await a.sendall("streamed");
    * a.close();
    * const text = await new Response(b.readable).text();
-   * console.assert(text === "streamed");
+   * assert.equal(text, "streamed");
    * ```
    */
   get readable(): ReadableStream<Uint8Array> {
@@ -684,12 +698,13 @@ export class StreamSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { socketpair } from "./socket.ts";
    * const [a, b] = await socketpair();
    * await using _a = a;
    * await using _b = b;
    * await ReadableStream.from([new TextEncoder().encode("piped")]).pipeTo(a.writable);
-   * console.assert(new TextDecoder().decode(await b.recv(10)) === "piped");
+   * assert.equal(new TextDecoder().decode(await b.recv(10)), "piped");
    * ```
    */
   get writable(): WritableStream<Uint8Array> {
@@ -780,9 +795,10 @@ export class StreamSocket extends SocketBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
  * using s = socket(AF_INET, SOCK_STREAM);
- * console.assert(s.family === AF_INET && s.type === SOCK_STREAM);
+ * assert.ok(s.family === AF_INET && s.type === SOCK_STREAM);
  * ```
  */
 export function socket(
@@ -872,11 +888,12 @@ export interface CreateConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createConnection, createServer } from "./socket.ts";
  * await using server = createServer(["127.0.0.1", 0]);
  * const port = server.getsockname()[1] as number;
  * await using client = await createConnection(["localhost", port], { timeout: 5 });
- * console.assert(client.gettimeout() === 5);
+ * assert.equal(client.gettimeout(), 5);
  * ```
  */
 export async function createConnection(
@@ -949,9 +966,10 @@ export interface CreateServerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createServer } from "./socket.ts";
  * using server = createServer(["127.0.0.1", 0], { backlog: 16 });
- * console.assert((server.getsockname()[1] as number) > 0);
+ * assert.ok((server.getsockname()[1] as number) > 0);
  * ```
  */
 export function createServer(
@@ -984,12 +1002,13 @@ export function createServer(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketpair } from "./socket.ts";
  * const [a, b] = await socketpair();
  * await using _a = a;
  * await using _b = b;
  * await a.sendall("x");
- * console.assert((await b.recv(1))[0] === 120);
+ * assert.equal((await b.recv(1))[0], 120);
  * ```
  */
 export async function socketpair(): Promise<[StreamSocket, StreamSocket]> {
