@@ -1,7 +1,8 @@
 // Web Streams over a stream socket, built on its own read buffer and write
 // path rather than on `Deno.Conn.readable`/`writable`: Deno's readable
-// closes the whole connection at end of stream, so reading to EOF would
-// also end writing (half-close would be lost).
+// closes the whole connection at end of stream (denoland/deno#27510,
+// #22258), so reading to EOF would also end writing and half-close would be
+// lost.
 
 import type { ReadBuffer } from "./_buffer.ts";
 import { SHUT_WR } from "./_constants.ts";
