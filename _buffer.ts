@@ -455,12 +455,7 @@ export class ReadBuffer extends Turns {
     const settle = this.#settle;
     const direct = this.#direct;
     const recv = this.#recv;
-    this.#fill =
-      this.#settle =
-      this.#recv =
-      this.#recvFailed =
-        null;
-    this.#direct = false;
+    this.#endRead();
     // After shutdown(SHUT_RD) the bytes of a read still pending are dropped,
     // as shutdown() dropped what was buffered: later calls see end of stream.
     if (n === null || this.#eof) {
@@ -487,12 +482,7 @@ export class ReadBuffer extends Turns {
   #onReadError = (err: unknown): void => {
     const settle = this.#settle;
     const failed = this.#recvFailed;
-    this.#fill =
-      this.#settle =
-      this.#recv =
-      this.#recvFailed =
-        null;
-    this.#direct = false;
+    this.#endRead();
     this.#error = err;
     settle?.(0);
     if (failed !== null) {
@@ -504,6 +494,16 @@ export class ReadBuffer extends Turns {
       }
     }
   };
+
+  /** Forgets the read that just landed: the next wait starts another. */
+  #endRead(): void {
+    this.#fill =
+      this.#settle =
+      this.#recv =
+      this.#recvFailed =
+        null;
+    this.#direct = false;
+  }
 
   #adapt(n: number, want: number): void {
     if (n === want && this.#readSize < MAX_READ) this.#readSize *= 2;
