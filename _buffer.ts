@@ -252,18 +252,13 @@ export class ReadBuffer extends Turns {
     context: C,
     timeout: number | null,
   ): Promise<Uint8Array | null> {
-    if (!this.busy && this.#end - this.#start >= header) {
-      let size: number;
-      try {
-        size = this.#sizeAt(header, sizeOf, context);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      if (this.#end - this.#start >= header + size) {
-        this.#start += header;
-        return Promise.resolve(this.#take(size));
-      }
+    let whole: Uint8Array | undefined;
+    try {
+      whole = this.takePrefixed(header, sizeOf, context);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    if (whole !== undefined) return Promise.resolve(whole);
     return this.#withTurn(timeout, 0, async (_, deadline) => {
       if (!(await this.#wait(header, deadline))) {
         if (this.#end === this.#start) return null;
@@ -275,6 +270,25 @@ export class ReadBuffer extends Turns {
       if (!whole) throw new IncompleteReadError(this.#take(size), size);
       return this.#take(size);
     });
+  }
+
+  /**
+   * The next length-prefixed record (see {@linkcode readPrefixed}) when it is
+   * already buffered whole and no read call is in progress, else `undefined`:
+   * no wait, no promise, so a batch of small records parsed from one read
+   * costs no round trip each.
+   * @throws whatever `sizeOf` throws, with the header consumed.
+   */
+  takePrefixed<C>(
+    header: number,
+    sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
+    context: C,
+  ): Uint8Array | undefined {
+    if (this.busy || this.#end - this.#start < header) return undefined;
+    const size = this.#sizeAt(header, sizeOf, context);
+    if (this.#end - this.#start < header + size) return undefined;
+    this.#start += header;
+    return this.#take(size);
   }
 
   #sizeAt<C>(

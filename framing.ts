@@ -201,6 +201,60 @@ export function recvMsg(
 const RECV_MSG = "receive a message";
 
 /**
+ * Receives length-prefixed messages until a clean end of stream: the
+ * batched form of {@linkcode recvMsg}. Every whole message a read brought is
+ * handed out straight from the socket's buffer, without a wait or a promise
+ * of the buffer's per message; only a message not yet all there waits, as
+ * `recvMsg` does (with the socket's timeout, losing nothing when it expires).
+ *
+ * Each message is a view of the socket's buffer that the caller owns and
+ * that never changes, as from `recvMsg`. Other reads on the socket may run
+ * between two messages; each message is still taken whole.
+ *
+ * @param sock A connected stream socket.
+ * @param options The header size, byte order and `maxMessage`.
+ * @returns An async iterator of payloads; it ends at a clean end of stream.
+ * @throws {MessageTooLargeError} when a header announces more than `maxMessage`.
+ * @throws {IncompleteReadError} at end of stream inside a message.
+ * @throws {TypeError|RangeError} for bad options, before any I/O (on the first `next()`).
+ *
+ * @example A server loop over every message until the client closes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketpair } from "./socket.ts";
+ * import { recvMsgs, sendMsg } from "./framing.ts";
+ *
+ * const [client, server] = await socketpair();
+ * await using _s = server;
+ * for (const word of ["one", "two", "three"]) await sendMsg(client, word);
+ * client.close();
+ * const received: string[] = [];
+ * for await (const m of recvMsgs(server)) received.push(new TextDecoder().decode(m));
+ * assert.deepEqual(received, ["one", "two", "three"]);
+ * ```
+ */
+export async function* recvMsgs(
+  sock: StreamSocket,
+  options?: FramingOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const framing = resolveFraming(options, RECV_MSGS);
+  const reader = readerOf(sock, RECV_MSGS);
+  const header = framing.header;
+  while (true) {
+    let message = reader.takePrefixed(header, readHeader, framing);
+    while (message !== undefined) {
+      yield message;
+      message = reader.takePrefixed(header, readHeader, framing);
+    }
+    const next = await reader.readPrefixed(header, readHeader, framing, sock.gettimeout());
+    if (next === null) return;
+    yield next;
+  }
+}
+
+const RECV_MSGS = "receive messages";
+
+/**
  * Receives exactly `n` bytes (asyncio's `readexactly`), from the socket's
  * own buffer. Like every read call on the socket it is served whole and in
  * call order: made while another read waits, it waits for it (see

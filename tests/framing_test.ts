@@ -24,6 +24,7 @@ import {
   recvExactly,
   recvLine,
   recvMsg,
+  recvMsgs,
   recvUntil,
   sendMsg,
 } from "../framing.ts";
@@ -664,4 +665,96 @@ Deno.test("a call that times out while waiting its turn consumes nothing", async
   await trickle(a, concat([encodeMessage("first"), bytes("next")]));
   equal(text((await first)!), "first");
   equal(text(await recvExactly(b, 4)), "next");
+});
+
+// recvMsgs: the batched reader.
+
+Deno.test("recvMsgs yields a CPython sender's struct.pack('>I') frames in order, then ends", async () => {
+  await using peer = python(PY_FRAMED_SERVER, SIZES.join(","));
+  const port = Number(await peer.firstLine());
+  const sock = socket();
+  await sock.connect(["127.0.0.1", port]);
+  using _sock = sock;
+  const received: Uint8Array[] = [];
+  for await (const m of recvMsgs(sock)) received.push(m);
+  deepEqual(received.map((m) => m.length), SIZES);
+  received.forEach((m, i) => deepEqual(m, payloadOf(i, SIZES[i])));
+  equal((await peer.output()).trim().split("\n").at(-1), "sent 6");
+});
+
+Deno.test("recvMsgs hands out all of 1,000 messages sent in one write, in order", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  // 1,000 small messages in one write: one read brings many of them.
+  const wire = concat(Array.from({ length: 1000 }, (_, i) => encodeMessage(`m${i}`)));
+  await a.sendall(wire);
+  a.close();
+  const received: Uint8Array[] = [];
+  for await (const m of recvMsgs(b)) received.push(m);
+  equal(received.length, 1000);
+  received.forEach((m, i) => equal(text(m), `m${i}`));
+});
+
+Deno.test("recvMsgs with a 2-byte little-endian header reads the same bytes as recvMsg", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  const options: FramingOptions = { header: 2, littleEndian: true };
+  await a.sendall(new Uint8Array([3, 0, 97, 98, 99, 0, 0, 1, 0, 122]));
+  a.close();
+  const received: string[] = [];
+  for await (const m of recvMsgs(b, options)) received.push(text(m));
+  deepEqual(received, ["abc", "", "z"]);
+});
+
+Deno.test("recvMsgs rejects with IncompleteReadError at end of stream inside a message", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  await a.sendall(concat([encodeMessage("whole"), new Uint8Array([0, 0, 0, 9, 1, 2])]));
+  a.close();
+  const received: string[] = [];
+  await rejects(async () => {
+    for await (const m of recvMsgs(b)) received.push(text(m));
+  }, (e) => e instanceof IncompleteReadError && e.expected === 9 && e.partial.length === 2);
+  deepEqual(received, ["whole"]);
+});
+
+Deno.test("recvMsgs refuses a header over maxMessage with MessageTooLargeError", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  await a.sendall(concat([encodeMessage("ok"), new Uint8Array([0, 0, 1, 0])]));
+  const received: string[] = [];
+  await rejects(async () => {
+    for await (const m of recvMsgs(b, { maxMessage: 100 })) received.push(text(m));
+  }, (e) => e instanceof MessageTooLargeError && e.size === 256 && e.maxMessage === 100);
+  deepEqual(received, ["ok"]);
+});
+
+Deno.test("recvMsgs waits for a message split across writes and loses nothing to a timeout", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  b.settimeout(0.05);
+  const frame = encodeMessage("split across two writes");
+  await a.sendall(frame.subarray(0, 7));
+  const messages = recvMsgs(b);
+  await rejects(messages.next(), TimeoutError);
+  // The timed-out call consumed nothing: a fresh iterator gets the message whole.
+  await a.sendall(frame.subarray(7));
+  b.settimeout(null);
+  const next = await recvMsgs(b).next();
+  equal(text(next.value as Uint8Array), "split across two writes");
+});
+
+Deno.test("recvMsgs checks its options before any I/O", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  await rejects(recvMsgs(b, { header: 3 as HeaderSize }).next(), RangeError);
+  await rejects(recvMsgs({} as StreamSocket).next(), TypeError);
+  await a.sendall(encodeMessage("still in step"));
+  equal(text((await recvMsg(b))!), "still in step");
 });
