@@ -8,7 +8,7 @@ import { concat } from "../_bytes.ts";
 import { bytes, freePort, HAS_IPV6, text } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
 const NET = "--allow-net=127.0.0.1,[::1]";
 /** Every wait on a child is bounded: a hung CLI fails the test instead of the run. */
 const DEADLINE_MS = 30_000;
@@ -35,7 +35,7 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** A running `deno run cli.ts ...`: stderr is watched line by line, stdout collected. */
+/** A running `deno run cli/mod.ts ...`: stderr is watched line by line, stdout collected. */
 class Cli implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
   #stderr = "";
@@ -214,7 +214,7 @@ Deno.test("bad arguments exit 2 with the command's usage on one line", async () 
   }
 });
 
-Deno.test("importing cli.ts runs nothing", async () => {
+Deno.test("importing cli/mod.ts runs nothing", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["eval", `const m = await import(${JSON.stringify(CLI)}); console.log(typeof m.main);`],
     cwd: ROOT,

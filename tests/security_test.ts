@@ -1,4 +1,4 @@
-// Security review of examples/ and cli.ts, as tests: nothing executes what
+// Security review of examples/ and cli/, as tests: nothing executes what
 // a peer sends, servers bind loopback unless told otherwise, every length a
 // peer announces is capped before anything is allocated for it, and a file
 // transfer cannot write outside the directory it was given.
@@ -206,7 +206,7 @@ async function defaultBinding(server: Server, dir: string): Promise<string[]> {
 Deno.test("every example server and CLI server binds 127.0.0.1 when no --host is given", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const cli = `${ROOT}cli.ts`;
+    const cli = `${ROOT}cli/mod.ts`;
     const files = [`--allow-read=${dir}`, `--allow-write=${dir}`];
     const servers: Server[] = [
       ...exampleServers(),
@@ -215,7 +215,7 @@ Deno.test("every example server and CLI server binds 127.0.0.1 when no --host is
         ["udp-listen"],
         ["recv-file", "--dir", dir],
       ].map(([command, ...rest]) => ({
-        name: `cli.ts ${command}`,
+        name: `cli ${command}`,
         args: [cli, command, ...rest],
         perms: ["--allow-net=127.0.0.1", ...(command === "recv-file" ? files : [])],
         udp: command === "udp-listen",
@@ -310,7 +310,7 @@ async function offer(port: number, name: string, data: Uint8Array): Promise<{ ok
   }
 }
 
-/** Runs `cli.ts recv-file` into `dir` and offers it one file. */
+/** Runs `cli/mod.ts recv-file` into `dir` and offers it one file. */
 async function receiveOnce(dir: string, root: string, name: string, extra: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -319,7 +319,7 @@ async function receiveOnce(dir: string, root: string, name: string, extra: strin
       "--allow-net=127.0.0.1",
       `--allow-read=${root}`,
       `--allow-write=${root}`,
-      `${ROOT}cli.ts`,
+      `${ROOT}cli/mod.ts`,
       "recv-file",
       "--dir",
       dir,

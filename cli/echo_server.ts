@@ -1,0 +1,99 @@
+// `pysock echo-server`: echo every byte back, one task per connection.
+
+import { type Address, type StreamSocket } from "../socket.ts";
+import { type Command, countArg, DEFAULT_HOST, hostArg, portArg, type Values } from "./_args.ts";
+import { explain, oneLine } from "./_errors.ts";
+import { endpointOf, IO_CHUNK, listenTcp, onStopSignal } from "./_io.ts";
+
+/**
+ * `pysock echo-server [--host HOST] [--port PORT] [--max-clients N]`.
+ *
+ * @example
+ * ```ts
+ * import { echoServerCommand } from "./echo_server.ts";
+ * import { parse } from "./_args.ts";
+ * import { UsageError } from "./_errors.ts";
+ * import { equal, rejects } from "node:assert/strict";
+ *
+ * const { values } = parse(echoServerCommand, ["--max-clients", "2"])!;
+ * equal(values.host, "127.0.0.1");
+ * equal(values.port, "0");
+ * await rejects(echoServerCommand.run({ ...values, "max-clients": "0" }, []), UsageError);
+ * ```
+ */
+export const echoServerCommand: Command = {
+  usage: "echo-server [--host HOST] [--port PORT] [--max-clients N]",
+  summary: "echo every byte back, serving many clients at once",
+  help: `Listens on HOST:PORT and sends every byte each client sends straight back,
+one task per connection. Prints "listening on HOST:PORT" on stderr first.
+Stops on Ctrl-C (SIGINT) or SIGTERM, closing every connection.
+
+Options:
+  --host HOST        address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: for all)
+  --port PORT        port to listen on (default 0: a free port, printed)
+  --max-clients N    stop accepting after N clients, exit when they are done`,
+  options: {
+    host: { type: "string", default: DEFAULT_HOST },
+    port: { type: "string", default: "0" },
+    "max-clients": { type: "string" },
+  },
+  positionals: [],
+  run: echoServer,
+};
+
+async function echoServer(values: Values): Promise<number> {
+  const host = hostArg(values.host as string);
+  const port = portArg(values.port as string, "--port");
+  const maxClients = countArg(values["max-clients"] as string | undefined, "--max-clients");
+  const server = listenTcp(host, port);
+  const clients = new Set<StreamSocket>();
+  const serving = new Set<Promise<void>>();
+  let stopping = false;
+  using _signals = onStopSignal(() => {
+    stopping = true;
+    server.close();
+    for (const conn of clients) conn.close();
+  });
+  try {
+    console.error(`listening on ${endpointOf(server.getsockname())}`);
+    for (let accepted = 0; maxClients === undefined || accepted < maxClients; accepted++) {
+      let conn: StreamSocket, addr: Address;
+      try {
+        [conn, addr] = await server.accept();
+      } catch (err) {
+        if (stopping) break;
+        throw err;
+      }
+      clients.add(conn);
+      const task = echo(conn, addr).finally(() => {
+        clients.delete(conn);
+        serving.delete(task);
+      });
+      serving.add(task);
+    }
+    server.close();
+    await Promise.all(serving);
+  } finally {
+    server.close();
+    for (const conn of clients) conn.close();
+  }
+  return 0;
+}
+
+/** Echoes one connection until its end of stream; a broken client ends only itself. */
+async function echo(conn: StreamSocket, addr: Address): Promise<void> {
+  const peer = endpointOf(addr);
+  console.error(`connection from ${peer}`);
+  let echoed = 0;
+  try {
+    for (let data = await conn.recv(IO_CHUNK); data.length > 0; data = await conn.recv(IO_CHUNK)) {
+      await conn.sendall(data);
+      echoed += data.length;
+    }
+    console.error(`closed ${peer} after ${echoed} bytes`);
+  } catch (err) {
+    if (conn.fileno() !== -1) console.error(`dropped ${peer}: ${oneLine(explain(err))}`);
+  } finally {
+    conn.close();
+  }
+}
