@@ -357,9 +357,9 @@ export class ReadBuffer extends Turns {
       if (at !== -1) return b.#take(at - b.#start + 1);
       if (avail >= max) return b.#take(max);
       searched = avail;
-      // A file's readline returns the last bytes before an error, as at end of stream.
-      if (b.#error !== null && avail > 0) return b.#take(avail);
-      if (!(await b.#wait(avail + 1, deadline))) return b.#take(avail);
+      // A file's readline returns the last bytes before an error, as at end
+      // of stream; the error is reported by the next call.
+      if (!(await b.#wait(avail + 1, deadline, true))) return b.#take(avail);
     }
   }
 
@@ -388,12 +388,17 @@ export class ReadBuffer extends Turns {
   /**
    * The one wait point: waits until `n` bytes are buffered, consuming
    * nothing.
+   * @param partial Report a read error as the end (`false`) while bytes are
+   *   buffered, leaving the error for the next call, as a file's readline does.
    * @returns `false` when the stream ends first.
    * @throws the error the read met, when fewer than `n` bytes came before it.
    */
-  async #wait(n: number, deadline: number | null): Promise<boolean> {
+  async #wait(n: number, deadline: number | null, partial = false): Promise<boolean> {
     while (this.#end - this.#start < n) {
-      if (this.#error !== null) this.#throwError();
+      if (this.#error !== null) {
+        if (partial && this.#end > this.#start) return false;
+        this.#throwError();
+      }
       if (this.#eof) return false;
       await this.#more(n, remaining(deadline));
     }

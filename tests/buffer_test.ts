@@ -1078,13 +1078,7 @@ Deno.test("when a kept read fails while nobody waits, readLine returns the last 
 Deno.test({
   name:
     "a readLine waiting on a partial line returns the last bytes before a read error, then the error, then end of stream",
-  // BUG in _buffer.ts (since 1bcf820, which moved readLine onto #wait):
-  // #wait throws the recorded error as soon as the read fails, before #line
-  // can return the partial line as its comment ("A file's readline returns
-  // the last bytes before an error") and the code before 1bcf820 did. The
-  // call rejects with the error and the bytes come on the next call instead.
-  // Not fixed here (test-only task); see the report.
-  ignore: true,
+
   async fn() {
     const { source, buffer, translations } = scripted();
     const raw = new Error("reset");
