@@ -69,8 +69,16 @@ export function parseIpv4Lenient(text: string, exact: boolean): number {
   return result + value;
 }
 
-/** inet_pton(AF_INET): exactly four decimal parts 0-255, no leading zeros. */
-function parseIpv4Strict(text: string, start: number, into: Uint8Array, at: number): boolean {
+/**
+ * inet_pton(AF_INET) of `text` from `start` to its end: exactly four decimal
+ * parts 0-255, no leading zeros. Fills `into[at..at+4)` on success.
+ */
+export function parseIpv4Strict(
+  text: string,
+  start: number,
+  into: Uint8Array,
+  at: number,
+): boolean {
   let octets = 0;
   let sawDigit = false;
   let current = 0;
