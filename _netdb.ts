@@ -12,7 +12,7 @@
 // without it the system resolver answers alone: the same names, but no
 // aliases.
 
-import { describe } from "./_address.ts";
+import { type AddressInput, describe } from "./_address.ts";
 import { AF_INET, AF_INET6, AF_UNSPEC, NI_DGRAM, NI_NAMEREQD } from "./_constants.ts";
 import { NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV } from "./_constants.ts";
 import {
@@ -313,7 +313,8 @@ const KNOWN_NI_FLAGS = 0xff;
  * zone (`fe80::1%eth0`) is taken without checking that the interface exists;
  * `NI_NOFQDN` finds the local domain in the host name or /etc/hosts only.
  *
- * @param sockaddr `[host, port]`, or for IPv6 `[host, port, flowinfo, scopeId]`.
+ * @param sockaddr `[host, port]`, or for IPv6 `[host, port, flowinfo, scopeId]`, as
+ *   `getpeername()` returns them.
  * @param flags `NI_NUMERICHOST`, `NI_NUMERICSERV`, `NI_NAMEREQD`, `NI_NOFQDN`, `NI_DGRAM`, or'd.
  * @returns `[host, service]`.
  * @throws {gaierror} `EAI_NONAME` for a host that is no numeric address, or
@@ -334,7 +335,7 @@ const KNOWN_NI_FLAGS = 0xff;
  * ```
  */
 export async function getnameinfo(
-  sockaddr: readonly [string, number, number?, number?],
+  sockaddr: AddressInput,
   flags: number,
 ): Promise<[host: string, service: string]> {
   const action = "getnameinfo";
