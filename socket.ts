@@ -130,6 +130,24 @@ export {
   TCP_NODELAY,
 } from "./_constants.ts";
 export type { Family, SocketKind } from "./_constants.ts";
+export {
+  INADDR_ALLHOSTS_GROUP,
+  INADDR_BROADCAST,
+  INADDR_LOOPBACK,
+  INADDR_MAX_LOCAL_GROUP,
+  INADDR_NONE,
+  INADDR_UNSPEC_GROUP,
+  NI_DGRAM,
+  NI_MAXHOST,
+  NI_MAXSERV,
+  NI_NAMEREQD,
+  NI_NOFQDN,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
+} from "./_constants.ts";
+export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "./_inet.ts";
+export { getfqdn, gethostbyaddr, gethostbynameEx, getnameinfo } from "./_netdb.ts";
+export { getservbyname, getservbyport } from "./_services.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export type { OptionValue } from "./_base.ts";
