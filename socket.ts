@@ -88,15 +88,12 @@ import {
 import { DatagramSocket } from "./udp.ts";
 
 export * from "./_constants.ts";
+export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "./_inet.ts";
+export { getfqdn, gethostbyaddr, gethostbynameEx, getnameinfo } from "./_netdb.ts";
+export { getservbyname, getservbyport } from "./_services.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
-export {
-  type AddrInfo,
-  getaddrinfo,
-  gethostbyname,
-  gethostname,
-  hasDualstackIpv6,
-} from "./_lookup.ts";
+export * from "./_lookup.ts";
 export type { OptionValue } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 
