@@ -4,7 +4,7 @@
 
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC } from "./_constants.ts";
 import { literalFamily, specialName } from "./_resolve.ts";
-import { errno, OSError } from "./errors.ts";
+import { EAI, errno, gaierror, OSError } from "./errors.ts";
 
 /** An IPv4 address: `[host, port]`. */
 export type IPv4Address = [host: string, port: number];
@@ -89,6 +89,26 @@ export function checkIpAddress(addr: unknown, family: number, action: string): I
   return { hostname, port };
 }
 
+/**
+ * Checks the address of a `bind`, `connect` or `sendto` on a socket of
+ * `family`: a path for `AF_UNIX`, else an IP tuple whose literal host (if it
+ * is one) is of the socket's family.
+ * @throws {TypeError|RangeError} as {@linkcode checkIpAddress} and
+ *   {@linkcode checkUnixPath} do; {gaierror} `EAI_ADDRFAMILY` for a literal
+ *   of the other IP family.
+ */
+export function checkSocketAddress(
+  addr: unknown,
+  family: number,
+  action: string,
+): IpEndpoint | string {
+  if (family === AF_UNIX) return checkUnixPath(addr, action);
+  const endpoint = checkIpAddress(addr, family, action);
+  const literal = literalFamily(endpoint.hostname);
+  if (literal !== AF_UNSPEC && literal !== family) throw new gaierror(EAI.EAI_ADDRFAMILY);
+  return endpoint;
+}
+
 /** Checks a Unix socket path. */
 export function checkUnixPath(addr: unknown, action: string): string {
   if (typeof addr !== "string") {
@@ -160,6 +180,40 @@ export function familyOfHost(host: string): number {
 /** Renders an endpoint for messages and permission flags (`host:port`, `[::1]:80`). */
 export function formatEndpoint(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/**
+ * Names a checked endpoint or a Deno address for an error message: a Unix
+ * path as is, an IP endpoint as {@linkcode formatEndpoint} writes it.
+ */
+export function describeEndpoint(
+  endpoint?: IpEndpoint | Deno.Addr | string | null,
+): string | undefined {
+  if (endpoint === undefined || endpoint === null) return undefined;
+  if (typeof endpoint === "string") return endpoint;
+  if ("path" in endpoint) return endpoint.path ?? undefined;
+  const { hostname, port } = endpoint as IpEndpoint;
+  return formatEndpoint(hostname, port);
+}
+
+/**
+ * One spelling per IPv6 address (`0:0::1` and `::1` compare equal), the one
+ * `inet_ntop` (so Python, and Deno) writes; IPv4 as is.
+ */
+export function canonicalHost(host: string): string {
+  if (!host.includes(":")) return host;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return host;
+  }
+  // The URL standard writes ::ffff:7f00:1 where inet_ntop writes ::ffff:127.0.0.1.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped === null) return canonical;
+  const high = parseInt(mapped[1], 16);
+  const low = parseInt(mapped[2], 16);
+  return `::ffff:${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** Whether `family` is one this module knows. */
