@@ -28,6 +28,7 @@
  *
  * @example A UDP echo on loopback
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
  *
  * await using server = socket(AF_INET, SOCK_DGRAM);
@@ -36,9 +37,10 @@
  * await client.sendto("ping", server.getsockname());
  *
  * const [data, addr] = await server.recvfrom(1024);
+ * assert.deepEqual(addr, client.getsockname());
  * await server.sendto(data, addr);
  * const [reply] = await client.recvfrom(1024);
- * console.assert(new TextDecoder().decode(reply) === "ping");
+ * assert.equal(new TextDecoder().decode(reply), "ping");
  * ```
  *
  * @module
@@ -104,6 +106,7 @@ const UNSTABLE_HINT = "Deno.listenDatagram is missing: UDP and Unix datagram soc
  *
  * @example Python's UDP server loop, line for line
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
  *
  * await using server = socket(AF_INET, SOCK_DGRAM);
@@ -115,7 +118,7 @@ const UNSTABLE_HINT = "Deno.listenDatagram is missing: UDP and Unix datagram soc
  * const [data, addr] = await server.recvfrom(1024);
  * await server.sendto(new TextDecoder().decode(data).toUpperCase(), addr);
  * const [reply] = await client.recvfrom(1024);
- * console.assert(new TextDecoder().decode(reply) === "HELLO");
+ * assert.equal(new TextDecoder().decode(reply), "HELLO");
  * ```
  */
 export class DatagramSocket extends SocketBase {
@@ -169,10 +172,11 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
-   * console.assert((s.getsockname()[1] as number) > 0);
+   * assert.ok((s.getsockname()[1] as number) > 0);
    * ```
    */
   bind(addr: AddressInput): void {
@@ -200,11 +204,14 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using receiver = socket(AF_INET, SOCK_DGRAM);
    * receiver.bind(["127.0.0.1", 0]);
    * await using sender = socket(AF_INET, SOCK_DGRAM);
-   * console.assert(await sender.sendto(new Uint8Array([1, 2, 3]), receiver.getsockname()) === 3);
+   * assert.equal(await sender.sendto(new Uint8Array([1, 2, 3]), receiver.getsockname()), 3);
+   * const [data] = await receiver.recvfrom(16);
+   * assert.deepEqual(data, new Uint8Array([1, 2, 3]));
    * ```
    */
   sendto(data: Uint8Array | string, addr: AddressInput): Promise<number> {
@@ -229,12 +236,15 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using server = socket(AF_INET, SOCK_DGRAM);
    * server.bind(["127.0.0.1", 0]);
    * await using client = socket(AF_INET, SOCK_DGRAM);
    * await client.connect(server.getsockname());
-   * console.assert(await client.send("hi") === 2);
+   * assert.equal(await client.send("hi"), 2);
+   * const [data] = await server.recvfrom(16);
+   * assert.equal(new TextDecoder().decode(data), "hi");
    * ```
    */
   send(data: Uint8Array | string): Promise<number> {
@@ -265,6 +275,7 @@ export class DatagramSocket extends SocketBase {
    *
    * @example A datagram longer than bufsize is cut
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
@@ -272,8 +283,8 @@ export class DatagramSocket extends SocketBase {
    * await s.sendto("abc", s.getsockname());
    * const [first] = await s.recvfrom(4);
    * const [second] = await s.recvfrom(4);
-   * console.assert(new TextDecoder().decode(first) === "0123");
-   * console.assert(new TextDecoder().decode(second) === "abc");
+   * assert.equal(new TextDecoder().decode(first), "0123");
+   * assert.equal(new TextDecoder().decode(second), "abc");
    * ```
    */
   recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
@@ -297,13 +308,16 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
    * await s.sendto("hello", s.getsockname());
    * const buf = new Uint8Array(16);
    * const [n, addr] = await s.recvfromInto(buf);
-   * console.assert(n === 5 && addr[0] === "127.0.0.1");
+   * assert.equal(n, 5);
+   * assert.equal(new TextDecoder().decode(buf.subarray(0, n)), "hello");
+   * assert.deepEqual(addr, s.getsockname());
    * ```
    */
   async recvfromInto(buf: Uint8Array, nbytes = 0): Promise<[number, Address]> {
@@ -320,12 +334,13 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
    * await s.connect(s.getsockname());
    * await s.send("self");
-   * console.assert(new TextDecoder().decode(await s.recv(1024)) === "self");
+   * assert.equal(new TextDecoder().decode(await s.recv(1024)), "self");
    * ```
    */
   async recv(bufsize: number): Promise<Uint8Array> {
@@ -343,11 +358,14 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
    * await s.sendto("abc", s.getsockname());
-   * console.assert(await s.recvInto(new Uint8Array(8)) === 3);
+   * const buf = new Uint8Array(8);
+   * assert.equal(await s.recvInto(buf), 3);
+   * assert.equal(new TextDecoder().decode(buf.subarray(0, 3)), "abc");
    * ```
    */
   async recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
@@ -374,12 +392,13 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using server = socket(AF_INET, SOCK_DGRAM);
    * server.bind(["127.0.0.1", 0]);
    * await using client = socket(AF_INET, SOCK_DGRAM);
    * await client.connect(server.getsockname());
-   * console.assert(JSON.stringify(client.getpeername()) === JSON.stringify(server.getsockname()));
+   * assert.deepEqual(client.getpeername(), server.getsockname());
    * ```
    */
   connect(addr: AddressInput): Promise<void> {
@@ -405,13 +424,10 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, errno, OSError, SOCK_DGRAM, socket } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
-   * try {
-   *   s.getpeername();
-   * } catch (err) {
-   *   console.assert(err instanceof OSError && err.errno === errno.ENOTCONN);
-   * }
+   * assert.throws(() => s.getpeername(), (err) => err instanceof OSError && err.errno === errno.ENOTCONN);
    * ```
    */
   getpeername(): Address {
@@ -427,9 +443,10 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
-   * console.assert(JSON.stringify(s.getsockname()) === '["0.0.0.0",0]');
+   * assert.deepEqual(s.getsockname(), ["0.0.0.0", 0]);
    * ```
    */
   getsockname(): Address {
@@ -466,6 +483,7 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SO_REUSEADDR, SOCK_DGRAM, socket, SOL_SOCKET } from "./mod.ts";
    * using a = socket(AF_INET, SOCK_DGRAM);
    * a.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
@@ -473,6 +491,7 @@ export class DatagramSocket extends SocketBase {
    * using b = socket(AF_INET, SOCK_DGRAM);
    * b.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
    * b.bind(a.getsockname()); // both on one port
+   * assert.deepEqual(b.getsockname(), a.getsockname());
    * ```
    */
   setsockopt(level: number, optname: number, value: OptionValue): void {
@@ -492,10 +511,11 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SO_BROADCAST, SO_TYPE, SOCK_DGRAM, socket, SOL_SOCKET } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
-   * console.assert(s.getsockopt(SOL_SOCKET, SO_TYPE) === SOCK_DGRAM);
-   * console.assert(s.getsockopt(SOL_SOCKET, SO_BROADCAST) === 1);
+   * assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+   * assert.equal(s.getsockopt(SOL_SOCKET, SO_BROADCAST), 1);
    * ```
    */
   getsockopt(level: number, optname: number): number {
@@ -675,9 +695,10 @@ export class DatagramSocket extends SocketBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { multicastRequest } from "./udp.ts";
  * const mreq = multicastRequest("239.1.2.3", "127.0.0.1");
- * console.assert(mreq.join(",") === "239,1,2,3,127,0,0,1");
+ * assert.deepEqual(mreq, new Uint8Array([239, 1, 2, 3, 127, 0, 0, 1]));
  * ```
  */
 export function multicastRequest(group: string, iface = "0.0.0.0"): Uint8Array {
