@@ -180,7 +180,7 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   bind(addr: AddressInput): void {
-    const endpoint = this.#checkAddress(addr, "bind");
+    const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EINVAL);
     this.#open(endpoint);
@@ -403,7 +403,7 @@ export class DatagramSocket extends SocketBase {
    */
   connect(addr: AddressInput): Promise<void> {
     try {
-      const endpoint = this.#checkAddress(addr, "connect");
+      const endpoint = checkSocketAddress(addr, this.family, "connect");
       this.checkOpen();
       if (typeof endpoint === "string") {
         this.#setPeer({ transport: "unixpacket", path: endpoint }, endpoint);
@@ -581,7 +581,7 @@ export class DatagramSocket extends SocketBase {
 
   /** Checks `addr`, resolves a host name, and remembers the result for the next call. */
   async #target(addr: AddressInput): Promise<Deno.Addr> {
-    const endpoint = this.#checkAddress(addr, "sendto");
+    const endpoint = checkSocketAddress(addr, this.family, "sendto");
     let target: Deno.Addr;
     if (typeof endpoint === "string") {
       target = { transport: "unixpacket", path: endpoint };
@@ -599,10 +599,6 @@ export class DatagramSocket extends SocketBase {
   }
 
   // ---- binding and connecting ----
-
-  #checkAddress(addr: unknown, action: string): IpEndpoint | string {
-    return checkSocketAddress(addr, this.family, action);
-  }
 
   #open(endpoint: IpEndpoint | string | null): Deno.DatagramConn {
     let conn: Deno.DatagramConn;
