@@ -20,6 +20,8 @@
 // A call on the hot path, which must not spend an async frame, does the same
 // by hand: `enter()` before it attaches to the operation, then exactly one
 // of `leave()` (the operation settled) or `abandon(op)` (the call gave up).
+// `release()` unrefs at once, for a resource whose pending result nobody
+// will wait for again (a stream shut down for reading).
 
 import { remaining, waitFor } from "./_base.ts";
 import { BlockingIOError, TimeoutError } from "./errors.ts";
@@ -105,7 +107,16 @@ export class Kept<T> {
    */
   abandon(op: Promise<T>): void {
     op.catch(ignore);
-    if (--this.#waiting > 0 || this.#unrefed || this.#op === null) return;
+    if (--this.#waiting === 0) this.release();
+  }
+
+  /**
+   * Unrefs the resource while an operation is pending: nobody waits for it
+   * now (what it brings is kept, or dropped after a shutdown). The next
+   * {@linkcode enter} refs it again.
+   */
+  release(): void {
+    if (this.#op === null || this.#unrefed) return;
     this.#unrefed = true;
     this.#resource.unref?.();
   }

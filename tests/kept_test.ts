@@ -109,6 +109,19 @@ Deno.test("a kept receive that fails while nobody waits raises no unhandled reje
   assert.equal(t.kept.pending, op);
 });
 
+Deno.test("release unrefs a pending receive at once, only one that is pending, and enter refs it again", async () => {
+  using t = setup();
+  t.kept.release();
+  assert.equal(t.kept.unrefed, false, "nothing pending, nothing to unref");
+  const op = t.kept.start(t.conn.receive());
+  t.kept.release();
+  assert.equal(t.kept.unrefed, true);
+  const waiting = t.kept.wait(op, null);
+  assert.equal(t.kept.unrefed, false);
+  await t.send("after release");
+  assert.equal(text((await waiting)[0]), "after release");
+});
+
 /** A script whose receive times out and is kept; with `waitAgain`, a second wait then blocks on it. */
 function keptScript(waitAgain: boolean): string {
   return `import { Kept } from "${KEPT}";
