@@ -28,8 +28,9 @@ import { BlockingIOError, TimeoutError } from "./errors.ts";
 
 /**
  * A resource whose pending operation can stop keeping the process alive:
- * `Deno.Conn`, and `Deno.DatagramConn` (whose `ref`/`unref`, added in
- * denoland/deno#21777, its type declarations omit).
+ * `Deno.Conn`, and `Deno.DatagramConn`, whose `ref`/`unref` (UDP ref/unref
+ * came with denoland/deno#21777, for node:dgram) Deno's type declarations
+ * omit.
  */
 export interface Referable {
   /** Lets the pending operation keep the process alive again. */
