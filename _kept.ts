@@ -45,6 +45,10 @@ export class Kept<T> {
   #op: Promise<T> | null = null;
   #waiting = 0;
   #unrefed = false;
+  // The kept operation's rejection is marked handled: once per operation,
+  // not once per timed-out call, or a loop of timeouts on an idle resource
+  // would attach a reaction per call to a promise that stays pending.
+  #handled = false;
 
   /** @param resource What to unref while nobody waits, and ref again when someone does. */
   constructor(resource: Referable) {
@@ -69,6 +73,7 @@ export class Kept<T> {
   /** Records `op` as the operation in flight; returns it. */
   start(op: Promise<T>): Promise<T> {
     this.#op = op;
+    this.#handled = false;
     return op;
   }
 
@@ -107,7 +112,10 @@ export class Kept<T> {
    * handled and, with no other waiter, the resource is unref'd.
    */
   abandon(op: Promise<T>): void {
-    op.catch(ignore);
+    if (op === this.#op && !this.#handled) {
+      this.#handled = true;
+      op.catch(ignore);
+    }
     if (--this.#waiting === 0) this.release();
   }
 
