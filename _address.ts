@@ -200,3 +200,18 @@ export function describeEndpoint(
 export function isKnownFamily(family: number): boolean {
   return family === AF_INET || family === AF_INET6 || family === AF_UNIX;
 }
+
+/**
+ * Checks a string argument as Python's C functions do: a string without NUL
+ * characters (a C string cannot carry one).
+ * @throws {TypeError} for anything else.
+ */
+export function checkText(value: unknown, action: string, name: string): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot ${action}: ${name} must be a string, got ${describe(value)}`);
+  }
+  if (value.includes("\0")) {
+    throw new TypeError(`Cannot ${action}: ${name} contains a NUL character`);
+  }
+  return value;
+}
