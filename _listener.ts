@@ -8,6 +8,7 @@
 
 import { describe, type IpEndpoint } from "./_address.ts";
 import { waitFor } from "./_base.ts";
+import type { Watcher } from "./_ready.ts";
 import { OSError } from "./errors.ts";
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
@@ -22,6 +23,11 @@ export class Listener {
   endpoint: IpEndpoint | string;
   #reusePort: boolean;
   #pendingAccept: Promise<Deno.Conn> | null = null;
+  // For selectors (see watch): the pending accept that has settled, and
+  // who to tell when the one being watched does.
+  #landed: Promise<Deno.Conn> | null = null;
+  #watched: Promise<Deno.Conn> | null = null;
+  #watcher: Watcher | null = null;
 
   /**
    * Opens the listener now.
@@ -65,17 +71,51 @@ export class Listener {
     }
     try {
       const conn = await waitFor(pending, timeout);
-      if (this.#pendingAccept === pending) this.#pendingAccept = null;
+      if (this.#pendingAccept === pending) this.#pendingAccept = this.#landed = null;
       return conn;
     } catch (err) {
       if (this.#pendingAccept === pending) {
         // Our timeout (an OSError from waitFor): keep the accept for the
         // next call, unref'd. Deno's own failure: start afresh next time.
         if (err instanceof OSError) listener.unref();
-        else this.#pendingAccept = null;
+        else this.#pendingAccept = this.#landed = null;
       }
       throw err;
     }
+  }
+
+  /**
+   * Whether accept() would not wait: the accept kept in flight has brought
+   * a connection (or failed). What a selector calls readable.
+   */
+  get acceptable(): boolean {
+    return this.#pendingAccept !== null && this.#landed === this.#pendingAccept;
+  }
+
+  /**
+   * Tells `watcher` once, when a connection is there for accept(); call it
+   * while not acceptable. An accept is kept in flight for it, as after a
+   * timed-out accept: the connection it brings is held for the next
+   * accept(), and while nobody waits it does not keep the process alive.
+   */
+  watch(watcher: Watcher): void {
+    this.#watcher = watcher;
+    let pending = this.#pendingAccept;
+    if (pending === null) {
+      pending = this.#listener.accept();
+      this.#pendingAccept = pending;
+      this.#listener.unref();
+    }
+    if (this.#watched === pending) return;
+    this.#watched = pending;
+    const landed = () => {
+      if (this.#pendingAccept === pending) this.#landed = pending;
+      const watcher = this.#watcher;
+      this.#watcher = null;
+      watcher?.wake();
+    };
+    // Failures also count as landed: accept() reports them at once.
+    pending.then(landed, landed);
   }
 
   /** Closes the listener; a pending accept rejects. */

@@ -67,6 +67,7 @@ import {
   unboundAddress,
 } from "./_base.ts";
 import { kReader, ReadBuffer } from "./_buffer.ts";
+import { CLOSED, kWatch, streamReady, type Watcher } from "./_ready.ts";
 import { toBytes } from "./_bytes.ts";
 import { dial, endpointError } from "./_connect.ts";
 import { checkBacklog, Listener } from "./_listener.ts";
@@ -78,6 +79,7 @@ import { hasDualstackIpv6 } from "./_lookup.ts";
 import { errnoOf, resolve } from "./_resolve.ts";
 import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 import {
+  BlockingIOError,
   BrokenPipeError,
   errno,
   gaierror,
@@ -299,14 +301,16 @@ export class StreamSocket extends SocketBase {
       });
     }
     const timeout = this.gettimeout();
-    const connecting = this.#open(endpoint, timeout);
     if (timeout === 0) {
-      // Python's non-blocking connect: EINPROGRESS now, completion later.
-      this.#connecting = connecting.finally(() => this.#connecting = null);
-      this.#connecting.catch(() => {});
-      throw new OSError(errno.EINPROGRESS);
+      // Python's non-blocking connect: EINPROGRESS now; the attempt goes on
+      // (bounded by the kernel, or close()), and when it ends the socket is
+      // writable and SO_ERROR holds the errno of a failure.
+      this.#connecting = this.#open(endpoint, null).then(null, (err) => {
+        (this.#options ??= new StreamOptions()).error = errnoOf(err);
+      }).finally(() => this.#connecting = null);
+      throw new BlockingIOError(errno.EINPROGRESS);
     }
-    await connecting;
+    await this.#open(endpoint, timeout);
   }
 
   /**
@@ -713,12 +717,27 @@ export class StreamSocket extends SocketBase {
     return this.#readBuffer();
   }
 
-  /** Releases the listener or connection; pending calls reject with `EBADF`. */
+  /** @ignore Internal: readiness, for selectors (see _ready.ts). */
+  [kWatch](events: number, watcher: Watcher | null): number {
+    if (this.closed) return CLOSED;
+    const buffer = this.#conn === null ? null : this.#buffer;
+    return streamReady(events, watcher, this.#listener, buffer, this.#writer, this.#connecting);
+  }
+
+  /**
+   * Releases the listener or connection; pending calls reject with `EBADF`.
+   * Bytes that non-blocking sends queued are still written first (see
+   * _writer.ts), as the kernel sends what its buffer holds after close().
+   */
   protected onClose(): void {
     const conn = this.#conn;
     this.#listener?.close();
     this.#listener = null;
     this.#connectAbort?.abort();
+    if (this.#writer !== null) {
+      if (this.#writer.close()) this.#buffer!.shutdown(new OSError(errno.EBADF));
+      return;
+    }
     try {
       conn?.close();
     } catch { /* already closed by Deno */ }
