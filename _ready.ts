@@ -34,6 +34,8 @@ export const kWatch: unique symbol = Symbol("pysock.watch");
 
 /** A socket selectors can watch. */
 export interface Watchable {
+  /** The socket's number, -1 once closed. */
+  fileno(): number;
   /**
    * The events of `events` ready now (`CLOSED` once the socket is closed).
    * With a watcher, the parts behind the events that are not ready arrange
