@@ -15,9 +15,9 @@ import {
 } from "./_ready.ts";
 
 /** Wait for a registered socket to become readable. */
-export const EVENT_READ = READ;
+export const EVENT_READ = 1;
 /** Wait for a registered socket to become writable. */
-export const EVENT_WRITE = WRITE;
+export const EVENT_WRITE = 2;
 
 /**
  * Python's `KeyError`, raised by selectors for a file object registered
