@@ -15,6 +15,7 @@
 
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
+import { Kept } from "./_kept.ts";
 import type { Watcher } from "./_ready.ts";
 import { Turns } from "./_turns.ts";
 import { errno, IncompleteReadError, LimitOverrunError, OSError } from "./errors.ts";
@@ -73,11 +74,11 @@ export class ReadBuffer extends Turns {
   #max = 0;
   #eof = false;
   #error: unknown = null;
-  // Calls waiting on the pending read. A read left behind by a timed-out
-  // call is unref'd while nobody waits, so it cannot keep the process alive
-  // after the program is done (Python exits there too).
-  #waiting = 0;
-  #unrefed = false;
+  // The pending read as kept across timeouts (_kept.ts, shared with the
+  // listener's accept and the datagram receive): a read left behind by a
+  // timed-out call is unref'd while nobody waits, so it cannot keep the
+  // process alive after the program is done (Python exits there too).
+  #kept: Kept<number>;
   // A selector waiting for this buffer to become readable (see watch):
   // told once, when a read lands or the stream is shut down.
   #watcher: Watcher | null = null;
@@ -95,6 +96,7 @@ export class ReadBuffer extends Turns {
   ) {
     super();
     this.#source = source;
+    this.#kept = new Kept(source);
     this.#translate = translate;
     this.#owner = owner;
   }
@@ -124,10 +126,7 @@ export class ReadBuffer extends Turns {
     this.#watcher = watcher;
     if (this.#fill !== null) return;
     this.#read(this.#fillTarget(0));
-    if (this.#waiting === 0 && this.#source.unref) {
-      this.#unrefed = true;
-      this.#source.unref();
-    }
+    this.#kept.release();
   }
 
   #wake(): void {
@@ -161,10 +160,7 @@ export class ReadBuffer extends Turns {
     if (this.#watcher !== null) this.#wake();
     // What the read still pending brings is dropped: it must not keep the
     // process alive, as the read a timed-out call leaves behind does not.
-    if (this.#fill !== null && !this.#unrefed && this.#source.unref) {
-      this.#unrefed = true;
-      this.#source.unref();
-    }
+    this.#kept.release();
   }
 
   /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
@@ -173,7 +169,7 @@ export class ReadBuffer extends Turns {
       if (this.#end > this.#start) return Promise.resolve(this.#take(max));
       if (
         timeout === null && this.#fill === null && this.#error === null && !this.#eof &&
-        !this.#unrefed
+        !this.#kept.unrefed
       ) {
         // The common wait: the turn is free, nothing is buffered, no deadline.
         // (Once a kept read has unref'd the source, the slow path refs it
@@ -187,7 +183,7 @@ export class ReadBuffer extends Turns {
         // No promise of its own for the read: the turn is held until it
         // lands, so nobody else waits on it (shutdown and close reach the
         // caller through #recv and #onReadError).
-        this.#fill = RECV_PENDING;
+        this.#fill = this.#kept.start(RECV_PENDING);
         this.#source.read(this.#fillTarget(0)).then(this.#onRead, this.#onReadError);
         return bytes;
       }
@@ -203,7 +199,7 @@ export class ReadBuffer extends Turns {
   readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
     if (
       !this.busy && this.#end === this.#start && timeout === null && this.#fill === null &&
-      !this.#eof && !this.#unrefed && this.#error === null
+      !this.#eof && !this.#kept.unrefed && this.#error === null
     ) {
       // Nothing buffered and no deadline: read straight into the caller's
       // array, which saves a copy. (With a deadline the read could outlive
@@ -453,19 +449,17 @@ export class ReadBuffer extends Turns {
     if (this.#error !== null) this.#throwError();
     if (this.#eof) return;
     const fill = this.#startFill(need);
-    if (this.#unrefed) {
-      this.#unrefed = false;
-      this.#source.ref?.();
-    }
-    this.#waiting++;
+    const kept = this.#kept;
+    kept.enter();
     try {
       await waitFor(fill, timeout);
-    } finally {
-      if (--this.#waiting === 0 && this.#fill !== null && this.#source.unref) {
-        this.#unrefed = true;
-        this.#source.unref();
-      }
+    } catch (err) {
+      // A fill never rejects: this is our timeout. The read stays pending
+      // for the next call, unref'd once nobody waits.
+      kept.abandon(fill);
+      throw err;
     }
+    kept.leave();
   }
 
   // An error is reported once; afterwards the stream reads as ended, as
@@ -505,7 +499,7 @@ export class ReadBuffer extends Turns {
 
   /** Starts the one pending read, into `target`. */
   #read(target: Uint8Array): Promise<number> {
-    this.#fill = new Promise(capture);
+    this.#fill = this.#kept.start(new Promise(capture));
     this.#settle = captured;
     captured = null;
     this.#source.read(target).then(this.#onRead, this.#onReadError);
@@ -562,6 +556,7 @@ export class ReadBuffer extends Turns {
 
   /** Forgets the read that just landed: the next wait starts another. */
   #endRead(): void {
+    this.#kept.clear();
     this.#fill =
       this.#settle =
       this.#recv =

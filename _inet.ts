@@ -4,7 +4,7 @@
 // formatter below follow glibc's rules (resolv/inet_addr.c, inet_pton.c,
 // inet_ntop.c) so that every input is accepted or refused exactly as there.
 
-import { describe } from "./_address.ts";
+import { checkText, describe } from "./_address.ts";
 import { AF_INET, AF_INET6 } from "./_constants.ts";
 import { errno, errorFromErrno, OSError } from "./errors.ts";
 
@@ -253,16 +253,6 @@ function isCSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
-function checkString(value: unknown, name: string, action: string): string {
-  if (typeof value !== "string") {
-    throw new TypeError(`Cannot ${action}: ${name} must be a string, got ${describe(value)}`);
-  }
-  if (value.includes("\0")) {
-    throw new TypeError(`Cannot ${action}: ${name} contains a NUL character`);
-  }
-  return value;
-}
-
 function checkPacked(value: unknown, action: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) {
@@ -303,7 +293,7 @@ function checkFamily(value: unknown, action: string): number {
  * ```
  */
 export function inet_aton(ipString: string): Uint8Array {
-  const text = checkString(ipString, "ip_string", "inet_aton");
+  const text = checkText(ipString, "inet_aton", "ip_string");
   const value = parseIpv4Lenient(text, false);
   if (value < 0) throw plainOSError("illegal IP address string passed to inet_aton");
   return new Uint8Array([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
@@ -363,7 +353,7 @@ export function inet_ntoa(packedIp: Uint8Array): string {
  */
 export function inet_pton(addressFamily: number, ipString: string): Uint8Array {
   const family = checkFamily(addressFamily, "inet_pton");
-  const text = checkString(ipString, "ip_string", "inet_pton");
+  const text = checkText(ipString, "inet_pton", "ip_string");
   let out: Uint8Array;
   if (family === AF_INET) {
     out = new Uint8Array(4);

@@ -7,7 +7,8 @@
 // port; createServer, and listen() without bind(), open it once.
 
 import { describe, type IpEndpoint } from "./_address.ts";
-import { waitFor } from "./_base.ts";
+import { toDeadline } from "./_base.ts";
+import { Kept } from "./_kept.ts";
 import type { Watcher } from "./_ready.ts";
 import { OSError } from "./errors.ts";
 
@@ -22,9 +23,10 @@ export class Listener {
   /** The address it was opened on, with the real port once bound to port 0. */
   endpoint: IpEndpoint | string;
   #reusePort: boolean;
-  #pendingAccept: Promise<Deno.Conn> | null = null;
-  // For selectors (see watch): the pending accept that has settled, and
-  // who to tell when the one being watched does.
+  // The accept in flight, kept across timeouts: Deno cannot cancel it.
+  #kept: Kept<Deno.Conn>;
+  // For selectors (see watch): the kept accept once it has settled, the one
+  // being watched, and who to tell when it settles.
   #landed: Promise<Deno.Conn> | null = null;
   #watched: Promise<Deno.Conn> | null = null;
   #watcher: Watcher | null = null;
@@ -36,6 +38,7 @@ export class Listener {
   constructor(endpoint: IpEndpoint | string, reusePort: boolean, backlog = DEFAULT_BACKLOG) {
     this.#reusePort = reusePort;
     this.#listener = open(endpoint, reusePort, backlog);
+    this.#kept = new Kept(this.#listener);
     if (typeof endpoint === "string") this.endpoint = endpoint;
     else this.endpoint = { hostname: endpoint.hostname, port: this.addr.port };
   }
@@ -49,6 +52,7 @@ export class Listener {
   reopen(backlog: number): void {
     this.#listener.close();
     this.#listener = open(this.endpoint, this.#reusePort, backlog);
+    this.#kept = new Kept(this.#listener);
   }
 
   /**
@@ -57,30 +61,22 @@ export class Listener {
    * not keep the process alive.
    */
   async accept(timeout: number | null): Promise<Deno.Conn> {
-    const listener = this.#listener;
-    let pending = this.#pendingAccept;
-    if (pending === null) {
-      pending = listener.accept();
-      // Failures are reported to the caller that awaits; mark them handled
-      // for the time when no call is waiting (after a timeout). Without a
-      // timeout this call waits to the end, so that costs nothing.
-      if (timeout !== null) pending.catch(ignore);
-      this.#pendingAccept = pending;
-    } else {
-      listener.ref();
-    }
-    try {
-      const conn = await waitFor(pending, timeout);
-      if (this.#pendingAccept === pending) this.#pendingAccept = this.#landed = null;
-      return conn;
-    } catch (err) {
-      if (this.#pendingAccept === pending) {
-        // Our timeout (an OSError from waitFor): keep the accept for the
-        // next call, unref'd. Deno's own failure: start afresh next time.
-        if (err instanceof OSError) listener.unref();
-        else this.#pendingAccept = this.#landed = null;
+    const kept = this.#kept;
+    const deadline = toDeadline(timeout);
+    while (true) {
+      const pending = kept.pending ?? kept.start(this.#listener.accept());
+      let conn: Deno.Conn;
+      try {
+        conn = await kept.wait(pending, deadline);
+      } catch (err) {
+        // Our timeout (an OSError from waitFor) keeps the accept for the
+        // next call; Deno's own failure starts afresh next time.
+        if (!(err instanceof OSError)) kept.claim(pending);
+        throw err;
       }
-      throw err;
+      // Two calls waiting on one accept: the first takes the connection,
+      // the other waits for the next one.
+      if (kept.claim(pending)) return conn;
     }
   }
 
@@ -89,7 +85,8 @@ export class Listener {
    * a connection (or failed). What a selector calls readable.
    */
   get acceptable(): boolean {
-    return this.#pendingAccept !== null && this.#landed === this.#pendingAccept;
+    const pending = this.#kept.pending;
+    return pending !== null && this.#landed === pending;
   }
 
   /**
@@ -100,27 +97,28 @@ export class Listener {
    */
   watch(watcher: Watcher): void {
     this.#watcher = watcher;
-    let pending = this.#pendingAccept;
+    const kept = this.#kept;
+    let pending = kept.pending;
     if (pending === null) {
-      pending = this.#listener.accept();
-      this.#pendingAccept = pending;
-      this.#listener.unref();
+      pending = kept.start(this.#listener.accept());
+      kept.release();
     }
     if (this.#watched === pending) return;
     this.#watched = pending;
     const landed = () => {
-      if (this.#pendingAccept === pending) this.#landed = pending;
+      if (kept.pending === pending) this.#landed = pending;
       const watcher = this.#watcher;
       this.#watcher = null;
       watcher?.wake();
     };
-    // Failures also count as landed: accept() reports them at once.
+    // Failures count as landed too (accept() reports them at once), and
+    // this marks them handled while nobody waits.
     pending.then(landed, landed);
   }
 
   /** Closes the listener; a pending accept rejects. */
   close(): void {
-    this.#pendingAccept = null;
+    this.#kept.clear();
     try {
       this.#listener.close();
     } catch { /* already closed by Deno */ }
@@ -137,8 +135,6 @@ function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number
     tcpBacklog: backlog,
   });
 }
-
-function ignore(): void {}
 
 /** A valid `listen` backlog (negative is 0, as on Linux), or `undefined` for the default. */
 export function checkBacklog(backlog: unknown): number | undefined {

@@ -12,7 +12,7 @@
 // without it the system resolver answers alone: the same names, but no
 // aliases.
 
-import { type AddressInput, describe } from "./_address.ts";
+import { type AddressInput, checkText, describe } from "./_address.ts";
 import { AF_INET, AF_INET6, AF_UNSPEC, NI_DGRAM, NI_NAMEREQD } from "./_constants.ts";
 import { NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV } from "./_constants.ts";
 import {
@@ -251,16 +251,6 @@ function parseIpv6WithZone(host: string): Uint8Array | null {
   return linkLocal && /^[\w.-]+$/.test(scope) ? bytes : null;
 }
 
-function checkText(value: unknown, name: string, action: string): string {
-  if (typeof value !== "string") {
-    throw new TypeError(`Cannot ${action}: ${name} must be a string, got ${describe(value)}`);
-  }
-  if (value.includes("\0")) {
-    throw new TypeError(`Cannot ${action}: ${name} contains a NUL character`);
-  }
-  return value;
-}
-
 function checkInt(value: unknown, min: number, max: number, name: string, action: string): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
@@ -347,7 +337,7 @@ export async function getnameinfo(
       }`,
     );
   }
-  const host = checkText(sockaddr[0], "host", action);
+  const host = checkText(sockaddr[0], action, "host");
   const port = checkInt(sockaddr[1], 0, 65535, "port", action);
   if (sockaddr.length > 2) checkInt(sockaddr[2], 0, 0xfffff, "flowinfo", action);
   const scopeId = sockaddr.length > 3 ? checkInt(sockaddr[3], 0, 0xffffffff, "scopeId", action) : 0;
@@ -429,7 +419,7 @@ async function addressOf(name: string): Promise<Uint8Array> {
 export async function gethostbyaddr(
   ipAddress: string,
 ): Promise<[hostname: string, aliaslist: string[], ipaddrlist: string[]]> {
-  const address = await addressOf(checkText(ipAddress, "ip_address", "gethostbyaddr"));
+  const address = await addressOf(checkText(ipAddress, "gethostbyaddr", "ip_address"));
   const found = await reverseLookup(address);
   if ("herrno" in found) throw hostError(found.herrno, found.cause);
   return [found.name, found.aliases, [formatAddress(address)]];
@@ -461,7 +451,7 @@ export async function gethostbyaddr(
 export async function gethostbynameEx(
   hostname: string,
 ): Promise<[hostname: string, aliaslist: string[], ipaddrlist: string[]]> {
-  const name = checkText(hostname, "hostname", "gethostbyname_ex");
+  const name = checkText(hostname, "gethostbyname_ex", "hostname");
   if (name === "") throw hostError(NO_RECOVERY);
   const v4 = parseIpv4Lenient(name, true);
   if (v4 >= 0) {
@@ -502,7 +492,7 @@ export async function gethostbynameEx(
  * ```
  */
 export async function getfqdn(name: string = ""): Promise<string> {
-  let host = checkText(name, "name", "getfqdn").trim();
+  let host = checkText(name, "getfqdn", "name").trim();
   if (host === "" || host === "0.0.0.0" || host === "::") host = hostname();
   let info: [string, string[], string[]];
   try {

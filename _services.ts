@@ -2,7 +2,7 @@
 // /etc/services, read as glibc's "files" backend reads it, or from a built-in
 // table of the common services when the file cannot be read.
 
-import { describe } from "./_address.ts";
+import { checkText, describe } from "./_address.ts";
 import { plainOSError } from "./_inet.ts";
 
 /** One line of a services file: `name port/proto aliases...`. */
@@ -110,18 +110,8 @@ function readServicesFile(): ServiceEntry[] | null {
   }
 }
 
-function checkName(value: unknown, name: string, action: string): string {
-  if (typeof value !== "string") {
-    throw new TypeError(`Cannot ${action}: ${name} must be a string, got ${describe(value)}`);
-  }
-  if (value.includes("\0")) {
-    throw new TypeError(`Cannot ${action}: ${name} contains a NUL character`);
-  }
-  return value;
-}
-
 function checkProto(value: unknown, action: string): string | undefined {
-  return value === undefined ? undefined : checkName(value, "protocolname", action);
+  return value === undefined ? undefined : checkText(value, action, "protocolname");
 }
 
 /**
@@ -147,7 +137,7 @@ function checkProto(value: unknown, action: string): string | undefined {
  * ```
  */
 export function getservbyname(servicename: string, protocolname?: string): number {
-  const name = checkName(servicename, "servicename", "getservbyname");
+  const name = checkText(servicename, "getservbyname", "servicename");
   const proto = checkProto(protocolname, "getservbyname");
   for (const entry of services()) {
     if (proto !== undefined && entry.proto !== proto) continue;

@@ -49,8 +49,8 @@ import {
 import {
   type Address,
   type AddressInput,
-  checkAddress,
   checkIpAddress,
+  checkSocketAddress,
   describe,
   formatEndpoint,
   fromDenoAddr,
@@ -185,7 +185,7 @@ export class StreamSocket extends SocketBase {
   }
 
   #bind(addr: AddressInput, backlog?: number): Listener {
-    const endpoint = checkAddress(addr, this.family, "bind");
+    const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
     try {
@@ -291,7 +291,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   async connect(addr: AddressInput): Promise<void> {
-    const endpoint = checkAddress(addr, this.family, "connect");
+    const endpoint = checkSocketAddress(addr, this.family, "connect");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EISCONN);
     if (this.#connecting !== null) throw new OSError(errno.EALREADY);

@@ -17,10 +17,10 @@ import {
 } from "../_inet.ts";
 import { AF_INET, AF_INET6, AF_UNIX, INADDR_LOOPBACK } from "../_constants.ts";
 import { errno, OSError } from "../errors.ts";
-import { python } from "./_helpers.ts";
+import { prng } from "../fuzz/_targets.ts";
+import { assertSameOutcomes, type Outcome, python } from "./_helpers.ts";
 
 /** What a call gave: bytes as hex, text, a number, or the error's class and message. */
-type Outcome = { ok: string | number } | { err: string; msg: string };
 
 function outcome(fn: () => Uint8Array | string | number): Outcome {
   try {
@@ -58,42 +58,8 @@ print(json.dumps(out))
   return JSON.parse(await py.output());
 }
 
-// Python's class for each outcome, mapped to ours: OSError stays OSError with
-// the same text; ValueError and OverflowError are RangeError; TypeError stays.
-function pythonClassToOurs(name: string): string {
-  return name === "ValueError" || name === "OverflowError" ? "RangeError" : name;
-}
-
-function assertSameOutcomes(ours: Outcome[], theirs: Outcome[], inputs: unknown[]): void {
-  assert.equal(ours.length, theirs.length);
-  for (let i = 0; i < ours.length; i++) {
-    const [o, t] = [ours[i], theirs[i]];
-    const where = `input ${JSON.stringify(inputs[i])}`;
-    if ("ok" in t) {
-      assert.deepEqual(o, t, where);
-    } else {
-      assert.ok(
-        "err" in o,
-        `${where}: Python raised ${t.err}(${t.msg}), pysock gave ${JSON.stringify(o)}`,
-      );
-      assert.equal(o.err, pythonClassToOurs(t.err), `${where}: ${o.msg}`);
-      // OSError texts are Python's verbatim; argument errors use this package's wording.
-      if (t.err === "OSError") assert.equal(o.msg, t.msg, where);
-    }
-  }
-}
-
-// A small deterministic generator, so every run compares the same strings.
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 function fuzzStrings(alphabet: string, count: number, maxLength: number, seed: number): string[] {
-  const next = generator(seed);
+  const next = prng(seed);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const length = 1 + Math.floor(next() * maxLength);

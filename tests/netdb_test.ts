@@ -30,36 +30,13 @@ import {
 } from "../_constants.ts";
 import { inet_pton } from "../_inet.ts";
 import { EAI, errno, gaierror, herror, OSError, PermissionError } from "../errors.ts";
-import { python, runScript } from "./_helpers.ts";
-
-type Outcome = { ok: unknown } | { err: string; msg: string };
+import { assertSameOutcomes, type Outcome, python, runScript } from "./_helpers.ts";
 
 async function outcome(fn: () => Promise<unknown>): Promise<Outcome> {
   try {
     return { ok: await fn() };
   } catch (e) {
     return { err: (e as Error).constructor.name, msg: (e as Error).message };
-  }
-}
-
-// Python's classes mapped to pysock's: OSError and its subclasses keep their
-// names and texts; ValueError and OverflowError are RangeError.
-function assertSame(mine: Outcome[], theirs: Outcome[], inputs: unknown[]): void {
-  assert.equal(mine.length, theirs.length);
-  for (let i = 0; i < inputs.length; i++) {
-    const [m, t] = [mine[i], theirs[i]];
-    const where = JSON.stringify(inputs[i]);
-    if ("ok" in t) {
-      assert.deepEqual(m, t, where);
-      continue;
-    }
-    assert.ok(
-      "err" in m,
-      `${where}: Python raised ${t.err}(${t.msg}), pysock gave ${JSON.stringify(m)}`,
-    );
-    const mapped = t.err === "ValueError" || t.err === "OverflowError" ? "RangeError" : t.err;
-    assert.equal(m.err, mapped, `${where}: ${m.msg}`);
-    if (["OSError", "gaierror", "herror"].includes(t.err)) assert.equal(m.msg, t.msg, where);
   }
 }
 
@@ -109,7 +86,7 @@ console.log(JSON.stringify(out));
 
 function compareTwins(mine: Record<keyof Queries, Outcome[]>, theirs: typeof mine, q: Queries) {
   for (const key of ["byname", "byaddr", "nameinfo", "fqdn"] as const) {
-    assertSame(mine[key], theirs[key], q[key]);
+    assertSameOutcomes(mine[key], theirs[key], q[key]);
   }
 }
 

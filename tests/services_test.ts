@@ -10,9 +10,7 @@ import {
   SERVICES_PATH,
 } from "../_services.ts";
 import { errno, OSError } from "../errors.ts";
-import { python, runScript } from "./_helpers.ts";
-
-type Outcome = { ok: string | number } | { err: string; msg: string };
+import { assertSameOutcomes, type Outcome, python, runScript } from "./_helpers.ts";
 
 const HAS_SERVICES = (() => {
   try {
@@ -57,24 +55,6 @@ function ours(rows: Row[]): Outcome[] {
   });
 }
 
-function assertSame(mine: Outcome[], theirs: Outcome[], rows: Row[]): void {
-  assert.equal(mine.length, theirs.length);
-  for (let i = 0; i < rows.length; i++) {
-    const [m, t] = [mine[i], theirs[i]];
-    const where = JSON.stringify(rows[i]);
-    if ("ok" in t) {
-      assert.deepEqual(m, t, where);
-      continue;
-    }
-    assert.ok(
-      "err" in m,
-      `${where}: Python raised ${t.err}(${t.msg}), pysock gave ${JSON.stringify(m)}`,
-    );
-    assert.equal(m.err, t.err === "OverflowError" ? "RangeError" : t.err, where);
-    if (t.err === "OSError") assert.equal(m.msg, t.msg, where);
-  }
-}
-
 // Every name, alias and port of the system's file, each with no protocol, tcp
 // and udp, plus names and ports that are in no file.
 function rowsFor(text: string): Row[] {
@@ -106,7 +86,7 @@ Deno.test({
   ignore: !HAS_SERVICES,
   async fn() {
     const rows = rowsFor(await Deno.readTextFile(SERVICES_PATH));
-    assertSame(ours(rows), await cpython(rows), rows);
+    assertSameOutcomes(ours(rows), await cpython(rows), rows);
   },
 });
 
@@ -142,7 +122,7 @@ console.log(JSON.stringify(rows.map(([fn, arg, proto]) => {
 `;
     const { code, stdout, stderr } = await runScript(source, []);
     assert.equal(code, 0, stderr);
-    assertSame(JSON.parse(stdout), await cpython(rows), rows);
+    assertSameOutcomes(JSON.parse(stdout), await cpython(rows), rows);
   },
 });
 
