@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   AF_INET,
+  AF_UNIX,
   BlockingIOError,
   ConnectionResetError,
   createConnection,
@@ -11,6 +12,7 @@ import {
   errno,
   OSError,
   SO_ERROR,
+  SOCK_DGRAM,
   socket,
   socketpair,
   SOL_SOCKET,
@@ -586,5 +588,78 @@ control.recv(1)
   } finally {
     control.close();
     for (const conn of conns) conn.close();
+  }
+});
+
+Deno.test("a datagram socket is readable exactly while a datagram is queued; recvfrom then returns it without waiting", async () => {
+  await using receiver = socket(AF_INET, SOCK_DGRAM);
+  await using sender = socket(AF_INET, SOCK_DGRAM);
+  receiver.bind(["127.0.0.1", 0]);
+  sender.bind(["127.0.0.1", 0]);
+  using sel = new DefaultSelector();
+  const key = sel.register(receiver, EVENT_READ);
+  receiver.setblocking(false);
+  assert.deepEqual(await sel.select(0), []);
+  await sender.sendto("one", receiver.getsockname());
+  await sender.sendto("two", receiver.getsockname());
+  for (const expected of ["one", "two"]) {
+    assert.deepEqual(await sel.select(5), [[key, EVENT_READ]]);
+    const [data, addr] = await receiver.recvfrom(100);
+    assert.equal(text(data), expected);
+    assert.deepEqual(addr, sender.getsockname());
+  }
+  assert.deepEqual(await sel.select(0.02), []);
+  await assert.rejects(receiver.recvfrom(100), BlockingIOError);
+});
+
+Deno.test("a UDP socket is writable; registered before it is bound, it becomes readable once sendto binds it and a reply comes", async () => {
+  await using server = socket(AF_INET, SOCK_DGRAM);
+  server.bind(["127.0.0.1", 0]);
+  await using client = socket(AF_INET, SOCK_DGRAM);
+  using sel = new DefaultSelector();
+  const key = sel.register(client, EVENT_READ | EVENT_WRITE);
+  assert.deepEqual(await sel.select(0), [[key, EVENT_WRITE]]);
+  sel.modify(client, EVENT_READ);
+  await client.sendto("ping", server.getsockname());
+  const [data, addr] = await server.recvfrom(100);
+  await server.sendto(data, addr);
+  assert.deepEqual(await sel.select(5), [[sel.getKey(client), EVENT_READ]]);
+  client.setblocking(false);
+  assert.equal(text((await client.recvfrom(100))[0]), "ping");
+});
+
+Deno.test("a connected UDP socket is not made readable by another sender's datagram, which is dropped", async () => {
+  await using a = socket(AF_INET, SOCK_DGRAM);
+  await using peer = socket(AF_INET, SOCK_DGRAM);
+  await using stranger = socket(AF_INET, SOCK_DGRAM);
+  a.bind(["127.0.0.1", 0]);
+  peer.bind(["127.0.0.1", 0]);
+  stranger.bind(["127.0.0.1", 0]);
+  await a.connect(peer.getsockname());
+  using sel = new DefaultSelector();
+  const key = sel.register(a, EVENT_READ);
+  await stranger.sendto("stranger", a.getsockname());
+  assert.deepEqual(await sel.select(0.05), []);
+  await peer.sendto("peer", a.getsockname());
+  assert.deepEqual(await sel.select(5), [[key, EVENT_READ]]);
+  a.setblocking(false);
+  assert.equal(text(await a.recv(100)), "peer");
+});
+
+Deno.test("a Unix datagram socket is readable once a datagram is queued", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using receiver = socket(AF_UNIX, SOCK_DGRAM);
+    await using sender = socket(AF_UNIX, SOCK_DGRAM);
+    receiver.bind(`${dir}/r.sock`);
+    using sel = new DefaultSelector();
+    const key = sel.register(receiver, EVENT_READ);
+    assert.deepEqual(await sel.select(0), []);
+    await sender.sendto("unix datagram", `${dir}/r.sock`);
+    assert.deepEqual(await sel.select(5), [[key, EVENT_READ]]);
+    receiver.setblocking(false);
+    assert.equal(text((await receiver.recvfrom(100))[0]), "unix datagram");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
