@@ -274,6 +274,7 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
   readonly #ready = new Set<Registration<T, F>>();
   readonly #map: SelectorMapping<T, F> = new SelectorMapping(this.#byFd);
   #waiter: (() => void) | null = null;
+  #keepAlive: ReturnType<typeof setInterval> | null = null;
   #selecting = false;
   #closed = false;
   readonly #notify = (): void => {
@@ -370,12 +371,19 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     }
     this.#selecting = true;
     try {
-      // One event-loop turn first when something may be ready (or this is
-      // a poll): reads that landed meanwhile count, and a loop of selects
-      // that always find a socket ready cannot starve the other I/O.
-      if (this.#ready.size > 0 || wait === 0) await nextTurn();
+      // One event-loop turn before returning without a wait (or polling):
+      // reads that landed meanwhile count, and a loop of selects that
+      // always find a socket ready cannot starve the other I/O.
+      if (wait === 0) {
+        await nextTurn();
+        return this.#collect();
+      }
       let ready = this.#collect();
-      if (ready.length > 0 || wait === 0) return ready;
+      if (ready.length > 0) {
+        await nextTurn();
+        ready = this.#collect();
+        if (ready.length > 0) return ready;
+      }
       const deadline = wait === null ? null : performance.now() + wait * 1000;
       while (!this.#closed) {
         const left = deadline === null ? null : deadline - performance.now();
@@ -420,6 +428,7 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     this.#byFd.clear();
     this.#ready.clear();
     this.#notify();
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
   }
 
   /** Closes the selector at the end of a `using` block. */
@@ -439,13 +448,27 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     return out;
   }
 
-  /** Waits for a wake or `ms`; `null` waits indefinitely, keeping the process alive as Python's select does. */
+  /**
+   * Waits for a wake or `ms`. `null` waits indefinitely and keeps the
+   * process alive, as Python's select does (the kept reads it waits on do
+   * not), with one long timer per selector ref'd only while it waits.
+   */
   #sleep(ms: number | null): Promise<void> {
+    if (ms === null) {
+      const keepAlive = this.#keepAlive ??= setInterval(ignore, MAX_DELAY);
+      Deno.refTimer(keepAlive);
+      return new Promise((resolve) => {
+        this.#waiter = () => {
+          Deno.unrefTimer(keepAlive);
+          resolve();
+        };
+      });
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiter = null;
         resolve();
-      }, ms === null ? MAX_DELAY : Math.ceil(ms));
+      }, Math.ceil(ms));
       this.#waiter = () => {
         clearTimeout(timer);
         resolve();
@@ -464,8 +487,10 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
   }
 }
 
-// The longest delay setTimeout takes (about 24.8 days); select() waits again after it.
+// The longest delay setTimeout takes (about 24.8 days).
 const MAX_DELAY = 2 ** 31 - 1;
+
+function ignore(): void {}
 
 /** Resolves after one turn of the event loop (`setImmediate`, so no timer clamping). */
 export function nextTurn(): Promise<void> {

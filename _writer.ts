@@ -130,7 +130,16 @@ export class Writer {
     // as send returns, and the write can outlive the call.
     const chunk = bytes.slice(0, n);
     this.#queued += n;
-    if (this.#batch !== null && this.#lastWrite === this.#flushing) {
+    if (this.#writers === 0 && this.#stalled === null) {
+      // Nothing in flight: one write, with no batch and no async frame (the
+      // common send of a selector loop). Later calls queue behind it.
+      this.#writers++;
+      this.#flushes++;
+      this.#lastWrite = this.#conn.write(chunk).then(
+        (written) => this.#wrote(chunk, written),
+        (err) => this.#failed(chunk.length, err),
+      );
+    } else if (this.#batch !== null && this.#lastWrite === this.#flushing) {
       this.#batch.push(chunk);
     } else {
       // A write queued since the last flush began: this one goes after it.
@@ -140,6 +149,29 @@ export class Writer {
       this.#flushing = this.#lastWrite = this.#flush(batch, previous);
     }
     return Promise.resolve(n);
+  }
+
+  /** The end of a lone non-blocking write; the rest of a partial one is flushed before anything queued since. */
+  #wrote(chunk: Uint8Array, written: number): Promise<void> | undefined {
+    this.#writers--;
+    this.#flushes--;
+    this.#queued -= written;
+    if (written < chunk.length) return this.#flush([chunk.subarray(written)], null);
+    this.#flushed();
+  }
+
+  #failed(unwritten: number, err: unknown): void {
+    this.#writers--;
+    this.#flushes--;
+    // The connection failed: what is still queued is lost, as in the kernel.
+    this.#queued -= unwritten;
+    if (!this.#closing) this.#error = err;
+    this.#flushed();
+  }
+
+  #flushed(): void {
+    if (this.#closing && this.#queued === 0) this.#closeNow();
+    if (this.#watcher !== null) this.#wakeIfWritable();
   }
 
   /** Writes the send queue's chunks in order, taking those added meanwhile. */
@@ -163,19 +195,17 @@ export class Writer {
         }
       }
     } catch (err) {
-      // The connection failed: what is still queued is lost, as in the kernel.
       let lost = chunk.length - sent;
       for (const rest of batch) lost += rest.length;
       batch.length = 0;
-      this.#queued -= lost;
-      if (!this.#closing) this.#error = err;
+      this.#failed(lost, err);
+      return;
     } finally {
-      this.#writers--;
-      this.#flushes--;
       if (this.#batch === batch) this.#batch = this.#flushing = null;
-      if (this.#closing && this.#queued === 0) this.#closeNow();
-      if (this.#watcher !== null) this.#wakeIfWritable();
     }
+    this.#writers--;
+    this.#flushes--;
+    this.#flushed();
   }
 
   #takeError(): unknown {

@@ -1,11 +1,11 @@
 # The CPython peer of `deno task bench:selectors` (bench/selectors.ts): the selectors
 # echo server as the Python docs write it (DefaultSelector, non-blocking sockets, one
 # accept per ready event, recv then send), and the idle measurement (process CPU time
-# over 2 s while N idle connections are registered). Same protocol as bench/_proc.ts:
+# over SECONDS while N idle connections are registered). Same protocol as bench/_proc.ts:
 # `READY <port>` from the server, `RESULT <json>` from the idle run.
 #
 #   python3 peer_cpython_selectors.py server
-#   python3 peer_cpython_selectors.py idle N
+#   python3 peer_cpython_selectors.py idle N SECONDS
 import json
 import resource
 import selectors
@@ -41,7 +41,7 @@ def server():
             conn.send(data)
 
 
-def idle(count):
+def idle(count, seconds):
     server = socket.create_server(("127.0.0.1", 0), backlog=4096)
     clients, conns = [], []
     for _ in range(count):
@@ -54,7 +54,7 @@ def idle(count):
     time.sleep(0.2)
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
-    if sel.select(2) != []:
+    if sel.select(seconds) != []:
         raise RuntimeError("an idle connection was reported ready")
     after = resource.getrusage(resource.RUSAGE_SELF)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -64,4 +64,4 @@ def idle(count):
 if sys.argv[1] == "server":
     server()
 else:
-    idle(int(sys.argv[2]))
+    idle(int(sys.argv[2]), float(sys.argv[3]))

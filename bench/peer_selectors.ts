@@ -7,8 +7,8 @@
  * - `server raw`: the same as a raw `Deno.Conn` task per connection (the reference);
  * - `client '<json>'`: the load, always raw Deno: `conns` connections, each sending
  *   `size` bytes and waiting for their echo, `rounds` round trips in all;
- * - `idle selectors|tasks N`: N idle connections, registered with a selector (or each
- *   with a pending recv), and the process CPU time spent over 2 s of waiting.
+ * - `idle selectors|tasks N S`: N idle connections, registered with a selector (or each
+ *   with a pending recv), and the process CPU time spent over S seconds of waiting.
  *
  * Servers print `READY <port>`, clients and idle runs `RESULT <json>` (bench/_proc.ts).
  *
@@ -19,7 +19,7 @@ import process from "node:process";
 import { createServer, DefaultSelector, EVENT_READ, socket, type StreamSocket } from "../mod.ts";
 import { HOST, payload, ready, result, share } from "./_peer.ts";
 
-const [role, kind, arg] = Deno.args;
+const [role, kind, arg, seconds] = Deno.args;
 // SIGTERM from the harness: exit cleanly.
 Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 
@@ -27,7 +27,7 @@ if (role === "server" && kind === "selectors") await selectorsServer();
 else if (role === "server" && kind === "tasks") await tasksServer();
 else if (role === "server" && kind === "raw") await rawServer();
 else if (role === "client") await client(JSON.parse(kind));
-else if (role === "idle") await idle(arg === undefined ? 1000 : Number(arg), kind);
+else if (role === "idle") await idle(Number(arg ?? 1000), kind, Number(seconds ?? 2));
 else throw new TypeError("Usage: peer_selectors.ts server selectors|tasks|raw | client JSON");
 
 async function selectorsServer(): Promise<void> {
@@ -133,8 +133,8 @@ async function client({ port, conns, rounds, size }: Load): Promise<void> {
   result({ value: rounds / seconds, seconds, connectSeconds });
 }
 
-/** CPU time (µs) this process spends over 2 s while `count` idle connections wait. */
-async function idle(count: number, how: string): Promise<void> {
+/** CPU time (µs) this process spends over `seconds` while `count` idle connections wait. */
+async function idle(count: number, how: string, seconds: number): Promise<void> {
   const server = createServer([HOST, 0], { backlog: 4096 });
   const clients: StreamSocket[] = [];
   const conns: StreamSocket[] = [];
@@ -154,10 +154,10 @@ async function idle(count: number, how: string): Promise<void> {
   const before = process.cpuUsage();
   const wallStart = performance.now();
   if (how === "selectors") {
-    const ready = await sel.select(2);
+    const ready = await sel.select(seconds);
     if (ready.length !== 0) throw new Error("an idle connection was reported ready");
   } else {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   }
   const used = process.cpuUsage(before);
   const wall = (performance.now() - wallStart) / 1000;

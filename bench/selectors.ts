@@ -5,7 +5,7 @@
  * own process pinned to CPU 0 (when `taskset` works); the load is always the same raw
  * Deno client on CPU 1: every connection sends 64 bytes and waits for their echo. Prints
  * round trips per second, the server's peak RSS and the ratios, then the CPU time an
- * idle selector with 1,000 registered connections spends over 2 s.
+ * idle selector with 1,000 registered connections spends over 2 s and over 4 s.
  *
  * Flags: `--quick` (fewer round trips: under a minute). Every part has a hard deadline.
  *
@@ -94,11 +94,17 @@ for (const { conns, rounds } of LOADS) {
   ]);
 }
 
-const idleRows = [
-  ["pysock selectors", await idle([...DENO, "idle", "selectors", "1000"])],
-  ["CPython selectors", await idle(["python3", "bench/peer_cpython_selectors.py", "idle", "1000"])],
-  ["pysock tasks (1,000 pending recv)", await idle([...DENO, "idle", "tasks", "1000"])],
-];
+// Twice as long again shows whether the cost grows with time (polling) or is fixed.
+const idleRows: string[][] = [];
+for (
+  const [label, argv] of [
+    ["pysock selectors", [...DENO, "idle", "selectors", "1000"]],
+    ["CPython selectors", ["python3", "bench/peer_cpython_selectors.py", "idle", "1000"]],
+    ["pysock tasks (1,000 pending recv)", [...DENO, "idle", "tasks", "1000"]],
+  ] as const
+) {
+  idleRows.push([label, await idle([...argv, "2"]), await idle([...argv, "4"])]);
+}
 
 const header = [
   "clients",
@@ -118,5 +124,7 @@ console.log(
 console.log(line(header));
 console.log(line(widths.map((w) => "-".repeat(w))));
 for (const row of rows) console.log(line(row));
-console.log("\nCPU time over 2 s idle, 1,000 connections (whole process):");
-for (const [label, value] of idleRows) console.log(`  ${label.padEnd(34)} ${value}`);
+console.log("\nCPU time while idle with 1,000 connections (whole process), over 2 s / 4 s:");
+for (const [label, two, four] of idleRows) {
+  console.log(`  ${label.padEnd(34)} ${two.padStart(9)} / ${four}`);
+}
