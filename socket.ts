@@ -277,6 +277,9 @@ export class StreamSocket extends SocketBase {
    * @throws {TimeoutError} past the socket's timeout.
    * @throws {OSError} `EOPNOTSUPP` after `bind()`: Deno cannot connect from a
    *   chosen local address, and pysock will not silently drop it.
+   * @throws {BlockingIOError} `EINPROGRESS` in non-blocking mode: the connect
+   *   goes on, the socket becomes writable when it ends, and
+   *   `getsockopt(SOL_SOCKET, SO_ERROR)` then gives its errno (0 on success).
    *
    * @example
    * ```ts
@@ -347,8 +350,15 @@ export class StreamSocket extends SocketBase {
    * One write: resolves to the number of bytes written, which may be less
    * than `data.length`.
    *
+   * In non-blocking mode (`setblocking(false)`) it resolves at once to the
+   * count taken into the socket's send queue (at most 64 KiB beyond what the
+   * kernel has taken; Deno cannot take back a write that would wait), and
+   * rejects with `BlockingIOError`, taking nothing, while the queue is full:
+   * a selector's `EVENT_WRITE` says when it has drained.
+   *
    * @param data Bytes, or a string sent as UTF-8.
    * @returns The count written.
+   * @throws {BlockingIOError} non-blocking, when the send queue is full.
    *
    * @example
    * ```ts
@@ -579,8 +589,9 @@ export class StreamSocket extends SocketBase {
 
   /**
    * Reads an option: those `setsockopt` supports, plus `SO_TYPE` and
-   * `SO_ERROR`. `TCP_NODELAY` is 1 by default: Deno disables Nagle's
-   * algorithm on its TCP connections, unlike a fresh Python socket.
+   * `SO_ERROR` (the errno of a failed non-blocking connect, once; then 0).
+   * `TCP_NODELAY` is 1 by default: Deno disables Nagle's algorithm on its
+   * TCP connections, unlike a fresh Python socket.
    *
    * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
    * @param optname The option.
