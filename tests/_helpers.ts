@@ -359,13 +359,16 @@ export class Proc implements AsyncDisposable {
   }
 }
 
-const TASKS: Record<string, string> = JSON.parse(
-  Deno.readTextFileSync(new URL("deno.json", ROOT)),
-).tasks;
+let tasks: Record<string, string> | null = null;
 
 /** Runs examples/`file` exactly as its deno.json task does. */
 export function example(file: string, args: string[], stdin = false): Proc {
-  const task = Object.values(TASKS).find((line) => line.endsWith(`examples/${file}`));
+  // Read on first use: some tests import this module in processes without --allow-read.
+  tasks ??= JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks as Record<
+    string,
+    string
+  >;
+  const task = Object.values(tasks).find((line) => line.endsWith(`examples/${file}`));
   if (task === undefined) throw new Error(`deno.json has no task for examples/${file}`);
   const [deno, ...taskArgs] = task.split(" ");
   if (deno !== "deno") throw new Error(`the task for examples/${file} does not run deno`);

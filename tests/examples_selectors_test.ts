@@ -73,6 +73,11 @@ function expectedClient(n: number): string[] {
   );
 }
 
+/** How many whole lines of `out` start with `prefix`. */
+function wholeLines(out: string, prefix: string): number {
+  return out.split("\n").slice(0, -1).filter((line) => line.startsWith(prefix)).length;
+}
+
 /** Runs `client(port)` against `server` until the client is done; returns both outputs. */
 async function run(
   server: Proc,
@@ -87,7 +92,7 @@ async function run(
   assert.deepEqual([done.code, done.stderr], [0, ""], clientProc.name);
   if (!serverStops) {
     // The Python originals serve forever: stop one once every client is closed.
-    await serverProc.waitFor((out) => out.split("\nclosing").length > connections);
+    await serverProc.waitFor((out) => wholeLines(out, "closing") >= connections);
     serverProc.kill();
   }
   const finished = await serverProc.finish();
@@ -177,10 +182,13 @@ async function chat(server: Proc, client: (port: number) => Proc, serverStops: b
   const clients: Proc[] = [];
   const ports: string[] = [];
   try {
+    // The client ports, from the server's whole "connected" lines.
+    const connected = (out: string) =>
+      [...out.matchAll(/^connected \('127\.0\.0\.1', (\d+)\)$/gm)].map((m) => m[1]);
     for (let i = 0; i < 3; i++) {
       clients.push(client(port));
-      await serverProc.waitFor((out) => out.split("\nconnected ").length > i + 1);
-      ports.push(serverProc.stdout.split("\nconnected ")[i + 1].match(/, (\d+)\)/)![1]);
+      await serverProc.waitFor((out) => connected(out).length > i);
+      ports.push(connected(serverProc.stdout)[i]);
     }
     const said = ["hello from one", "two says hi", "partial line"];
     const heard = (from: number) => `[127.0.0.1:${ports[from]}] ${said[from]}\n`;
@@ -202,7 +210,7 @@ async function chat(server: Proc, client: (port: number) => Proc, serverStops: b
       assert.equal(done.stdout, others, `client ${i} hears the others, in order, not itself`);
     }
     if (!serverStops) {
-      await serverProc.waitFor((out) => out.split("\ndisconnected ").length > 3);
+      await serverProc.waitFor((out) => wholeLines(out, "disconnected ") >= 3);
       serverProc.kill();
     }
     const finished = await serverProc.finish();
