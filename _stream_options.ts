@@ -22,6 +22,8 @@ export class StreamOptions {
   noDelay = true;
   keepAlive = false;
   reusePort = false;
+  /** The errno of a failed non-blocking connect, until SO_ERROR reads it. */
+  error = 0;
 
   /** Sets an option; `conn` (when connected) gets it at once, `bound` refuses SO_REUSEPORT. */
   set(
@@ -60,7 +62,12 @@ export class StreamOptions {
   get(level: number, optname: number, family: number, listening: boolean): number {
     const ip = family !== AF_UNIX;
     if (level === SOL_SOCKET && optname === SO_TYPE) return SOCK_STREAM;
-    if (level === SOL_SOCKET && optname === SO_ERROR) return 0;
+    if (level === SOL_SOCKET && optname === SO_ERROR) {
+      // Reading the pending error clears it, as on Linux.
+      const error = this.error;
+      this.error = 0;
+      return error;
+    }
     if (level === SOL_SOCKET && optname === SO_REUSEADDR) return listening ? 1 : 0;
     if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) return this.noDelay ? 1 : 0;
     if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) return this.keepAlive ? 1 : 0;

@@ -71,6 +71,7 @@ import { normalizeIpv6 } from "./_inet.ts";
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_UDP, SOCK_DGRAM } from "./_constants.ts";
 import { DatagramOptions } from "./_datagram_options.ts";
 import { DatagramReceiver } from "./_datagram_receiver.ts";
+import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
 import {
   BlockingIOError,
@@ -125,6 +126,9 @@ export class DatagramSocket extends SocketBase {
   #conn: Deno.DatagramConn | null = null;
   /** The receive side (see _datagram_receiver.ts); made when the socket is bound. */
   #receiver: DatagramReceiver | null = null;
+  // A selector waiting to read from this socket before it was bound: told
+  // when bind() or a first sendto gives it a receiver.
+  #bindWatcher: Watcher | null = null;
   #options: DatagramOptions = new DatagramOptions(this.family);
   // The connected peer: where send() goes, and what getpeername() returns.
   #peer: Deno.Addr | null = null;
@@ -524,6 +528,16 @@ export class DatagramSocket extends SocketBase {
     return this.#options.get(level, optname);
   }
 
+  /** @ignore Internal: readiness, for selectors (see _ready.ts). */
+  [kWatch](events: number, watcher: Watcher | null): number {
+    if (this.closed) return CLOSED;
+    const receiver = this.#receiver;
+    if (receiver !== null) return receiver.ready(events, watcher);
+    // Unbound: writable (a sendto binds it), nothing to receive yet.
+    if (watcher !== null && (events & READ) !== 0) this.#bindWatcher = watcher;
+    return events & WRITE;
+  }
+
   /** Closes the Deno socket; a receive in flight rejects, and its caller gets `EBADF`. */
   protected onClose(): void {
     const conn = this.#conn;
@@ -624,6 +638,11 @@ export class DatagramSocket extends SocketBase {
     this.#conn = conn;
     this.#receiver = new DatagramReceiver(conn, this, this.#options);
     this.#options.attach(conn);
+    const watcher = this.#bindWatcher;
+    if (watcher !== null) {
+      this.#bindWatcher = null;
+      watcher.wake();
+    }
     return conn;
   }
 
