@@ -337,7 +337,7 @@ export class StreamSocket extends SocketBase {
     } catch (err) {
       if (err instanceof gaierror || !(err instanceof OSError)) throw err;
       // Python's connect_ex reports its own timeout as EWOULDBLOCK, not ETIMEDOUT.
-      if (err instanceof TimeoutError) return errno.EAGAIN;
+      if (err instanceof TimeoutError && err.errno === null) return errno.EAGAIN;
       return errnoOf(err);
     }
   }
@@ -746,7 +746,7 @@ export class StreamSocket extends SocketBase {
       conn = await dial(endpoint, this.family, timeout, abort);
     } catch (err) {
       if (this.closed) throw new OSError(errno.EBADF, { cause: err });
-      if (abort.signal.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
+      if (abort.signal.aborted) throw new TimeoutError(null, { cause: err });
       throw this.#translate(err, endpoint);
     } finally {
       this.#connectAbort = null;

@@ -129,7 +129,7 @@ for (const family of [AF_INET, AF_UNIX]) {
         const err = await rejection(s.sendall(bigPayload()), HANG_MS, "sendall");
         assert.ok(err instanceof ConnectionError, String(err));
         assert.ok(
-          ([errno.ECONNRESET, errno.EPIPE] as number[]).includes((err as OSError).errno),
+          ([errno.ECONNRESET, errno.EPIPE] as number[]).includes((err as OSError).errno as number),
           String(err),
         );
         await peer.output();
@@ -245,7 +245,8 @@ Deno.test("connect to a listener that drops SYNs honours the timeout: connect, c
   s.settimeout(0.2);
   const err = await rejection(s.connect(silent.addr), HANG_MS, "connect");
   assert.ok(err instanceof TimeoutError, String(err));
-  assert.equal(err.message, `[Errno ${errno.ETIMEDOUT}] timed out`);
+  assert.equal(err.message, "timed out");
+  assert.equal((err as TimeoutError).errno, null);
   using t = socket();
   t.settimeout(0.2);
   // Python's connect_ex reports a timeout as EWOULDBLOCK (EAGAIN), not ETIMEDOUT.

@@ -144,7 +144,7 @@ Deno.test("getaddrinfo resolves localhost offline, one entry per socket type", a
 Deno.test("getaddrinfo of an unknown name rejects with gaierror", async () => {
   const err = await getaddrinfo("no-such-host.invalid", 80).catch((e) => e);
   assert.ok(err instanceof gaierror, String(err));
-  assert.ok(err.errno < 0);
+  assert.ok(err.errno !== null && err.errno < 0);
   await assert.rejects(
     getaddrinfo("localhost", "http-ish"),
     (e: unknown) => (e as OSError).errno === EAI.EAI_SERVICE,

@@ -243,7 +243,9 @@ Deno.test("connect with a timeout to a full accept queue raises TimeoutError", a
       }
     }
     assert.ok(timedOut instanceof TimeoutError, String(timedOut));
-    assert.equal(timedOut.errno, errno.ETIMEDOUT);
+    // Python: a socket timeout has no errno (None) and the message "timed out".
+    assert.equal(timedOut.errno, null);
+    assert.equal(timedOut.message, "timed out");
   } finally {
     for (const c of fillers) c.close();
   }
@@ -333,7 +335,8 @@ Deno.test("a timed-out recv loses no data: bytes that arrive later come with the
   p.conn.settimeout(0.05);
   const err = await p.conn.recv(100).catch((e) => e);
   assert.ok(err instanceof TimeoutError);
-  assert.equal(err.message, "[Errno 110] timed out");
+  assert.equal(err.message, "timed out");
+  assert.equal(err.errno, null);
   await p.client.sendall("arrived late");
   assert.equal(text(await p.conn.recv(100)), "arrived late");
 });
