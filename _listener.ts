@@ -10,6 +10,9 @@ import { describe, type IpEndpoint } from "./_address.ts";
 import { waitFor } from "./_base.ts";
 import { OSError } from "./errors.ts";
 
+/** Reaches the one-step bind-and-listen of a stream socket, for createServer; not exported. */
+export const kBindListen: unique symbol = Symbol("pysock.bindListen");
+
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
 export const DEFAULT_BACKLOG = 511;
 

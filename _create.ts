@@ -1,0 +1,179 @@
+// The module functions that make stream sockets: createConnection (every
+// address a name resolves to, in turn), createServer (bind and listen in one
+// step) and socketpair. socket.ts re-exports them; they import the class
+// back from it, which is safe because they use it only when called.
+
+import { checkIpAddress, formatEndpoint } from "./_address.ts";
+import { getdefaulttimeout } from "./_base.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  SO_REUSEPORT,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from "./_constants.ts";
+import { kBindListen } from "./_listener.ts";
+import { hasDualstackIpv6 } from "./_lookup.ts";
+import { resolve } from "./_resolve.ts";
+import { errno, OSError, PermissionError } from "./errors.ts";
+import { type AddressInput, socket, StreamSocket } from "./socket.ts";
+
+/** Options of {@linkcode createConnection}. */
+export interface CreateConnectionOptions {
+  /** Seconds for the connect and, afterwards, the socket's timeout. Default: `getdefaulttimeout()`. */
+  timeout?: number | null;
+  /**
+   * A local `[host, port]` to connect from. Deno cannot choose the source
+   * address: anything but `null`/`["", 0]` is refused with `EOPNOTSUPP`.
+   */
+  sourceAddress?: AddressInput | null;
+}
+
+/**
+ * Connects to a TCP service, trying every address the name resolves to in
+ * turn (Python's `socket.create_connection`).
+ *
+ * @param address `[host, port]`.
+ * @param options `timeout` and `sourceAddress`.
+ * @returns The connected socket.
+ * @throws {OSError} the last connect error when every address fails.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createConnection, createServer } from "./socket.ts";
+ * await using server = createServer(["127.0.0.1", 0]);
+ * const port = server.getsockname()[1] as number;
+ * await using client = await createConnection(["localhost", port], { timeout: 5 });
+ * assert.equal(client.gettimeout(), 5);
+ * ```
+ */
+export async function createConnection(
+  address: readonly [host: string, port: number],
+  options: CreateConnectionOptions = {},
+): Promise<StreamSocket> {
+  const { hostname, port } = checkIpAddress(address, AF_INET6, "createConnection");
+  const timeout = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
+  const source = options.sourceAddress;
+  if (source !== undefined && source !== null) {
+    const local = checkIpAddress(source, AF_INET6, "createConnection");
+    if (!(local.port === 0 && (source as readonly unknown[])[0] === "")) {
+      throw new OSError(errno.EOPNOTSUPP, {
+        detail: "Deno cannot connect from a chosen source address",
+      });
+    }
+  }
+  const host = (address as readonly unknown[])[0] === "" ? "localhost" : hostname;
+  const addresses = await resolve(host, AF_UNSPEC);
+  let lastError: unknown = null;
+  let denied = false;
+  for (const { family, address: ip } of addresses) {
+    const sock = new StreamSocket(family);
+    sock.settimeout(timeout);
+    try {
+      await sock.connect([ip, port]);
+      return sock;
+    } catch (err) {
+      sock.close();
+      lastError = err;
+      denied ||= err instanceof PermissionError;
+    }
+  }
+  if (denied && addresses.length > 1) {
+    // A refusal from an address the user did allow would hide the real
+    // problem: name every address the name resolved to.
+    const all = addresses.map((a) => formatEndpoint(a.address, port)).join(",");
+    throw new PermissionError(errno.EACCES, {
+      detail: `net access to ${host}:${port} needs every address it resolves to; ` +
+        `run again with --allow-net=${all}`,
+      cause: lastError,
+    });
+  }
+  throw lastError;
+}
+
+/** Options of {@linkcode createServer}. */
+export interface CreateServerOptions {
+  /** `AF_INET` (default) or `AF_INET6`, or `AF_UNIX` for a path. */
+  family?: number;
+  /** The accept queue length (Deno's `tcpBacklog`). */
+  backlog?: number;
+  /** Set `SO_REUSEPORT` so several processes share the port (Linux). */
+  reusePort?: boolean;
+  /**
+   * Accept IPv4 and IPv6 on one `AF_INET6` socket. Deno's IPv6 listeners are
+   * always dual-stack on Linux, so `false` cannot make one IPv6-only.
+   */
+  dualstackIpv6?: boolean;
+}
+
+/**
+ * Creates a listening socket bound to `address` (Python's
+ * `socket.create_server`).
+ *
+ * @param address `[host, port]`, or a path with `family: AF_UNIX`.
+ * @param options `family`, `backlog`, `reusePort`, `dualstackIpv6`.
+ * @returns The listening socket.
+ * @throws {RangeError} for `dualstackIpv6` with a family other than `AF_INET6`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createServer } from "./socket.ts";
+ * using server = createServer(["127.0.0.1", 0], { backlog: 16 });
+ * assert.ok((server.getsockname()[1] as number) > 0);
+ * ```
+ */
+export function createServer(
+  address: AddressInput,
+  options: CreateServerOptions = {},
+): StreamSocket {
+  const family = options.family ?? AF_INET;
+  if (options.dualstackIpv6 && family !== AF_INET6) {
+    throw new RangeError("Cannot create server: dualstackIpv6 requires family AF_INET6");
+  }
+  if (options.dualstackIpv6 && !hasDualstackIpv6()) {
+    throw new OSError(errno.EAFNOSUPPORT, { detail: "dual-stack IPv6 is not available here" });
+  }
+  const sock = socket(family, SOCK_STREAM);
+  try {
+    if (options.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    sock[kBindListen](address, options.backlog);
+  } catch (err) {
+    sock.close();
+    throw err;
+  }
+  return sock;
+}
+
+/**
+ * A connected pair of stream sockets (Python's `socket.socketpair`), made
+ * over loopback TCP since Deno has no `socketpair(2)`.
+ *
+ * @returns Two sockets, each the other's peer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketpair } from "./socket.ts";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * await a.sendall("x");
+ * assert.equal((await b.recv(1))[0], 120);
+ * ```
+ */
+export async function socketpair(): Promise<[StreamSocket, StreamSocket]> {
+  using server = createServer(["127.0.0.1", 0], { backlog: 1 });
+  const client = new StreamSocket(AF_INET);
+  try {
+    const accepting = server.accept();
+    await client.connect(["127.0.0.1", server.getsockname()[1] as number]);
+    const [peer] = await accepting;
+    return [client, peer];
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+}
