@@ -46,27 +46,53 @@ let nextFileno = 3;
  * parked in Deno's reactor takes a few hundred microseconds to wake when
  * its bytes arrive, and a non-blocking call must still return bytes the
  * kernel holds (measured: ~57 setImmediate turns, well inside one timer).
+ * An aborted `signal` ends the wait as a timeout does, with its reason.
  * The promise itself is never cancelled: whoever owns it keeps its result.
  */
-export function waitFor<T>(promise: Promise<T>, timeout: number | null): Promise<T> {
-  if (timeout === null) return promise;
+export function waitFor<T>(
+  promise: Promise<T>,
+  timeout: number | null,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (timeout === null && signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const waiting = waitersOf(promise);
     const waiter: Waiter = {
       settle(ok, value) {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         if (ok) resolve(value as T);
         else reject(value);
       },
     };
-    const waiting = waitersOf(promise);
-    const timer = setTimeout(() => {
-      // Leave the promise's list: a timed-out call must not stay attached
-      // to a read that may stay pending for as long as the connection lives.
+    // Leaving the promise's list: a call that gave up must not stay
+    // attached to a read that may stay pending for as long as the
+    // connection lives.
+    const onAbort = () => {
       waiting.delete(waiter);
+      waiter.settle(false, signal!.reason);
+    };
+    const timer = timeout === null ? undefined : setTimeout(() => {
+      waiting.delete(waiter);
+      signal?.removeEventListener("abort", onAbort);
       reject(timeout === 0 ? new BlockingIOError() : new TimeoutError());
     }, timeout * 1000);
+    signal?.addEventListener("abort", onAbort, { once: true });
     waiting.add(waiter);
   });
+}
+
+/**
+ * Rejects with the signal's reason if it is already aborted: a call given
+ * an aborted signal does nothing, as Deno's and the Web's APIs do.
+ */
+export function checkSignal(signal: AbortSignal | undefined, action: string): void {
+  if (signal === undefined) return;
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(`Cannot ${action}: signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  signal.throwIfAborted();
 }
 
 /**
@@ -117,6 +143,16 @@ export function unsupportedOption(level: number, optname: number, verb: "set" | 
   return new OSError(errno.ENOPROTOOPT, {
     detail: `Deno cannot ${verb} ${optionName(level, optname)} on this socket`,
   });
+}
+
+/** The options of a call that can be aborted: `connect`, `accept` and the receives. */
+export interface AbortOptions {
+  /**
+   * Ends the call when aborted, as a timeout does: it rejects with the
+   * signal's reason and loses no data (bytes that arrive later go to the
+   * next call).
+   */
+  signal?: AbortSignal;
 }
 
 /** A value `setsockopt` accepts: an int, a boolean, or packed bytes. */

@@ -16,7 +16,14 @@
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { Turns } from "./_turns.ts";
-import { errno, IncompleteReadError, LimitOverrunError, OSError } from "./errors.ts";
+import {
+  BlockingIOError,
+  errno,
+  IncompleteReadError,
+  LimitOverrunError,
+  OSError,
+  TimeoutError,
+} from "./errors.ts";
 
 /** Key of the internal accessor through which framing.ts reaches a socket's buffer. */
 export const kReader: unique symbol = Symbol("pysock.reader");
@@ -77,6 +84,9 @@ export class ReadBuffer extends Turns {
   // after the program is done (Python exits there too).
   #waiting = 0;
   #unrefed = false;
+  // The AbortSignal of the call holding the turn, if it has one: its waits
+  // end when it aborts, as at a deadline.
+  #signal: AbortSignal | undefined = undefined;
 
   /**
    * @param source Where bytes come from.
@@ -124,13 +134,17 @@ export class ReadBuffer extends Turns {
     }
   }
 
-  /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
-  readSome(max: number, timeout: number | null): Promise<Uint8Array> {
+  /**
+   * Between 1 and `max` bytes as soon as any are there; an empty array at
+   * end of stream. An aborted `signal` ends the wait as a timeout does
+   * (here and in every primitive that takes one), rejecting with its reason.
+   */
+  readSome(max: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
     if (!this.busy) {
       if (this.#end > this.#start) return Promise.resolve(this.#take(max));
       if (
-        timeout === null && this.#fill === null && this.#error === null && !this.#eof &&
-        !this.#unrefed
+        timeout === null && signal === undefined && this.#fill === null &&
+        this.#error === null && !this.#eof && !this.#unrefed
       ) {
         // The common wait: the turn is free, nothing is buffered, no deadline.
         // (Once a kept read has unref'd the source, the slow path refs it
@@ -149,7 +163,7 @@ export class ReadBuffer extends Turns {
         return bytes;
       }
     }
-    return this.#withTurn(timeout, max, ReadBuffer.#some);
+    return this.#withTurn(timeout, max, ReadBuffer.#some, signal);
   }
 
   static async #some(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
@@ -157,13 +171,13 @@ export class ReadBuffer extends Turns {
   }
 
   /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
-  readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
+  readInto(buf: Uint8Array, timeout: number | null, signal?: AbortSignal): Promise<number> {
     if (
-      !this.busy && this.#end === this.#start && timeout === null && this.#fill === null &&
-      !this.#eof && !this.#unrefed && this.#error === null
+      !this.busy && this.#end === this.#start && timeout === null && signal === undefined &&
+      this.#fill === null && !this.#eof && !this.#unrefed && this.#error === null
     ) {
       // Nothing buffered and no deadline: read straight into the caller's
-      // array, which saves a copy. (With a deadline the read could outlive
+      // array, which saves a copy. (With a deadline or a signal the read could outlive
       // the call and write into an array the caller has moved on from.)
       // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
       // call, bytes the peer still sends before close() land in `buf`;
@@ -172,7 +186,7 @@ export class ReadBuffer extends Turns {
       this.#direct = true;
       return this.#read(buf).then((n) => this.#directDone(n));
     }
-    return this.#withTurn(timeout, buf, ReadBuffer.#into);
+    return this.#withTurn(timeout, buf, ReadBuffer.#into, signal);
   }
 
   #directDone(n: number): number {
@@ -191,11 +205,21 @@ export class ReadBuffer extends Turns {
 
   /**
    * Up to `max` of the buffered bytes, as a copy, consuming nothing: waits
-   * for one byte at least, like `readSome` (Python's `MSG_PEEK`). An empty
-   * array at end of stream.
+   * for one byte at least, like `readSome` (Python's `MSG_PEEK`), or for all
+   * `max` with `all` (`MSG_PEEK | MSG_WAITALL`). Fewer, or an empty array,
+   * at end of stream.
    */
-  peek(max: number, timeout: number | null): Promise<Uint8Array> {
-    return this.#withTurn(timeout, max, ReadBuffer.#peek);
+  peek(
+    max: number,
+    timeout: number | null,
+    signal?: AbortSignal,
+    all = false,
+  ): Promise<Uint8Array> {
+    if (!all) return this.#withTurn(timeout, max, ReadBuffer.#peek, signal);
+    return this.#withTurn(timeout, max, async (b, max, deadline) => {
+      await b.#wait(max, deadline);
+      return b.#slab.slice(b.#start, Math.min(b.#end, b.#start + max));
+    }, signal);
   }
 
   static async #peek(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
@@ -208,13 +232,33 @@ export class ReadBuffer extends Turns {
    * loses nothing.
    * @throws {IncompleteReadError} at end of stream, carrying what was read.
    */
-  readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
-    return this.#withTurn(timeout, n, ReadBuffer.#exactly);
+  readExactly(n: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#withTurn(timeout, n, ReadBuffer.#exactly, signal);
   }
 
   static async #exactly(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
     if (!(await b.#wait(n, deadline))) {
       throw new IncompleteReadError(b.#take(Infinity), n);
+    }
+    return b.#take(n);
+  }
+
+  /**
+   * `n` bytes, or fewer when the stream ends, the deadline passes or (with a
+   * timeout of 0) nothing more is there: Linux's `MSG_WAITALL`. Only a call
+   * that got nothing at all times out (or is aborted, which consumes
+   * nothing either).
+   */
+  readUpTo(n: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#withTurn(timeout, n, ReadBuffer.#upTo, signal);
+  }
+
+  static async #upTo(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
+    try {
+      await b.#wait(n, deadline);
+    } catch (err) {
+      const timedOut = err instanceof TimeoutError || err instanceof BlockingIOError;
+      if (!timedOut || b.#end === b.#start) throw err;
     }
     return b.#take(n);
   }
@@ -374,13 +418,17 @@ export class ReadBuffer extends Turns {
     timeout: number | null,
     arg: A,
     read: (buffer: ReadBuffer, arg: A, deadline: number | null) => Promise<T>,
+    signal?: AbortSignal,
   ): Promise<T> {
+    signal?.throwIfAborted();
     const deadline = toDeadline(timeout);
-    const turn = this.takeTurn(timeout);
+    const turn = this.takeTurn(timeout, signal);
     if (turn !== null) await turn;
+    this.#signal = signal;
     try {
       return await read(this, arg, deadline);
     } finally {
+      this.#signal = undefined;
       this.releaseTurn();
     }
   }
@@ -411,7 +459,7 @@ export class ReadBuffer extends Turns {
     }
     this.#waiting++;
     try {
-      await waitFor(fill, timeout);
+      await waitFor(fill, timeout, this.#signal);
     } finally {
       if (--this.#waiting === 0 && this.#fill !== null && this.#source.unref) {
         this.#unrefed = true;

@@ -4,11 +4,12 @@
 // back from it, which is safe because they use it only when called.
 
 import { checkIpAddress, formatEndpoint } from "./_address.ts";
-import { getdefaulttimeout } from "./_base.ts";
+import { checkSignal, getdefaulttimeout } from "./_base.ts";
 import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
+  IPPROTO_TCP,
   SO_REUSEPORT,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -16,7 +17,7 @@ import {
 import { kBindListen } from "./_listener.ts";
 import { hasDualstackIpv6 } from "./_lookup.ts";
 import { resolve } from "./_resolve.ts";
-import { errno, OSError, PermissionError } from "./errors.ts";
+import { errno, ExceptionGroup, OSError, PermissionError } from "./errors.ts";
 import { type AddressInput, socket, StreamSocket } from "./socket.ts";
 
 /** Options of {@linkcode createConnection}. */
@@ -28,6 +29,14 @@ export interface CreateConnectionOptions {
    * address: anything but `null`/`["", 0]` is refused with `EOPNOTSUPP`.
    */
   sourceAddress?: AddressInput | null;
+  /**
+   * When every address fails, reject with an {@linkcode ExceptionGroup}
+   * holding each attempt's error (Python 3.11's `all_errors=True`) instead
+   * of the last one.
+   */
+  allErrors?: boolean;
+  /** Ends the attempt when aborted, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,9 +44,11 @@ export interface CreateConnectionOptions {
  * turn (Python's `socket.create_connection`).
  *
  * @param address `[host, port]`.
- * @param options `timeout` and `sourceAddress`.
- * @returns The connected socket.
- * @throws {OSError} the last connect error when every address fails.
+ * @param options `timeout`, `sourceAddress`, `allErrors`, `signal`.
+ * @returns The connected socket (its `proto` is `IPPROTO_TCP`, as Python's).
+ * @throws {OSError} the last connect error when every address fails, or
+ *   with `allErrors` an {@linkcode ExceptionGroup} of them all; a name that
+ *   does not resolve is a `gaierror`, never grouped.
  *
  * @example
  * ```ts
@@ -47,6 +58,21 @@ export interface CreateConnectionOptions {
  * const port = server.getsockname()[1] as number;
  * await using client = await createConnection(["localhost", port], { timeout: 5 });
  * assert.equal(client.gettimeout(), 5);
+ * ```
+ *
+ * @example Every attempt's error, with `allErrors`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionRefusedError, createConnection, ExceptionGroup } from "./mod.ts";
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = probe.addr.port;
+ * probe.close();
+ * await assert.rejects(createConnection(["127.0.0.1", port], { allErrors: true }), (err) => {
+ *   assert.ok(err instanceof ExceptionGroup && err instanceof AggregateError);
+ *   assert.equal(err.message, "create_connection failed (1 sub-exception)");
+ *   assert.ok(err.exceptions[0] instanceof ConnectionRefusedError);
+ *   return true;
+ * });
  * ```
  */
 export async function createConnection(
@@ -64,22 +90,29 @@ export async function createConnection(
       });
     }
   }
+  const signal = options.signal;
+  checkSignal(signal, "createConnection");
   const host = (address as readonly unknown[])[0] === "" ? "localhost" : hostname;
   const addresses = await resolve(host, AF_UNSPEC);
+  signal?.throwIfAborted();
+  const errors: unknown[] = [];
   let lastError: unknown = null;
   let denied = false;
   for (const { family, address: ip } of addresses) {
-    const sock = new StreamSocket(family);
+    const sock = new StreamSocket(family, IPPROTO_TCP);
     sock.settimeout(timeout);
     try {
-      await sock.connect([ip, port]);
+      await sock.connect([ip, port], { signal });
       return sock;
     } catch (err) {
       sock.close();
+      if (signal?.aborted) throw signal.reason;
       lastError = err;
+      errors.push(err);
       denied ||= err instanceof PermissionError;
     }
   }
+  if (options.allErrors) throw new ExceptionGroup("create_connection failed", errors);
   if (denied && addresses.length > 1) {
     // A refusal from an address the user did allow would hide the real
     // problem: name every address the name resolved to.

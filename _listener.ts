@@ -53,7 +53,7 @@ export class Listener {
    * connection it brings is returned by the next call, and meanwhile it does
    * not keep the process alive.
    */
-  async accept(timeout: number | null): Promise<Deno.Conn> {
+  async accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {
     const listener = this.#listener;
     let pending = this.#pendingAccept;
     if (pending === null) {
@@ -61,20 +61,21 @@ export class Listener {
       // Failures are reported to the caller that awaits; mark them handled
       // for the time when no call is waiting (after a timeout). Without a
       // timeout this call waits to the end, so that costs nothing.
-      if (timeout !== null) pending.catch(ignore);
+      if (timeout !== null || signal !== undefined) pending.catch(ignore);
       this.#pendingAccept = pending;
     } else {
       listener.ref();
     }
     try {
-      const conn = await waitFor(pending, timeout);
+      const conn = await waitFor(pending, timeout, signal);
       if (this.#pendingAccept === pending) this.#pendingAccept = null;
       return conn;
     } catch (err) {
       if (this.#pendingAccept === pending) {
-        // Our timeout (an OSError from waitFor): keep the accept for the
-        // next call, unref'd. Deno's own failure: start afresh next time.
-        if (err instanceof OSError) listener.unref();
+        // Our timeout (an OSError from waitFor) or the caller's abort: keep
+        // the accept for the next call, unref'd. Deno's own failure: start
+        // afresh next time.
+        if (err instanceof OSError || signal?.aborted) listener.unref();
         else this.#pendingAccept = null;
       }
       throw err;

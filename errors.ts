@@ -606,6 +606,41 @@ export class LimitOverrunError extends Error {
   }
 }
 
+/**
+ * Several errors at once (Python 3.11's `ExceptionGroup`): what
+ * `createConnection(address, { allErrors: true })` rejects with when every
+ * address fails. An `AggregateError`, so `errors` holds them too;
+ * `exceptions` is Python's name for the same list. The message is what
+ * Python's `str()` gives: `create_connection failed (2 sub-exceptions)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionRefusedError, ExceptionGroup } from "./errors.ts";
+ * const group = new ExceptionGroup("create_connection failed", [new ConnectionRefusedError()]);
+ * assert.equal(group.message, "create_connection failed (1 sub-exception)");
+ * assert.ok(group.exceptions[0] instanceof ConnectionRefusedError);
+ * assert.equal(group.errors, group.exceptions);
+ * ```
+ */
+export class ExceptionGroup extends AggregateError {
+  /** The errors, in the order they happened (Python's `exceptions`). */
+  readonly exceptions: unknown[];
+
+  /**
+   * Creates the group.
+   *
+   * @param message What failed, as Python's `ExceptionGroup` message.
+   * @param exceptions The errors it holds.
+   */
+  constructor(message: string, exceptions: unknown[]) {
+    const count = exceptions.length;
+    super(exceptions, `${message} (${count} sub-exception${count === 1 ? "" : "s"})`);
+    this.name = "ExceptionGroup";
+    this.exceptions = this.errors;
+  }
+}
+
 const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => OSError> = {
   [errno.ECONNREFUSED]: ConnectionRefusedError,
   [errno.ECONNRESET]: ConnectionResetError,

@@ -53,8 +53,10 @@ import {
   isKnownFamily,
 } from "./_address.ts";
 import {
+  type AbortOptions,
   checkInto,
   checkOption,
+  checkSignal,
   checkSize,
   type OptionValue,
   SocketBase,
@@ -63,6 +65,7 @@ import {
 import { kReader, ReadBuffer } from "./_buffer.ts";
 import { toBytes } from "./_bytes.ts";
 import { dial, endpointError } from "./_connect.ts";
+import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
 import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
 import { sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
@@ -83,7 +86,7 @@ export {
   gethostname,
   hasDualstackIpv6,
 } from "./_lookup.ts";
-export type { OptionValue } from "./_base.ts";
+export type { AbortOptions, OptionValue } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 export {
   createConnection,
@@ -230,6 +233,9 @@ export class StreamSocket extends SocketBase {
    * listener's timeout. A timed-out accept keeps its pending accept: the
    * connection it brings is returned by the next call.
    *
+   * @param options `signal`: aborting it ends the wait as a timeout does
+   *   (rejecting with its reason); the connection it would have brought
+   *   goes to the next call.
    * @returns The connected socket and the peer's address.
    * @throws {OSError} `EINVAL` before `listen()`; {@linkcode TimeoutError};
    *   `BlockingIOError` when non-blocking and nothing is waiting.
@@ -245,13 +251,15 @@ export class StreamSocket extends SocketBase {
    * assert.equal(addr[0], "127.0.0.1");
    * ```
    */
-  async accept(): Promise<[StreamSocket, Address]> {
+  async accept(options?: AbortOptions): Promise<[StreamSocket, Address]> {
+    const signal = options?.signal;
+    checkSignal(signal, "accept");
     this.checkOpen();
     const listener = this.#listener;
     if (listener === null || !listener.listening) throw new OSError(errno.EINVAL);
     let conn: Deno.Conn;
     try {
-      conn = await listener.accept(this.gettimeout());
+      conn = await listener.accept(this.gettimeout(), signal);
     } catch (err) {
       throw this.#translate(err);
     }
@@ -263,6 +271,8 @@ export class StreamSocket extends SocketBase {
    * Connects to `addr`, resolving a host name first with the system resolver.
    *
    * @param addr `[host, port]`, or a path for `AF_UNIX`.
+   * @param options `signal`: aborting it abandons the attempt and rejects
+   *   with its reason.
    * @throws {ConnectionRefusedError} when nothing listens there.
    * @throws {gaierror} when the host name does not resolve.
    * @throws {TimeoutError} past the socket's timeout.
@@ -281,8 +291,10 @@ export class StreamSocket extends SocketBase {
    * await assert.rejects(s.connect(["127.0.0.1", port]), ConnectionRefusedError);
    * ```
    */
-  async connect(addr: AddressInput): Promise<void> {
+  async connect(addr: AddressInput, options?: AbortOptions): Promise<void> {
     const endpoint = checkAddress(addr, this.family, "connect");
+    const signal = options?.signal;
+    checkSignal(signal, "connect");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EISCONN);
     if (this.#connecting !== null) throw new OSError(errno.EALREADY);
@@ -292,7 +304,7 @@ export class StreamSocket extends SocketBase {
       });
     }
     const timeout = this.gettimeout();
-    const connecting = this.#open(endpoint, timeout);
+    const connecting = this.#open(endpoint, timeout, signal);
     if (timeout === 0) {
       // Python's non-blocking connect: EINPROGRESS now, completion later.
       this.#connecting = connecting.finally(() => this.#connecting = null);
@@ -337,6 +349,9 @@ export class StreamSocket extends SocketBase {
    * than `data.length`.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags 0, `MSG_DONTWAIT` (writes wait for their count anyway, see
+   *   `sendall`) or `MSG_NOSIGNAL` (always true: Deno never raises SIGPIPE);
+   *   any other flag fails with `EOPNOTSUPP` naming it.
    * @returns The count written.
    *
    * @example
@@ -349,9 +364,10 @@ export class StreamSocket extends SocketBase {
    * assert.equal(await a.send("hi"), 2);
    * ```
    */
-  send(data: Uint8Array | string): Promise<number> {
+  send(data: Uint8Array | string, flags = 0): Promise<number> {
     try {
       const bytes = toBytes(data, "send");
+      checkFlags(flags, SEND, "send");
       return this.#writerOf().send(bytes, this.gettimeout());
     } catch (err) {
       return Promise.reject(err);
@@ -368,6 +384,7 @@ export class StreamSocket extends SocketBase {
    * has taken would otherwise be sent twice by a retry.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags As for {@linkcode StreamSocket.send}.
    * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
    *
    * @example
@@ -381,9 +398,10 @@ export class StreamSocket extends SocketBase {
    * assert.equal((await b.recv(3)).length, 3);
    * ```
    */
-  sendall(data: Uint8Array | string): Promise<void> {
+  sendall(data: Uint8Array | string, flags = 0): Promise<void> {
     try {
       const bytes = toBytes(data, "sendall");
+      checkFlags(flags, SEND, "sendall");
       return this.#writerOf().sendall(bytes, this.gettimeout());
     } catch (err) {
       return Promise.reject(err);
@@ -400,9 +418,15 @@ export class StreamSocket extends SocketBase {
    * empty at once.
    *
    * @param bufsize The most bytes to return.
+   * @param flags `MSG_PEEK` (return the bytes without consuming them),
+   *   `MSG_WAITALL` (wait for all `bufsize` bytes; fewer only at end of
+   *   stream), `MSG_DONTWAIT` (non-blocking for this call), or 0.
+   * @param options `signal`: aborting it ends the call as a timeout does.
    * @throws {RangeError} for a negative size; {TypeError} for a non-integer.
    * @throws {TimeoutError} past the timeout; the bytes that arrive later are
-   *   returned by the next call.
+   *   returned by the next call. An aborted `signal` rejects with its
+   *   reason, losing nothing either.
+   * @throws {OSError} `EOPNOTSUPP` naming any other flag (`MSG_OOB`, ...).
    *
    * @example
    * ```ts
@@ -416,12 +440,16 @@ export class StreamSocket extends SocketBase {
    * assert.equal((await b.recv(1024)).length, 0);
    * ```
    */
-  recv(bufsize: number): Promise<Uint8Array> {
+  recv(bufsize: number, flags = 0, options?: AbortOptions): Promise<Uint8Array> {
     try {
       checkSize(bufsize, "recv", "bufsize");
+      checkFlags(flags, STREAM_RECV, "recv");
+      const signal = options?.signal;
+      checkSignal(signal, "recv");
       const buffer = this.#readBuffer();
       if (bufsize === 0) return Promise.resolve(new Uint8Array(0));
-      return buffer.readSome(bufsize, this.gettimeout());
+      if (flags === 0 && signal === undefined) return buffer.readSome(bufsize, this.gettimeout());
+      return recvFlagged(buffer, bufsize, flags, this.gettimeout(), signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -434,6 +462,9 @@ export class StreamSocket extends SocketBase {
    *
    * @param buf The array to fill.
    * @param nbytes The most bytes to write into it; 0 means all of `buf`.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @throws {TypeError} for a detached buffer, before any I/O.
    *
    * @example
    * ```ts
@@ -447,12 +478,16 @@ export class StreamSocket extends SocketBase {
    * assert.equal(await b.recvInto(buf), 3);
    * ```
    */
-  recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+  recvInto(buf: Uint8Array, nbytes = 0, flags = 0, options?: AbortOptions): Promise<number> {
     try {
       const target = checkInto(buf, nbytes, "recvInto");
+      checkFlags(flags, STREAM_RECV, "recvInto");
+      const signal = options?.signal;
+      checkSignal(signal, "recvInto");
       const buffer = this.#readBuffer();
       if (target.length === 0) return Promise.resolve(0);
-      return buffer.readInto(target, this.gettimeout());
+      if (flags === 0 && signal === undefined) return buffer.readInto(target, this.gettimeout());
+      return recvIntoFlagged(buffer, target, flags, this.gettimeout(), signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -726,20 +761,28 @@ export class StreamSocket extends SocketBase {
     if (this.#options !== null && this.family !== AF_UNIX) this.#options.apply(conn);
   }
 
-  async #open(endpoint: IpEndpoint | string, timeout: number | null): Promise<void> {
-    // One controller ends the attempt on timeout or on close(), so a
-    // connect to a silent peer never outlives either.
+  async #open(
+    endpoint: IpEndpoint | string,
+    timeout: number | null,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    // One controller ends the attempt on timeout, on close() or when the
+    // caller's signal aborts, so a connect to a silent peer outlives none.
     const abort = new AbortController();
     this.#connectAbort = abort;
+    const onAbort = () => abort.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     let conn: Deno.Conn;
     try {
       conn = await dial(endpoint, this.family, timeout, abort);
     } catch (err) {
       if (this.closed) throw new OSError(errno.EBADF, { cause: err });
+      if (signal?.aborted) throw signal.reason;
       if (abort.signal.aborted) throw new TimeoutError(null, { cause: err });
       throw this.#translate(err, endpoint);
     } finally {
       this.#connectAbort = null;
+      signal?.removeEventListener("abort", onAbort);
     }
     if (this.closed) {
       conn.close();

@@ -208,3 +208,40 @@ export async function runScript(source: string, flags: string[]): Promise<Script
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+// What every CPython twin can use: a connected TCP pair on loopback
+// (socket.socketpair() is AF_UNIX there), a JSON printer and the error of a call.
+const PY_PRELUDE = `
+import json, socket, sys, threading, time
+def tcppair():
+    srv = socket.create_server(("127.0.0.1", 0))
+    a = socket.create_connection(srv.getsockname())
+    b, _ = srv.accept()
+    srv.close()
+    return a, b
+def err(call):
+    try:
+        call()
+        return None
+    except Exception as e:
+        return [type(e).__name__, getattr(e, "errno", None)]
+`;
+
+/**
+ * Runs a CPython twin: `code` after a prelude (`tcppair()`, `err(fn)`,
+ * `json`, `socket`), and parses the JSON its last line prints.
+ */
+export async function pythonJson(code: string, ...args: string[]): Promise<unknown> {
+  const out = (await python(PY_PRELUDE + code, ...args).output()).trim().split("\n");
+  return JSON.parse(out[out.length - 1]);
+}
+
+/** The error of `promise` as the twins print it: `[className, errno]`, or null when it resolves. */
+export async function errorOf(promise: Promise<unknown>): Promise<[string, unknown] | null> {
+  try {
+    await promise;
+    return null;
+  } catch (e) {
+    return [(e as Error).name, (e as { errno?: unknown }).errno ?? null];
+  }
+}
