@@ -89,6 +89,26 @@ export function checkIpAddress(addr: unknown, family: number, action: string): I
   return { hostname, port };
 }
 
+/**
+ * Checks the address of a `bind`, `connect` or `sendto` on a socket of
+ * `family`: a path for `AF_UNIX`, else an IP tuple whose literal host (if it
+ * is one) is of the socket's family.
+ * @throws {TypeError|RangeError} as {@linkcode checkIpAddress} and
+ *   {@linkcode checkUnixPath} do; {gaierror} `EAI_ADDRFAMILY` for a literal
+ *   of the other IP family.
+ */
+export function checkSocketAddress(
+  addr: unknown,
+  family: number,
+  action: string,
+): IpEndpoint | string {
+  if (family === AF_UNIX) return checkUnixPath(addr, action);
+  const endpoint = checkIpAddress(addr, family, action);
+  const literal = literalFamily(endpoint.hostname);
+  if (literal !== AF_UNSPEC && literal !== family) throw new gaierror(EAI.EAI_ADDRFAMILY);
+  return endpoint;
+}
+
 /** Checks a Unix socket path. */
 export function checkUnixPath(addr: unknown, action: string): string {
   if (typeof addr !== "string") {
@@ -162,21 +182,36 @@ export function formatEndpoint(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
+/**
+ * Names a checked endpoint or a Deno address for an error message: a Unix
+ * path as is, an IP endpoint as {@linkcode formatEndpoint} writes it.
+ */
+export function describeEndpoint(
+  endpoint?: IpEndpoint | Deno.Addr | string | null,
+): string | undefined {
+  if (endpoint === undefined || endpoint === null) return undefined;
+  if (typeof endpoint === "string") return endpoint;
+  if ("path" in endpoint) return endpoint.path ?? undefined;
+  const { hostname, port } = endpoint as IpEndpoint;
+  return formatEndpoint(hostname, port);
+}
+
 /** Whether `family` is one this module knows. */
 export function isKnownFamily(family: number): boolean {
   return family === AF_INET || family === AF_INET6 || family === AF_UNIX;
 }
 
 /**
- * Checks `addr` for a socket of `family`: a path for `AF_UNIX`, else an IP
- * address tuple whose literal host (if it is one) is of that family.
- * @throws {TypeError|RangeError} for a malformed address; {gaierror}
- *   `EAI_ADDRFAMILY` for a literal of the other IP family, as Python does.
+ * Checks a string argument as Python's C functions do: a string without NUL
+ * characters (a C string cannot carry one).
+ * @throws {TypeError} for anything else.
  */
-export function checkAddress(addr: unknown, family: number, action: string): IpEndpoint | string {
-  if (family === AF_UNIX) return checkUnixPath(addr, action);
-  const endpoint = checkIpAddress(addr, family, action);
-  const literal = literalFamily(endpoint.hostname);
-  if (literal !== AF_UNSPEC && literal !== family) throw new gaierror(EAI.EAI_ADDRFAMILY);
-  return endpoint;
+export function checkText(value: unknown, action: string, name: string): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot ${action}: ${name} must be a string, got ${describe(value)}`);
+  }
+  if (value.includes("\0")) {
+    throw new TypeError(`Cannot ${action}: ${name} contains a NUL character`);
+  }
+  return value;
 }

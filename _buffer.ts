@@ -15,6 +15,7 @@
 
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
+import { Kept } from "./_kept.ts";
 import { Turns } from "./_turns.ts";
 import {
   BlockingIOError,
@@ -79,11 +80,11 @@ export class ReadBuffer extends Turns {
   #max = 0;
   #eof = false;
   #error: unknown = null;
-  // Calls waiting on the pending read. A read left behind by a timed-out
-  // call is unref'd while nobody waits, so it cannot keep the process alive
-  // after the program is done (Python exits there too).
-  #waiting = 0;
-  #unrefed = false;
+  // The pending read as kept across timeouts (_kept.ts, shared with the
+  // listener's accept and the datagram receive): a read left behind by a
+  // timed-out call is unref'd while nobody waits, so it cannot keep the
+  // process alive after the program is done (Python exits there too).
+  #kept: Kept<number>;
   // The AbortSignal of the call holding the turn, if it has one: its waits
   // end when it aborts, as at a deadline.
   #signal: AbortSignal | undefined = undefined;
@@ -101,6 +102,7 @@ export class ReadBuffer extends Turns {
   ) {
     super();
     this.#source = source;
+    this.#kept = new Kept(source);
     this.#translate = translate;
     this.#owner = owner;
   }
@@ -128,10 +130,7 @@ export class ReadBuffer extends Turns {
     this.#settle?.(0);
     // What the read still pending brings is dropped: it must not keep the
     // process alive, as the read a timed-out call leaves behind does not.
-    if (this.#fill !== null && !this.#unrefed && this.#source.unref) {
-      this.#unrefed = true;
-      this.#source.unref();
-    }
+    this.#kept.release();
   }
 
   /**
@@ -144,7 +143,7 @@ export class ReadBuffer extends Turns {
       if (this.#end > this.#start) return Promise.resolve(this.#take(max));
       if (
         timeout === null && signal === undefined && this.#fill === null &&
-        this.#error === null && !this.#eof && !this.#unrefed
+        this.#error === null && !this.#eof && !this.#kept.unrefed
       ) {
         // The common wait: the turn is free, nothing is buffered, no deadline.
         // (Once a kept read has unref'd the source, the slow path refs it
@@ -158,7 +157,7 @@ export class ReadBuffer extends Turns {
         // No promise of its own for the read: the turn is held until it
         // lands, so nobody else waits on it (shutdown and close reach the
         // caller through #recv and #onReadError).
-        this.#fill = RECV_PENDING;
+        this.#fill = this.#kept.start(RECV_PENDING);
         this.#source.read(this.#fillTarget(0)).then(this.#onRead, this.#onReadError);
         return bytes;
       }
@@ -174,11 +173,12 @@ export class ReadBuffer extends Turns {
   readInto(buf: Uint8Array, timeout: number | null, signal?: AbortSignal): Promise<number> {
     if (
       !this.busy && this.#end === this.#start && timeout === null && signal === undefined &&
-      this.#fill === null && !this.#eof && !this.#unrefed && this.#error === null
+      this.#fill === null && !this.#eof && !this.#kept.unrefed && this.#error === null
     ) {
       // Nothing buffered and no deadline: read straight into the caller's
-      // array, which saves a copy. (With a deadline or a signal the read could outlive
-      // the call and write into an array the caller has moved on from.)
+      // array, which saves a copy. (With a deadline or a signal the read
+      // could outlive the call and write into an array the caller has moved
+      // on from.)
       // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
       // call, bytes the peer still sends before close() land in `buf`;
       // they are never counted or returned.
@@ -401,9 +401,9 @@ export class ReadBuffer extends Turns {
       if (at !== -1) return b.#take(at - b.#start + 1);
       if (avail >= max) return b.#take(max);
       searched = avail;
-      // A file's readline returns the last bytes before an error, as at end of stream.
-      if (b.#error !== null && avail > 0) return b.#take(avail);
-      if (!(await b.#wait(avail + 1, deadline))) return b.#take(avail);
+      // A file's readline returns the last bytes before an error, as at end
+      // of stream; the error is reported by the next call.
+      if (!(await b.#wait(avail + 1, deadline, true))) return b.#take(avail);
     }
   }
 
@@ -436,12 +436,17 @@ export class ReadBuffer extends Turns {
   /**
    * The one wait point: waits until `n` bytes are buffered, consuming
    * nothing.
+   * @param partial Report a read error as the end (`false`) while bytes are
+   *   buffered, leaving the error for the next call, as a file's readline does.
    * @returns `false` when the stream ends first.
    * @throws the error the read met, when fewer than `n` bytes came before it.
    */
-  async #wait(n: number, deadline: number | null): Promise<boolean> {
+  async #wait(n: number, deadline: number | null, partial = false): Promise<boolean> {
     while (this.#end - this.#start < n) {
-      if (this.#error !== null) this.#throwError();
+      if (this.#error !== null) {
+        if (partial && this.#end > this.#start) return false;
+        this.#throwError();
+      }
       if (this.#eof) return false;
       await this.#more(n, remaining(deadline));
     }
@@ -453,19 +458,17 @@ export class ReadBuffer extends Turns {
     if (this.#error !== null) this.#throwError();
     if (this.#eof) return;
     const fill = this.#startFill(need);
-    if (this.#unrefed) {
-      this.#unrefed = false;
-      this.#source.ref?.();
-    }
-    this.#waiting++;
+    const kept = this.#kept;
+    kept.enter();
     try {
       await waitFor(fill, timeout, this.#signal);
-    } finally {
-      if (--this.#waiting === 0 && this.#fill !== null && this.#source.unref) {
-        this.#unrefed = true;
-        this.#source.unref();
-      }
+    } catch (err) {
+      // A fill never rejects: this is our timeout, or the caller's abort.
+      // The read stays pending for the next call, unref'd once nobody waits.
+      kept.abandon(fill);
+      throw err;
     }
+    kept.leave();
   }
 
   // An error is reported once; afterwards the stream reads as ended, as
@@ -505,7 +508,7 @@ export class ReadBuffer extends Turns {
 
   /** Starts the one pending read, into `target`. */
   #read(target: Uint8Array): Promise<number> {
-    this.#fill = new Promise(capture);
+    this.#fill = this.#kept.start(new Promise(capture));
     this.#settle = captured;
     captured = null;
     this.#source.read(target).then(this.#onRead, this.#onReadError);
@@ -560,6 +563,7 @@ export class ReadBuffer extends Turns {
 
   /** Forgets the read that just landed: the next wait starts another. */
   #endRead(): void {
+    this.#kept.clear();
     this.#fill =
       this.#settle =
       this.#recv =

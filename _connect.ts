@@ -1,7 +1,7 @@
 // Opening a connection: the resolver first, then Deno.connect, ended by one
 // AbortSignal on timeout or close().
 
-import { formatEndpoint, type IpEndpoint } from "./_address.ts";
+import { describeEndpoint, type IpEndpoint } from "./_address.ts";
 import { resolveOne } from "./_resolve.ts";
 import { ConnectionRefusedError, errno, fromDenoError, PermissionError } from "./errors.ts";
 
@@ -57,10 +57,7 @@ async function connect(
  * message names.
  */
 export function endpointError(err: unknown, endpoint?: IpEndpoint | string): unknown {
-  const what = typeof endpoint === "string"
-    ? endpoint
-    : endpoint && formatEndpoint(endpoint.hostname, endpoint.port);
-  const translated = fromDenoError(err, what);
+  const translated = fromDenoError(err, describeEndpoint(endpoint));
   if (translated instanceof PermissionError && typeof endpoint === "string") {
     // Deno checks three permissions for a Unix socket and names only the
     // first missing one, so following its advice would fail again.

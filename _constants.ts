@@ -116,3 +116,30 @@ export const SCM_CREDENTIALS = 2;
 export type Family = typeof AF_INET | typeof AF_INET6 | typeof AF_UNIX;
 /** A socket type this module can create. */
 export type SocketKind = typeof SOCK_STREAM | typeof SOCK_DGRAM;
+
+/** Python's `INADDR_LOOPBACK`: 127.0.0.1 as a number (host byte order). */
+export const INADDR_LOOPBACK = 0x7f000001;
+/** Python's `INADDR_BROADCAST`: 255.255.255.255 as a number. */
+export const INADDR_BROADCAST = 0xffffffff;
+/** Python's `INADDR_NONE`: the "no address" value C's `inet_addr` returns. */
+export const INADDR_NONE = 0xffffffff;
+/** Python's `INADDR_UNSPEC_GROUP`: 224.0.0.0. */
+export const INADDR_UNSPEC_GROUP = 0xe0000000;
+/** Python's `INADDR_ALLHOSTS_GROUP`: 224.0.0.1. */
+export const INADDR_ALLHOSTS_GROUP = 0xe0000001;
+/** Python's `INADDR_MAX_LOCAL_GROUP`: 224.0.0.255. */
+export const INADDR_MAX_LOCAL_GROUP = 0xe00000ff;
+/** `getnameinfo`: give the host as a numeric address, without a lookup. */
+export const NI_NUMERICHOST = 1;
+/** `getnameinfo`: give the port as a number, not a service name. */
+export const NI_NUMERICSERV = 2;
+/** `getnameinfo`: drop the local domain from a host name. */
+export const NI_NOFQDN = 4;
+/** `getnameinfo`: fail (`gaierror` `EAI_NONAME`) rather than give a numeric host. */
+export const NI_NAMEREQD = 8;
+/** `getnameinfo`: look the port up as a UDP service, not a TCP one. */
+export const NI_DGRAM = 16;
+/** Longest host name `getnameinfo` returns, with its NUL (glibc's value). */
+export const NI_MAXHOST = 1025;
+/** Longest service name `getnameinfo` returns, with its NUL (glibc's value). */
+export const NI_MAXSERV = 32;

@@ -7,7 +7,8 @@
 // port; createServer, and listen() without bind(), open it once.
 
 import { describe, type IpEndpoint } from "./_address.ts";
-import { waitFor } from "./_base.ts";
+import { toDeadline } from "./_base.ts";
+import { Kept } from "./_kept.ts";
 import { OSError } from "./errors.ts";
 
 /** Reaches the one-step bind-and-listen of a stream socket, for createServer; not exported. */
@@ -24,7 +25,8 @@ export class Listener {
   /** The address it was opened on, with the real port once bound to port 0. */
   endpoint: IpEndpoint | string;
   #reusePort: boolean;
-  #pendingAccept: Promise<Deno.Conn> | null = null;
+  // The accept in flight, kept across timeouts: Deno cannot cancel it.
+  #kept: Kept<Deno.Conn>;
 
   /**
    * Opens the listener now.
@@ -33,6 +35,7 @@ export class Listener {
   constructor(endpoint: IpEndpoint | string, reusePort: boolean, backlog = DEFAULT_BACKLOG) {
     this.#reusePort = reusePort;
     this.#listener = open(endpoint, reusePort, backlog);
+    this.#kept = new Kept(this.#listener);
     if (typeof endpoint === "string") this.endpoint = endpoint;
     else this.endpoint = { hostname: endpoint.hostname, port: this.addr.port };
   }
@@ -46,6 +49,7 @@ export class Listener {
   reopen(backlog: number): void {
     this.#listener.close();
     this.#listener = open(this.endpoint, this.#reusePort, backlog);
+    this.#kept = new Kept(this.#listener);
   }
 
   /**
@@ -54,37 +58,29 @@ export class Listener {
    * not keep the process alive.
    */
   async accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {
-    const listener = this.#listener;
-    let pending = this.#pendingAccept;
-    if (pending === null) {
-      pending = listener.accept();
-      // Failures are reported to the caller that awaits; mark them handled
-      // for the time when no call is waiting (after a timeout). Without a
-      // timeout this call waits to the end, so that costs nothing.
-      if (timeout !== null || signal !== undefined) pending.catch(ignore);
-      this.#pendingAccept = pending;
-    } else {
-      listener.ref();
-    }
-    try {
-      const conn = await waitFor(pending, timeout, signal);
-      if (this.#pendingAccept === pending) this.#pendingAccept = null;
-      return conn;
-    } catch (err) {
-      if (this.#pendingAccept === pending) {
-        // Our timeout (an OSError from waitFor) or the caller's abort: keep
-        // the accept for the next call, unref'd. Deno's own failure: start
-        // afresh next time.
-        if (err instanceof OSError || signal?.aborted) listener.unref();
-        else this.#pendingAccept = null;
+    const kept = this.#kept;
+    const deadline = toDeadline(timeout);
+    while (true) {
+      const pending = kept.pending ?? kept.start(this.#listener.accept());
+      let conn: Deno.Conn;
+      try {
+        conn = await kept.wait(pending, deadline, signal);
+      } catch (err) {
+        // Our timeout (an OSError from waitFor) or the caller's abort keeps
+        // the accept for the next call; Deno's own failure starts afresh
+        // next time.
+        if (!(err instanceof OSError) && !signal?.aborted) kept.claim(pending);
+        throw err;
       }
-      throw err;
+      // Two calls waiting on one accept: the first takes the connection,
+      // the other waits for the next one.
+      if (kept.claim(pending)) return conn;
     }
   }
 
   /** Closes the listener; a pending accept rejects. */
   close(): void {
-    this.#pendingAccept = null;
+    this.#kept.clear();
     try {
       this.#listener.close();
     } catch { /* already closed by Deno */ }
@@ -101,8 +97,6 @@ function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number
     tcpBacklog: backlog,
   });
 }
-
-function ignore(): void {}
 
 /** A valid `listen` backlog (negative is 0, as on Linux), or `undefined` for the default. */
 export function checkBacklog(backlog: unknown): number | undefined {

@@ -46,7 +46,7 @@ import {
 import {
   type Address,
   type AddressInput,
-  checkAddress,
+  checkSocketAddress,
   describe,
   fromDenoAddr,
   type IpEndpoint,
@@ -77,15 +77,12 @@ import { BrokenPipeError, errno, gaierror, OSError, TimeoutError } from "./error
 import { DatagramSocket } from "./udp.ts";
 
 export * from "./_constants.ts";
+export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "./_inet.ts";
+export { getfqdn, gethostbyaddr, gethostbynameEx, getnameinfo } from "./_netdb.ts";
+export { getservbyname, getservbyport } from "./_services.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
-export {
-  type AddrInfo,
-  getaddrinfo,
-  gethostbyname,
-  gethostname,
-  hasDualstackIpv6,
-} from "./_lookup.ts";
+export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
 export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
 export {
@@ -179,7 +176,7 @@ export class StreamSocket extends SocketBase {
   }
 
   #bind(addr: AddressInput, backlog?: number): Listener {
-    const endpoint = checkAddress(addr, this.family, "bind");
+    const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
     try {
@@ -292,7 +289,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   async connect(addr: AddressInput, options?: AbortOptions): Promise<void> {
-    const endpoint = checkAddress(addr, this.family, "connect");
+    const endpoint = checkSocketAddress(addr, this.family, "connect");
     const signal = options?.signal;
     checkSignal(signal, "connect");
     this.checkOpen();

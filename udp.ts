@@ -6,24 +6,29 @@
  * (or `"unstable": ["net"]` in deno.json). Where Deno differs from the
  * kernel, pysock says so instead of pretending:
  *
- * - Deno has no connected UDP. `connect()` records a default peer; `send`
- *   and `recv` use it, and datagrams from any other sender are dropped
- *   (read and discarded), as a connected Linux socket would never see them.
- *   An ICMP "port unreachable" is not reported as `ConnectionRefusedError`.
+ * - Deno has no connected UDP (denoland/deno#10519; for Unix datagram
+ *   sockets #14214). `connect()` records a default peer; `send` and `recv`
+ *   use it, and datagrams from any other sender are dropped (read and
+ *   discarded), as a connected Linux socket would never see them. Linux
+ *   reports an ICMP "port unreachable" only to a connected socket, so it is
+ *   not reported as `ConnectionRefusedError`.
  * - A datagram longer than the receive size is cut to it and the rest
  *   dropped, as on Linux; the next datagram arrives whole.
- * - A receive that times out is kept: the datagram it brings is returned
- *   by the next call, never lost and never returned twice. While kept it
- *   does not keep the process alive.
- * - Deno's Unix datagram socket runs one operation at a time: on `AF_UNIX`
- *   a send while a receive waits on the same socket fails with
- *   `BlockingIOError` saying so (UDP has no such limit).
- * - `SO_BROADCAST` is always on (Deno sets it on every UDP socket), and
+ * - Deno cannot cancel a pending receive (denoland/deno#10181), so a
+ *   receive that times out is kept: the datagram it brings is returned by
+ *   the next call, never lost and never returned twice. While kept it does
+ *   not keep the process alive.
+ * - Deno's Unix datagram socket runs one operation at a time
+ *   (denoland/deno#6290): on `AF_UNIX` a send while a receive waits on the
+ *   same socket fails with `BlockingIOError` saying so (UDP has no such limit).
+ * - `SO_BROADCAST` is always on (Deno sets it on every UDP socket,
+ *   denoland/deno#12860), and
  *   multicast options go through Deno's group membership; see
  *   {@linkcode DatagramSocket.setsockopt}.
  *
  * @example A UDP echo on loopback
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
  *
  * await using server = socket(AF_INET, SOCK_DGRAM);
@@ -32,9 +37,10 @@
  * await client.sendto("ping", server.getsockname());
  *
  * const [data, addr] = await server.recvfrom(1024);
+ * assert.deepEqual(addr, client.getsockname());
  * await server.sendto(data, addr);
  * const [reply] = await client.recvfrom(1024);
- * console.assert(new TextDecoder().decode(reply) === "ping");
+ * assert.equal(new TextDecoder().decode(reply), "ping");
  * ```
  *
  * @module
@@ -43,9 +49,10 @@
 import {
   type Address,
   type AddressInput,
-  checkIpAddress,
-  checkUnixPath,
+  checkSocketAddress,
   describe,
+  describeEndpoint,
+  familyOfHost,
   formatEndpoint,
   fromDenoAddr,
   type IpEndpoint,
@@ -55,35 +62,16 @@ import {
   checkInto,
   checkOption,
   checkSize,
-  optionInt,
   type OptionValue,
   SocketBase,
   unboundAddress,
-  unsupportedOption,
-  waitFor,
 } from "./_base.ts";
 import { toBytes } from "./_bytes.ts";
-import { optionName } from "./_option_names.ts";
-import {
-  AF_INET,
-  AF_INET6,
-  AF_UNIX,
-  AF_UNSPEC,
-  IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP,
-  IP_MULTICAST_LOOP,
-  IP_MULTICAST_TTL,
-  IPPROTO_IP,
-  IPPROTO_UDP,
-  SO_BROADCAST,
-  SO_ERROR,
-  SO_REUSEADDR,
-  SO_TYPE,
-  SOCK_DGRAM,
-  SOL_SOCKET,
-} from "./_constants.ts";
+import { normalizeIpv6 } from "./_inet.ts";
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_UDP, SOCK_DGRAM } from "./_constants.ts";
+import { DatagramOptions } from "./_datagram_options.ts";
+import { DatagramReceiver } from "./_datagram_receiver.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
-// Type only: socket.ts imports this module, and the type is erased at run time.
 import {
   BlockingIOError,
   EAI,
@@ -92,7 +80,6 @@ import {
   gaierror,
   OSError,
   PermissionError,
-  TimeoutError,
 } from "./errors.ts";
 
 /** Largest UDP payload over IPv4: 65535 minus the 20-byte IP and 8-byte UDP headers. */
@@ -100,29 +87,8 @@ export const MAX_DATAGRAM_IPV4 = 65507;
 /** Largest UDP payload over IPv6 (no jumbograms): 65535 minus the 8-byte UDP header. */
 export const MAX_DATAGRAM_IPV6 = 65527;
 
-type Received = [Uint8Array, Deno.Addr];
-type Membership = Deno.MulticastV4Membership;
-
-/** Large enough for any UDP datagram, so the kernel never truncates one we then cut again. */
-const RECEIVE_BUFFER_SIZE = 65536;
-/** Datagrams up to this size are copied into a shared block instead of an ArrayBuffer each. */
-const SLAB_PIECE_MAX = 1024;
-const SLAB_SIZE = 16384;
 const UNSTABLE_HINT = "Deno.listenDatagram is missing: UDP and Unix datagram sockets need " +
   'Deno\'s --unstable-net flag, or "unstable": ["net"] in deno.json';
-
-function ignore(): void {}
-
-/** Deno's DatagramConn has `ref`/`unref` (for its receive in flight) that its types omit. */
-type Referable = { ref?(): void; unref?(): void };
-
-function ref(conn: Deno.DatagramConn): void {
-  (conn as Referable).ref?.();
-}
-
-function unref(conn: Deno.DatagramConn): void {
-  (conn as Referable).unref?.();
-}
 
 /**
  * A UDP or Unix datagram socket (Python's `socket(AF_INET, SOCK_DGRAM)`).
@@ -140,6 +106,7 @@ function unref(conn: Deno.DatagramConn): void {
  *
  * @example Python's UDP server loop, line for line
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
  *
  * await using server = socket(AF_INET, SOCK_DGRAM);
@@ -151,42 +118,21 @@ function unref(conn: Deno.DatagramConn): void {
  * const [data, addr] = await server.recvfrom(1024);
  * await server.sendto(new TextDecoder().decode(data).toUpperCase(), addr);
  * const [reply] = await client.recvfrom(1024);
- * console.assert(new TextDecoder().decode(reply) === "HELLO");
+ * assert.equal(new TextDecoder().decode(reply), "HELLO");
  * ```
  */
 export class DatagramSocket extends SocketBase {
   #conn: Deno.DatagramConn | null = null;
-  /** The one receive buffer: every `conn.receive` lands here, then is copied out. */
-  #buffer: Uint8Array | null = null;
-  /** The receive in flight into `#buffer`; kept across timeouts. */
-  #pending: Promise<Received> | null = null;
-  // The receive a hot-path call waits for (see #receive), and what that call asked for.
-  #fast: Promise<Received> | null = null;
-  #fastLimit = 0;
-  #fastInto: Uint8Array | null = null;
-  /** How many calls await the receive in flight. */
-  #waiters = 0;
-  /** Whether the receive in flight is unreferenced (kept after a timeout, nobody waiting). */
-  #sleeping = false;
-  /** The block small received datagrams are copied into (see #copy). */
-  #slab: Uint8Array | null = null;
-  #slabOffset = 0;
+  /** The receive side (see _datagram_receiver.ts); made when the socket is bound. */
+  #receiver: DatagramReceiver | null = null;
+  #options: DatagramOptions = new DatagramOptions(this.family);
+  // The connected peer: where send() goes, and what getpeername() returns.
   #peer: Deno.Addr | null = null;
-  #peerHost = "";
   #peerAddress: Address | null = null;
   // The last sendto destination, so a reply loop does not re-check its address.
   #lastHost: unknown = null;
   #lastPort: unknown = null;
   #lastTarget: Deno.Addr | null = null;
-  #reuseAddress = false;
-  #multicastLoop = true;
-  #multicastTtl = 1;
-  #groups = new Map<string, Promise<Membership>>();
-  #membership: Promise<Membership> | null = null;
-  /** Option calls Deno runs asynchronously; the next I/O call waits for them. */
-  #optionOp: Promise<void> | null = null;
-  /** The pending socket error (`SO_ERROR`), reported by the next call. */
-  #error: OSError | null = null;
 
   /**
    * Not for direct use: call `socket(family, SOCK_DGRAM)`.
@@ -226,14 +172,15 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
-   * console.assert((s.getsockname()[1] as number) > 0);
+   * assert.ok((s.getsockname()[1] as number) > 0);
    * ```
    */
   bind(addr: AddressInput): void {
-    const endpoint = this.#checkAddress(addr, "bind");
+    const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EINVAL);
     this.#open(endpoint);
@@ -257,11 +204,14 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using receiver = socket(AF_INET, SOCK_DGRAM);
    * receiver.bind(["127.0.0.1", 0]);
    * await using sender = socket(AF_INET, SOCK_DGRAM);
-   * console.assert(await sender.sendto(new Uint8Array([1, 2, 3]), receiver.getsockname()) === 3);
+   * assert.equal(await sender.sendto(new Uint8Array([1, 2, 3]), receiver.getsockname()), 3);
+   * const [data] = await receiver.recvfrom(16);
+   * assert.deepEqual(data, new Uint8Array([1, 2, 3]));
    * ```
    */
   sendto(data: Uint8Array | string, addr: AddressInput): Promise<number> {
@@ -286,12 +236,15 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using server = socket(AF_INET, SOCK_DGRAM);
    * server.bind(["127.0.0.1", 0]);
    * await using client = socket(AF_INET, SOCK_DGRAM);
    * await client.connect(server.getsockname());
-   * console.assert(await client.send("hi") === 2);
+   * assert.equal(await client.send("hi"), 2);
+   * const [data] = await server.recvfrom(16);
+   * assert.equal(new TextDecoder().decode(data), "hi");
    * ```
    */
   send(data: Uint8Array | string): Promise<number> {
@@ -322,6 +275,7 @@ export class DatagramSocket extends SocketBase {
    *
    * @example A datagram longer than bufsize is cut
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
@@ -329,17 +283,18 @@ export class DatagramSocket extends SocketBase {
    * await s.sendto("abc", s.getsockname());
    * const [first] = await s.recvfrom(4);
    * const [second] = await s.recvfrom(4);
-   * console.assert(new TextDecoder().decode(first) === "0123");
-   * console.assert(new TextDecoder().decode(second) === "abc");
+   * assert.equal(new TextDecoder().decode(first), "0123");
+   * assert.equal(new TextDecoder().decode(second), "abc");
    * ```
    */
   recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
+    // Not async: a blocking call adds no promise of its own (see _datagram_receiver.ts).
     try {
       checkSize(bufsize, "recvfrom", "bufsize");
+      return this.#receiving().receive(bufsize, null) as Promise<[Uint8Array, Address]>;
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#receive(bufsize, null) as Promise<[Uint8Array, Address]>;
   }
 
   /**
@@ -353,18 +308,21 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
    * await s.sendto("hello", s.getsockname());
    * const buf = new Uint8Array(16);
    * const [n, addr] = await s.recvfromInto(buf);
-   * console.assert(n === 5 && addr[0] === "127.0.0.1");
+   * assert.equal(n, 5);
+   * assert.equal(new TextDecoder().decode(buf.subarray(0, n)), "hello");
+   * assert.deepEqual(addr, s.getsockname());
    * ```
    */
   async recvfromInto(buf: Uint8Array, nbytes = 0): Promise<[number, Address]> {
     const target = checkInto(buf, nbytes, "recvfromInto");
-    return await this.#receive(target.length, target) as [number, Address];
+    return await this.#receiving().receive(target.length, target) as [number, Address];
   }
 
   /**
@@ -376,17 +334,18 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
    * await s.connect(s.getsockname());
    * await s.send("self");
-   * console.assert(new TextDecoder().decode(await s.recv(1024)) === "self");
+   * assert.equal(new TextDecoder().decode(await s.recv(1024)), "self");
    * ```
    */
   async recv(bufsize: number): Promise<Uint8Array> {
     checkSize(bufsize, "recv", "bufsize");
-    const [data] = await this.#receive(bufsize, null);
+    const [data] = await this.#receiving().receive(bufsize, null);
     return data as Uint8Array;
   }
 
@@ -399,16 +358,19 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using s = socket(AF_INET, SOCK_DGRAM);
    * s.bind(["127.0.0.1", 0]);
    * await s.sendto("abc", s.getsockname());
-   * console.assert(await s.recvInto(new Uint8Array(8)) === 3);
+   * const buf = new Uint8Array(8);
+   * assert.equal(await s.recvInto(buf), 3);
+   * assert.equal(new TextDecoder().decode(buf.subarray(0, 3)), "abc");
    * ```
    */
   async recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
     const target = checkInto(buf, nbytes, "recvInto");
-    const [count] = await this.#receive(target.length, target);
+    const [count] = await this.#receiving().receive(target.length, target);
     return count as number;
   }
 
@@ -430,17 +392,18 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * await using server = socket(AF_INET, SOCK_DGRAM);
    * server.bind(["127.0.0.1", 0]);
    * await using client = socket(AF_INET, SOCK_DGRAM);
    * await client.connect(server.getsockname());
-   * console.assert(JSON.stringify(client.getpeername()) === JSON.stringify(server.getsockname()));
+   * assert.deepEqual(client.getpeername(), server.getsockname());
    * ```
    */
   connect(addr: AddressInput): Promise<void> {
     try {
-      const endpoint = this.#checkAddress(addr, "connect");
+      const endpoint = checkSocketAddress(addr, this.family, "connect");
       this.checkOpen();
       if (typeof endpoint === "string") {
         this.#setPeer({ transport: "unixpacket", path: endpoint }, endpoint);
@@ -461,13 +424,10 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, errno, OSError, SOCK_DGRAM, socket } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
-   * try {
-   *   s.getpeername();
-   * } catch (err) {
-   *   console.assert(err instanceof OSError && err.errno === errno.ENOTCONN);
-   * }
+   * assert.throws(() => s.getpeername(), (err) => err instanceof OSError && err.errno === errno.ENOTCONN);
    * ```
    */
   getpeername(): Address {
@@ -483,9 +443,10 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SOCK_DGRAM, socket } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
-   * console.assert(JSON.stringify(s.getsockname()) === '["0.0.0.0",0]');
+   * assert.deepEqual(s.getsockname(), ["0.0.0.0", 0]);
    * ```
    */
   getsockname(): Address {
@@ -522,6 +483,7 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SO_REUSEADDR, SOCK_DGRAM, socket, SOL_SOCKET } from "./mod.ts";
    * using a = socket(AF_INET, SOCK_DGRAM);
    * a.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
@@ -529,29 +491,13 @@ export class DatagramSocket extends SocketBase {
    * using b = socket(AF_INET, SOCK_DGRAM);
    * b.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
    * b.bind(a.getsockname()); // both on one port
+   * assert.deepEqual(b.getsockname(), a.getsockname());
    * ```
    */
   setsockopt(level: number, optname: number, value: OptionValue): void {
     checkOption(level, optname, value);
     this.checkOpen();
-    const ip = this.family !== AF_UNIX;
-    if (level === SOL_SOCKET && optname === SO_REUSEADDR && ip) {
-      return this.#setReuseAddress(optionInt(value, level, optname));
-    }
-    if (level === SOL_SOCKET && optname === SO_BROADCAST && ip) {
-      return setBroadcast(optionInt(value, level, optname));
-    }
-    if (level === IPPROTO_IP && this.family === AF_INET) {
-      if (optname === IP_ADD_MEMBERSHIP) return this.#join(parseMembership(value, optname));
-      if (optname === IP_DROP_MEMBERSHIP) return this.#leave(parseMembership(value, optname));
-      if (optname === IP_MULTICAST_LOOP) {
-        return this.#setMulticastLoop(optionInt(value, level, optname, true) !== 0);
-      }
-      if (optname === IP_MULTICAST_TTL) {
-        return this.#setMulticastTtl(optionInt(value, level, optname, true));
-      }
-    }
-    throw unsupportedOption(level, optname, "set");
+    this.#options.set(level, optname, value);
   }
 
   /**
@@ -565,215 +511,37 @@ export class DatagramSocket extends SocketBase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AF_INET, SO_BROADCAST, SO_TYPE, SOCK_DGRAM, socket, SOL_SOCKET } from "./mod.ts";
    * using s = socket(AF_INET, SOCK_DGRAM);
-   * console.assert(s.getsockopt(SOL_SOCKET, SO_TYPE) === SOCK_DGRAM);
-   * console.assert(s.getsockopt(SOL_SOCKET, SO_BROADCAST) === 1);
+   * assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+   * assert.equal(s.getsockopt(SOL_SOCKET, SO_BROADCAST), 1);
    * ```
    */
   getsockopt(level: number, optname: number): number {
     checkOption(level, optname, 0);
     this.checkOpen();
-    const ip = this.family !== AF_UNIX;
-    if (level === SOL_SOCKET) {
-      if (optname === SO_TYPE) return this.type;
-      if (optname === SO_ERROR) return this.#takeError()?.errno ?? 0;
-      if (optname === SO_REUSEADDR && ip) return this.#reuseAddress ? 1 : 0;
-      if (optname === SO_BROADCAST && ip) return 1;
-    }
-    if (level === IPPROTO_IP && this.family === AF_INET) {
-      if (optname === IP_MULTICAST_LOOP) return this.#multicastLoop ? 1 : 0;
-      if (optname === IP_MULTICAST_TTL) return this.#multicastTtl;
-    }
-    throw unsupportedOption(level, optname, "get");
+    return this.#options.get(level, optname);
   }
 
   /** Closes the Deno socket; a receive in flight rejects, and its caller gets `EBADF`. */
   protected onClose(): void {
     const conn = this.#conn;
     this.#conn = null;
-    this.#pending = null;
-    this.#groups.clear();
-    this.#membership = null;
-    this.#optionOp = null;
+    this.#receiver?.close();
+    this.#options.close();
     try {
       conn?.close();
     } catch { /* already closed by Deno */ }
   }
 
-  // ---- receiving ----
-
-  /**
-   * Every receive call comes here. The datagram lands in the shared buffer;
-   * whoever clears `#pending` copies it out before yielding, so a later
-   * receive into the same buffer cannot overwrite it unseen.
-   */
-  #receive(limit: number, into: Uint8Array | null): Promise<[Uint8Array | number, Address]> {
-    let conn: Deno.DatagramConn;
-    try {
-      conn = this.#receiveConn(limit);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const simple = this.#fast === null && this.#peer === null && this.#optionOp === null &&
-      this.#error === null && this.gettimeout() === null;
-    if (!simple) return this.#receiveLoop(conn, limit, into);
-    // The hot path: a blocking socket, no other hot-path call waiting. No
-    // async frame and no closure of its own: the call's state is in fields.
-    const pending = this.#pending ?? this.#startReceive(conn);
-    this.#wait(conn);
-    this.#fast = pending;
-    this.#fastLimit = limit;
-    this.#fastInto = into;
-    return pending.then(this.#fastReceived, this.#fastFailed);
-  }
-
-  readonly #fastReceived = (
-    received: Received,
-  ): [Uint8Array | number, Address] | Promise<[Uint8Array | number, Address]> => {
-    const pending = this.#fast;
-    const into = this.#fastInto;
-    this.#fast = null;
-    this.#fastInto = null;
-    this.#waiters--;
-    if (this.closed) throw new OSError(errno.EBADF);
-    // Another call awaiting the same receive took this datagram first.
-    if (this.#pending !== pending) return this.#receive(this.#fastLimit, into);
-    this.#pending = null;
-    return this.#take(received, this.#fastLimit, into);
-  };
-
-  readonly #fastFailed = (err: unknown): never => {
-    const pending = this.#fast!;
-    this.#fast = null;
-    this.#fastInto = null;
-    this.#waiters--;
-    throw this.#receiveError(err, pending);
-  };
-
-  /** The general case: timeouts, a connected peer, option calls in flight, concurrent calls. */
-  async #receiveLoop(
-    conn: Deno.DatagramConn,
-    limit: number,
-    into: Uint8Array | null,
-  ): Promise<[Uint8Array | number, Address]> {
-    if (this.#optionOp !== null || this.#error !== null) await this.#settleOptions();
-    const timeout = this.gettimeout();
-    const deadline = timeout ? performance.now() + timeout * 1000 : 0;
-    for (;;) {
-      const pending = this.#pending ?? this.#startReceive(conn);
-      let received: Received;
-      this.#wait(conn);
-      try {
-        received = timeout === null
-          ? await pending
-          : await waitFor(pending, remaining(timeout, deadline));
-      } catch (err) {
-        this.#waiters--;
-        throw this.#receiveError(err, pending);
-      }
-      this.#waiters--;
-      if (this.closed) throw new OSError(errno.EBADF);
-      // Another call awaiting the same receive took this datagram first.
-      if (this.#pending !== pending) continue;
-      this.#pending = null;
-      if (this.#peer !== null && !this.#fromPeer(received[1])) continue;
-      return this.#take(received, limit, into);
-    }
-  }
-
-  #startReceive(conn: Deno.DatagramConn): Promise<Received> {
-    const pending = conn.receive(this.#buffer!);
-    this.#pending = pending;
-    return pending;
-  }
-
-  /** Counts a call waiting for the receive in flight, which then keeps the process alive. */
-  #wait(conn: Deno.DatagramConn): void {
-    this.#waiters++;
-    if (!this.#sleeping) return;
-    this.#sleeping = false;
-    ref(conn);
-  }
-
-  /**
-   * Copies the datagram out of the shared buffer: cut to `limit`, the rest
-   * dropped. (Reading Deno's address objects is slow, so IPv4 reads only the
-   * two fields it needs.)
-   */
-  #take(
-    [data, source]: Received,
-    limit: number,
-    into: Uint8Array | null,
-  ): [Uint8Array | number, Address] {
-    const count = data.length < limit ? data.length : limit;
-    const address = this.family === AF_INET
-      ? [(source as Deno.NetAddr).hostname, (source as Deno.NetAddr).port] as Address
-      : fromDenoAddr(source, this.family);
-    if (into === null) return [this.#copy(data, count), address];
-    into.set(count === data.length ? data : data.subarray(0, count));
-    return [count, address];
-  }
-
-  /**
-   * A fresh copy of `data[0..count)`. Small datagrams are carved from a block
-   * shared by several of them (a view is far cheaper to make than an
-   * ArrayBuffer); no byte of a block is ever handed out or written twice.
-   */
-  #copy(data: Uint8Array, count: number): Uint8Array {
-    if (count > SLAB_PIECE_MAX) return data.slice(0, count);
-    let offset = this.#slabOffset;
-    if (this.#slab === null || offset + count > SLAB_SIZE) {
-      this.#slab = new Uint8Array(SLAB_SIZE);
-      offset = 0;
-    }
-    const slab = this.#slab;
-    slab.set(count === data.length ? data : data.subarray(0, count), offset);
-    this.#slabOffset = offset + count;
-    return slab.subarray(offset, offset + count);
-  }
-
-  /** The Deno socket to receive on, bound first when needed, and a buffer big enough. */
-  #receiveConn(limit: number): Deno.DatagramConn {
+  /** The receive side, binding the socket first when needed. */
+  #receiving(): DatagramReceiver {
     this.checkOpen();
     // Linux waits on an unbound socket, and a later sendto gives it a port
     // that the same wait then receives on; binding now gives the same.
-    const conn = this.#conn ?? this.#autobind(null);
-    if (this.#buffer === null) {
-      this.#buffer = new Uint8Array(RECEIVE_BUFFER_SIZE);
-    }
-    if (limit > this.#buffer.length && this.#pending === null && this.family === AF_UNIX) {
-      // Unix datagrams may exceed 64 KiB; grow while no receive is in flight.
-      this.#buffer = new Uint8Array(limit);
-    }
-    return conn;
-  }
-
-  #receiveError(err: unknown, pending: Promise<Received>): unknown {
-    if (this.closed) return new OSError(errno.EBADF, { cause: err });
-    if (err instanceof OSError) {
-      // Our timeout (waitFor's), not the receive's: the receive is kept for
-      // the next call. Until then nobody awaits it, so its failure (close()
-      // rejects it) is marked handled, and it must not keep the process alive.
-      pending.catch(ignore);
-      if (this.#conn !== null && this.#waiters === 0 && !this.#sleeping) {
-        this.#sleeping = true;
-        unref(this.#conn);
-      }
-      return err;
-    }
-    if (this.#pending === pending) this.#pending = null;
-    return fromDenoError(err);
-  }
-
-  #fromPeer(source: Deno.Addr): boolean {
-    const peer = this.#peer!;
-    if (source.transport === "unixpacket") {
-      return (source as Deno.UnixAddr).path === (peer as Deno.UnixAddr).path;
-    }
-    const { hostname, port } = source as Deno.NetAddr;
-    if (port !== (peer as Deno.NetAddr).port) return false;
-    return hostname === this.#peerHost || canonicalHost(hostname) === this.#peerHost;
+    if (this.#receiver === null) this.#autobind(null);
+    return this.#receiver!;
   }
 
   // ---- sending ----
@@ -783,10 +551,11 @@ export class DatagramSocket extends SocketBase {
     if (bytes.length > MAX_DATAGRAM_IPV4 && target.transport === "udp") {
       checkDatagramSize(bytes.length, target as Deno.NetAddr);
     }
-    if (this.#pending !== null && target.transport === "unixpacket") throw unixBusy();
+    if (target.transport === "unixpacket" && this.#receiver?.receiving) throw unixBusy();
     const conn = this.#conn ?? this.#autobind(target);
-    if (this.#optionOp !== null || this.#error !== null) {
-      return this.#settleOptions().then(() => conn.send(bytes, target)).catch(this.#sendFailed);
+    const options = this.#options;
+    if (options.busy) {
+      return options.settle().then(() => conn.send(bytes, target)).catch(this.#sendFailed);
     }
     return conn.send(bytes, target).catch(this.#sendFailed);
   }
@@ -812,7 +581,7 @@ export class DatagramSocket extends SocketBase {
 
   /** Checks `addr`, resolves a host name, and remembers the result for the next call. */
   async #target(addr: AddressInput): Promise<Deno.Addr> {
-    const endpoint = this.#checkAddress(addr, "sendto");
+    const endpoint = checkSocketAddress(addr, this.family, "sendto");
     let target: Deno.Addr;
     if (typeof endpoint === "string") {
       target = { transport: "unixpacket", path: endpoint };
@@ -831,14 +600,6 @@ export class DatagramSocket extends SocketBase {
 
   // ---- binding and connecting ----
 
-  #checkAddress(addr: unknown, action: string): IpEndpoint | string {
-    if (this.family === AF_UNIX) return checkUnixPath(addr, action);
-    const endpoint = checkIpAddress(addr, this.family, action);
-    const literal = literalFamily(endpoint.hostname);
-    if (literal !== AF_UNSPEC && literal !== this.family) throw new gaierror(EAI.EAI_ADDRFAMILY);
-    return endpoint;
-  }
-
   #open(endpoint: IpEndpoint | string | null): Deno.DatagramConn {
     let conn: Deno.DatagramConn;
     try {
@@ -848,18 +609,21 @@ export class DatagramSocket extends SocketBase {
           transport: "udp",
           hostname: endpoint.hostname,
           port: endpoint.port,
-          reuseAddress: this.#reuseAddress,
-          loopback: this.#multicastLoop,
+          reuseAddress: this.#options.reuseAddress,
+          loopback: this.#options.multicastLoop,
         });
     } catch (err) {
       throw this.#translate(err, endpoint);
     }
-    if (conn.addr.transport === "udp" && familyOf(conn.addr as Deno.NetAddr) !== this.family) {
+    const addr = conn.addr;
+    if (addr.transport === "udp" && familyOfHost((addr as Deno.NetAddr).hostname) !== this.family) {
       // A host name resolved to the other family (Deno takes the first address).
       conn.close();
       throw new gaierror(EAI.EAI_ADDRFAMILY);
     }
     this.#conn = conn;
+    this.#receiver = new DatagramReceiver(conn, this, this.#options);
+    this.#options.attach(conn);
     return conn;
   }
 
@@ -891,18 +655,20 @@ export class DatagramSocket extends SocketBase {
     this.#setPeer({ transport: "udp", hostname: address, port: endpoint.port }, address);
   }
 
+  /**
+   * Records the peer of `connect()`. Deno cannot connect a datagram socket
+   * (denoland/deno#10519, #14214), so the receiver filters other senders out.
+   */
   #setPeer(peer: Deno.Addr, host: string): void {
     if (this.#conn === null) this.#autobind(peer);
     if (peer.transport === "unixpacket") {
-      this.#peerHost = host;
       this.#peerAddress = host;
     } else {
       const { port } = peer as Deno.NetAddr;
-      this.#peerHost = canonicalHost(host);
-      this.#peerAddress = this.family === AF_INET6
-        ? [this.#peerHost, port, 0, 0]
-        : [this.#peerHost, port];
+      host = normalizeIpv6(host);
+      this.#peerAddress = this.family === AF_INET6 ? [host, port, 0, 0] : [host, port];
     }
+    this.#receiver!.connect(peer, host);
     this.#peer = peer;
   }
 
@@ -910,105 +676,6 @@ export class DatagramSocket extends SocketBase {
     if (err instanceof OSError) return err;
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
     return fromDenoError(err, describeEndpoint(endpoint));
-  }
-
-  // ---- options ----
-
-  #setReuseAddress(value: number): void {
-    if (this.#conn !== null) {
-      throw new OSError(errno.EINVAL, {
-        detail: "set SO_REUSEADDR before bind(): Deno applies it when it creates the socket",
-      });
-    }
-    this.#reuseAddress = value !== 0;
-  }
-
-  #join(request: MembershipRequest): void {
-    const conn = this.#memberConn(IP_ADD_MEMBERSHIP);
-    const key = `${request.group}/${request.iface}`;
-    // Linux refuses a second join of the same group on the same interface.
-    if (this.#groups.has(key)) throw new OSError(errno.EADDRINUSE);
-    const joining = conn.joinMulticastV4(request.group, request.iface);
-    this.#groups.set(key, joining);
-    this.#membership = joining;
-    this.#track(joining);
-  }
-
-  #leave(request: MembershipRequest): void {
-    this.#memberConn(IP_DROP_MEMBERSHIP);
-    const key = `${request.group}/${request.iface}`;
-    const joined = this.#groups.get(key);
-    if (joined === undefined) throw new OSError(errno.EADDRNOTAVAIL);
-    this.#groups.delete(key);
-    this.#track(joined.then((membership) => membership.leave()));
-  }
-
-  #memberConn(optname: number): Deno.DatagramConn {
-    if (this.#conn !== null) return this.#conn;
-    throw new OSError(errno.EINVAL, {
-      detail: `bind() before ${
-        optionName(IPPROTO_IP, optname)
-      }: Deno creates the UDP socket when it binds`,
-    });
-  }
-
-  #setMulticastLoop(loop: boolean): void {
-    if (this.#conn === null || loop === this.#multicastLoop) {
-      this.#multicastLoop = loop;
-      return;
-    }
-    const membership = this.#needMembership(IP_MULTICAST_LOOP, "set it before bind() or ");
-    this.#multicastLoop = loop;
-    this.#track(membership.then((m) => m.setLoopback(loop)));
-  }
-
-  #setMulticastTtl(ttl: number): void {
-    // -1 restores the default, as on Linux.
-    if (ttl === -1) ttl = 1;
-    if (ttl < 0 || ttl > 255) {
-      throw new OSError(errno.EINVAL, { detail: "IP_MULTICAST_TTL must be 0-255" });
-    }
-    if (ttl === this.#multicastTtl) return;
-    const membership = this.#needMembership(IP_MULTICAST_TTL, "");
-    this.#multicastTtl = ttl;
-    this.#track(membership.then((m) => m.setTTL(ttl)));
-  }
-
-  #needMembership(optname: number, advice: string): Promise<Membership> {
-    if (this.#membership !== null) return this.#membership;
-    throw new OSError(errno.ENOPROTOOPT, {
-      detail: `Deno sets ${
-        optionName(IPPROTO_IP, optname)
-      } through a multicast group membership: ${advice}join a group (IP_ADD_MEMBERSHIP) first`,
-    });
-  }
-
-  /** Queues an asynchronous option call; a failure becomes the socket's pending error. */
-  #track(op: Promise<unknown>): void {
-    const previous = this.#optionOp;
-    const tracked: Promise<void> = (previous === null ? op : previous.then(() => op)).then(
-      () => {
-        if (this.#optionOp === tracked) this.#optionOp = null;
-      },
-      (err) => {
-        if (this.#optionOp === tracked) this.#optionOp = null;
-        if (!this.closed) this.#error ??= this.#translate(err) as OSError;
-      },
-    );
-    this.#optionOp = tracked;
-  }
-
-  /** Waits for option calls in flight, then reports (and clears) the pending error. */
-  async #settleOptions(): Promise<void> {
-    while (this.#optionOp !== null) await this.#optionOp;
-    const error = this.#takeError();
-    if (error !== null) throw error;
-  }
-
-  #takeError(): OSError | null {
-    const error = this.#error;
-    this.#error = null;
-    return error;
   }
 }
 
@@ -1024,9 +691,10 @@ export class DatagramSocket extends SocketBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { multicastRequest } from "./udp.ts";
  * const mreq = multicastRequest("239.1.2.3", "127.0.0.1");
- * console.assert(mreq.join(",") === "239,1,2,3,127,0,0,1");
+ * assert.deepEqual(mreq, new Uint8Array([239, 1, 2, 3, 127, 0, 0, 1]));
  * ```
  */
 export function multicastRequest(group: string, iface = "0.0.0.0"): Uint8Array {
@@ -1034,39 +702,6 @@ export function multicastRequest(group: string, iface = "0.0.0.0"): Uint8Array {
   out.set(ipv4Bytes(group, "group"), 0);
   out.set(ipv4Bytes(iface, "interface"), 4);
   return out;
-}
-
-interface MembershipRequest {
-  group: string;
-  iface: string;
-}
-
-/**
- * Reads `ip_mreq` (8 bytes: group, interface address) or, as Linux does
- * for 12 bytes or more, `ip_mreqn` (group, address, interface index) —
- * which is also what `struct.pack("4sl", group, INADDR_ANY)` gives on a
- * 64-bit host.
- */
-function parseMembership(value: OptionValue, optname: number): MembershipRequest {
-  const name = optionName(IPPROTO_IP, optname);
-  if (!(value instanceof Uint8Array) || value.length < 8) {
-    throw new OSError(errno.EINVAL, {
-      detail: `${name} takes 8 bytes: struct.pack("4s4s", inet_aton(group), inet_aton(iface))`,
-    });
-  }
-  if (value.length >= 12) {
-    const index = new DataView(value.buffer, value.byteOffset + 8, 4).getInt32(0, true);
-    if (index !== 0) {
-      throw new OSError(errno.ENOPROTOOPT, {
-        detail: `${name} by interface index: Deno joins by interface address only`,
-      });
-    }
-  }
-  const group = value.subarray(0, 4).join(".");
-  if ((value[0] & 0xf0) !== 0xe0) {
-    throw new OSError(errno.EINVAL, { detail: `${group} is not an IPv4 multicast group` });
-  }
-  return { group, iface: value.subarray(4, 8).join(".") };
 }
 
 function ipv4Bytes(address: string, what: string): Uint8Array {
@@ -1080,19 +715,11 @@ function ipv4Bytes(address: string, what: string): Uint8Array {
   return new Uint8Array(address.split(".").map(Number));
 }
 
-function setBroadcast(value: number): void {
-  // Deno calls set_broadcast(true) on every UDP socket it creates.
-  if (value === 0) {
-    throw new OSError(errno.ENOPROTOOPT, {
-      detail: "SO_BROADCAST cannot be turned off: Deno enables it on every UDP socket",
-    });
-  }
-}
-
 /**
  * Deno's Unix datagram socket runs one operation at a time (its send and
- * receive ops both take the socket exclusively), so a send cannot pass a
- * receive that is waiting; say so instead of failing with a bare "Busy".
+ * receive ops both take the socket exclusively, denoland/deno#6290), so a
+ * send cannot pass a receive that is waiting; say so instead of failing
+ * with a bare "Busy".
  */
 function unixBusy(): BlockingIOError {
   return new BlockingIOError(errno.EAGAIN, {
@@ -1112,47 +739,8 @@ function checkDatagramSize(length: number, target: Deno.NetAddr): void {
   }
 }
 
-function remaining(timeout: number, deadline: number): number {
-  if (timeout === 0) return 0;
-  const left = (deadline - performance.now()) / 1000;
-  if (left <= 0) throw new TimeoutError();
-  return left;
-}
-
 function isLoopback(peer: Deno.Addr | null): boolean {
   if (peer === null || peer.transport !== "udp") return false;
   const { hostname } = peer as Deno.NetAddr;
-  return hostname.startsWith("127.") || canonicalHost(hostname) === "::1";
-}
-
-function familyOf(addr: Deno.NetAddr): number {
-  return addr.hostname.includes(":") ? AF_INET6 : AF_INET;
-}
-
-/**
- * One spelling per IPv6 address (`0:0::1` and `::1` compare equal), the one
- * `inet_ntop` (so Python, and Deno) writes; IPv4 as is.
- */
-function canonicalHost(host: string): string {
-  if (!host.includes(":")) return host;
-  let canonical: string;
-  try {
-    canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
-  } catch {
-    return host;
-  }
-  // The URL standard writes ::ffff:7f00:1 where inet_ntop writes ::ffff:127.0.0.1.
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
-  if (mapped === null) return canonical;
-  const high = parseInt(mapped[1], 16);
-  const low = parseInt(mapped[2], 16);
-  return `::ffff:${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-}
-
-function describeEndpoint(endpoint?: IpEndpoint | Deno.Addr | string | null): string | undefined {
-  if (endpoint === undefined || endpoint === null) return undefined;
-  if (typeof endpoint === "string") return endpoint;
-  if ("path" in endpoint) return endpoint.path ?? undefined;
-  const { hostname, port } = endpoint as IpEndpoint;
-  return formatEndpoint(hostname, port);
+  return hostname.startsWith("127.") || normalizeIpv6(hostname) === "::1";
 }

@@ -6,7 +6,10 @@
 // is reported, for wall time (datagrams/s) and for the process's CPU time
 // (steadier when other processes share the machine).
 //
-//   deno run -A bench/udp_quick.ts [--count 10000] [--window 64] [--rounds 31]
+//   deno run -A bench/udp_quick.ts [--count 10000] [--window 64] [--rounds 31] [--timeout S]
+//
+// `--timeout S` gives pysock's receiver `settimeout(S)`, so every recvfrom
+// takes the general path (a deadline per call) instead of the blocking one.
 //
 // The full benchmark table is bench/run.ts; this file only answers "is
 // sendto/recvfrom as fast as Deno's own datagram socket?".
@@ -21,11 +24,13 @@ const { values } = parseArgs({
     count: { type: "string", default: "10000" },
     window: { type: "string", default: "64" },
     rounds: { type: "string", default: "31" },
+    timeout: { type: "string" },
   },
 });
 const COUNT = Number(values.count);
 const WINDOW = Number(values.window);
 const ROUNDS = Number(values.rounds);
+const TIMEOUT = values.timeout === undefined ? null : Number(values.timeout);
 const PAYLOAD = Uint8Array.from({ length: 64 }, (_, i) => i);
 let senders = 0;
 
@@ -62,6 +67,7 @@ async function rawDeno(readSender = false): Promise<Timing> {
 async function pysock(): Promise<Timing> {
   using receiver = socket(AF_INET, SOCK_DGRAM);
   receiver.bind(["127.0.0.1", 0]);
+  receiver.settimeout(TIMEOUT);
   using sender = socket(AF_INET, SOCK_DGRAM);
   sender.bind(["127.0.0.1", 0]);
   const to = receiver.getsockname();
@@ -129,7 +135,10 @@ const rate = (ms: number) => Math.round(datagrams / (ms / 1000)).toLocaleString(
 const ratio = (pairs: Timing[]) =>
   `throughput ${median(pairs.map((p) => p[0])).toFixed(3)}x, ` +
   `CPU per datagram ${median(pairs.map((p) => p[1])).toFixed(3)}x`;
-console.log(`64-byte datagrams, window ${WINDOW}, ${datagrams} per round, median of ${ROUNDS}`);
+console.log(
+  `64-byte datagrams, window ${WINDOW}, ${datagrams} per round, median of ${ROUNDS}` +
+    (TIMEOUT === null ? "" : `, pysock receiver timeout ${TIMEOUT} s`),
+);
 console.log(`raw Deno.DatagramConn                ${rate(median(wall.raw))} datagrams/s`);
 console.log(
   `raw, reading each sender's address   ${rate(median(wall.rawReadingSender))} datagrams/s`,

@@ -1,5 +1,7 @@
-// Shared test helpers: connected pairs on every family, temp dirs, Python peers.
+// Shared test helpers: connected pairs on every family, temp dirs, Python peers,
+// and the comparison of pysock's outcomes with CPython's.
 
+import assert from "node:assert/strict";
 import {
   AF_INET,
   AF_INET6,
@@ -206,6 +208,34 @@ export async function runScript(source: string, flags: string[]): Promise<Script
     return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** What a call gave, in a form Python's twin prints as JSON too. */
+export type Outcome = { ok: unknown } | { err: string; msg: string };
+
+/**
+ * Asserts that pysock's outcomes match CPython's for the same inputs.
+ * Python's ValueError and OverflowError are RangeError here; OSError and its
+ * DNS subclasses keep Python's texts verbatim, while argument errors use
+ * this package's wording, so only their class is compared.
+ */
+export function assertSameOutcomes(ours: Outcome[], theirs: Outcome[], inputs: unknown[]): void {
+  assert.equal(ours.length, theirs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const [o, t] = [ours[i], theirs[i]];
+    const where = `input ${JSON.stringify(inputs[i])}`;
+    if ("ok" in t) {
+      assert.deepEqual(o, t, where);
+      continue;
+    }
+    assert.ok(
+      "err" in o,
+      `${where}: Python raised ${t.err}(${t.msg}), pysock gave ${JSON.stringify(o)}`,
+    );
+    const mapped = t.err === "ValueError" || t.err === "OverflowError" ? "RangeError" : t.err;
+    assert.equal(o.err, mapped, `${where}: ${o.msg}`);
+    if (["OSError", "gaierror", "herror"].includes(t.err)) assert.equal(o.msg, t.msg, where);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   BlockingIOError,
   BrokenPipeError,
   ConnectionRefusedError,
+  createConnection,
   createServer,
   errno,
   IncompleteReadError,
@@ -1001,4 +1002,19 @@ Deno.test("a send or sendall rejected for a bad argument between unawaited senda
   assert.ok(badSendall instanceof TypeError, String(badSendall));
   assert.ok(badSend instanceof TypeError, String(badSend));
   assert.equal(got.indexOf(2), first.length, "the last sendall's bytes come after the first's");
+});
+
+Deno.test("two accept calls made at once get two different connections", async () => {
+  await using server = createServer(["127.0.0.1", 0]);
+  const port = server.getsockname()[1] as number;
+  const first = server.accept();
+  const second = server.accept();
+  await using c1 = await createConnection(["127.0.0.1", port]);
+  await using c2 = await createConnection(["127.0.0.1", port]);
+  const [[a, addrA], [b, addrB]] = await Promise.all([first, second]);
+  await using _a = a;
+  await using _b = b;
+  const clients = [c1.getsockname()[1], c2.getsockname()[1]].sort();
+  assert.deepEqual([addrA[1], addrB[1]].sort(), clients);
+  assert.notEqual(a.getpeername()[1], b.getpeername()[1]);
 });

@@ -1,0 +1,231 @@
+// The receive side of a datagram socket: every recvfrom, recvfromInto, recv
+// and recvInto ends here.
+//
+// One receive is in flight at a time, into one buffer large enough for any
+// datagram; the datagram is then copied out, cut to the caller's size as
+// Linux does. Deno cannot cancel a pending `DatagramConn.receive`
+// (denoland/deno#10181), so a call that times out leaves its receive running
+// (see _kept.ts): the datagram it brings is returned by the next call, never
+// lost and never returned twice.
+//
+// Deno has no connected UDP (denoland/deno#10519; nor connected Unix
+// datagram sockets, #14214), so the kernel delivers every sender's
+// datagrams: after `connect()` the ones from other senders are read here and
+// dropped, as a connected Linux socket would never see them.
+
+import { type Address, fromDenoAddr } from "./_address.ts";
+import { normalizeIpv6 } from "./_inet.ts";
+import { toDeadline } from "./_base.ts";
+import { AF_INET, AF_UNIX } from "./_constants.ts";
+import { Kept, type Referable } from "./_kept.ts";
+import { BlockingIOError, errno, fromDenoError, OSError, TimeoutError } from "./errors.ts";
+
+/** What a receive brings: the bytes in the shared buffer, and the sender. */
+type Received = [Uint8Array, Deno.Addr];
+/** What a receive call returns: a fresh array (or the count written into the caller's), and the sender. */
+export type Delivered = [Uint8Array | number, Address];
+
+/** The socket a receiver serves: its family, and its timeout as of each call. */
+export interface Owner {
+  readonly family: number;
+  gettimeout(): number | null;
+}
+
+/** Work a receive must wait for first (option calls Deno runs asynchronously, see _datagram_options.ts). */
+export interface Gate {
+  /** Whether anything is in flight or pending. */
+  readonly busy: boolean;
+  /** Waits for it; throws the error it left, once. */
+  settle(): Promise<void>;
+}
+
+/** Large enough for any UDP datagram, so the kernel never truncates one we then cut again. */
+const RECEIVE_BUFFER_SIZE = 65536;
+/** Datagrams up to this size are copied into a shared block instead of an ArrayBuffer each. */
+const SLAB_PIECE_MAX = 1024;
+const SLAB_SIZE = 16384;
+
+/** Receives datagrams on one `Deno.DatagramConn` for one socket. */
+export class DatagramReceiver {
+  #conn: Deno.DatagramConn;
+  #owner: Owner;
+  #family: number;
+  #gate: Gate;
+  /** The one receive buffer: every `conn.receive` lands here, then is copied out. */
+  #buffer: Uint8Array | null = null;
+  /** The receive in flight into `#buffer`; kept across timeouts. */
+  #kept: Kept<Received>;
+  // The receive a hot-path call waits for (see receive), and what that call asked for.
+  #fast: Promise<Received> | null = null;
+  #fastLimit = 0;
+  #fastInto: Uint8Array | null = null;
+  /** The block small received datagrams are copied into (see #copy). */
+  #slab: Uint8Array | null = null;
+  #slabOffset = 0;
+  // The connected peer (see connect), in the spelling compared with senders.
+  #peer: Deno.Addr | null = null;
+  #peerHost = "";
+  #closed = false;
+
+  /**
+   * @param conn The Deno socket to receive on.
+   * @param owner The socket receiving: its family names senders, its timeout bounds each call.
+   * @param gate What every call but the simplest waits for first.
+   */
+  constructor(conn: Deno.DatagramConn, owner: Owner, gate: Gate) {
+    this.#conn = conn;
+    this.#owner = owner;
+    this.#family = owner.family;
+    this.#gate = gate;
+    this.#kept = new Kept(conn as Referable);
+  }
+
+  /** Whether a receive is in flight (or kept after a timeout). */
+  get receiving(): boolean {
+    return this.#kept.pending !== null;
+  }
+
+  /**
+   * Delivers only datagrams from `peer` from now on. `host` is its address
+   * as `normalizeIpv6` spells it (a Unix path for `AF_UNIX`).
+   */
+  connect(peer: Deno.Addr, host: string): void {
+    this.#peer = peer;
+    this.#peerHost = host;
+  }
+
+  /** Stops receiving: a receive in flight rejects once the conn closes, and its callers get `EBADF`. */
+  close(): void {
+    this.#closed = true;
+    this.#kept.clear();
+  }
+
+  /**
+   * Receives one datagram: at most `limit` bytes of it, as a fresh array or
+   * written into `into`. Whoever claims the kept receive copies the datagram
+   * out before yielding, so a later receive into the same buffer cannot
+   * overwrite it unseen. The owner's timeout applies: `null` blocks, `0`
+   * is non-blocking.
+   */
+  receive(limit: number, into: Uint8Array | null): Promise<Delivered> {
+    this.#prepare(limit);
+    const gate = this.#gate;
+    const simple = this.#fast === null && this.#peer === null && !gate.busy &&
+      this.#owner.gettimeout() === null;
+    if (!simple) return this.#receiveLoop(limit, into);
+    // The hot path: a blocking socket, no other hot-path call waiting. No
+    // async frame and no closure of its own: the call's state is in fields.
+    const kept = this.#kept;
+    const pending = kept.pending ?? kept.start(this.#conn.receive(this.#buffer!));
+    kept.enter();
+    this.#fast = pending;
+    this.#fastLimit = limit;
+    this.#fastInto = into;
+    return pending.then(this.#fastReceived, this.#fastFailed);
+  }
+
+  readonly #fastReceived = (received: Received): Delivered | Promise<Delivered> => {
+    const pending = this.#fast!;
+    const into = this.#fastInto;
+    this.#fast = null;
+    this.#fastInto = null;
+    this.#kept.leave();
+    if (this.#closed) throw new OSError(errno.EBADF);
+    // Another call awaiting the same receive took this datagram first.
+    if (!this.#kept.claim(pending)) return this.receive(this.#fastLimit, into);
+    return this.#take(received, this.#fastLimit, into);
+  };
+
+  readonly #fastFailed = (err: unknown): never => {
+    const pending = this.#fast!;
+    this.#fast = null;
+    this.#fastInto = null;
+    this.#kept.leave();
+    throw this.#failed(err, pending);
+  };
+
+  /** The general case: timeouts, a connected peer, option calls in flight, concurrent calls. */
+  async #receiveLoop(limit: number, into: Uint8Array | null): Promise<Delivered> {
+    if (this.#gate.busy) await this.#gate.settle();
+    const deadline = toDeadline(this.#owner.gettimeout());
+    const kept = this.#kept;
+    for (;;) {
+      const pending = kept.pending ?? kept.start(this.#conn.receive(this.#buffer!));
+      let received: Received;
+      try {
+        received = await kept.wait(pending, deadline);
+      } catch (err) {
+        throw this.#closed || !isTimeout(err) ? this.#failed(err, pending) : err;
+      }
+      if (this.#closed) throw new OSError(errno.EBADF);
+      // Another call awaiting the same receive took this datagram first.
+      if (!kept.claim(pending)) continue;
+      if (this.#peer !== null && !this.#fromPeer(received[1])) continue;
+      return this.#take(received, limit, into);
+    }
+  }
+
+  /** Allocates the buffer on the first receive; grows it for a large Unix datagram. */
+  #prepare(limit: number): void {
+    if (this.#buffer === null) this.#buffer = new Uint8Array(RECEIVE_BUFFER_SIZE);
+    if (limit > this.#buffer.length && this.#family === AF_UNIX && this.#kept.pending === null) {
+      // Unix datagrams may exceed 64 KiB; grow while no receive is in flight.
+      this.#buffer = new Uint8Array(limit);
+    }
+  }
+
+  /** The error a caller sees when the receive itself failed (or the socket closed). */
+  #failed(err: unknown, pending: Promise<Received>): unknown {
+    if (this.#closed) return new OSError(errno.EBADF, { cause: err });
+    this.#kept.claim(pending);
+    return fromDenoError(err);
+  }
+
+  #fromPeer(source: Deno.Addr): boolean {
+    const peer = this.#peer!;
+    if (source.transport === "unixpacket") {
+      return (source as Deno.UnixAddr).path === (peer as Deno.UnixAddr).path;
+    }
+    const { hostname, port } = source as Deno.NetAddr;
+    if (port !== (peer as Deno.NetAddr).port) return false;
+    return hostname === this.#peerHost || normalizeIpv6(hostname) === this.#peerHost;
+  }
+
+  /**
+   * Copies the datagram out of the shared buffer: cut to `limit`, the rest
+   * dropped. (Reading Deno's address objects is slow, so IPv4 reads only the
+   * two fields it needs.)
+   */
+  #take([data, source]: Received, limit: number, into: Uint8Array | null): Delivered {
+    const count = data.length < limit ? data.length : limit;
+    const address = this.#family === AF_INET
+      ? [(source as Deno.NetAddr).hostname, (source as Deno.NetAddr).port] as Address
+      : fromDenoAddr(source, this.#family);
+    if (into === null) return [this.#copy(data, count), address];
+    into.set(count === data.length ? data : data.subarray(0, count));
+    return [count, address];
+  }
+
+  /**
+   * A fresh copy of `data[0..count)`. Small datagrams are carved from a block
+   * shared by several of them (a view is far cheaper to make than an
+   * ArrayBuffer); no byte of a block is ever handed out or written twice.
+   */
+  #copy(data: Uint8Array, count: number): Uint8Array {
+    if (count > SLAB_PIECE_MAX) return data.slice(0, count);
+    let offset = this.#slabOffset;
+    if (this.#slab === null || offset + count > SLAB_SIZE) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      offset = 0;
+    }
+    const slab = this.#slab;
+    slab.set(count === data.length ? data : data.subarray(0, count), offset);
+    this.#slabOffset = offset + count;
+    return slab.subarray(offset, offset + count);
+  }
+}
+
+/** Whether `err` is a wait's own timeout (the receive is then kept), not the receive's failure. */
+function isTimeout(err: unknown): boolean {
+  return err instanceof TimeoutError || err instanceof BlockingIOError;
+}
