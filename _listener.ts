@@ -9,6 +9,7 @@
 import { describe, type IpEndpoint } from "./_address.ts";
 import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
+import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
 import { OSError } from "./errors.ts";
 
 /** Reaches the one-step bind-and-listen of a stream socket, for createServer; not exported. */
@@ -55,7 +56,8 @@ export class Listener {
   /**
    * The next connection. A call that times out keeps its pending accept: the
    * connection it brings is returned by the next call, and meanwhile it does
-   * not keep the process alive.
+   * not keep the process alive. A connection its client reset before it was
+   * accepted comes as a {@linkcode ResetConn}, as Linux hands it to CPython.
    */
   async accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {
     const kept = this.#kept;
@@ -69,8 +71,11 @@ export class Listener {
         // Our timeout (an OSError from waitFor) or the caller's abort keeps
         // the accept for the next call; Deno's own failure starts afresh
         // next time.
-        if (!(err instanceof OSError) && !signal?.aborted) kept.claim(pending);
-        throw err;
+        if (err instanceof OSError || signal?.aborted) throw err;
+        const mine = kept.claim(pending);
+        if (!isResetBeforeAccept(err)) throw err;
+        if (mine) return new ResetConn(this.#listener.addr) as unknown as Deno.Conn;
+        continue;
       }
       // Two calls waiting on one accept: the first takes the connection,
       // the other waits for the next one.

@@ -38,10 +38,12 @@ import {
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
+  SO_ERROR,
   SOCK_DGRAM,
   SOCK_RAW,
   SOCK_SEQPACKET,
   SOCK_STREAM,
+  SOL_SOCKET,
 } from "./_constants.ts";
 import {
   type Address,
@@ -69,6 +71,7 @@ import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_
 import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
 import { sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
+import { ResetConn } from "./_reset_conn.ts";
 import { readableOf, writableOf } from "./_streams.ts";
 import { Writer } from "./_writer.ts";
 import { errnoOf } from "./_resolve.ts";
@@ -261,6 +264,8 @@ export class StreamSocket extends SocketBase {
       throw this.#translate(err);
     }
     const sock = new StreamSocket(this.family, this.proto, conn);
+    // A client that reset before the accept left no address (see _reset_conn.ts).
+    if (conn instanceof ResetConn) return [sock, unboundAddress(this.family)];
     return [sock, fromDenoAddr(conn.remoteAddr, this.family)];
   }
 
@@ -523,7 +528,7 @@ export class StreamSocket extends SocketBase {
     }
     this.checkOpen();
     const conn = this.#conn;
-    if (conn === null) throw new OSError(errno.ENOTCONN);
+    if (conn === null || conn instanceof ResetConn) throw new OSError(errno.ENOTCONN);
     if (how !== SHUT_WR) this.#buffer!.shutdown();
     if (how !== SHUT_RD) {
       const writer = this.#writer ??= new Writer(conn, StreamSocket.#error, this);
@@ -619,6 +624,10 @@ export class StreamSocket extends SocketBase {
   getsockopt(level: number, optname: number): number {
     checkOption(level, optname, 0);
     this.checkOpen();
+    const conn = this.#conn;
+    if (conn instanceof ResetConn && level === SOL_SOCKET && optname === SO_ERROR) {
+      return conn.takeErrno();
+    }
     const options = this.#options ?? DEFAULT_OPTIONS;
     return options.get(level, optname, this.family, this.#listener !== null);
   }

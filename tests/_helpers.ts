@@ -275,3 +275,40 @@ export async function errorOf(promise: Promise<unknown>): Promise<[string, unkno
     return [(e as Error).name, (e as { errno?: unknown }).errno ?? null];
   }
 }
+
+/**
+ * CPython clients that connect to `port` and reset the connection at once
+ * (SO_LINGER 0), `count` of them, before the server accepts them.
+ */
+export async function resetClients(port: number, count = 1): Promise<void> {
+  await python(
+    `
+import socket, struct, sys
+for _ in range(int(sys.argv[2])):
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+`,
+    String(port),
+    String(count),
+  ).output();
+  // The RST leaves with the close itself; give loopback a moment to deliver it.
+  await sleep(50);
+}
+
+/**
+ * Resets a client before a server in another process can accept it: the
+ * process is stopped (SIGSTOP) while the client connects and resets, so
+ * its pending accept sees the connection only once it runs again.
+ */
+export async function resetWhileStopped(
+  server: { kill(signal: Deno.Signal): void },
+  port: number,
+): Promise<void> {
+  server.kill("SIGSTOP");
+  try {
+    await resetClients(port);
+  } finally {
+    server.kill("SIGCONT");
+  }
+}
