@@ -251,6 +251,7 @@ export abstract class SocketBase {
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
   #fileno: number = nextFileno++;
+  #closeCalled = false;
 
   /** Not for direct use: call `socket()`. */
   constructor(family: number, type: number, proto: number) {
@@ -313,11 +314,26 @@ export abstract class SocketBase {
     return this.#fileno;
   }
 
-  /** Closes the socket; idempotent. */
+  /**
+   * Closes the socket; idempotent. As in CPython, a file from `makefile()`
+   * that is still open keeps the connection until it is closed too.
+   */
   close(): void {
     if (this.#fileno === -1) return;
+    this.#closeCalled = true;
+    if (this.keepsOpen()) return;
     this.#fileno = -1;
     this.onClose();
+  }
+
+  /** Whether `close()` was called (Python's `_closed`), even while a file keeps the socket open. */
+  protected get closeCalled(): boolean {
+    return this.#closeCalled;
+  }
+
+  /** Whether something still holds the socket open, so `close()` must wait for it. */
+  protected keepsOpen(): boolean {
+    return false;
   }
 
   /** Releases the Deno resources; called once by `close()`. */

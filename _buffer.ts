@@ -408,6 +408,37 @@ export class ReadBuffer extends Turns {
   }
 
   /**
+   * Bytes up to where `scan` says, for readers whose unit is not a byte
+   * (a text file's characters and lines). `scan(bytes, ended)` is shown
+   * everything buffered (a view it must not keep) and returns how many
+   * bytes to take, or -1 to wait for more; once the stream has ended (or a
+   * read error is pending, which the next call reports, as a file's
+   * readline does) `ended` is true and it must return a count. Nothing is
+   * consumed until it does, so a call that times out loses nothing.
+   */
+  readScan(
+    scan: (bytes: Uint8Array, ended: boolean) => number,
+    timeout: number | null,
+  ): Promise<Uint8Array> {
+    return this.#withTurn(timeout, scan, ReadBuffer.#scan);
+  }
+
+  static async #scan(
+    b: ReadBuffer,
+    scan: (bytes: Uint8Array, ended: boolean) => number,
+    deadline: number | null,
+  ): Promise<Uint8Array> {
+    while (true) {
+      const avail = b.#end - b.#start;
+      const n = scan(b.#slab.subarray(b.#start, b.#end), false);
+      if (n >= 0) return b.#take(n);
+      if (!(await b.#wait(avail + 1, deadline, true))) {
+        return b.#take(scan(b.#slab.subarray(b.#start, b.#end), true));
+      }
+    }
+  }
+
+  /**
    * Runs one read call in its turn: `read(arg, deadline)` starts once every
    * call made before has ended, and the turn passes on when it settles.
    * The common reads are static methods given the buffer and their

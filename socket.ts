@@ -75,7 +75,12 @@ import { ResetConn } from "./_reset_conn.ts";
 import { readableOf, writableOf } from "./_streams.ts";
 import { Writer } from "./_writer.ts";
 import { errnoOf } from "./_resolve.ts";
-import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+import {
+  kFileClosed,
+  type MakefileOptions,
+  SocketFile,
+  type SocketFileMode,
+} from "./_socket_file.ts";
 import { BrokenPipeError, errno, gaierror, OSError, TimeoutError } from "./errors.ts";
 import { DatagramSocket } from "./udp.ts";
 
@@ -87,7 +92,12 @@ export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
-export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+export {
+  type MakefileOptions,
+  type Newline,
+  SocketFile,
+  type SocketFileMode,
+} from "./_socket_file.ts";
 export {
   createConnection,
   type CreateConnectionOptions,
@@ -131,6 +141,8 @@ export class StreamSocket extends SocketBase {
   // Made on the first setsockopt: most sockets keep Deno's defaults.
   #options: StreamOptions | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
+  // Open makefile() files: each holds the socket open, as in CPython.
+  #files = 0;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -637,6 +649,9 @@ export class StreamSocket extends SocketBase {
    * reads through the socket's own buffer, so bytes read ahead are never
    * lost to `recv` or the framing readers, and the other way round.
    *
+   * As in CPython, the file holds the socket: `close()` on the socket while
+   * the file is open takes effect when the file is closed.
+   *
    * @param mode `"r"`/`"w"`/`"rw"` for text (strings, UTF-8), with `"b"` for bytes.
    * @returns The file; closing it does not close the socket.
    *
@@ -655,15 +670,32 @@ export class StreamSocket extends SocketBase {
    */
   makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
   /**
-   * A text file over the socket (strings, UTF-8): Python's default mode `"r"`.
+   * A text file over the socket (strings, UTF-8): Python's default mode
+   * `"r"`, with universal newlines unless `newline` says otherwise.
    *
    * @param mode `"r"`, `"w"` or `"rw"`.
+   * @param options `newline`, as Python's keyword argument.
    * @returns The file.
    */
-  makefile(mode?: "r" | "w" | "rw" | "wr"): SocketFile<string>;
-  makefile(mode: SocketFileMode = "r"): SocketFile<Uint8Array> | SocketFile<string> {
+  makefile(mode?: "r" | "w" | "rw" | "wr", options?: MakefileOptions): SocketFile<string>;
+  makefile(
+    mode: SocketFileMode = "r",
+    options?: MakefileOptions,
+  ): SocketFile<Uint8Array> | SocketFile<string> {
     this.checkOpen();
-    return new SocketFile<Uint8Array>(this, mode);
+    const file = new SocketFile<Uint8Array>(this, mode, options);
+    this.#files++;
+    return file;
+  }
+
+  /** @ignore Internal: a file from makefile() closed; a close() it deferred happens now. */
+  [kFileClosed](): void {
+    if (--this.#files === 0 && this.closeCalled) this.close();
+  }
+
+  /** Whether an open makefile() file holds the socket. */
+  protected override keepsOpen(): boolean {
+    return this.#files > 0;
   }
 
   /**
