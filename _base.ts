@@ -3,6 +3,7 @@
 // socket object that does not depend on the socket type.
 
 import { type Address, describe } from "./_address.ts";
+import { checkAttached } from "./_bytes.ts";
 import { AF_INET6, AF_UNIX } from "./_constants.ts";
 import { optionName } from "./_option_names.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
@@ -225,6 +226,7 @@ export function checkInto(buf: unknown, nbytes: unknown, action: string): Uint8A
   if (!(buf instanceof Uint8Array)) {
     throw new TypeError(`Cannot ${action}: buf must be a Uint8Array, got ${describe(buf)}`);
   }
+  if (buf.length === 0) checkAttached(buf, action);
   checkSize(nbytes, action, "nbytes");
   const count = nbytes as number;
   if (count > buf.length) {

@@ -22,6 +22,7 @@ export class StreamOptions {
   noDelay = true;
   keepAlive = false;
   reusePort = false;
+  reuseAddr = false;
 
   /** Sets an option; `conn` (when connected) gets it at once, `bound` refuses SO_REUSEPORT. */
   set(
@@ -46,6 +47,7 @@ export class StreamOptions {
           detail: "SO_REUSEADDR cannot be turned off: Deno's listeners always set it",
         });
       }
+      this.reuseAddr = true;
     } else if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) {
       if (bound || conn !== null) {
         throw new OSError(errno.EINVAL, { detail: "SO_REUSEPORT must be set before bind()" });
@@ -56,12 +58,18 @@ export class StreamOptions {
     }
   }
 
-  /** Reads an option as an int; `listening` is whether a listener is open (SO_REUSEADDR). */
-  get(level: number, optname: number, family: number, listening: boolean): number {
+  /**
+   * Reads an option as an int. `denoReuses`: the socket is a TCP listener or
+   * was accepted from one, so Deno has set SO_REUSEADDR on it (the kernel
+   * copies it to accepted sockets) whatever was asked.
+   */
+  get(level: number, optname: number, family: number, denoReuses: boolean): number {
     const ip = family !== AF_UNIX;
     if (level === SOL_SOCKET && optname === SO_TYPE) return SOCK_STREAM;
     if (level === SOL_SOCKET && optname === SO_ERROR) return 0;
-    if (level === SOL_SOCKET && optname === SO_REUSEADDR) return listening ? 1 : 0;
+    if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
+      return this.reuseAddr || (ip && denoReuses) ? 1 : 0;
+    }
     if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) return this.noDelay ? 1 : 0;
     if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) return this.keepAlive ? 1 : 0;
     if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) return this.reusePort ? 1 : 0;

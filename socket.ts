@@ -69,7 +69,7 @@ import { toBytes } from "./_bytes.ts";
 import { dial, endpointError } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
 import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
-import { sendFile } from "./_sendfile.ts";
+import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
 import { ResetConn } from "./_reset_conn.ts";
 import { readableOf, writableOf } from "./_streams.ts";
@@ -143,6 +143,7 @@ export class StreamSocket extends SocketBase {
   #readable: ReadableStream<Uint8Array> | null = null;
   // Open makefile() files: each holds the socket open, as in CPython.
   #files = 0;
+  #accepted = false;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -154,7 +155,10 @@ export class StreamSocket extends SocketBase {
    */
   constructor(family: number = AF_INET, proto = 0, conn?: Deno.Conn) {
     super(family, SOCK_STREAM, proto);
-    if (conn) this.#adopt(conn);
+    if (conn) {
+      this.#adopt(conn);
+      this.#accepted = true;
+    }
   }
 
   /**
@@ -641,7 +645,7 @@ export class StreamSocket extends SocketBase {
       return conn.takeErrno();
     }
     const options = this.#options ?? DEFAULT_OPTIONS;
-    return options.get(level, optname, this.family, this.#listener !== null);
+    return options.get(level, optname, this.family, this.#listener !== null || this.#accepted);
   }
 
   /**
@@ -704,8 +708,11 @@ export class StreamSocket extends SocketBase {
    *
    * @param file An open file or a path.
    * @param offset Where to start reading.
-   * @param count How many bytes at most; all to end of file when omitted.
+   * @param count How many bytes at most: a positive integer, or omitted
+   *   (`null`, Python's `None`) for all to end of file.
    * @returns The number of bytes sent.
+   * @throws {RangeError} for a negative offset or a count <= 0 (Python's
+   *   `ValueError`), {TypeError} for a non-integer, before any I/O.
    *
    * @example
    * ```ts
@@ -721,16 +728,14 @@ export class StreamSocket extends SocketBase {
    * await Deno.remove(path);
    * ```
    */
-  async sendfile(file: Deno.FsFile | string, offset = 0, count?: number): Promise<number> {
-    if (typeof file !== "string" && !(file instanceof Deno.FsFile)) {
-      throw new TypeError(
-        `Cannot sendfile: expected a Deno.FsFile or a path, got ${describe(file)}`,
-      );
-    }
-    checkSize(offset, "sendfile", "offset");
-    if (count !== undefined) checkSize(count, "sendfile", "count");
+  async sendfile(
+    file: Deno.FsFile | string,
+    offset = 0,
+    count?: number | null,
+  ): Promise<number> {
+    checkSendfile(file, offset, count);
     this.#writerOf();
-    return await sendFile(this, file, offset, count);
+    return await sendFile(this, file, offset, count ?? undefined);
   }
 
   /**

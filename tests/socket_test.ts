@@ -43,6 +43,7 @@ import {
   HAS_IPV6,
   MOD,
   pair,
+  pythonJson,
   runScript,
   silentListener,
   sleep,
@@ -492,6 +493,40 @@ Deno.test("TCP_NODELAY and SO_KEEPALIVE are set, read back and applied to the co
   assert.equal(text(await p.conn.recv(100)), "still works");
 });
 
+Deno.test("SO_REUSEADDR reads back what was set before bind, and 1 where the kernel has it, as CPython", async () => {
+  const py = await pythonJson(`
+r = lambda s: s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+s = socket.socket()
+got = [r(s)]
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+got.append(r(s))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 5)
+got.append(r(s))
+srv = socket.create_server(("127.0.0.1", 0))
+c = socket.create_connection(srv.getsockname())
+a, _ = srv.accept()
+u = socket.socket(socket.AF_UNIX)
+got += [r(srv), r(a), r(c), r(u)]
+u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+got.append(r(u))
+print(json.dumps(got))
+`);
+  assert.deepEqual(py, [0, 1, 1, 1, 1, 0, 0, 1]);
+  const r = (s: StreamSocket) => s.getsockopt(SOL_SOCKET, SO_REUSEADDR);
+  using s = socket();
+  const got = [r(s)];
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  got.push(r(s));
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 5);
+  got.push(r(s));
+  await using p = await pair();
+  using u = socket(AF_UNIX);
+  got.push(r(p.server), r(p.conn), r(p.client), r(u));
+  u.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  got.push(r(u));
+  assert.deepEqual(got, py);
+});
+
 Deno.test("SO_REUSEADDR: 1 is accepted, 0 is refused with ENOPROTOOPT", () => {
   using s = socket();
   s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
@@ -585,6 +620,38 @@ Deno.test("makefile read(n) returns exactly n bytes unless the stream ends", asy
   await p.client.sendall("defgh");
   assert.equal(text(await reading), "abcdef");
   assert.equal(text(await p.conn.recv(10)), "gh");
+});
+
+Deno.test("sendfile refuses a count <= 0 (Python's ValueError is a RangeError here) before any I/O", async () => {
+  const path = await Deno.makeTempFile();
+  await Deno.writeTextFile(path, "0123456789");
+  try {
+    const py = await pythonJson(
+      `
+a, b = tcppair()
+f = open(sys.argv[1], "rb")
+got = [err(lambda: a.sendfile(f, 0, c)) for c in [0, -1, 1.5]]
+got.append(a.sendfile(f, 0, None))
+print(json.dumps(got))
+`,
+      path,
+    );
+    assert.deepEqual(py, [["ValueError", null], ["ValueError", null], ["TypeError", null], 10]);
+    await using p = await pair();
+    const got = [];
+    for (const count of [0, -1, 1.5]) {
+      const err = await p.client.sendfile(path, 0, count).catch((e) => e);
+      got.push([err.name === "RangeError" ? "ValueError" : err.name, null]);
+    }
+    got.push(await p.client.sendfile(path, 0, null));
+    assert.deepEqual(got, py);
+    // The refused calls sent nothing: the peer gets the one whole file.
+    p.client.shutdown(SHUT_WR);
+    assert.equal(text(await recvExactly(p.conn, 10)), "0123456789");
+    assert.equal((await p.conn.recv(1)).length, 0);
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 Deno.test("sendfile sends a file by path and by handle, with offset and count", async () => {
