@@ -85,11 +85,48 @@ export class Listener {
 
   /** Closes the listener; a pending accept rejects. */
   close(): void {
+    // An accept in flight holds Deno's listener until it settles, and Deno
+    // removes a Unix socket's file only then.
+    const pending = this.#kept.pending;
     this.#kept.clear();
+    const restore = typeof this.endpoint === "string" ? keepFile(this.endpoint) : null;
     try {
       this.#listener.close();
     } catch { /* already closed by Deno */ }
+    if (restore === null) return;
+    if (pending === null) restore();
+    else pending.then(restore, restore);
   }
+}
+
+/**
+ * Keeps a Unix socket's file across Deno's close of its listener. Deno
+ * removes the file when the listener is closed or dropped
+ * (denoland/deno#31947); CPython leaves it, and programs unlink it
+ * themselves (a second bind to it fails with EADDRINUSE until they do). So
+ * a hard link holds the socket's inode under another name while Deno
+ * removes the path, and the path is linked back to it afterwards. The link
+ * needs read and write permission for a second name in the same directory;
+ * without it, Deno's removal stands.
+ * @returns What puts the path back, or `null` when the link could not be made.
+ */
+function keepFile(path: string): (() => void) | null {
+  const hold = `${path}.${crypto.randomUUID().slice(0, 8)}.pysock`;
+  try {
+    Deno.linkSync(path, hold);
+  } catch {
+    return null;
+  }
+  return () => {
+    // A link, not a rename: a path some other program has bound meanwhile
+    // stays theirs.
+    try {
+      Deno.linkSync(hold, path);
+    } catch { /* the path exists again, or permission was revoked */ }
+    try {
+      Deno.removeSync(hold);
+    } catch { /* nothing more to do */ }
+  };
 }
 
 function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number): Deno.Listener {

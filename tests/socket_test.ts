@@ -38,6 +38,7 @@ import {
 } from "../mod.ts";
 import {
   bytes,
+  errorOf,
   FAMILIES,
   freePort,
   HAS_IPV6,
@@ -582,6 +583,94 @@ Deno.test("TCP options on a Unix socket fail with ENOPROTOOPT", () => {
     () => s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1),
     (e: unknown) => (e as OSError).errno === 92,
   );
+});
+
+const PY_UNIX_FILE = `
+import os
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(p)
+s.listen()
+s.close()
+got = [os.path.exists(p)]
+t = socket.socket(socket.AF_UNIX)
+c = socket.socket(socket.AF_UNIX)
+got += [err(lambda: t.bind(p)), err(lambda: c.connect(p))]
+os.unlink(p)
+t.bind(p)
+got.append(t.getsockname() == p)
+t.close()
+os.unlink(p)
+print(json.dumps(got))
+`;
+
+Deno.test("closing a Unix listener leaves its socket file, as CPython does: a second bind fails until it is unlinked", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const py = await pythonJson(PY_UNIX_FILE, path);
+    assert.deepEqual(py, [true, ["OSError", 98], ["ConnectionRefusedError", 111], true]);
+    const s = socket(AF_UNIX);
+    s.bind(path);
+    s.listen();
+    s.close();
+    const got: unknown[] = [(await Deno.lstat(path)).isSocket];
+    using t = socket(AF_UNIX);
+    using c = socket(AF_UNIX);
+    got.push(
+      await errorOf((async () => t.bind(path))()),
+      await errorOf(c.connect(path)),
+    );
+    await Deno.remove(path);
+    t.bind(path);
+    got.push(t.getsockname() === path);
+    t.close();
+    assert.deepEqual(got, py);
+    // Only the socket's own name is left: the hard link that kept it is gone.
+    await Deno.remove(path);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a Unix listener closed with an accept pending still leaves its socket file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const s = socket(AF_UNIX);
+    s.bind(path);
+    s.listen();
+    const accepting = s.accept();
+    s.close();
+    await assert.rejects(accepting, (e: OSError) => e.errno === errno.EBADF);
+    await sleep(20);
+    assert.ok((await Deno.lstat(path)).isSocket);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without permission for a second name in its directory, Deno's removal of a closed Unix listener's file stands", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const { code, stdout, stderr } = await runScript(
+      `import { AF_UNIX, socket } from "${MOD}";
+const s = socket(AF_UNIX);
+s.bind(${JSON.stringify(path)});
+s.listen();
+s.close();
+console.log("closed");`,
+      ["--no-config", `--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`],
+    );
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "closed\n");
+    await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("makefile reads lines through the socket's own buffer and writes on flush", async () => {
