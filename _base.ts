@@ -4,6 +4,7 @@
 
 import { type Address, describe } from "./_address.ts";
 import { checkAttached } from "./_bytes.ts";
+import { type Described, kDenoInspect, kNodeInspect, socketRepr } from "./_repr.ts";
 import { AF_INET6, AF_UNIX } from "./_constants.ts";
 import { optionName } from "./_option_names.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
@@ -348,6 +349,50 @@ export abstract class SocketBase {
    */
   protected checkOpen(): void {
     if (this.#fileno === -1) throw new OSError(errno.EBADF);
+  }
+
+  /**
+   * Python's repr of the socket, as `repr(sock)` and `print(sock)` show it:
+   * `<socket.socket fd=3, family=2, type=1, proto=0, laddr=('127.0.0.1',
+   * 5000), raddr=('127.0.0.1', 40000)>`, `[closed]` once closed.
+   *
+   * @returns The repr.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socket } from "./socket.ts";
+   * const s = socket();
+   * s.bind(["127.0.0.1", 0]);
+   * const port = s.getsockname()[1];
+   * assert.equal(
+   *   String(s),
+   *   `<socket.socket fd=${s.fileno()}, family=2, type=1, proto=0, laddr=('127.0.0.1', ${port})>`,
+   * );
+   * s.close();
+   * assert.equal(String(s), "<socket.socket [closed] fd=-1, family=2, type=1, proto=0>");
+   * ```
+   */
+  toString(): string {
+    return socketRepr(this as unknown as Described, this.#closeCalled);
+  }
+
+  /**
+   * What `console.log(sock)` and `Deno.inspect(sock)` show: the repr.
+   *
+   * @returns The repr.
+   */
+  [kDenoInspect](): string {
+    return this.toString();
+  }
+
+  /**
+   * What `node:util`'s `inspect` shows: the repr.
+   *
+   * @returns The repr.
+   */
+  [kNodeInspect](): string {
+    return this.toString();
   }
 
   /** Closes the socket at the end of a `using` block. */
