@@ -1,16 +1,22 @@
-// The module functions that make stream sockets: createConnection (every
-// address a name resolves to, in turn), createServer (bind and listen in one
-// step) and socketpair. socket.ts re-exports them; they import the class
-// back from it, which is safe because they use it only when called.
+// The module functions that make sockets: the socket() factory,
+// createConnection (every address a name resolves to, in turn),
+// createServer (bind and listen in one step) and socketpair. socket.ts
+// re-exports them; they import the classes back from it and udp.ts, which
+// is safe because they use them only when called.
 
-import { checkIpAddress, formatEndpoint } from "./_address.ts";
+import { checkIpAddress, describe, formatEndpoint, isKnownFamily } from "./_address.ts";
 import { checkSignal, getdefaulttimeout } from "./_base.ts";
 import {
   AF_INET,
   AF_INET6,
+  AF_UNIX,
   AF_UNSPEC,
   IPPROTO_TCP,
+  IPPROTO_UDP,
   SO_REUSEPORT,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_SEQPACKET,
   SOCK_STREAM,
   SOL_SOCKET,
 } from "./_constants.ts";
@@ -18,7 +24,94 @@ import { kBindListen } from "./_listener.ts";
 import { hasDualstackIpv6 } from "./_lookup.ts";
 import { resolve } from "./_resolve.ts";
 import { errno, ExceptionGroup, OSError, PermissionError } from "./errors.ts";
-import { type AddressInput, socket, StreamSocket } from "./socket.ts";
+import { type AddressInput, StreamSocket } from "./socket.ts";
+import { DatagramSocket } from "./udp.ts";
+
+/**
+ * Creates a socket, as Python's `socket.socket(family, type, proto)`.
+ * `SOCK_STREAM` gives a {@linkcode StreamSocket}, `SOCK_DGRAM` a
+ * {@linkcode DatagramSocket} (which needs Deno's `--unstable-net`).
+ *
+ * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
+ * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
+ * @param proto 0, or the protocol matching the type (`IPPROTO_TCP`, `IPPROTO_UDP`).
+ * @returns The new, unconnected socket.
+ * @throws {OSError} `EPROTONOSUPPORT` for `SOCK_RAW`/`SOCK_SEQPACKET` or a
+ *   mismatched protocol, `EAFNOSUPPORT` for an unknown family.
+ * @throws {TypeError} for non-integer arguments.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
+ * using s = socket(AF_INET, SOCK_STREAM);
+ * assert.ok(s.family === AF_INET && s.type === SOCK_STREAM);
+ * ```
+ */
+export function socket(
+  family?: number,
+  type?: typeof SOCK_STREAM,
+  proto?: number,
+): StreamSocket;
+/**
+ * Creates a datagram socket: `socket(AF_INET, SOCK_DGRAM)`.
+ *
+ * @param family `AF_INET`, `AF_INET6` or `AF_UNIX`.
+ * @param type `SOCK_DGRAM`.
+ * @param proto 0 or `IPPROTO_UDP`.
+ * @returns The new, unbound datagram socket.
+ */
+export function socket(family: number, type: typeof SOCK_DGRAM, proto?: number): DatagramSocket;
+/**
+ * Creates a socket whose type is known only at run time.
+ *
+ * @param family The address family.
+ * @param type `SOCK_STREAM` or `SOCK_DGRAM`.
+ * @param proto The protocol, usually 0.
+ * @returns A stream or datagram socket.
+ */
+export function socket(
+  family: number,
+  type: number,
+  proto?: number,
+): StreamSocket | DatagramSocket;
+export function socket(
+  family: number = AF_INET,
+  type: number = SOCK_STREAM,
+  proto = 0,
+): StreamSocket | DatagramSocket {
+  for (const [name, value] of [["family", family], ["type", type], ["proto", proto]] as const) {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      throw new TypeError(
+        `Cannot create socket: ${name} must be an integer, got ${describe(value)}`,
+      );
+    }
+  }
+  if (!isKnownFamily(family)) {
+    throw new OSError(errno.EAFNOSUPPORT, {
+      detail: `family ${family}; Deno supports AF_INET, AF_INET6 and AF_UNIX`,
+    });
+  }
+  if (type === SOCK_RAW || type === SOCK_SEQPACKET) {
+    const name = type === SOCK_RAW ? "SOCK_RAW" : "SOCK_SEQPACKET";
+    throw new OSError(errno.EPROTONOSUPPORT, {
+      detail: `Deno has no ${name}; use SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)`,
+    });
+  }
+  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) {
+    throw new OSError(errno.ESOCKTNOSUPPORT, {
+      detail: `type ${type}; Deno supports SOCK_STREAM and SOCK_DGRAM`,
+    });
+  }
+  const expected = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+  if (proto !== 0 && proto !== expected) {
+    throw new OSError(errno.EPROTONOSUPPORT, {
+      detail: `protocol ${proto} with this family and type`,
+    });
+  }
+  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
+  return new StreamSocket(family, proto);
+}
 
 /** Options of {@linkcode createConnection}. */
 export interface CreateConnectionOptions {

@@ -33,15 +33,10 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
   SO_ERROR,
-  SOCK_DGRAM,
-  SOCK_RAW,
-  SOCK_SEQPACKET,
   SOCK_STREAM,
   SOL_SOCKET,
 } from "./_constants.ts";
@@ -52,7 +47,6 @@ import {
   describe,
   fromDenoAddr,
   type IpEndpoint,
-  isKnownFamily,
 } from "./_address.ts";
 import {
   type AbortOptions,
@@ -68,6 +62,17 @@ import { kReader, ReadBuffer } from "./_buffer.ts";
 import { toBytes } from "./_bytes.ts";
 import { dial, endpointError } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
+import {
+  type AncillaryItem,
+  checkAncbufsize,
+  checkAncdata,
+  checkTargets,
+  gather,
+  type RecvmsgIntoResult,
+  type RecvmsgResult,
+  roomOf,
+  scatter,
+} from "./_message.ts";
 import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
 import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
@@ -82,7 +87,6 @@ import {
   type SocketFileMode,
 } from "./_socket_file.ts";
 import { BrokenPipeError, errno, gaierror, OSError, TimeoutError } from "./errors.ts";
-import { DatagramSocket } from "./udp.ts";
 
 export * from "./_constants.ts";
 export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "./_inet.ts";
@@ -92,6 +96,7 @@ export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
+export type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
 export {
   type MakefileOptions,
   type Newline,
@@ -103,6 +108,7 @@ export {
   type CreateConnectionOptions,
   createServer,
   type CreateServerOptions,
+  socket,
   socketpair,
 } from "./_create.ts";
 
@@ -512,6 +518,114 @@ export class StreamSocket extends SocketBase {
   }
 
   /**
+   * Python's `recvmsg` on a stream: `recv` in the shape
+   * `[data, ancdata, msgFlags, address]`. `ancdata` is always `[]`: Deno
+   * has no recvmsg(2), so no control message can reach pysock (descriptors
+   * a peer sends over a Unix socket are dropped by the kernel). `msgFlags`
+   * is 0 and `address` is `null`, as Python's are on a connected stream.
+   *
+   * @param bufsize The most bytes to return.
+   * @param ancbufsize Room for control messages (Python's); none come.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @returns `[data, [], 0, null]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * assert.equal(await a.sendmsg([new TextEncoder().encode("he"), "llo"]), 5);
+   * const [data, ancdata, flags, address] = await b.recvmsg(10);
+   * assert.deepEqual([new TextDecoder().decode(data), ancdata, flags, address], ["hello", [], 0, null]);
+   * ```
+   */
+  async recvmsg(
+    bufsize: number,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<RecvmsgResult> {
+    checkSize(bufsize, "recvmsg", "bufsize");
+    checkAncbufsize(ancbufsize, "recvmsg");
+    checkFlags(flags, STREAM_RECV, "recvmsg");
+    return [await this.recv(bufsize, flags, options), [], 0, null];
+  }
+
+  /**
+   * Python's `recvmsg_into`: receives into `buffers`, filling each in turn,
+   * as {@linkcode StreamSocket.recvmsg} receives.
+   *
+   * @param buffers The arrays to fill.
+   * @param ancbufsize Room for control messages (Python's); none come.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @returns `[nbytes, [], 0, null]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MSG_WAITALL, socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall("abcde");
+   * const [head, tail] = [new Uint8Array(2), new Uint8Array(3)];
+   * assert.deepEqual(await b.recvmsgInto([head, tail], 0, MSG_WAITALL), [5, [], 0, null]);
+   * assert.equal(new TextDecoder().decode(tail), "cde");
+   * ```
+   */
+  async recvmsgInto(
+    buffers: Iterable<Uint8Array>,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<RecvmsgIntoResult> {
+    const targets = checkTargets(buffers, "recvmsgInto");
+    checkAncbufsize(ancbufsize, "recvmsgInto");
+    checkFlags(flags, STREAM_RECV, "recvmsgInto");
+    const n = targets.length === 1
+      ? await this.recvInto(targets[0], 0, flags, options)
+      : scatter(await this.recv(roomOf(targets), flags, options), targets);
+    return [n, [], 0, null];
+  }
+
+  /**
+   * Python's `sendmsg`: one `send` of `buffers` joined. `ancdata` must be
+   * empty: Deno has no sendmsg(2) to pass control messages (`SCM_RIGHTS`,
+   * ...) with. An `address` is checked, then ignored on TCP as Linux ignores
+   * it; a Unix stream socket refuses it with `EISCONN`, as Linux does.
+   *
+   * @param buffers Byte arrays (or strings, sent as UTF-8).
+   * @param ancdata Control messages: only `[]`.
+   * @param flags As for {@linkcode StreamSocket.send}.
+   * @param address Python's; see above.
+   * @returns The count written.
+   * @throws {OSError} `EOPNOTSUPP` naming a control message in `ancdata`.
+   */
+  sendmsg(
+    buffers: Iterable<Uint8Array | string>,
+    ancdata?: Iterable<AncillaryItem>,
+    flags = 0,
+    address?: AddressInput | null,
+  ): Promise<number> {
+    try {
+      const data = gather(buffers, "sendmsg");
+      checkAncdata(ancdata, "sendmsg");
+      checkFlags(flags, SEND, "sendmsg");
+      if (address !== undefined && address !== null) {
+        checkSocketAddress(address, this.family, "sendmsg");
+        if (this.family === AF_UNIX && this.#conn !== null) throw new OSError(errno.EISCONN);
+      }
+      return this.send(data, flags);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
    * Shuts down one or both directions. `SHUT_WR` sends end of stream (after
    * any write in flight) while receiving goes on; `SHUT_RD` makes later
    * receives return empty; `SHUT_RDWR` does both. The socket stays open
@@ -854,90 +968,4 @@ export class StreamSocket extends SocketBase {
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
     return endpointError(err, endpoint);
   }
-}
-
-/**
- * Creates a socket, as Python's `socket.socket(family, type, proto)`.
- * `SOCK_STREAM` gives a {@linkcode StreamSocket}, `SOCK_DGRAM` a
- * {@linkcode DatagramSocket} (which needs Deno's `--unstable-net`).
- *
- * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
- * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
- * @param proto 0, or the protocol matching the type (`IPPROTO_TCP`, `IPPROTO_UDP`).
- * @returns The new, unconnected socket.
- * @throws {OSError} `EPROTONOSUPPORT` for `SOCK_RAW`/`SOCK_SEQPACKET` or a
- *   mismatched protocol, `EAFNOSUPPORT` for an unknown family.
- * @throws {TypeError} for non-integer arguments.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
- * using s = socket(AF_INET, SOCK_STREAM);
- * assert.ok(s.family === AF_INET && s.type === SOCK_STREAM);
- * ```
- */
-export function socket(
-  family?: number,
-  type?: typeof SOCK_STREAM,
-  proto?: number,
-): StreamSocket;
-/**
- * Creates a datagram socket: `socket(AF_INET, SOCK_DGRAM)`.
- *
- * @param family `AF_INET`, `AF_INET6` or `AF_UNIX`.
- * @param type `SOCK_DGRAM`.
- * @param proto 0 or `IPPROTO_UDP`.
- * @returns The new, unbound datagram socket.
- */
-export function socket(family: number, type: typeof SOCK_DGRAM, proto?: number): DatagramSocket;
-/**
- * Creates a socket whose type is known only at run time.
- *
- * @param family The address family.
- * @param type `SOCK_STREAM` or `SOCK_DGRAM`.
- * @param proto The protocol, usually 0.
- * @returns A stream or datagram socket.
- */
-export function socket(
-  family: number,
-  type: number,
-  proto?: number,
-): StreamSocket | DatagramSocket;
-export function socket(
-  family: number = AF_INET,
-  type: number = SOCK_STREAM,
-  proto = 0,
-): StreamSocket | DatagramSocket {
-  for (const [name, value] of [["family", family], ["type", type], ["proto", proto]] as const) {
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      throw new TypeError(
-        `Cannot create socket: ${name} must be an integer, got ${describe(value)}`,
-      );
-    }
-  }
-  if (!isKnownFamily(family)) {
-    throw new OSError(errno.EAFNOSUPPORT, {
-      detail: `family ${family}; Deno supports AF_INET, AF_INET6 and AF_UNIX`,
-    });
-  }
-  if (type === SOCK_RAW || type === SOCK_SEQPACKET) {
-    const name = type === SOCK_RAW ? "SOCK_RAW" : "SOCK_SEQPACKET";
-    throw new OSError(errno.EPROTONOSUPPORT, {
-      detail: `Deno has no ${name}; use SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)`,
-    });
-  }
-  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) {
-    throw new OSError(errno.ESOCKTNOSUPPORT, {
-      detail: `type ${type}; Deno supports SOCK_STREAM and SOCK_DGRAM`,
-    });
-  }
-  const expected = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-  if (proto !== 0 && proto !== expected) {
-    throw new OSError(errno.EPROTONOSUPPORT, {
-      detail: `protocol ${proto} with this family and type`,
-    });
-  }
-  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
-  return new StreamSocket(family, proto);
 }

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import {
+  AF_INET,
   BlockingIOError,
   errno,
   MSG_CMSG_CLOEXEC,
@@ -22,6 +23,7 @@ import {
   MSG_WAITALL,
   OSError,
   SHUT_WR,
+  SOCK_DGRAM,
   socket,
   TimeoutError,
 } from "../mod.ts";
@@ -254,4 +256,82 @@ Deno.test("flags must be an integer that fits in a C int, as in Python", async (
   // Checked before the connection: an unconnected socket reports the flag.
   using s = socket();
   await assert.rejects(s.recv(1, MSG_OOB), refused("MSG_OOB"));
+});
+
+const PY_DATAGRAM_FLAGS = `
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+me = s.getsockname()
+got = [err(lambda: s.recvfrom(10, socket.MSG_DONTWAIT))]
+s.sendto(b"first", 0, me)
+s.sendto(b"second", socket.MSG_DONTWAIT, me)
+time.sleep(0.05)
+got.append(s.recvfrom(3, socket.MSG_PEEK)[0].decode())
+got.append(s.recv(10, socket.MSG_PEEK).decode())
+got.append(s.recvfrom(10)[0].decode())
+buf = bytearray(3)
+n, addr = s.recvfrom_into(buf, 0, socket.MSG_TRUNC)
+got += [n, buf.decode()]
+s.sendto(b"0123456789", me)
+data, addr = s.recvfrom(4, socket.MSG_TRUNC)
+got += [len(data), data[:4].decode()]
+s.sendto(b"abc", me)
+got.append(s.recv_into(bytearray(2), 0, socket.MSG_TRUNC))
+print(json.dumps(got))
+`;
+
+Deno.test("datagram flags: MSG_PEEK keeps the datagram, MSG_TRUNC gives its real length, MSG_DONTWAIT does not wait, as CPython", async () => {
+  const py = await pythonJson(PY_DATAGRAM_FLAGS);
+  assert.deepEqual(py, [["BlockingIOError", 11], "fir", "first", "first", 6, "sec", 10, "0123", 3]);
+  await using s = socket(AF_INET, SOCK_DGRAM);
+  s.bind(["127.0.0.1", 0]);
+  const me = s.getsockname();
+  const none = await s.recvfrom(10, MSG_DONTWAIT).catch((e) => e);
+  assert.ok(none instanceof BlockingIOError);
+  const got: unknown[] = [[none.name, none.errno]];
+  await s.sendto("first", 0, me);
+  await s.sendto("second", MSG_DONTWAIT, me);
+  await sleep(50);
+  got.push(text((await s.recvfrom(3, MSG_PEEK))[0]));
+  got.push(text(await s.recv(10, MSG_PEEK)));
+  got.push(text((await s.recvfrom(10))[0]));
+  const buf = new Uint8Array(3);
+  const [n] = await s.recvfromInto(buf, 0, MSG_TRUNC);
+  got.push(n, text(buf));
+  await s.sendto("0123456789", me);
+  const [data] = await s.recvfrom(4, MSG_TRUNC);
+  got.push(data.length, text(data.subarray(0, 4)));
+  // CPython's bytes past bufsize are whatever its buffer held; pysock's are zeros.
+  assert.deepEqual(data.subarray(4), new Uint8Array(6));
+  await s.sendto("abc", me);
+  got.push(await s.recvInto(new Uint8Array(2), 0, MSG_TRUNC));
+  assert.deepEqual(got, py);
+});
+
+Deno.test("datagram flags Deno cannot honour are refused with EOPNOTSUPP naming them, before any I/O", async () => {
+  await using s = socket(AF_INET, SOCK_DGRAM);
+  s.bind(["127.0.0.1", 0]);
+  const me = s.getsockname();
+  await assert.rejects(s.recvfrom(4, MSG_OOB), refused("recvfrom cannot take MSG_OOB"));
+  await assert.rejects(s.recvfromInto(new Uint8Array(4), 0, MSG_ERRQUEUE), refused("MSG_ERRQUEUE"));
+  await assert.rejects(s.sendto("x", MSG_PEEK, me), refused("sendto cannot take MSG_PEEK"));
+  await assert.rejects(s.sendto("x", MSG_TRUNC, me), refused("MSG_TRUNC (it is a receive flag)"));
+  await assert.rejects(s.sendto("x", MSG_CONFIRM, me), refused("MSG_CONFIRM"));
+  // sendto(data, number) is a malformed address, as in Python, not flags.
+  await assert.rejects(s.sendto("x", 5 as never), TypeError);
+  await s.sendto("kept", me);
+  assert.equal(text((await s.recvfrom(10))[0]), "kept");
+});
+
+Deno.test("an aborted recvfrom rejects with the signal's reason and the datagram goes to the next call", async () => {
+  await using s = socket(AF_INET, SOCK_DGRAM);
+  s.bind(["127.0.0.1", 0]);
+  const controller = new AbortController();
+  const waiting = s.recvfrom(10, 0, { signal: controller.signal });
+  await sleep(20);
+  controller.abort(new Error("stop"));
+  await assert.rejects(waiting, { message: "stop" });
+  await s.sendto("after", s.getsockname());
+  assert.equal(text((await s.recvfrom(10))[0]), "after");
+  await assert.rejects(s.recv(1, 0, { signal: AbortSignal.abort() }), { name: "AbortError" });
 });
