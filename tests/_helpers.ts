@@ -266,6 +266,16 @@ export async function pythonJson(code: string, ...args: string[]): Promise<unkno
   return JSON.parse(out[out.length - 1]);
 }
 
+/** The error `call` throws, as the twins print it: `[className, errno]`, or null when it returns. */
+export function errorOfCall(call: () => unknown): [string, unknown] | null {
+  try {
+    call();
+    return null;
+  } catch (e) {
+    return [(e as Error).name, (e as { errno?: unknown }).errno ?? null];
+  }
+}
+
 /** The error of `promise` as the twins print it: `[className, errno]`, or null when it resolves. */
 export async function errorOf(promise: Promise<unknown>): Promise<[string, unknown] | null> {
   try {

@@ -125,7 +125,7 @@ Deno.test(
   },
 );
 
-Deno.test("console.log, Deno.inspect and node:util's inspect show the repr, also inside arrays", async () => {
+Deno.test("console.log, Deno.inspect and node:util's inspect show the repr, also inside arrays", () => {
   using server = createServer(["127.0.0.1", 0]);
   const repr = String(server);
   assert.match(

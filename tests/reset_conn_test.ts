@@ -15,7 +15,7 @@ import {
   SOL_SOCKET,
   type StreamSocket,
 } from "../mod.ts";
-import { errorOf, pythonJson, resetClients, text } from "./_helpers.ts";
+import { errorOf, errorOfCall, pythonJson, resetClients, text } from "./_helpers.ts";
 
 // The same three sequences in CPython: recv first, send first, SO_ERROR first.
 const PY_TWIN = `
@@ -64,8 +64,8 @@ Deno.test("accept returns a client that reset before accept; its recv raises Con
     await errorOf(a.recv(10)),
     text(await a.recv(10)),
     await errorOf(a.send("x")),
-    await errorOf((async () => a.getpeername())()),
-    await errorOf((async () => a.shutdown(SHUT_RDWR))()),
+    errorOfCall(() => a.getpeername()),
+    errorOfCall(() => a.shutdown(SHUT_RDWR)),
   ];
   using b = await accept();
   const sendFirst = [

@@ -618,7 +618,7 @@ Deno.test("closing a Unix listener leaves its socket file, as CPython does: a se
     using t = socket(AF_UNIX);
     using c = socket(AF_UNIX);
     got.push(
-      await errorOf((async () => t.bind(path))()),
+      errorOfCall(() => t.bind(path)),
       await errorOf(c.connect(path)),
     );
     await Deno.remove(path);
