@@ -39,6 +39,7 @@ import {
 import {
   bytes,
   errorOf,
+  errorOfCall,
   FAMILIES,
   freePort,
   HAS_IPV6,
