@@ -3,6 +3,7 @@
 // reaches the network.
 
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC } from "./_constants.ts";
+import { normalizeIpv6 } from "./_inet.ts";
 import { literalFamily, specialName } from "./_resolve.ts";
 import { EAI, errno, gaierror, OSError } from "./errors.ts";
 
@@ -150,8 +151,10 @@ export function fromDenoAddr(addr: Deno.Addr, family: number): Address {
   }
   const { hostname, port } = addr as Deno.NetAddr;
   if (family === AF_INET6) {
-    // A dual-stack socket sees IPv4 peers as mapped addresses, as in Python.
-    const host = hostname.includes(":") ? hostname : `::ffff:${hostname}`;
+    // A dual-stack socket sees IPv4 peers as mapped addresses, as in Python;
+    // an IPv6 address is spelled as Python's inet_ntop spells it (Rust's
+    // formatting differs for some, such as the IPv4-compatible ::1.2.3.4).
+    const host = hostname.includes(":") ? normalizeIpv6(hostname) : `::ffff:${hostname}`;
     return [host, port, 0, 0];
   }
   return [hostname, port];

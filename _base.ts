@@ -3,6 +3,8 @@
 // socket object that does not depend on the socket type.
 
 import { type Address, describe } from "./_address.ts";
+import { checkAttached } from "./_bytes.ts";
+import { type Described, kDenoInspect, kNodeInspect, socketRepr } from "./_repr.ts";
 import { AF_INET6, AF_UNIX } from "./_constants.ts";
 import { optionName } from "./_option_names.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
@@ -72,27 +74,53 @@ export function socketByFileno(fd: number): SocketBase | undefined {
  * parked in Deno's reactor takes a few hundred microseconds to wake when
  * its bytes arrive, and a non-blocking call must still return bytes the
  * kernel holds (measured: ~57 setImmediate turns, well inside one timer).
+ * An aborted `signal` ends the wait as a timeout does, with its reason.
  * The promise itself is never cancelled: whoever owns it keeps its result.
  */
-export function waitFor<T>(promise: Promise<T>, timeout: number | null): Promise<T> {
-  if (timeout === null) return promise;
+export function waitFor<T>(
+  promise: Promise<T>,
+  timeout: number | null,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (timeout === null && signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const waiting = waitersOf(promise);
     const waiter: Waiter = {
       settle(ok, value) {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         if (ok) resolve(value as T);
         else reject(value);
       },
     };
-    const waiting = waitersOf(promise);
-    const timer = setTimeout(() => {
-      // Leave the promise's list: a timed-out call must not stay attached
-      // to a read that may stay pending for as long as the connection lives.
+    // Leaving the promise's list: a call that gave up must not stay
+    // attached to a read that may stay pending for as long as the
+    // connection lives.
+    const onAbort = () => {
       waiting.delete(waiter);
+      waiter.settle(false, signal!.reason);
+    };
+    const timer = timeout === null ? undefined : setTimeout(() => {
+      waiting.delete(waiter);
+      signal?.removeEventListener("abort", onAbort);
       reject(timeout === 0 ? new BlockingIOError() : new TimeoutError());
     }, timeout * 1000);
+    signal?.addEventListener("abort", onAbort, { once: true });
     waiting.add(waiter);
   });
+}
+
+/**
+ * Rejects with the signal's reason if it is already aborted: a call given
+ * an aborted signal does nothing, as Deno's and the Web's APIs do.
+ */
+export function checkSignal(signal: AbortSignal | undefined, action: string): void {
+  if (signal === undefined) return;
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(`Cannot ${action}: signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  signal.throwIfAborted();
 }
 
 /**
@@ -143,6 +171,16 @@ export function unsupportedOption(level: number, optname: number, verb: "set" | 
   return new OSError(errno.ENOPROTOOPT, {
     detail: `Deno cannot ${verb} ${optionName(level, optname)} on this socket`,
   });
+}
+
+/** The options of a call that can be aborted: `connect`, `accept` and the receives. */
+export interface AbortOptions {
+  /**
+   * Ends the call when aborted, as a timeout does: it rejects with the
+   * signal's reason and loses no data (bytes that arrive later go to the
+   * next call).
+   */
+  signal?: AbortSignal;
 }
 
 /** A value `setsockopt` accepts: an int, a boolean, or packed bytes. */
@@ -215,6 +253,7 @@ export function checkInto(buf: unknown, nbytes: unknown, action: string): Uint8A
   if (!(buf instanceof Uint8Array)) {
     throw new TypeError(`Cannot ${action}: buf must be a Uint8Array, got ${describe(buf)}`);
   }
+  if (buf.length === 0) checkAttached(buf, action);
   checkSize(nbytes, action, "nbytes");
   const count = nbytes as number;
   if (count > buf.length) {
@@ -241,6 +280,7 @@ export abstract class SocketBase {
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
   #fileno: number = nextFileno++;
+  #closeCalled = false;
 
   /** Not for direct use: call `socket()`. */
   constructor(family: number, type: number, proto: number) {
@@ -305,13 +345,28 @@ export abstract class SocketBase {
     return fd;
   }
 
-  /** Closes the socket; idempotent. */
+  /**
+   * Closes the socket; idempotent. As in CPython, a file from `makefile()`
+   * that is still open keeps the connection until it is closed too.
+   */
   close(): void {
     const fd = this.#fileno;
     if (fd === -1) return;
+    this.#closeCalled = true;
+    if (this.keepsOpen()) return;
     this.#fileno = -1;
     byFileno.delete(fd);
     this.onClose();
+  }
+
+  /** Whether `close()` was called (Python's `_closed`), even while a file keeps the socket open. */
+  protected get closeCalled(): boolean {
+    return this.#closeCalled;
+  }
+
+  /** Whether something still holds the socket open, so `close()` must wait for it. */
+  protected keepsOpen(): boolean {
+    return false;
   }
 
   /** Releases the Deno resources; called once by `close()`. */
@@ -324,6 +379,50 @@ export abstract class SocketBase {
    */
   protected checkOpen(): void {
     if (this.#fileno === -1) throw new OSError(errno.EBADF);
+  }
+
+  /**
+   * Python's repr of the socket, as `repr(sock)` and `print(sock)` show it:
+   * `<socket.socket fd=3, family=2, type=1, proto=0, laddr=('127.0.0.1',
+   * 5000), raddr=('127.0.0.1', 40000)>`, `[closed]` once closed.
+   *
+   * @returns The repr.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socket } from "./socket.ts";
+   * const s = socket();
+   * s.bind(["127.0.0.1", 0]);
+   * const port = s.getsockname()[1];
+   * assert.equal(
+   *   String(s),
+   *   `<socket.socket fd=${s.fileno()}, family=2, type=1, proto=0, laddr=('127.0.0.1', ${port})>`,
+   * );
+   * s.close();
+   * assert.equal(String(s), "<socket.socket [closed] fd=-1, family=2, type=1, proto=0>");
+   * ```
+   */
+  toString(): string {
+    return socketRepr(this as unknown as Described, this.#closeCalled);
+  }
+
+  /**
+   * What `console.log(sock)` and `Deno.inspect(sock)` show: the repr.
+   *
+   * @returns The repr.
+   */
+  [kDenoInspect](): string {
+    return this.toString();
+  }
+
+  /**
+   * What `node:util`'s `inspect` shows: the repr.
+   *
+   * @returns The repr.
+   */
+  [kNodeInspect](): string {
+    return this.toString();
   }
 
   /** Closes the socket at the end of a `using` block. */

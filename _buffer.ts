@@ -18,7 +18,14 @@ import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { Kept } from "./_kept.ts";
 import type { Watcher } from "./_ready.ts";
 import { Turns } from "./_turns.ts";
-import { errno, IncompleteReadError, LimitOverrunError, OSError } from "./errors.ts";
+import {
+  BlockingIOError,
+  errno,
+  IncompleteReadError,
+  LimitOverrunError,
+  OSError,
+  TimeoutError,
+} from "./errors.ts";
 
 /** Key of the internal accessor through which framing.ts reaches a socket's buffer. */
 export const kReader: unique symbol = Symbol("pysock.reader");
@@ -82,6 +89,9 @@ export class ReadBuffer extends Turns {
   // A selector waiting for this buffer to become readable (see watch):
   // told once, when a read lands or the stream is shut down.
   #watcher: Watcher | null = null;
+  // The AbortSignal of the call holding the turn, if it has one: its waits
+  // end when it aborts, as at a deadline.
+  #signal: AbortSignal | undefined = undefined;
 
   /**
    * @param source Where bytes come from.
@@ -163,13 +173,17 @@ export class ReadBuffer extends Turns {
     this.#kept.release();
   }
 
-  /** Between 1 and `max` bytes as soon as any are there; an empty array at end of stream. */
-  readSome(max: number, timeout: number | null): Promise<Uint8Array> {
+  /**
+   * Between 1 and `max` bytes as soon as any are there; an empty array at
+   * end of stream. An aborted `signal` ends the wait as a timeout does
+   * (here and in every primitive that takes one), rejecting with its reason.
+   */
+  readSome(max: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
     if (!this.busy) {
       if (this.#end > this.#start) return Promise.resolve(this.#take(max));
       if (
-        timeout === null && this.#fill === null && this.#error === null && !this.#eof &&
-        !this.#kept.unrefed
+        timeout === null && signal === undefined && this.#fill === null &&
+        this.#error === null && !this.#eof && !this.#kept.unrefed
       ) {
         // The common wait: the turn is free, nothing is buffered, no deadline.
         // (Once a kept read has unref'd the source, the slow path refs it
@@ -188,7 +202,7 @@ export class ReadBuffer extends Turns {
         return bytes;
       }
     }
-    return this.#withTurn(timeout, max, ReadBuffer.#some);
+    return this.#withTurn(timeout, max, ReadBuffer.#some, signal);
   }
 
   static async #some(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
@@ -196,14 +210,15 @@ export class ReadBuffer extends Turns {
   }
 
   /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
-  readInto(buf: Uint8Array, timeout: number | null): Promise<number> {
+  readInto(buf: Uint8Array, timeout: number | null, signal?: AbortSignal): Promise<number> {
     if (
-      !this.busy && this.#end === this.#start && timeout === null && this.#fill === null &&
-      !this.#eof && !this.#kept.unrefed && this.#error === null
+      !this.busy && this.#end === this.#start && timeout === null && signal === undefined &&
+      this.#fill === null && !this.#eof && !this.#kept.unrefed && this.#error === null
     ) {
       // Nothing buffered and no deadline: read straight into the caller's
-      // array, which saves a copy. (With a deadline the read could outlive
-      // the call and write into an array the caller has moved on from.)
+      // array, which saves a copy. (With a deadline or a signal the read
+      // could outlive the call and write into an array the caller has moved
+      // on from.)
       // Deno cannot cancel the read, so after shutdown(SHUT_RD) wakes this
       // call, bytes the peer still sends before close() land in `buf`;
       // they are never counted or returned.
@@ -211,7 +226,7 @@ export class ReadBuffer extends Turns {
       this.#direct = true;
       return this.#read(buf).then((n) => this.#directDone(n));
     }
-    return this.#withTurn(timeout, buf, ReadBuffer.#into);
+    return this.#withTurn(timeout, buf, ReadBuffer.#into, signal);
   }
 
   #directDone(n: number): number {
@@ -230,11 +245,21 @@ export class ReadBuffer extends Turns {
 
   /**
    * Up to `max` of the buffered bytes, as a copy, consuming nothing: waits
-   * for one byte at least, like `readSome` (Python's `MSG_PEEK`). An empty
-   * array at end of stream.
+   * for one byte at least, like `readSome` (Python's `MSG_PEEK`), or for all
+   * `max` with `all` (`MSG_PEEK | MSG_WAITALL`). Fewer, or an empty array,
+   * at end of stream.
    */
-  peek(max: number, timeout: number | null): Promise<Uint8Array> {
-    return this.#withTurn(timeout, max, ReadBuffer.#peek);
+  peek(
+    max: number,
+    timeout: number | null,
+    signal?: AbortSignal,
+    all = false,
+  ): Promise<Uint8Array> {
+    if (!all) return this.#withTurn(timeout, max, ReadBuffer.#peek, signal);
+    return this.#withTurn(timeout, max, async (b, max, deadline) => {
+      await b.#wait(max, deadline);
+      return b.#slab.slice(b.#start, Math.min(b.#end, b.#start + max));
+    }, signal);
   }
 
   static async #peek(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
@@ -247,13 +272,33 @@ export class ReadBuffer extends Turns {
    * loses nothing.
    * @throws {IncompleteReadError} at end of stream, carrying what was read.
    */
-  readExactly(n: number, timeout: number | null): Promise<Uint8Array> {
-    return this.#withTurn(timeout, n, ReadBuffer.#exactly);
+  readExactly(n: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#withTurn(timeout, n, ReadBuffer.#exactly, signal);
   }
 
   static async #exactly(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
     if (!(await b.#wait(n, deadline))) {
       throw new IncompleteReadError(b.#take(Infinity), n);
+    }
+    return b.#take(n);
+  }
+
+  /**
+   * `n` bytes, or fewer when the stream ends, the deadline passes or (with a
+   * timeout of 0) nothing more is there: Linux's `MSG_WAITALL`. Only a call
+   * that got nothing at all times out (or is aborted, which consumes
+   * nothing either).
+   */
+  readUpTo(n: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#withTurn(timeout, n, ReadBuffer.#upTo, signal);
+  }
+
+  static async #upTo(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
+    try {
+      await b.#wait(n, deadline);
+    } catch (err) {
+      const timedOut = err instanceof TimeoutError || err instanceof BlockingIOError;
+      if (!timedOut || b.#end === b.#start) throw err;
     }
     return b.#take(n);
   }
@@ -403,6 +448,37 @@ export class ReadBuffer extends Turns {
   }
 
   /**
+   * Bytes up to where `scan` says, for readers whose unit is not a byte
+   * (a text file's characters and lines). `scan(bytes, ended)` is shown
+   * everything buffered (a view it must not keep) and returns how many
+   * bytes to take, or -1 to wait for more; once the stream has ended (or a
+   * read error is pending, which the next call reports, as a file's
+   * readline does) `ended` is true and it must return a count. Nothing is
+   * consumed until it does, so a call that times out loses nothing.
+   */
+  readScan(
+    scan: (bytes: Uint8Array, ended: boolean) => number,
+    timeout: number | null,
+  ): Promise<Uint8Array> {
+    return this.#withTurn(timeout, scan, ReadBuffer.#scan);
+  }
+
+  static async #scan(
+    b: ReadBuffer,
+    scan: (bytes: Uint8Array, ended: boolean) => number,
+    deadline: number | null,
+  ): Promise<Uint8Array> {
+    while (true) {
+      const avail = b.#end - b.#start;
+      const n = scan(b.#slab.subarray(b.#start, b.#end), false);
+      if (n >= 0) return b.#take(n);
+      if (!(await b.#wait(avail + 1, deadline, true))) {
+        return b.#take(scan(b.#slab.subarray(b.#start, b.#end), true));
+      }
+    }
+  }
+
+  /**
    * Runs one read call in its turn: `read(arg, deadline)` starts once every
    * call made before has ended, and the turn passes on when it settles.
    * The common reads are static methods given the buffer and their
@@ -413,13 +489,17 @@ export class ReadBuffer extends Turns {
     timeout: number | null,
     arg: A,
     read: (buffer: ReadBuffer, arg: A, deadline: number | null) => Promise<T>,
+    signal?: AbortSignal,
   ): Promise<T> {
+    signal?.throwIfAborted();
     const deadline = toDeadline(timeout);
-    const turn = this.takeTurn(timeout);
+    const turn = this.takeTurn(timeout, signal);
     if (turn !== null) await turn;
+    this.#signal = signal;
     try {
       return await read(this, arg, deadline);
     } finally {
+      this.#signal = undefined;
       this.releaseTurn();
     }
   }
@@ -452,10 +532,10 @@ export class ReadBuffer extends Turns {
     const kept = this.#kept;
     kept.enter();
     try {
-      await waitFor(fill, timeout);
+      await waitFor(fill, timeout, this.#signal);
     } catch (err) {
-      // A fill never rejects: this is our timeout. The read stays pending
-      // for the next call, unref'd once nobody waits.
+      // A fill never rejects: this is our timeout, or the caller's abort.
+      // The read stays pending for the next call, unref'd once nobody waits.
       kept.abandon(fill);
       throw err;
     }

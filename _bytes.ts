@@ -11,16 +11,40 @@ export const EMPTY: Uint8Array = new Uint8Array(0);
 /**
  * Data to send as bytes: a Uint8Array as is (no copy), any other
  * ArrayBufferView or ArrayBuffer as a view, a string as UTF-8.
- * @throws {TypeError} for anything else.
+ * @throws {TypeError} for anything else, and for a detached buffer.
  */
 export function toBytes(data: unknown, action: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
+  if (data instanceof Uint8Array) {
+    if (data.length === 0) checkAttached(data, action);
+    return data;
+  }
   if (typeof data === "string") return encoder.encode(data);
   if (ArrayBuffer.isView(data)) {
+    checkAttached(data, action);
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data instanceof ArrayBuffer) {
+    if (data.detached) throw detached(action);
+    return new Uint8Array(data);
+  }
   throw new TypeError(`Cannot ${action}: expected a Uint8Array or string, got ${describe(data)}`);
+}
+
+/**
+ * Fails for a view over a detached (transferred) ArrayBuffer. Such a view
+ * reads as empty, so a send would quietly send nothing and a receive into
+ * it would resolve 0, which means end of stream. Only an empty view can be
+ * detached, so callers test the length first and the hot path pays nothing.
+ * @throws {TypeError} naming the call.
+ */
+export function checkAttached(view: ArrayBufferView, action: string): void {
+  if ((view.buffer as ArrayBuffer).detached) throw detached(action);
+}
+
+function detached(action: string): TypeError {
+  return new TypeError(
+    `Cannot ${action}: the buffer is detached (its ArrayBuffer was transferred)`,
+  );
 }
 
 /** Encodes a string as UTF-8. */

@@ -75,6 +75,43 @@ export const INADDR_ANY = "";
 /** Python's `SOMAXCONN` on Linux. */
 export const SOMAXCONN = 4096;
 
+/** `send`/`recv` flag: out-of-band data (Deno has none; refused with `EOPNOTSUPP`). */
+export const MSG_OOB = 1;
+/** `recv` flag: return the data without consuming it; the next receive returns it again. */
+export const MSG_PEEK = 2;
+/** `send` flag: bypass routing (Deno cannot; refused with `EOPNOTSUPP`). */
+export const MSG_DONTROUTE = 4;
+/** `recvmsg` result flag: ancillary data was cut (never set: pysock receives none). */
+export const MSG_CTRUNC = 8;
+/**
+ * `recvmsg` result flag: the datagram was longer than the buffer and was cut.
+ * As a `recvfrom`/`recvfromInto` flag on a datagram socket: report the
+ * datagram's real length.
+ */
+export const MSG_TRUNC = 32;
+/** `send`/`recv` flag: do not wait, for this call only (`BlockingIOError` when nothing is ready). */
+export const MSG_DONTWAIT = 64;
+/** `send` flag: end of record (Deno cannot pass it; refused with `EOPNOTSUPP`). */
+export const MSG_EOR = 128;
+/** `recv` flag: wait for all `bufsize` bytes (fewer only at end of stream). */
+export const MSG_WAITALL = 256;
+/** `send` flag: confirm the path (Deno cannot pass it; refused with `EOPNOTSUPP`). */
+export const MSG_CONFIRM = 2048;
+/** `recv` flag: read the error queue (Deno cannot; refused with `EOPNOTSUPP`). */
+export const MSG_ERRQUEUE = 8192;
+/** `send` flag: no `SIGPIPE` on a broken connection; Deno never raises one, so it always holds. */
+export const MSG_NOSIGNAL = 16384;
+/** `send` flag: more data follows (Deno cannot pass it; refused with `EOPNOTSUPP`). */
+export const MSG_MORE = 32768;
+/** `send` flag: TCP Fast Open (Deno cannot; refused with `EOPNOTSUPP`). */
+export const MSG_FASTOPEN = 0x20000000;
+/** `recvmsg` flag: close-on-exec for received descriptors (pysock receives none; refused). */
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+/** Ancillary data type: file descriptors (Deno cannot pass them; `sendmsg` refuses it). */
+export const SCM_RIGHTS = 1;
+/** Ancillary data type: process credentials (Deno cannot pass them; `sendmsg` refuses it). */
+export const SCM_CREDENTIALS = 2;
+
 /** An address family this module knows. */
 export type Family = typeof AF_INET | typeof AF_INET6 | typeof AF_UNIX;
 /** A socket type this module can create. */

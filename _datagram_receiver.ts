@@ -16,7 +16,7 @@
 import { type Address, fromDenoAddr } from "./_address.ts";
 import { normalizeIpv6 } from "./_inet.ts";
 import { toDeadline } from "./_base.ts";
-import { AF_INET, AF_UNIX } from "./_constants.ts";
+import { AF_INET, AF_UNIX, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./_constants.ts";
 import { Kept, type Referable } from "./_kept.ts";
 import { READ, type Watcher, WRITE } from "./_ready.ts";
 import { BlockingIOError, errno, fromDenoError, OSError, TimeoutError } from "./errors.ts";
@@ -205,22 +205,63 @@ export class DatagramReceiver {
 
   /** The general case: timeouts, a connected peer, option calls in flight, concurrent calls. */
   async #receiveLoop(limit: number, into: Uint8Array | null): Promise<Delivered> {
+    return this.#take(await this.#next(0, undefined), limit, into);
+  }
+
+  /**
+   * Receives one datagram with Python's `flags` (already checked): as
+   * {@linkcode receive}, and also its `msg_flags` (`MSG_TRUNC` when it was
+   * cut). `MSG_PEEK` leaves the datagram for the next call; `MSG_DONTWAIT`
+   * makes this call non-blocking; `MSG_TRUNC` gives the datagram's real
+   * length: as the count of `into`, or as the length of the array, whose
+   * bytes past `limit` are zeros (the kernel dropped them; CPython returns
+   * whatever its buffer held there). An aborted `signal` ends the wait as
+   * a timeout does, and loses no datagram.
+   */
+  async receiveWith(
+    limit: number,
+    into: Uint8Array | null,
+    flags: number,
+    signal: AbortSignal | undefined,
+  ): Promise<[Uint8Array | number, Address, number]> {
+    this.#prepare(limit);
+    const received = await this.#next(flags, signal);
+    const length = received[0].length;
+    const [out, address] = this.#take(received, limit, into);
+    const cut = length > limit;
+    if (!(flags & MSG_TRUNC) || !cut) return [out, address, cut ? MSG_TRUNC : 0];
+    if (typeof out === "number") return [length, address, MSG_TRUNC];
+    const whole = new Uint8Array(length);
+    whole.set(out);
+    return [whole, address, MSG_TRUNC];
+  }
+
+  /** The next datagram for this socket, claimed unless `MSG_PEEK` leaves it for the next call. */
+  async #next(flags: number, signal: AbortSignal | undefined): Promise<Received> {
     if (this.#gate.busy) await this.#gate.settle();
-    const deadline = toDeadline(this.#owner.gettimeout());
+    const timeout = flags & MSG_DONTWAIT ? 0 : this.#owner.gettimeout();
+    const deadline = toDeadline(timeout);
     const kept = this.#kept;
     for (;;) {
       const pending = kept.pending ?? kept.start(this.#conn.receive(this.#buffer!));
       let received: Received;
       try {
-        received = await kept.wait(pending, deadline);
+        received = await kept.wait(pending, deadline, signal);
       } catch (err) {
-        throw this.#closed || !isTimeout(err) ? this.#failed(err, pending) : err;
+        const gaveUp = isTimeout(err) || (signal?.aborted && err === signal.reason);
+        throw this.#closed || !gaveUp ? this.#failed(err, pending) : err;
       }
       if (this.#closed) throw new OSError(errno.EBADF);
       // Another call awaiting the same receive took this datagram first.
-      if (!kept.claim(pending)) continue;
-      if (this.#peer !== null && !this.#fromPeer(received[1])) continue;
-      return this.#take(received, limit, into);
+      if (kept.pending !== pending) continue;
+      if (this.#peer !== null && !this.#fromPeer(received[1])) {
+        kept.claim(pending);
+        continue;
+      }
+      // A peeked datagram stays kept: its bytes stay in the one buffer,
+      // since no receive starts until a call claims it.
+      if (!(flags & MSG_PEEK)) kept.claim(pending);
+      return received;
     }
   }
 

@@ -133,17 +133,22 @@ export class Kept<T> {
   /**
    * Waits for `op` until `deadline` (from `toDeadline`: `null` waits
    * forever, `0` is non-blocking), as {@linkcode waitFor} does. A timeout
-   * keeps `op` (see {@linkcode abandon}); nothing it brings is lost.
+   * keeps `op` (see {@linkcode abandon}); nothing it brings is lost. So
+   * does an aborted `signal`, which rejects with its reason.
    * @throws {TimeoutError} past the deadline ({BlockingIOError} for 0);
    *   otherwise what `op` rejects with.
    */
-  async wait(op: Promise<T>, deadline: number | null): Promise<T> {
+  async wait(op: Promise<T>, deadline: number | null, signal?: AbortSignal): Promise<T> {
     this.enter();
     let result: T;
     try {
-      result = deadline === null ? await op : await waitFor(op, remaining(deadline));
+      result = deadline === null && signal === undefined
+        ? await op
+        : await waitFor(op, remaining(deadline), signal);
     } catch (err) {
-      if (err instanceof TimeoutError || err instanceof BlockingIOError) this.abandon(op);
+      const gaveUp = err instanceof TimeoutError || err instanceof BlockingIOError ||
+        (signal?.aborted && err === signal.reason);
+      if (gaveUp) this.abandon(op);
       else this.leave();
       throw err;
     }

@@ -10,7 +10,11 @@ import { describe, type IpEndpoint } from "./_address.ts";
 import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
 import type { Watcher } from "./_ready.ts";
+import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
 import { OSError } from "./errors.ts";
+
+/** Reaches the one-step bind-and-listen of a stream socket, for createServer; not exported. */
+export const kBindListen: unique symbol = Symbol("pysock.bindListen");
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
 export const DEFAULT_BACKLOG = 511;
@@ -58,21 +62,26 @@ export class Listener {
   /**
    * The next connection. A call that times out keeps its pending accept: the
    * connection it brings is returned by the next call, and meanwhile it does
-   * not keep the process alive.
+   * not keep the process alive. A connection its client reset before it was
+   * accepted comes as a {@linkcode ResetConn}, as Linux hands it to CPython.
    */
-  async accept(timeout: number | null): Promise<Deno.Conn> {
+  async accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {
     const kept = this.#kept;
     const deadline = toDeadline(timeout);
     while (true) {
       const pending = kept.pending ?? kept.start(this.#listener.accept());
       let conn: Deno.Conn;
       try {
-        conn = await kept.wait(pending, deadline);
+        conn = await kept.wait(pending, deadline, signal);
       } catch (err) {
-        // Our timeout (an OSError from waitFor) keeps the accept for the
-        // next call; Deno's own failure starts afresh next time.
-        if (!(err instanceof OSError)) kept.claim(pending);
-        throw err;
+        // Our timeout (an OSError from waitFor) or the caller's abort keeps
+        // the accept for the next call; Deno's own failure starts afresh
+        // next time.
+        if (err instanceof OSError || signal?.aborted) throw err;
+        const mine = kept.claim(pending);
+        if (!isResetBeforeAccept(err)) throw err;
+        if (mine) return new ResetConn(this.#listener.addr) as unknown as Deno.Conn;
+        continue;
       }
       // Two calls waiting on one accept: the first takes the connection,
       // the other waits for the next one.
@@ -118,11 +127,48 @@ export class Listener {
 
   /** Closes the listener; a pending accept rejects. */
   close(): void {
+    // An accept in flight holds Deno's listener until it settles, and Deno
+    // removes a Unix socket's file only then.
+    const pending = this.#kept.pending;
     this.#kept.clear();
+    const restore = typeof this.endpoint === "string" ? keepFile(this.endpoint) : null;
     try {
       this.#listener.close();
     } catch { /* already closed by Deno */ }
+    if (restore === null) return;
+    if (pending === null) restore();
+    else pending.then(restore, restore);
   }
+}
+
+/**
+ * Keeps a Unix socket's file across Deno's close of its listener. Deno
+ * removes the file when the listener is closed or dropped
+ * (denoland/deno#31947); CPython leaves it, and programs unlink it
+ * themselves (a second bind to it fails with EADDRINUSE until they do). So
+ * a hard link holds the socket's inode under another name while Deno
+ * removes the path, and the path is linked back to it afterwards. The link
+ * needs read and write permission for a second name in the same directory;
+ * without it, Deno's removal stands.
+ * @returns What puts the path back, or `null` when the link could not be made.
+ */
+function keepFile(path: string): (() => void) | null {
+  const hold = `${path}.${crypto.randomUUID().slice(0, 8)}.pysock`;
+  try {
+    Deno.linkSync(path, hold);
+  } catch {
+    return null;
+  }
+  return () => {
+    // A link, not a rename: a path some other program has bound meanwhile
+    // stays theirs.
+    try {
+      Deno.linkSync(hold, path);
+    } catch { /* the path exists again, or permission was revoked */ }
+    try {
+      Deno.removeSync(hold);
+    } catch { /* nothing more to do */ }
+  };
 }
 
 function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number): Deno.Listener {

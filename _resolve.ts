@@ -2,6 +2,7 @@
 // getaddrinfo), so /etc/hosts and `localhost` work offline, as in Python.
 
 import { AF_INET, AF_INET6, AF_UNSPEC } from "./_constants.ts";
+import { normalizeIpv6 } from "./_inet.ts";
 import { EAI, errno, fromDenoError, gaierror } from "./errors.ts";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -40,7 +41,8 @@ export async function resolve(host: string, family: number): Promise<Resolved[]>
     if (family !== AF_UNSPEC && family !== literal) {
       throw new gaierror(EAI.EAI_ADDRFAMILY);
     }
-    return [{ family: literal, address: host }];
+    // As Python gives it: an IPv6 literal comes back in its compressed form.
+    return [{ family: literal, address: literal === AF_INET6 ? normalizeIpv6(host) : host }];
   }
   const special = specialName(host, family);
   if (special !== null) return special;

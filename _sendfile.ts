@@ -2,7 +2,32 @@
 // read in chunks and each is written with the socket's own sendall, which
 // keeps it in order with the socket's other writes.
 
+import { describe } from "./_address.ts";
+import { checkSize } from "./_base.ts";
 import { fromDenoError } from "./errors.ts";
+
+/**
+ * Checks sendfile's arguments before any I/O, as Python's
+ * `_check_sendfile_params` does: a file or path, an offset >= 0 and a count
+ * that is a positive integer or null/undefined (to end of file).
+ * @throws {TypeError} for the wrong types; {RangeError} for a negative
+ *   offset or a count <= 0 (Python's ValueError).
+ */
+export function checkSendfile(file: unknown, offset: unknown, count: unknown): void {
+  if (typeof file !== "string" && !(file instanceof Deno.FsFile)) {
+    throw new TypeError(`Cannot sendfile: expected a Deno.FsFile or a path, got ${describe(file)}`);
+  }
+  checkSize(offset, "sendfile", "offset");
+  if (count === undefined || count === null) return;
+  if (typeof count !== "number" || !Number.isInteger(count)) {
+    throw new TypeError(
+      `Cannot sendfile: count must be a positive integer, got ${describe(count)}`,
+    );
+  }
+  if (count <= 0) {
+    throw new RangeError(`Cannot sendfile: count must be a positive integer, got ${count}`);
+  }
+}
 
 /** Chunk size for `sendfile`. */
 const SENDFILE_CHUNK = 65536;

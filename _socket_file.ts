@@ -1,21 +1,42 @@
 // Python's socket.makefile(): a buffered file over the socket's byte stream.
-// Reads go through the socket's own read buffer, writes are buffered here
-// until flush(), as io.BufferedWriter does.
+// Reads go through the socket's own read buffer (text through _text.ts),
+// writes are buffered here until flush(), as io.BufferedWriter does. As in
+// CPython, an open file holds its socket: close() on the socket takes
+// effect once the file is closed too.
 
 import { describe } from "./_address.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
+import { codePoints, type Newline, TextReader } from "./_text.ts";
 import { errno, IncompleteReadError, OSError } from "./errors.ts";
+
+export type { Newline } from "./_text.ts";
 
 /** The modes `makefile` accepts: text unless `b` is present. */
 export type SocketFileMode = "r" | "w" | "rw" | "wr" | "rb" | "wb" | "rwb" | "wrb";
+
+/** Options of `makefile`, as Python's keyword arguments. */
+export interface MakefileOptions {
+  /**
+   * Text mode only: Python's `newline`. `null` (default) reads `"\r\n"`
+   * and `"\r"` as `"\n"`; see {@linkcode Newline}.
+   */
+  newline?: Newline;
+}
+
+/** Key of the socket method a file calls when it closes (its hold on the socket ends). */
+export const kFileClosed: unique symbol = Symbol("pysock.fileClosed");
 
 /** The socket calls a file needs. */
 interface FileSocket {
   [kReader](): ReadBuffer;
   gettimeout(): number | null;
   sendall(data: Uint8Array): Promise<void>;
+  /** The file no longer holds the socket open. */
+  [kFileClosed]?(): void;
 }
+
+const NEWLINES = new Set([null, "", "\n", "\r", "\r\n"]);
 
 /** A line longer than this is returned in pieces, so a peer cannot grow memory without end. */
 export const MAX_LINE = 1 << 20;
@@ -50,23 +71,32 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   #pending: Uint8Array[] = [];
   #pendingSize = 0;
   #closed = false;
-  #decoder = new TextDecoder();
+  #textReader: TextReader | null;
 
   /**
    * Not for direct use: call `sock.makefile(mode)`.
    *
    * @param sock The socket.
    * @param mode The file mode.
+   * @param options `newline`, for text mode.
    */
-  constructor(sock: FileSocket, mode: SocketFileMode) {
+  constructor(sock: FileSocket, mode: SocketFileMode, options: MakefileOptions = {}) {
     if (!MODES.has(mode)) {
       throw new RangeError(`Cannot make file: invalid mode "${mode}" (use r, w, rw, with b)`);
+    }
+    const newline = options.newline ?? null;
+    if (!NEWLINES.has(newline)) {
+      throw new RangeError(`Cannot make file: illegal newline value: ${describe(newline)}`);
+    }
+    if (mode.includes("b") && options.newline !== undefined) {
+      throw new RangeError("Cannot make file: binary mode doesn't take a newline argument");
     }
     this.#sock = sock;
     this.mode = mode;
     this.#text = !mode.includes("b");
     this.#readable = mode.includes("r");
     this.#writable = mode.includes("w");
+    this.#textReader = this.#text ? new TextReader(newline) : null;
   }
 
   /** Whether `close()` has been called. */
@@ -75,11 +105,13 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   }
 
   /**
-   * Reads `size` bytes (fewer only at end of stream), or everything up to end
-   * of stream when `size` is omitted or negative. In text mode the size
-   * counts bytes, and the result is decoded as UTF-8.
+   * Reads `size` bytes, or in text mode `size` characters (fewer only at end
+   * of stream), or everything up to end of stream when `size` is omitted or
+   * negative. Text is UTF-8, decoded as it arrives: a character split across
+   * segments is waited for, so `""` means end of stream and nothing else.
    *
-   * @param size How many bytes; negative or `null` (Python's `None`) for all.
+   * @param size How many bytes (characters in text mode); negative or `null`
+   *   (Python's `None`) for all.
    * @returns The data; empty at end of stream.
    * @throws {TypeError} for a size that is not an integer.
    */
@@ -87,18 +119,26 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     size = checkCount(size, "read", "size");
     const reader = this.#reader();
     const timeout = this.#sock.gettimeout();
-    // Nothing is consumed until all `size` bytes are there (or the stream
-    // ends), so a read that times out loses no data.
-    if (size >= 0) return this.#out(await readUpTo(reader, size, timeout));
-    // At end of stream: flush the text decoder now.
-    return this.#out(await reader.readAll(timeout), true);
+    const text = this.#textReader;
+    // Nothing is consumed until all `size` bytes (characters) are there, or
+    // the stream ends, so a read that times out loses no data.
+    if (text !== null) {
+      if (size === 0) return "" as T;
+      if (size > 0) return await text.read(reader, size, timeout) as T;
+      return await text.readAll(reader, timeout) as T;
+    }
+    if (size >= 0) return await readUpTo(reader, size, timeout) as T;
+    return await reader.readAll(timeout) as T;
   }
 
   /**
-   * Reads one line, up to and including `\n`; at most `limit` bytes; what is
-   * left at end of stream; empty at end of stream.
+   * Reads one line, up to and including `\n` (in text mode, the line end
+   * `newline` chooses: by default `"\n"`, `"\r\n"` or `"\r"`, read as
+   * `"\n"`); at most `limit` bytes (characters in text mode); what is left
+   * at end of stream; empty at end of stream.
    *
-   * @param limit The most bytes to return (default {@linkcode MAX_LINE}).
+   * @param limit The most bytes (characters) to return; a line longer than
+   *   {@linkcode MAX_LINE} bytes is returned in pieces.
    * @returns The line.
    * @throws {TypeError} for a limit that is not an integer.
    */
@@ -106,9 +146,13 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     // An unchecked NaN or string limit would disable the MAX_LINE cap.
     limit = checkCount(limit, "readline", "limit");
     const reader = this.#reader();
-    const max = limit < 0 ? MAX_LINE : limit;
-    if (max === 0) return this.#out(new Uint8Array(0));
-    return this.#out(await reader.readLine(max, this.#sock.gettimeout()));
+    const timeout = this.#sock.gettimeout();
+    const text = this.#textReader;
+    if (limit === 0) return (text !== null ? "" : new Uint8Array(0)) as T;
+    if (text !== null) {
+      return await text.readline(reader, limit < 0 ? Infinity : limit, MAX_LINE, timeout) as T;
+    }
+    return await reader.readLine(limit < 0 ? MAX_LINE : limit, timeout) as T;
   }
 
   /**
@@ -125,17 +169,23 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   /**
    * Buffers `data` for sending; sends once the buffer is full or on `flush()`.
    *
-   * @param data Bytes, or a string (UTF-8).
-   * @returns The number of bytes (binary) or characters (text) taken.
+   * @param data Bytes, or a string (UTF-8; `"\n"` becomes `newline` when
+   *   that is `"\r"` or `"\r\n"`).
+   * @returns The number of bytes (binary) or characters (text, code points
+   *   as Python counts them) taken.
    */
   async write(data: T): Promise<number> {
     if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
     if (!this.#writable) throw new OSError(errno.EBADF, { detail: "file not open for writing" });
-    const bytes = toBytes(data, "write");
+    const text = this.#textReader;
+    const bytes = toBytes(
+      text !== null && typeof data === "string" ? text.encode(data) : data,
+      "write",
+    );
     this.#pending.push(bytes);
     this.#pendingSize += bytes.length;
     if (this.#pendingSize >= WRITE_BUFFER) await this.flush();
-    return data.length;
+    return typeof data === "string" ? codePoints(data) : data.length;
   }
 
   /** Sends everything buffered by `write`. */
@@ -147,13 +197,17 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     await this.#sock.sendall(data);
   }
 
-  /** Flushes and closes the file; the socket stays open. */
+  /**
+   * Flushes and closes the file. The socket stays open, unless `close()` was
+   * called on it while this file was open: then it closes now, as in CPython.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
       if (this.#writable) await this.flush();
     } finally {
       this.#closed = true;
+      this.#sock[kFileClosed]?.();
     }
   }
 
@@ -175,13 +229,6 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
     if (!this.#readable) throw new OSError(errno.EBADF, { detail: "file not open for reading" });
     return this.#sock[kReader]();
-  }
-
-  #out(bytes: Uint8Array, end = bytes.length === 0): T {
-    if (!this.#text) return bytes as T;
-    // At end of stream flush, so an incomplete UTF-8 sequence left at the
-    // end shows as U+FFFD instead of vanishing.
-    return this.#decoder.decode(bytes, { stream: !end }) as T;
   }
 }
 

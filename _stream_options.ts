@@ -24,6 +24,7 @@ export class StreamOptions {
   reusePort = false;
   /** The errno of a failed non-blocking connect, until SO_ERROR reads it. */
   error = 0;
+  reuseAddr = false;
 
   /** Sets an option; `conn` (when connected) gets it at once, `bound` refuses SO_REUSEPORT. */
   set(
@@ -48,6 +49,7 @@ export class StreamOptions {
           detail: "SO_REUSEADDR cannot be turned off: Deno's listeners always set it",
         });
       }
+      this.reuseAddr = true;
     } else if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) {
       if (bound || conn !== null) {
         throw new OSError(errno.EINVAL, { detail: "SO_REUSEPORT must be set before bind()" });
@@ -58,8 +60,12 @@ export class StreamOptions {
     }
   }
 
-  /** Reads an option as an int; `listening` is whether a listener is open (SO_REUSEADDR). */
-  get(level: number, optname: number, family: number, listening: boolean): number {
+  /**
+   * Reads an option as an int. `denoReuses`: the socket is a TCP listener or
+   * was accepted from one, so Deno has set SO_REUSEADDR on it (the kernel
+   * copies it to accepted sockets) whatever was asked.
+   */
+  get(level: number, optname: number, family: number, denoReuses: boolean): number {
     const ip = family !== AF_UNIX;
     if (level === SOL_SOCKET && optname === SO_TYPE) return SOCK_STREAM;
     if (level === SOL_SOCKET && optname === SO_ERROR) {
@@ -68,7 +74,9 @@ export class StreamOptions {
       this.error = 0;
       return error;
     }
-    if (level === SOL_SOCKET && optname === SO_REUSEADDR) return listening ? 1 : 0;
+    if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
+      return this.reuseAddr || (ip && denoReuses) ? 1 : 0;
+    }
     if (level === IPPROTO_TCP && optname === TCP_NODELAY && ip) return this.noDelay ? 1 : 0;
     if (level === SOL_SOCKET && optname === SO_KEEPALIVE && ip) return this.keepAlive ? 1 : 0;
     if (level === SOL_SOCKET && optname === SO_REUSEPORT && ip) return this.reusePort ? 1 : 0;

@@ -29,9 +29,10 @@ export class Turns {
    * Takes the turn: at once when no read call is in progress (returns
    * `null`), else once every call made before has released it.
    * @throws {TimeoutError} when the turn does not come within `timeout`
-   *   ({BlockingIOError} for a timeout of 0); the turn is not taken.
+   *   ({BlockingIOError} for a timeout of 0), or the reason of an aborted
+   *   `signal`; the turn is not taken.
    */
-  protected takeTurn(timeout: number | null): Promise<void> | null {
+  protected takeTurn(timeout: number | null, signal?: AbortSignal): Promise<void> | null {
     if (!this.#busy) {
       this.#busy = true;
       return null;
@@ -39,19 +40,27 @@ export class Turns {
     if (timeout === 0) return Promise.reject(new BlockingIOError());
     return new Promise((resolve, reject) => {
       const queue = this.#queue ??= [];
-      if (timeout === null) {
+      if (timeout === null && signal === undefined) {
         queue.push(() => resolve());
         return;
       }
       // A call that gives up leaves the queue, so its turn never comes.
-      const timer = setTimeout(() => {
+      const giveUp = (err: unknown) => {
         queue.splice(queue.indexOf(go), 1);
-        reject(new TimeoutError());
-      }, timeout * 1000);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        reject(err);
+      };
+      const onAbort = () => giveUp(signal!.reason);
+      const timer = timeout === null
+        ? undefined
+        : setTimeout(() => giveUp(new TimeoutError()), timeout * 1000);
       const go = () => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         resolve();
       };
+      signal?.addEventListener("abort", onAbort, { once: true });
       queue.push(go);
     });
   }

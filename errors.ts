@@ -230,7 +230,10 @@ export function strerror(code: number): string {
 export interface OSErrorOptions {
   /** The underlying error (usually a `Deno.errors.*` instance). */
   cause?: unknown;
-  /** Overrides the standard text for the errno. */
+  /**
+   * Overrides the standard text for the errno. With a `null` errno it is
+   * the whole message, as in Python's `OSError("timed out")`.
+   */
   strerror?: string;
   /** Appended after the standard text, as Python appends a file name. */
   detail?: string;
@@ -248,22 +251,40 @@ export interface OSErrorOptions {
  * assert.equal(err.message, "[Errno 9] Bad file descriptor");
  * assert.ok(err.errno === 9 && err.strerror === "Bad file descriptor");
  * ```
+ *
+ * @example Python's `OSError("message")`: no errno
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OSError } from "./errors.ts";
+ * const err = new OSError(null, { strerror: "timed out" });
+ * assert.equal(err.message, "timed out");
+ * assert.ok(err.errno === null && err.strerror === null);
+ * ```
  */
 export class OSError extends Error {
-  /** The Linux errno number (negative for `getaddrinfo` codes). */
-  readonly errno: number;
-  /** The text for `errno`, as `os.strerror` gives it. */
-  readonly strerror: string;
+  /**
+   * The Linux errno number (negative for `getaddrinfo` codes), or `null`
+   * where Python's is `None` (a socket timeout).
+   */
+  readonly errno: number | null;
+  /** The text for `errno`, as `os.strerror` gives it; `null` with a `null` errno. */
+  readonly strerror: string | null;
 
   /**
    * Creates an error for `code`.
    *
-   * @param code The errno number.
+   * @param code The errno number, or `null` for an error that has none.
    * @param options The original error, and text to replace or extend the standard one.
    */
-  constructor(code: number, options: OSErrorOptions = {}) {
-    const text = options.strerror ?? strerror(code);
+  constructor(code: number | null, options: OSErrorOptions = {}) {
     const detail = options.detail ? `: ${options.detail}` : "";
+    if (code === null) {
+      super(`${options.strerror ?? ""}${detail}`, { cause: options.cause });
+      this.errno = null;
+      this.strerror = null;
+      return;
+    }
+    const text = options.strerror ?? strerror(code);
     super(`[Errno ${code}] ${text}${detail}`, { cause: options.cause });
     this.errno = code;
     this.strerror = text;
@@ -304,7 +325,7 @@ export class ConnectionRefusedError extends ConnectionError {
    * @param code The errno, `ECONNREFUSED` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = errno.ECONNREFUSED, options?: OSErrorOptions) {
+  constructor(code: number | null = errno.ECONNREFUSED, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -326,7 +347,7 @@ export class ConnectionResetError extends ConnectionError {
    * @param code The errno, `ECONNRESET` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = errno.ECONNRESET, options?: OSErrorOptions) {
+  constructor(code: number | null = errno.ECONNRESET, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -348,7 +369,7 @@ export class ConnectionAbortedError extends ConnectionError {
    * @param code The errno, `ECONNABORTED` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = errno.ECONNABORTED, options?: OSErrorOptions) {
+  constructor(code: number | null = errno.ECONNABORTED, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -370,7 +391,7 @@ export class BrokenPipeError extends ConnectionError {
    * @param code The errno, `EPIPE` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = errno.EPIPE, options?: OSErrorOptions) {
+  constructor(code: number | null = errno.EPIPE, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -378,6 +399,10 @@ export class BrokenPipeError extends ConnectionError {
 /**
  * A call took longer than the socket's timeout (`socket.timeout` in Python).
  *
+ * As in Python, a socket's own timeout has the message `timed out` and no
+ * errno (`errno` and `strerror` are `null`). A timeout the kernel reports
+ * (`ETIMEDOUT`, 110: a connection whose peer stopped answering) is also a
+ * `TimeoutError`, with errno 110 and `[Errno 110] Connection timed out`.
  * A timed-out receive loses no data: what arrives later is returned by the
  * next call.
  *
@@ -386,18 +411,19 @@ export class BrokenPipeError extends ConnectionError {
  * import assert from "node:assert/strict";
  * import { OSError, TimeoutError } from "./errors.ts";
  * const err = new TimeoutError();
- * assert.ok(err instanceof OSError && err.errno === 110);
- * assert.equal(err.message, "[Errno 110] timed out");
+ * assert.ok(err instanceof OSError && err.errno === null);
+ * assert.equal(err.message, "timed out");
  * ```
  */
 export class TimeoutError extends OSError {
   /**
    * Creates the error.
    *
-   * @param code The errno, `ETIMEDOUT` by default.
+   * @param code `null` (default) for a socket timeout; an errno (`ETIMEDOUT`)
+   *   for one the kernel reported.
    * @param options See {@linkcode OSErrorOptions}; the text defaults to Python's `timed out`.
    */
-  constructor(code: number = errno.ETIMEDOUT, options: OSErrorOptions = {}) {
+  constructor(code: number | null = null, options: OSErrorOptions = {}) {
     super(code, { strerror: "timed out", ...options });
   }
 }
@@ -419,7 +445,7 @@ export class BlockingIOError extends OSError {
    * @param code The errno, `EAGAIN` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = errno.EAGAIN, options?: OSErrorOptions) {
+  constructor(code: number | null = errno.EAGAIN, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -443,7 +469,7 @@ export class PermissionError extends OSError {
    * @param code The errno, `EACCES` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = errno.EACCES, options?: OSErrorOptions) {
+  constructor(code: number | null = errno.EACCES, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -466,7 +492,7 @@ export class gaierror extends OSError {
    * @param code The `getaddrinfo` code, `EAI_NONAME` by default.
    * @param options See {@linkcode OSErrorOptions}.
    */
-  constructor(code: number = EAI.EAI_NONAME, options?: OSErrorOptions) {
+  constructor(code: number | null = EAI.EAI_NONAME, options?: OSErrorOptions) {
     super(code, options);
   }
 }
@@ -577,6 +603,41 @@ export class LimitOverrunError extends Error {
     super(message);
     this.name = "LimitOverrunError";
     this.consumed = consumed;
+  }
+}
+
+/**
+ * Several errors at once (Python 3.11's `ExceptionGroup`): what
+ * `createConnection(address, { allErrors: true })` rejects with when every
+ * address fails. An `AggregateError`, so `errors` holds them too;
+ * `exceptions` is Python's name for the same list. The message is what
+ * Python's `str()` gives: `create_connection failed (2 sub-exceptions)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionRefusedError, ExceptionGroup } from "./errors.ts";
+ * const group = new ExceptionGroup("create_connection failed", [new ConnectionRefusedError()]);
+ * assert.equal(group.message, "create_connection failed (1 sub-exception)");
+ * assert.ok(group.exceptions[0] instanceof ConnectionRefusedError);
+ * assert.equal(group.errors, group.exceptions);
+ * ```
+ */
+export class ExceptionGroup extends AggregateError {
+  /** The errors, in the order they happened (Python's `exceptions`). */
+  readonly exceptions: unknown[];
+
+  /**
+   * Creates the group.
+   *
+   * @param message What failed, as Python's `ExceptionGroup` message.
+   * @param exceptions The errors it holds.
+   */
+  constructor(message: string, exceptions: unknown[]) {
+    const count = exceptions.length;
+    super(exceptions, `${message} (${count} sub-exception${count === 1 ? "" : "s"})`);
+    this.name = "ExceptionGroup";
+    this.exceptions = this.errors;
   }
 }
 

@@ -33,35 +33,27 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
-  AF_UNSPEC,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
-  SO_REUSEPORT,
-  SOCK_DGRAM,
-  SOCK_RAW,
-  SOCK_SEQPACKET,
+  SO_ERROR,
   SOCK_STREAM,
   SOL_SOCKET,
 } from "./_constants.ts";
 import {
   type Address,
   type AddressInput,
-  checkIpAddress,
   checkSocketAddress,
   describe,
-  formatEndpoint,
   fromDenoAddr,
   type IpEndpoint,
-  isKnownFamily,
 } from "./_address.ts";
 import {
+  type AbortOptions,
   checkInto,
   checkOption,
+  checkSignal,
   checkSize,
-  getdefaulttimeout,
   type OptionValue,
   SocketBase,
   unboundAddress,
@@ -70,24 +62,39 @@ import { kReader, ReadBuffer } from "./_buffer.ts";
 import { CLOSED, kWatch, streamReady, type Watcher } from "./_ready.ts";
 import { toBytes } from "./_bytes.ts";
 import { dial, endpointError } from "./_connect.ts";
-import { checkBacklog, Listener } from "./_listener.ts";
-import { sendFile } from "./_sendfile.ts";
+import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
+import {
+  type AncillaryItem,
+  checkAncbufsize,
+  checkAncdata,
+  checkTargets,
+  gather,
+  type RecvmsgIntoResult,
+  type RecvmsgResult,
+  roomOf,
+  scatter,
+} from "./_message.ts";
+import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
+import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
+import { ResetConn } from "./_reset_conn.ts";
 import { readableOf, writableOf } from "./_streams.ts";
 import { Writer } from "./_writer.ts";
-import { hasDualstackIpv6 } from "./_lookup.ts";
-import { errnoOf, resolve } from "./_resolve.ts";
-import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+import { errnoOf } from "./_resolve.ts";
 import {
   BlockingIOError,
   BrokenPipeError,
   errno,
   gaierror,
   OSError,
-  PermissionError,
   TimeoutError,
 } from "./errors.ts";
-import { DatagramSocket } from "./udp.ts";
+import {
+  kFileClosed,
+  type MakefileOptions,
+  SocketFile,
+  type SocketFileMode,
+} from "./_socket_file.ts";
 
 export * from "./_constants.ts";
 export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "./_inet.ts";
@@ -96,11 +103,22 @@ export { getservbyname, getservbyport } from "./_services.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export * from "./_lookup.ts";
-export type { OptionValue } from "./_base.ts";
-export { SocketFile, type SocketFileMode } from "./_socket_file.ts";
-
-/** Reaches the one-step bind-and-listen of createServer; not exported. */
-const kBindListen: unique symbol = Symbol("pysock.bindListen");
+export type { AbortOptions, OptionValue } from "./_base.ts";
+export type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
+export {
+  type MakefileOptions,
+  type Newline,
+  SocketFile,
+  type SocketFileMode,
+} from "./_socket_file.ts";
+export {
+  createConnection,
+  type CreateConnectionOptions,
+  createServer,
+  type CreateServerOptions,
+  socket,
+  socketpair,
+} from "./_create.ts";
 
 /**
  * A TCP or Unix stream socket, as `socket(AF_INET, SOCK_STREAM)` returns it.
@@ -137,6 +155,9 @@ export class StreamSocket extends SocketBase {
   // Made on the first setsockopt: most sockets keep Deno's defaults.
   #options: StreamOptions | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
+  // Open makefile() files: each holds the socket open, as in CPython.
+  #files = 0;
+  #accepted = false;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -148,7 +169,10 @@ export class StreamSocket extends SocketBase {
    */
   constructor(family: number = AF_INET, proto = 0, conn?: Deno.Conn) {
     super(family, SOCK_STREAM, proto);
-    if (conn) this.#adopt(conn);
+    if (conn) {
+      this.#adopt(conn);
+      this.#accepted = true;
+    }
   }
 
   /**
@@ -239,6 +263,9 @@ export class StreamSocket extends SocketBase {
    * listener's timeout. A timed-out accept keeps its pending accept: the
    * connection it brings is returned by the next call.
    *
+   * @param options `signal`: aborting it ends the wait as a timeout does
+   *   (rejecting with its reason); the connection it would have brought
+   *   goes to the next call.
    * @returns The connected socket and the peer's address.
    * @throws {OSError} `EINVAL` before `listen()`; {@linkcode TimeoutError};
    *   `BlockingIOError` when non-blocking and nothing is waiting.
@@ -254,17 +281,21 @@ export class StreamSocket extends SocketBase {
    * assert.equal(addr[0], "127.0.0.1");
    * ```
    */
-  async accept(): Promise<[StreamSocket, Address]> {
+  async accept(options?: AbortOptions): Promise<[StreamSocket, Address]> {
+    const signal = options?.signal;
+    checkSignal(signal, "accept");
     this.checkOpen();
     const listener = this.#listener;
     if (listener === null || !listener.listening) throw new OSError(errno.EINVAL);
     let conn: Deno.Conn;
     try {
-      conn = await listener.accept(this.gettimeout());
+      conn = await listener.accept(this.gettimeout(), signal);
     } catch (err) {
       throw this.#translate(err);
     }
     const sock = new StreamSocket(this.family, this.proto, conn);
+    // A client that reset before the accept left no address (see _reset_conn.ts).
+    if (conn instanceof ResetConn) return [sock, unboundAddress(this.family)];
     return [sock, fromDenoAddr(conn.remoteAddr, this.family)];
   }
 
@@ -272,6 +303,8 @@ export class StreamSocket extends SocketBase {
    * Connects to `addr`, resolving a host name first with the system resolver.
    *
    * @param addr `[host, port]`, or a path for `AF_UNIX`.
+   * @param options `signal`: aborting it abandons the attempt and rejects
+   *   with its reason.
    * @throws {ConnectionRefusedError} when nothing listens there.
    * @throws {gaierror} when the host name does not resolve.
    * @throws {TimeoutError} past the socket's timeout.
@@ -293,8 +326,10 @@ export class StreamSocket extends SocketBase {
    * await assert.rejects(s.connect(["127.0.0.1", port]), ConnectionRefusedError);
    * ```
    */
-  async connect(addr: AddressInput): Promise<void> {
+  async connect(addr: AddressInput, options?: AbortOptions): Promise<void> {
     const endpoint = checkSocketAddress(addr, this.family, "connect");
+    const signal = options?.signal;
+    checkSignal(signal, "connect");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EISCONN);
     if (this.#connecting !== null) throw new OSError(errno.EALREADY);
@@ -308,12 +343,12 @@ export class StreamSocket extends SocketBase {
       // Python's non-blocking connect: EINPROGRESS now; the attempt goes on
       // (bounded by the kernel, or close()), and when it ends the socket is
       // writable and SO_ERROR holds the errno of a failure.
-      this.#connecting = this.#open(endpoint, null).then(null, (err) => {
+      this.#connecting = this.#open(endpoint, null, signal).then(null, (err) => {
         (this.#options ??= new StreamOptions()).error = errnoOf(err);
       }).finally(() => this.#connecting = null);
       throw new BlockingIOError(errno.EINPROGRESS);
     }
-    await this.#open(endpoint, timeout);
+    await this.#open(endpoint, timeout, signal);
   }
 
   /**
@@ -341,7 +376,7 @@ export class StreamSocket extends SocketBase {
     } catch (err) {
       if (err instanceof gaierror || !(err instanceof OSError)) throw err;
       // Python's connect_ex reports its own timeout as EWOULDBLOCK, not ETIMEDOUT.
-      if (err instanceof TimeoutError) return errno.EAGAIN;
+      if (err instanceof TimeoutError && err.errno === null) return errno.EAGAIN;
       return errnoOf(err);
     }
   }
@@ -357,6 +392,9 @@ export class StreamSocket extends SocketBase {
    * a selector's `EVENT_WRITE` says when it has drained.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags 0, `MSG_DONTWAIT` (writes wait for their count anyway, see
+   *   `sendall`) or `MSG_NOSIGNAL` (always true: Deno never raises SIGPIPE);
+   *   any other flag fails with `EOPNOTSUPP` naming it.
    * @returns The count written.
    * @throws {BlockingIOError} non-blocking, when the send queue is full.
    *
@@ -370,9 +408,10 @@ export class StreamSocket extends SocketBase {
    * assert.equal(await a.send("hi"), 2);
    * ```
    */
-  send(data: Uint8Array | string): Promise<number> {
+  send(data: Uint8Array | string, flags = 0): Promise<number> {
     try {
       const bytes = toBytes(data, "send");
+      checkFlags(flags, SEND, "send");
       return this.#writerOf().send(bytes, this.gettimeout());
     } catch (err) {
       return Promise.reject(err);
@@ -389,6 +428,7 @@ export class StreamSocket extends SocketBase {
    * has taken would otherwise be sent twice by a retry.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags As for {@linkcode StreamSocket.send}.
    * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
    *
    * @example
@@ -402,9 +442,10 @@ export class StreamSocket extends SocketBase {
    * assert.equal((await b.recv(3)).length, 3);
    * ```
    */
-  sendall(data: Uint8Array | string): Promise<void> {
+  sendall(data: Uint8Array | string, flags = 0): Promise<void> {
     try {
       const bytes = toBytes(data, "sendall");
+      checkFlags(flags, SEND, "sendall");
       return this.#writerOf().sendall(bytes, this.gettimeout());
     } catch (err) {
       return Promise.reject(err);
@@ -421,9 +462,15 @@ export class StreamSocket extends SocketBase {
    * empty at once.
    *
    * @param bufsize The most bytes to return.
+   * @param flags `MSG_PEEK` (return the bytes without consuming them),
+   *   `MSG_WAITALL` (wait for all `bufsize` bytes; fewer only at end of
+   *   stream), `MSG_DONTWAIT` (non-blocking for this call), or 0.
+   * @param options `signal`: aborting it ends the call as a timeout does.
    * @throws {RangeError} for a negative size; {TypeError} for a non-integer.
    * @throws {TimeoutError} past the timeout; the bytes that arrive later are
-   *   returned by the next call.
+   *   returned by the next call. An aborted `signal` rejects with its
+   *   reason, losing nothing either.
+   * @throws {OSError} `EOPNOTSUPP` naming any other flag (`MSG_OOB`, ...).
    *
    * @example
    * ```ts
@@ -437,12 +484,16 @@ export class StreamSocket extends SocketBase {
    * assert.equal((await b.recv(1024)).length, 0);
    * ```
    */
-  recv(bufsize: number): Promise<Uint8Array> {
+  recv(bufsize: number, flags = 0, options?: AbortOptions): Promise<Uint8Array> {
     try {
       checkSize(bufsize, "recv", "bufsize");
+      checkFlags(flags, STREAM_RECV, "recv");
+      const signal = options?.signal;
+      checkSignal(signal, "recv");
       const buffer = this.#readBuffer();
       if (bufsize === 0) return Promise.resolve(new Uint8Array(0));
-      return buffer.readSome(bufsize, this.gettimeout());
+      if (flags === 0 && signal === undefined) return buffer.readSome(bufsize, this.gettimeout());
+      return recvFlagged(buffer, bufsize, flags, this.gettimeout(), signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -455,6 +506,9 @@ export class StreamSocket extends SocketBase {
    *
    * @param buf The array to fill.
    * @param nbytes The most bytes to write into it; 0 means all of `buf`.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @throws {TypeError} for a detached buffer, before any I/O.
    *
    * @example
    * ```ts
@@ -468,12 +522,124 @@ export class StreamSocket extends SocketBase {
    * assert.equal(await b.recvInto(buf), 3);
    * ```
    */
-  recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+  recvInto(buf: Uint8Array, nbytes = 0, flags = 0, options?: AbortOptions): Promise<number> {
     try {
       const target = checkInto(buf, nbytes, "recvInto");
+      checkFlags(flags, STREAM_RECV, "recvInto");
+      const signal = options?.signal;
+      checkSignal(signal, "recvInto");
       const buffer = this.#readBuffer();
       if (target.length === 0) return Promise.resolve(0);
-      return buffer.readInto(target, this.gettimeout());
+      if (flags === 0 && signal === undefined) return buffer.readInto(target, this.gettimeout());
+      return recvIntoFlagged(buffer, target, flags, this.gettimeout(), signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Python's `recvmsg` on a stream: `recv` in the shape
+   * `[data, ancdata, msgFlags, address]`. `ancdata` is always `[]`: Deno
+   * has no recvmsg(2), so no control message can reach pysock (descriptors
+   * a peer sends over a Unix socket are dropped by the kernel). `msgFlags`
+   * is 0 and `address` is `null`, as Python's are on a connected stream.
+   *
+   * @param bufsize The most bytes to return.
+   * @param ancbufsize Room for control messages (Python's); none come.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @returns `[data, [], 0, null]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * assert.equal(await a.sendmsg([new TextEncoder().encode("he"), "llo"]), 5);
+   * const [data, ancdata, flags, address] = await b.recvmsg(10);
+   * assert.deepEqual([new TextDecoder().decode(data), ancdata, flags, address], ["hello", [], 0, null]);
+   * ```
+   */
+  async recvmsg(
+    bufsize: number,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<RecvmsgResult> {
+    checkSize(bufsize, "recvmsg", "bufsize");
+    checkAncbufsize(ancbufsize, "recvmsg");
+    checkFlags(flags, STREAM_RECV, "recvmsg");
+    return [await this.recv(bufsize, flags, options), [], 0, null];
+  }
+
+  /**
+   * Python's `recvmsg_into`: receives into `buffers`, filling each in turn,
+   * as {@linkcode StreamSocket.recvmsg} receives.
+   *
+   * @param buffers The arrays to fill.
+   * @param ancbufsize Room for control messages (Python's); none come.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @returns `[nbytes, [], 0, null]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MSG_WAITALL, socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall("abcde");
+   * const [head, tail] = [new Uint8Array(2), new Uint8Array(3)];
+   * assert.deepEqual(await b.recvmsgInto([head, tail], 0, MSG_WAITALL), [5, [], 0, null]);
+   * assert.equal(new TextDecoder().decode(tail), "cde");
+   * ```
+   */
+  async recvmsgInto(
+    buffers: Iterable<Uint8Array>,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<RecvmsgIntoResult> {
+    const targets = checkTargets(buffers, "recvmsgInto");
+    checkAncbufsize(ancbufsize, "recvmsgInto");
+    checkFlags(flags, STREAM_RECV, "recvmsgInto");
+    const n = targets.length === 1
+      ? await this.recvInto(targets[0], 0, flags, options)
+      : scatter(await this.recv(roomOf(targets), flags, options), targets);
+    return [n, [], 0, null];
+  }
+
+  /**
+   * Python's `sendmsg`: one `send` of `buffers` joined. `ancdata` must be
+   * empty: Deno has no sendmsg(2) to pass control messages (`SCM_RIGHTS`,
+   * ...) with. An `address` is checked, then ignored on TCP as Linux ignores
+   * it; a Unix stream socket refuses it with `EISCONN`, as Linux does.
+   *
+   * @param buffers Byte arrays (or strings, sent as UTF-8).
+   * @param ancdata Control messages: only `[]`.
+   * @param flags As for {@linkcode StreamSocket.send}.
+   * @param address Python's; see above.
+   * @returns The count written.
+   * @throws {OSError} `EOPNOTSUPP` naming a control message in `ancdata`.
+   */
+  sendmsg(
+    buffers: Iterable<Uint8Array | string>,
+    ancdata?: Iterable<AncillaryItem>,
+    flags = 0,
+    address?: AddressInput | null,
+  ): Promise<number> {
+    try {
+      const data = gather(buffers, "sendmsg");
+      checkAncdata(ancdata, "sendmsg");
+      checkFlags(flags, SEND, "sendmsg");
+      if (address !== undefined && address !== null) {
+        checkSocketAddress(address, this.family, "sendmsg");
+        if (this.family === AF_UNIX && this.#conn !== null) throw new OSError(errno.EISCONN);
+      }
+      return this.send(data, flags);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -512,7 +678,7 @@ export class StreamSocket extends SocketBase {
     }
     this.checkOpen();
     const conn = this.#conn;
-    if (conn === null) throw new OSError(errno.ENOTCONN);
+    if (conn === null || conn instanceof ResetConn) throw new OSError(errno.ENOTCONN);
     if (how !== SHUT_WR) this.#buffer!.shutdown();
     if (how !== SHUT_RD) {
       const writer = this.#writer ??= new Writer(conn, StreamSocket.#error, this);
@@ -609,14 +775,21 @@ export class StreamSocket extends SocketBase {
   getsockopt(level: number, optname: number): number {
     checkOption(level, optname, 0);
     this.checkOpen();
+    const conn = this.#conn;
+    if (conn instanceof ResetConn && level === SOL_SOCKET && optname === SO_ERROR) {
+      return conn.takeErrno();
+    }
     const options = this.#options ?? DEFAULT_OPTIONS;
-    return options.get(level, optname, this.family, this.#listener !== null);
+    return options.get(level, optname, this.family, this.#listener !== null || this.#accepted);
   }
 
   /**
    * A buffered file over the same byte stream (Python's `makefile`). It
    * reads through the socket's own buffer, so bytes read ahead are never
    * lost to `recv` or the framing readers, and the other way round.
+   *
+   * As in CPython, the file holds the socket: `close()` on the socket while
+   * the file is open takes effect when the file is closed.
    *
    * @param mode `"r"`/`"w"`/`"rw"` for text (strings, UTF-8), with `"b"` for bytes.
    * @returns The file; closing it does not close the socket.
@@ -636,15 +809,32 @@ export class StreamSocket extends SocketBase {
    */
   makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
   /**
-   * A text file over the socket (strings, UTF-8): Python's default mode `"r"`.
+   * A text file over the socket (strings, UTF-8): Python's default mode
+   * `"r"`, with universal newlines unless `newline` says otherwise.
    *
    * @param mode `"r"`, `"w"` or `"rw"`.
+   * @param options `newline`, as Python's keyword argument.
    * @returns The file.
    */
-  makefile(mode?: "r" | "w" | "rw" | "wr"): SocketFile<string>;
-  makefile(mode: SocketFileMode = "r"): SocketFile<Uint8Array> | SocketFile<string> {
+  makefile(mode?: "r" | "w" | "rw" | "wr", options?: MakefileOptions): SocketFile<string>;
+  makefile(
+    mode: SocketFileMode = "r",
+    options?: MakefileOptions,
+  ): SocketFile<Uint8Array> | SocketFile<string> {
     this.checkOpen();
-    return new SocketFile<Uint8Array>(this, mode);
+    const file = new SocketFile<Uint8Array>(this, mode, options);
+    this.#files++;
+    return file;
+  }
+
+  /** @ignore Internal: a file from makefile() closed; a close() it deferred happens now. */
+  [kFileClosed](): void {
+    if (--this.#files === 0 && this.closeCalled) this.close();
+  }
+
+  /** Whether an open makefile() file holds the socket. */
+  protected override keepsOpen(): boolean {
+    return this.#files > 0;
   }
 
   /**
@@ -653,8 +843,11 @@ export class StreamSocket extends SocketBase {
    *
    * @param file An open file or a path.
    * @param offset Where to start reading.
-   * @param count How many bytes at most; all to end of file when omitted.
+   * @param count How many bytes at most: a positive integer, or omitted
+   *   (`null`, Python's `None`) for all to end of file.
    * @returns The number of bytes sent.
+   * @throws {RangeError} for a negative offset or a count <= 0 (Python's
+   *   `ValueError`), {TypeError} for a non-integer, before any I/O.
    *
    * @example
    * ```ts
@@ -670,16 +863,14 @@ export class StreamSocket extends SocketBase {
    * await Deno.remove(path);
    * ```
    */
-  async sendfile(file: Deno.FsFile | string, offset = 0, count?: number): Promise<number> {
-    if (typeof file !== "string" && !(file instanceof Deno.FsFile)) {
-      throw new TypeError(
-        `Cannot sendfile: expected a Deno.FsFile or a path, got ${describe(file)}`,
-      );
-    }
-    checkSize(offset, "sendfile", "offset");
-    if (count !== undefined) checkSize(count, "sendfile", "count");
+  async sendfile(
+    file: Deno.FsFile | string,
+    offset = 0,
+    count?: number | null,
+  ): Promise<number> {
+    checkSendfile(file, offset, count);
     this.#writerOf();
-    return await sendFile(this, file, offset, count);
+    return await sendFile(this, file, offset, count ?? undefined);
   }
 
   /**
@@ -763,20 +954,28 @@ export class StreamSocket extends SocketBase {
     if (this.#options !== null && this.family !== AF_UNIX) this.#options.apply(conn);
   }
 
-  async #open(endpoint: IpEndpoint | string, timeout: number | null): Promise<void> {
-    // One controller ends the attempt on timeout or on close(), so a
-    // connect to a silent peer never outlives either.
+  async #open(
+    endpoint: IpEndpoint | string,
+    timeout: number | null,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    // One controller ends the attempt on timeout, on close() or when the
+    // caller's signal aborts, so a connect to a silent peer outlives none.
     const abort = new AbortController();
     this.#connectAbort = abort;
+    const onAbort = () => abort.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     let conn: Deno.Conn;
     try {
       conn = await dial(endpoint, this.family, timeout, abort);
     } catch (err) {
       if (this.closed) throw new OSError(errno.EBADF, { cause: err });
-      if (abort.signal.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
+      if (signal?.aborted) throw signal.reason;
+      if (abort.signal.aborted) throw new TimeoutError(null, { cause: err });
       throw this.#translate(err, endpoint);
     } finally {
       this.#connectAbort = null;
+      signal?.removeEventListener("abort", onAbort);
     }
     if (this.closed) {
       conn.close();
@@ -804,250 +1003,5 @@ export class StreamSocket extends SocketBase {
     if (err instanceof OSError && !(err.cause instanceof Error)) return err;
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
     return endpointError(err, endpoint);
-  }
-}
-
-/**
- * Creates a socket, as Python's `socket.socket(family, type, proto)`.
- * `SOCK_STREAM` gives a {@linkcode StreamSocket}, `SOCK_DGRAM` a
- * {@linkcode DatagramSocket} (which needs Deno's `--unstable-net`).
- *
- * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
- * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
- * @param proto 0, or the protocol matching the type (`IPPROTO_TCP`, `IPPROTO_UDP`).
- * @returns The new, unconnected socket.
- * @throws {OSError} `EPROTONOSUPPORT` for `SOCK_RAW`/`SOCK_SEQPACKET` or a
- *   mismatched protocol, `EAFNOSUPPORT` for an unknown family.
- * @throws {TypeError} for non-integer arguments.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { AF_INET, socket, SOCK_STREAM } from "./socket.ts";
- * using s = socket(AF_INET, SOCK_STREAM);
- * assert.ok(s.family === AF_INET && s.type === SOCK_STREAM);
- * ```
- */
-export function socket(
-  family?: number,
-  type?: typeof SOCK_STREAM,
-  proto?: number,
-): StreamSocket;
-/**
- * Creates a datagram socket: `socket(AF_INET, SOCK_DGRAM)`.
- *
- * @param family `AF_INET`, `AF_INET6` or `AF_UNIX`.
- * @param type `SOCK_DGRAM`.
- * @param proto 0 or `IPPROTO_UDP`.
- * @returns The new, unbound datagram socket.
- */
-export function socket(family: number, type: typeof SOCK_DGRAM, proto?: number): DatagramSocket;
-/**
- * Creates a socket whose type is known only at run time.
- *
- * @param family The address family.
- * @param type `SOCK_STREAM` or `SOCK_DGRAM`.
- * @param proto The protocol, usually 0.
- * @returns A stream or datagram socket.
- */
-export function socket(
-  family: number,
-  type: number,
-  proto?: number,
-): StreamSocket | DatagramSocket;
-export function socket(
-  family: number = AF_INET,
-  type: number = SOCK_STREAM,
-  proto = 0,
-): StreamSocket | DatagramSocket {
-  for (const [name, value] of [["family", family], ["type", type], ["proto", proto]] as const) {
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      throw new TypeError(
-        `Cannot create socket: ${name} must be an integer, got ${describe(value)}`,
-      );
-    }
-  }
-  if (!isKnownFamily(family)) {
-    throw new OSError(errno.EAFNOSUPPORT, {
-      detail: `family ${family}; Deno supports AF_INET, AF_INET6 and AF_UNIX`,
-    });
-  }
-  if (type === SOCK_RAW || type === SOCK_SEQPACKET) {
-    const name = type === SOCK_RAW ? "SOCK_RAW" : "SOCK_SEQPACKET";
-    throw new OSError(errno.EPROTONOSUPPORT, {
-      detail: `Deno has no ${name}; use SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)`,
-    });
-  }
-  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) {
-    throw new OSError(errno.ESOCKTNOSUPPORT, {
-      detail: `type ${type}; Deno supports SOCK_STREAM and SOCK_DGRAM`,
-    });
-  }
-  const expected = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-  if (proto !== 0 && proto !== expected) {
-    throw new OSError(errno.EPROTONOSUPPORT, {
-      detail: `protocol ${proto} with this family and type`,
-    });
-  }
-  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
-  return new StreamSocket(family, proto);
-}
-
-/** Options of {@linkcode createConnection}. */
-export interface CreateConnectionOptions {
-  /** Seconds for the connect and, afterwards, the socket's timeout. Default: `getdefaulttimeout()`. */
-  timeout?: number | null;
-  /**
-   * A local `[host, port]` to connect from. Deno cannot choose the source
-   * address: anything but `null`/`["", 0]` is refused with `EOPNOTSUPP`.
-   */
-  sourceAddress?: AddressInput | null;
-}
-
-/**
- * Connects to a TCP service, trying every address the name resolves to in
- * turn (Python's `socket.create_connection`).
- *
- * @param address `[host, port]`.
- * @param options `timeout` and `sourceAddress`.
- * @returns The connected socket.
- * @throws {OSError} the last connect error when every address fails.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { createConnection, createServer } from "./socket.ts";
- * await using server = createServer(["127.0.0.1", 0]);
- * const port = server.getsockname()[1] as number;
- * await using client = await createConnection(["localhost", port], { timeout: 5 });
- * assert.equal(client.gettimeout(), 5);
- * ```
- */
-export async function createConnection(
-  address: readonly [host: string, port: number],
-  options: CreateConnectionOptions = {},
-): Promise<StreamSocket> {
-  const { hostname, port } = checkIpAddress(address, AF_INET6, "createConnection");
-  const timeout = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
-  const source = options.sourceAddress;
-  if (source !== undefined && source !== null) {
-    const local = checkIpAddress(source, AF_INET6, "createConnection");
-    if (!(local.port === 0 && (source as readonly unknown[])[0] === "")) {
-      throw new OSError(errno.EOPNOTSUPP, {
-        detail: "Deno cannot connect from a chosen source address",
-      });
-    }
-  }
-  const host = (address as readonly unknown[])[0] === "" ? "localhost" : hostname;
-  const addresses = await resolve(host, AF_UNSPEC);
-  let lastError: unknown = null;
-  let denied = false;
-  for (const { family, address: ip } of addresses) {
-    const sock = new StreamSocket(family);
-    sock.settimeout(timeout);
-    try {
-      await sock.connect([ip, port]);
-      return sock;
-    } catch (err) {
-      sock.close();
-      lastError = err;
-      denied ||= err instanceof PermissionError;
-    }
-  }
-  if (denied && addresses.length > 1) {
-    // A refusal from an address the user did allow would hide the real
-    // problem: name every address the name resolved to.
-    const all = addresses.map((a) => formatEndpoint(a.address, port)).join(",");
-    throw new PermissionError(errno.EACCES, {
-      detail: `net access to ${host}:${port} needs every address it resolves to; ` +
-        `run again with --allow-net=${all}`,
-      cause: lastError,
-    });
-  }
-  throw lastError;
-}
-
-/** Options of {@linkcode createServer}. */
-export interface CreateServerOptions {
-  /** `AF_INET` (default) or `AF_INET6`, or `AF_UNIX` for a path. */
-  family?: number;
-  /** The accept queue length (Deno's `tcpBacklog`). */
-  backlog?: number;
-  /** Set `SO_REUSEPORT` so several processes share the port (Linux). */
-  reusePort?: boolean;
-  /**
-   * Accept IPv4 and IPv6 on one `AF_INET6` socket. Deno's IPv6 listeners are
-   * always dual-stack on Linux, so `false` cannot make one IPv6-only.
-   */
-  dualstackIpv6?: boolean;
-}
-
-/**
- * Creates a listening socket bound to `address` (Python's
- * `socket.create_server`).
- *
- * @param address `[host, port]`, or a path with `family: AF_UNIX`.
- * @param options `family`, `backlog`, `reusePort`, `dualstackIpv6`.
- * @returns The listening socket.
- * @throws {RangeError} for `dualstackIpv6` with a family other than `AF_INET6`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { createServer } from "./socket.ts";
- * using server = createServer(["127.0.0.1", 0], { backlog: 16 });
- * assert.ok((server.getsockname()[1] as number) > 0);
- * ```
- */
-export function createServer(
-  address: AddressInput,
-  options: CreateServerOptions = {},
-): StreamSocket {
-  const family = options.family ?? AF_INET;
-  if (options.dualstackIpv6 && family !== AF_INET6) {
-    throw new RangeError("Cannot create server: dualstackIpv6 requires family AF_INET6");
-  }
-  if (options.dualstackIpv6 && !hasDualstackIpv6()) {
-    throw new OSError(errno.EAFNOSUPPORT, { detail: "dual-stack IPv6 is not available here" });
-  }
-  const sock = socket(family, SOCK_STREAM);
-  try {
-    if (options.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    sock[kBindListen](address, options.backlog);
-  } catch (err) {
-    sock.close();
-    throw err;
-  }
-  return sock;
-}
-
-/**
- * A connected pair of stream sockets (Python's `socket.socketpair`), made
- * over loopback TCP since Deno has no `socketpair(2)`.
- *
- * @returns Two sockets, each the other's peer.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { socketpair } from "./socket.ts";
- * const [a, b] = await socketpair();
- * await using _a = a;
- * await using _b = b;
- * await a.sendall("x");
- * assert.equal((await b.recv(1))[0], 120);
- * ```
- */
-export async function socketpair(): Promise<[StreamSocket, StreamSocket]> {
-  using server = createServer(["127.0.0.1", 0], { backlog: 1 });
-  const client = new StreamSocket(AF_INET);
-  try {
-    const accepting = server.accept();
-    await client.connect(["127.0.0.1", server.getsockname()[1] as number]);
-    const [peer] = await accepting;
-    return [client, peer];
-  } catch (err) {
-    client.close();
-    throw err;
   }
 }

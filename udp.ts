@@ -59,8 +59,10 @@ import {
   isKnownFamily,
 } from "./_address.ts";
 import {
+  type AbortOptions,
   checkInto,
   checkOption,
+  checkSignal,
   checkSize,
   type OptionValue,
   SocketBase,
@@ -68,10 +70,30 @@ import {
 } from "./_base.ts";
 import { toBytes } from "./_bytes.ts";
 import { normalizeIpv6 } from "./_inet.ts";
-import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_UDP, SOCK_DGRAM } from "./_constants.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  AF_UNSPEC,
+  IPPROTO_UDP,
+  MSG_TRUNC,
+  SOCK_DGRAM,
+} from "./_constants.ts";
 import { DatagramOptions } from "./_datagram_options.ts";
 import { DatagramReceiver } from "./_datagram_receiver.ts";
 import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
+import { checkFlags, DATAGRAM_RECV, SEND } from "./_flags.ts";
+import {
+  type AncillaryItem,
+  checkAncbufsize,
+  checkAncdata,
+  checkTargets,
+  gather,
+  type RecvmsgIntoResult,
+  type RecvmsgResult,
+  roomOf,
+  scatter,
+} from "./_message.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
 import {
   BlockingIOError,
@@ -218,11 +240,33 @@ export class DatagramSocket extends SocketBase {
    * assert.deepEqual(data, new Uint8Array([1, 2, 3]));
    * ```
    */
-  sendto(data: Uint8Array | string, addr: AddressInput): Promise<number> {
+  sendto(data: Uint8Array | string, addr: AddressInput): Promise<number>;
+  /**
+   * Python's `sendto(data, flags, address)`.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   * @param flags 0, `MSG_DONTWAIT` or `MSG_NOSIGNAL` (a UDP send never
+   *   waits, and Deno never raises SIGPIPE); any other flag fails with
+   *   `EOPNOTSUPP` naming it.
+   * @param addr Where to send it.
+   * @returns The number of bytes sent.
+   */
+  sendto(data: Uint8Array | string, flags: number, addr: AddressInput): Promise<number>;
+  sendto(
+    data: Uint8Array | string,
+    flagsOrAddr: number | AddressInput,
+    address?: AddressInput,
+  ): Promise<number> {
     // Not async: the hot path (a destination seen before) adds no promise of its own.
     try {
       this.checkOpen();
       const bytes = toBytes(data, "sendto");
+      let addr = flagsOrAddr as AddressInput;
+      // sendto(data, flags, address); a number alone is a malformed address.
+      if (typeof flagsOrAddr === "number" && address !== undefined) {
+        checkFlags(flagsOrAddr, SEND, "sendto");
+        addr = address as AddressInput;
+      }
       const target = this.#cachedTarget(addr);
       if (target === null) return this.#target(addr).then((found) => this.#send(bytes, found));
       return this.#send(bytes, target);
@@ -235,6 +279,7 @@ export class DatagramSocket extends SocketBase {
    * Sends one datagram to the peer set by {@linkcode DatagramSocket.connect}.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags As for {@linkcode DatagramSocket.sendto}.
    * @returns The number of bytes sent.
    * @throws {OSError} `EDESTADDRREQ` when not connected.
    *
@@ -251,10 +296,11 @@ export class DatagramSocket extends SocketBase {
    * assert.equal(new TextDecoder().decode(data), "hi");
    * ```
    */
-  send(data: Uint8Array | string): Promise<number> {
+  send(data: Uint8Array | string, flags = 0): Promise<number> {
     try {
       this.checkOpen();
       const bytes = toBytes(data, "send");
+      checkFlags(flags, SEND, "send");
       if (this.#peer === null) throw new OSError(errno.EDESTADDRREQ);
       return this.#send(bytes, this.#peer);
     } catch (err) {
@@ -270,6 +316,12 @@ export class DatagramSocket extends SocketBase {
    * socket's arrays are; copy it with `slice()` to keep it apart.)
    *
    * @param bufsize The most bytes to return.
+   * @param flags `MSG_PEEK` (the next call returns the same datagram),
+   *   `MSG_DONTWAIT` (non-blocking for this call), `MSG_TRUNC` (the array
+   *   has the datagram's real length; the bytes past `bufsize` are zeros),
+   *   `MSG_WAITALL` (no effect on a datagram, as on Linux), or 0; any other
+   *   flag fails with `EOPNOTSUPP` naming it.
+   * @param options `signal`: aborting it ends the wait as a timeout does.
    * @returns The datagram and the sender's address.
    * @throws {TimeoutError} past the timeout; the datagram that arrives later
    *   is returned by the next call.
@@ -291,11 +343,18 @@ export class DatagramSocket extends SocketBase {
    * assert.equal(new TextDecoder().decode(second), "abc");
    * ```
    */
-  recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
+  recvfrom(bufsize: number, flags = 0, options?: AbortOptions): Promise<[Uint8Array, Address]> {
     // Not async: a blocking call adds no promise of its own (see _datagram_receiver.ts).
     try {
       checkSize(bufsize, "recvfrom", "bufsize");
-      return this.#receiving().receive(bufsize, null) as Promise<[Uint8Array, Address]>;
+      if (flags === 0 && options === undefined) {
+        return this.#receiving().receive(bufsize, null) as Promise<[Uint8Array, Address]>;
+      }
+      return this.#receiveWith(bufsize, null, flags, options, "recvfrom").then(
+        withAddress,
+      ) as Promise<
+        [Uint8Array, Address]
+      >;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -307,6 +366,9 @@ export class DatagramSocket extends SocketBase {
    *
    * @param buf The array to fill.
    * @param nbytes The most bytes to write; 0 means `buf.length`.
+   * @param flags As for {@linkcode DatagramSocket.recvfrom}; with
+   *   `MSG_TRUNC` the count is the datagram's real length, as on Linux.
+   * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
    * @returns The count written and the sender's address.
    * @throws {RangeError} when `nbytes` exceeds `buf.length` or is negative.
    *
@@ -324,9 +386,18 @@ export class DatagramSocket extends SocketBase {
    * assert.deepEqual(addr, s.getsockname());
    * ```
    */
-  async recvfromInto(buf: Uint8Array, nbytes = 0): Promise<[number, Address]> {
+  async recvfromInto(
+    buf: Uint8Array,
+    nbytes = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<[number, Address]> {
     const target = checkInto(buf, nbytes, "recvfromInto");
-    return await this.#receiving().receive(target.length, target) as [number, Address];
+    if (flags === 0 && options === undefined) {
+      return await this.#receiving().receive(target.length, target) as [number, Address];
+    }
+    const got = await this.#receiveWith(target.length, target, flags, options, "recvfromInto");
+    return withAddress(got) as [number, Address];
   }
 
   /**
@@ -334,6 +405,8 @@ export class DatagramSocket extends SocketBase {
    * on a datagram socket (usually a connected one).
    *
    * @param bufsize The most bytes to return.
+   * @param flags As for {@linkcode DatagramSocket.recvfrom}.
+   * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
    * @returns The datagram, cut to `bufsize`.
    *
    * @example
@@ -347,10 +420,13 @@ export class DatagramSocket extends SocketBase {
    * assert.equal(new TextDecoder().decode(await s.recv(1024)), "self");
    * ```
    */
-  async recv(bufsize: number): Promise<Uint8Array> {
+  async recv(bufsize: number, flags = 0, options?: AbortOptions): Promise<Uint8Array> {
     checkSize(bufsize, "recv", "bufsize");
-    const [data] = await this.#receiving().receive(bufsize, null);
-    return data as Uint8Array;
+    if (flags === 0 && options === undefined) {
+      const [data] = await this.#receiving().receive(bufsize, null);
+      return data as Uint8Array;
+    }
+    return (await this.#receiveWith(bufsize, null, flags, options, "recv"))[0] as Uint8Array;
   }
 
   /**
@@ -358,6 +434,8 @@ export class DatagramSocket extends SocketBase {
    *
    * @param buf The array to fill.
    * @param nbytes The most bytes to write; 0 means `buf.length`.
+   * @param flags As for {@linkcode DatagramSocket.recvfromInto}.
+   * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
    * @returns The count written.
    *
    * @example
@@ -372,10 +450,120 @@ export class DatagramSocket extends SocketBase {
    * assert.equal(new TextDecoder().decode(buf.subarray(0, 3)), "abc");
    * ```
    */
-  async recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+  async recvInto(buf: Uint8Array, nbytes = 0, flags = 0, options?: AbortOptions): Promise<number> {
     const target = checkInto(buf, nbytes, "recvInto");
-    const [count] = await this.#receiving().receive(target.length, target);
-    return count as number;
+    if (flags === 0 && options === undefined) {
+      const [count] = await this.#receiving().receive(target.length, target);
+      return count as number;
+    }
+    return (await this.#receiveWith(target.length, target, flags, options, "recvInto"))[
+      0
+    ] as number;
+  }
+
+  /**
+   * Python's `recvmsg`: one datagram as `[data, ancdata, msgFlags, address]`,
+   * with `MSG_TRUNC` in `msgFlags` when the datagram was longer than
+   * `bufsize` and was cut, so a program can tell truncation happened.
+   * `ancdata` is always `[]`: Deno has no recvmsg(2), and none of the
+   * options that ask for control messages can be set.
+   *
+   * @param bufsize The most bytes to return.
+   * @param ancbufsize Room for control messages (Python's); none come.
+   * @param flags As for {@linkcode DatagramSocket.recvfrom}; the data is
+   *   cut to `bufsize` even with `MSG_TRUNC`, as in Python.
+   * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
+   * @returns `[data, [], msgFlags, address]`.
+   *
+   * @example A cut datagram says so
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AF_INET, MSG_TRUNC, SOCK_DGRAM, socket } from "./mod.ts";
+   * await using s = socket(AF_INET, SOCK_DGRAM);
+   * s.bind(["127.0.0.1", 0]);
+   * await s.sendmsg(["0123456789"], [], 0, s.getsockname());
+   * const [data, ancdata, flags, address] = await s.recvmsg(4);
+   * assert.equal(new TextDecoder().decode(data), "0123");
+   * assert.deepEqual([ancdata, flags, address], [[], MSG_TRUNC, s.getsockname()]);
+   * ```
+   */
+  async recvmsg(
+    bufsize: number,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<RecvmsgResult> {
+    checkSize(bufsize, "recvmsg", "bufsize");
+    checkAncbufsize(ancbufsize, "recvmsg");
+    checkFlags(flags, DATAGRAM_RECV, "recvmsg");
+    const [data, address, msgFlags] = await this.#receiveWith(
+      bufsize,
+      null,
+      flags & ~MSG_TRUNC,
+      options,
+      "recvmsg",
+    );
+    return [data as Uint8Array, [], msgFlags, address];
+  }
+
+  /**
+   * Python's `recvmsg_into`: one datagram written across `buffers`, filling
+   * each in turn, as {@linkcode DatagramSocket.recvmsg} receives it.
+   *
+   * @param buffers The arrays to fill.
+   * @param ancbufsize Room for control messages (Python's); none come.
+   * @param flags As for {@linkcode DatagramSocket.recvmsg}.
+   * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
+   * @returns `[nbytes, [], msgFlags, address]`.
+   */
+  async recvmsgInto(
+    buffers: Iterable<Uint8Array>,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<RecvmsgIntoResult> {
+    const targets = checkTargets(buffers, "recvmsgInto");
+    checkAncbufsize(ancbufsize, "recvmsgInto");
+    checkFlags(flags, DATAGRAM_RECV, "recvmsgInto");
+    const one = targets.length === 1 ? targets[0] : null;
+    const [got, address, msgFlags] = await this.#receiveWith(
+      roomOf(targets),
+      one,
+      flags & ~MSG_TRUNC,
+      options,
+      "recvmsgInto",
+    );
+    const n = typeof got === "number" ? got : scatter(got, targets);
+    return [n, [], msgFlags, address];
+  }
+
+  /**
+   * Python's `sendmsg`: `buffers` joined, sent as one datagram to `address`
+   * (or the peer of `connect()`). `ancdata` must be empty: Deno has no
+   * sendmsg(2) to pass control messages with.
+   *
+   * @param buffers Byte arrays (or strings, sent as UTF-8).
+   * @param ancdata Control messages: only `[]`.
+   * @param flags As for {@linkcode DatagramSocket.sendto}.
+   * @param address Where to send; the connected peer when omitted.
+   * @returns The number of bytes sent.
+   * @throws {OSError} `EOPNOTSUPP` naming a control message in `ancdata`;
+   *   `EDESTADDRREQ` with no address on an unconnected socket.
+   */
+  sendmsg(
+    buffers: Iterable<Uint8Array | string>,
+    ancdata?: Iterable<AncillaryItem>,
+    flags = 0,
+    address?: AddressInput | null,
+  ): Promise<number> {
+    try {
+      const data = gather(buffers, "sendmsg");
+      checkAncdata(ancdata, "sendmsg");
+      if (address === undefined || address === null) return this.send(data, flags);
+      return this.sendto(data, flags, address);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -547,6 +735,20 @@ export class DatagramSocket extends SocketBase {
     try {
       conn?.close();
     } catch { /* already closed by Deno */ }
+  }
+
+  /** A receive with flags or a signal: checked, then as the receiver gives it with its msg_flags. */
+  #receiveWith(
+    limit: number,
+    into: Uint8Array | null,
+    flags: number,
+    options: AbortOptions | undefined,
+    action: string,
+  ): Promise<[Uint8Array | number, Address, number]> {
+    checkFlags(flags, DATAGRAM_RECV, action);
+    const signal = options?.signal;
+    checkSignal(signal, action);
+    return this.#receiving().receiveWith(limit, into, flags, signal);
   }
 
   /** The receive side, binding the socket first when needed. */
@@ -762,4 +964,9 @@ function isLoopback(peer: Deno.Addr | null): boolean {
   if (peer === null || peer.transport !== "udp") return false;
   const { hostname } = peer as Deno.NetAddr;
   return hostname.startsWith("127.") || normalizeIpv6(hostname) === "::1";
+}
+
+/** A receive's `[data, address]`, without the msg_flags recvmsg also gives. */
+function withAddress<T>([data, address]: [T, Address, number]): [T, Address] {
+  return [data, address];
 }

@@ -378,4 +378,86 @@ export function example(file: string, args: string[], stdin = false): Proc {
 /** Runs the Python program tests/py/`file`, unbuffered so its output is seen at once. */
 export function pythonProgram(file: string, args: string[], stdin = false): Proc {
   return new Proc(`tests/py/${file}`, "python3", ["-u", `tests/py/${file}`, ...args], stdin);
+// What every CPython twin can use: a connected TCP pair on loopback
+// (socket.socketpair() is AF_UNIX there), a JSON printer and the error of a call.
+const PY_PRELUDE = `
+import json, socket, sys, threading, time
+def tcppair():
+    srv = socket.create_server(("127.0.0.1", 0))
+    a = socket.create_connection(srv.getsockname())
+    b, _ = srv.accept()
+    srv.close()
+    return a, b
+def err(call):
+    try:
+        call()
+        return None
+    except Exception as e:
+        return [type(e).__name__, getattr(e, "errno", None)]
+`;
+
+/**
+ * Runs a CPython twin: `code` after a prelude (`tcppair()`, `err(fn)`,
+ * `json`, `socket`), and parses the JSON its last line prints.
+ */
+export async function pythonJson(code: string, ...args: string[]): Promise<unknown> {
+  const out = (await python(PY_PRELUDE + code, ...args).output()).trim().split("\n");
+  return JSON.parse(out[out.length - 1]);
+}
+
+/** The error `call` throws, as the twins print it: `[className, errno]`, or null when it returns. */
+export function errorOfCall(call: () => unknown): [string, unknown] | null {
+  try {
+    call();
+    return null;
+  } catch (e) {
+    return [(e as Error).name, (e as { errno?: unknown }).errno ?? null];
+  }
+}
+
+/** The error of `promise` as the twins print it: `[className, errno]`, or null when it resolves. */
+export async function errorOf(promise: Promise<unknown>): Promise<[string, unknown] | null> {
+  try {
+    await promise;
+    return null;
+  } catch (e) {
+    return [(e as Error).name, (e as { errno?: unknown }).errno ?? null];
+  }
+}
+
+/**
+ * CPython clients that connect to `port` and reset the connection at once
+ * (SO_LINGER 0), `count` of them, before the server accepts them.
+ */
+export async function resetClients(port: number, count = 1): Promise<void> {
+  await python(
+    `
+import socket, struct, sys
+for _ in range(int(sys.argv[2])):
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+`,
+    String(port),
+    String(count),
+  ).output();
+  // The RST leaves with the close itself; give loopback a moment to deliver it.
+  await sleep(50);
+}
+
+/**
+ * Resets a client before a server in another process can accept it: the
+ * process is stopped (SIGSTOP) while the client connects and resets, so
+ * its pending accept sees the connection only once it runs again.
+ */
+export async function resetWhileStopped(
+  server: { kill(signal: Deno.Signal): void },
+  port: number,
+): Promise<void> {
+  server.kill("SIGSTOP");
+  try {
+    await resetClients(port);
+  } finally {
+    server.kill("SIGCONT");
+  }
 }

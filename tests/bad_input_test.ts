@@ -38,6 +38,15 @@ import {
 import { recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
 import { bytes, FAMILIES, HAS_IPV6, loopback, pair, text } from "./_helpers.ts";
 
+/** A view whose ArrayBuffer was transferred away: it reads as empty. */
+function detachedView<T extends ArrayBufferView = Uint8Array>(
+  View: new (buffer: ArrayBuffer) => T = Uint8Array as never,
+): T {
+  const view = new View(new ArrayBuffer(8));
+  structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] });
+  return view;
+}
+
 /** A named check of a thrown value. */
 interface Matcher {
   name: string;
@@ -415,6 +424,14 @@ for (const { name, family } of FAMILIES) {
       ["sendfile(path, -1)", () => s.sendfile(file, -1), RANGE],
       ["sendfile(path, 1.5)", () => s.sendfile(file, 1.5), TYPE],
       ["sendfile(path, 0, -1)", () => s.sendfile(file, 0, -1), RANGE],
+      ["sendfile(path, 0, 0)", () => s.sendfile(file, 0, 0), RANGE],
+      ["recvInto(detached)", () => s.recvInto(detachedView()), TYPE],
+      ["recvInto(detached, 0, MSG_PEEK)", () => s.recvInto(detachedView(), 0, 2), TYPE],
+      ["send(detached)", () => s.send(detachedView()), TYPE],
+      ["sendall(detached)", () => s.sendall(detachedView()), TYPE],
+      ["sendall(detached Uint16Array)", () => s.sendall(detachedView(Uint16Array) as never), TYPE],
+      ["sendall(detached ArrayBuffer)", () => s.sendall(detachedView().buffer as never), TYPE],
+      ["sendMsg(detached)", () => sendMsg(s, detachedView()), TYPE],
       ['sendfile(path, 0, "1")', () => s.sendfile(file, 0, "1" as never), TYPE],
       ["sendfile(missing path)", () => s.sendfile(`${file}.missing`), os(errno.ENOENT)],
       ["sendfile(a directory)", () => s.sendfile(p.dir ?? "/tmp"), os(errno.EISDIR)],
@@ -697,6 +714,9 @@ Deno.test("a datagram socket refuses bad arguments before any I/O and still exch
     ["recvfromInto([1])", () => s.recvfromInto([1] as never), TYPE],
     ["recvfromInto(buf, 9)", () => s.recvfromInto(new Uint8Array(8), 9), RANGE],
     ["recvInto(buf, -1)", () => s.recvInto(new Uint8Array(8), -1), RANGE],
+    ["recvfromInto(detached)", () => s.recvfromInto(detachedView()), TYPE],
+    ["recvInto(detached)", () => s.recvInto(detachedView()), TYPE],
+    ["sendto(detached, addr)", () => s.sendto(detachedView(), peer.getsockname()), TYPE],
     ["sendto(123, addr)", () => s.sendto(123 as never, peer.getsockname()), TYPE],
     [
       "sendto(65508 bytes, IPv4 addr)",

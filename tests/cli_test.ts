@@ -5,7 +5,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { recvMsg, sendMsg } from "../framing.ts";
 import { AF_INET, createConnection, createServer, SHUT_WR, SOCK_DGRAM, socket } from "../mod.ts";
 import { concat } from "../_bytes.ts";
-import { bytes, freePort, HAS_IPV6, text } from "./_helpers.ts";
+import { bytes, freePort, HAS_IPV6, resetWhileStopped, text } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
@@ -262,6 +262,20 @@ Deno.test("echo-server echoes to several clients at once", async () => {
   equal(result.code, 0, result.stderr);
   equal(result.stderr.match(/^connection from 127\.0\.0\.1:\d+$/gm)?.length, clients);
   equal(result.stdout.length, 0);
+});
+
+Deno.test("echo-server keeps serving after a client that reset before it was accepted", async () => {
+  await using server = new Cli(["echo-server", "--max-clients", "2"]);
+  const port = await server.port();
+  await resetWhileStopped(server.child, port);
+  await using client = await createConnection(["127.0.0.1", port], { timeout: 30 });
+  await client.sendall("still here");
+  equal(text(await client.recv(64)), "still here");
+  client.shutdown(SHUT_WR);
+  equal((await client.recv(1)).length, 0);
+  const result = await server.result();
+  equal(result.code, 0, result.stderr);
+  match(result.stderr, /dropped .*Connection reset by peer/);
 });
 
 Deno.test("echo-server stops on SIGTERM, closing its clients, and exits 0", async () => {

@@ -20,8 +20,10 @@ import {
   OSError,
   PermissionError,
   strerror,
+  timeout,
   TimeoutError,
 } from "../errors.ts";
+import { pair, python } from "./_helpers.ts";
 
 Deno.test("every error class is an OSError with Python's errno and message", () => {
   const cases: [OSError, typeof OSError, number, string][] = [
@@ -34,7 +36,6 @@ Deno.test("every error class is an OSError with Python's errno and message", () 
       "[Errno 103] Software caused connection abort",
     ],
     [new BrokenPipeError(), ConnectionError, 32, "[Errno 32] Broken pipe"],
-    [new TimeoutError(), OSError, 110, "[Errno 110] timed out"],
     [new BlockingIOError(), OSError, 11, "[Errno 11] Resource temporarily unavailable"],
     [new PermissionError(), OSError, 13, "[Errno 13] Permission denied"],
     [new gaierror(), OSError, -2, "[Errno -2] Name or service not known"],
@@ -49,6 +50,43 @@ Deno.test("every error class is an OSError with Python's errno and message", () 
     assert.equal(err.strerror, message.replace(/^\[Errno -?\d+\] /, ""));
     assert.equal(err.name, err.constructor.name);
   }
+});
+
+Deno.test('a socket timeout is Python\'s: TimeoutError, message "timed out", errno and strerror null', async () => {
+  // The CPython twin: the same timed-out recv, its error as Python shows it.
+  const py = await python(`
+import json, socket
+a, b = socket.socketpair()
+a.settimeout(0.05)
+try:
+    a.recv(1)
+except OSError as e:
+    print(json.dumps([type(e).__name__, isinstance(e, socket.timeout), e.errno, e.strerror, str(e)]))
+`).output();
+  assert.deepEqual(JSON.parse(py), ["TimeoutError", true, null, null, "timed out"]);
+  await using p = await pair();
+  p.conn.settimeout(0.05);
+  const err = await p.conn.recv(1).catch((e) => e);
+  assert.deepEqual(
+    [err.name, err instanceof timeout, err.errno, err.strerror, err.message],
+    JSON.parse(py),
+  );
+  assert.ok(err instanceof OSError);
+  // A TimeoutError made without arguments is the same error.
+  const made = new TimeoutError();
+  assert.deepEqual([made.errno, made.strerror, made.message], [null, null, "timed out"]);
+});
+
+Deno.test("a timeout the kernel reports keeps its errno, as Python's OSError(110, ...) does", () => {
+  const kernel = new TimeoutError(errno.ETIMEDOUT, { strerror: strerror(errno.ETIMEDOUT) });
+  assert.equal(kernel.errno, 110);
+  assert.equal(kernel.message, "[Errno 110] Connection timed out");
+  const bare = new OSError(null, { strerror: "illegal IP address string passed to inet_pton" });
+  assert.deepEqual([bare.errno, bare.strerror, bare.message], [
+    null,
+    null,
+    "illegal IP address string passed to inet_pton",
+  ]);
 });
 
 Deno.test("errno holds the Linux numbers by name", () => {

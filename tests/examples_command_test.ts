@@ -7,7 +7,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { socket } from "../mod.ts";
 import { recvMsg, sendMsg } from "../framing.ts";
 import { COMMANDS, MAX_REQUEST, runCommand } from "../examples/command_server.ts";
-import { freePort, python, text } from "./_helpers.ts";
+import { freePort, python, resetWhileStopped, text } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url);
 /** A process still running after this is killed, so a hang fails instead of stalling. */
@@ -210,6 +210,32 @@ Deno.test("command_server drops a request over its 4 KiB cap and keeps serving o
   equal(served.code, 0);
   match(served.stdout, /dropped \('127\.0\.0\.1', \d+\): Cannot receive a 4101-byte message/);
 });
+
+for (const file of ["command_server.ts", "command_server_ack.ts"]) {
+  Deno.test(`${file} keeps serving after a client that reset before it was accepted`, async () => {
+    await using server = example(file, ["--port", "0", "--max-clients", "2"]);
+    const port = await server.port();
+    await resetWhileStopped(server, port);
+    using client = socket();
+    await client.connect(["127.0.0.1", port]);
+    if (file === "command_server.ts") {
+      await sendMsg(client, "upper still here");
+      equal(text((await recvMsg(client))!), "STILL HERE");
+    } else {
+      // The seed's protocol: the request, then the size of the reply, an ack, the reply.
+      await client.sendall("upper still here");
+      const size = Number(text(await client.recv(64)));
+      await client.sendall("ok");
+      let reply = "";
+      while (reply.length < size) reply += text(await client.recv(1024));
+      equal(reply, "STILL HERE");
+    }
+    client.close();
+    const served = await server.finish();
+    equal(served.code, 0, served.stderr);
+    match(served.stdout + served.stderr, /Connection reset by peer/);
+  });
+}
 
 Deno.test("command_server stops cleanly on SIGTERM with a client connected", async () => {
   await using server = example("command_server.ts", ["--port", "0"]);

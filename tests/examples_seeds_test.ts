@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createConnection, type StreamSocket } from "../mod.ts";
 import { recvExactly } from "../framing.ts";
+import { resetWhileStopped } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url);
 /** Any process still running after this is killed, so a hang fails instead of stalling. */
@@ -420,6 +421,23 @@ Deno.test("seed 003 echo16: three Python clients at once get their echo from the
   }
   assert.equal((await server.finish()).code, 0);
 });
+
+for (const file of ["echo16_server.ts", "multiconn_server.ts"]) {
+  Deno.test(`${file} keeps serving after a client that reset before it was accepted`, async () => {
+    await using server = example(file, ["--port", "0", "--max-clients", "2"]);
+    const port = await server.port();
+    await resetWhileStopped(server, port);
+    await using client = await createConnection(["127.0.0.1", port], { timeout: 10 });
+    await client.sendall("still serving");
+    const reply = await recvExactly(client, "still serving".length);
+    assert.match(decoder.decode(reply), /^still serving$/i);
+    client.close();
+    const { code, stdout, stderr } = await server.finish();
+    assert.equal(code, 0, stderr);
+    // The reset client's connection ended in its handler, not in the accept loop.
+    assert.match(stdout + stderr, /Connection reset by peer/);
+  });
+}
 
 Deno.test("demo prints the upper-casing exchange and exits 0 by itself", async () => {
   await using demo = example("demo.ts", []);

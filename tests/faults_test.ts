@@ -17,6 +17,7 @@ import {
   SHUT_WR,
   SOCK_DGRAM,
   socket,
+  type SocketFile,
   type StreamSocket,
   TimeoutError,
 } from "../mod.ts";
@@ -129,7 +130,7 @@ for (const family of [AF_INET, AF_UNIX]) {
         const err = await rejection(s.sendall(bigPayload()), HANG_MS, "sendall");
         assert.ok(err instanceof ConnectionError, String(err));
         assert.ok(
-          ([errno.ECONNRESET, errno.EPIPE] as number[]).includes((err as OSError).errno),
+          ([errno.ECONNRESET, errno.EPIPE] as number[]).includes((err as OSError).errno as number),
           String(err),
         );
         await peer.output();
@@ -163,12 +164,21 @@ Deno.test("a recv pending when the peer resets rejects with ConnectionResetError
   await peer.output();
 });
 
+// The files the makefile() reads below opened: each holds its socket open
+// after close(), as in CPython, until it is closed too.
+const files: SocketFile<Uint8Array>[] = [];
+function fileOf(s: StreamSocket): SocketFile<Uint8Array> {
+  const file = s.makefile("rb");
+  files.push(file);
+  return file;
+}
+
 /** Calls that wait on a connected socket, each started with nothing to receive. */
 const PENDING_READS: [string, (s: StreamSocket) => Promise<unknown>][] = [
   ["recv", (s) => s.recv(10)],
   ["recvInto", (s) => s.recvInto(new Uint8Array(10))],
-  ["makefile().readline()", (s) => s.makefile("rb").readline()],
-  ["makefile().read(10)", (s) => s.makefile("rb").read(10)],
+  ["makefile().readline()", (s) => fileOf(s).readline()],
+  ["makefile().read(10)", (s) => fileOf(s).read(10)],
   ["recvMsg", (s) => recvMsg(s)],
   ["recvExactly", (s) => recvExactly(s, 10)],
   ["recvUntil", (s) => recvUntil(s, "\r\n")],
@@ -183,6 +193,12 @@ for (const { name, family } of FAMILIES) {
       const pending = start(p.conn);
       await assertPending(pending, what);
       p.conn.close();
+      if (files.length > 0) {
+        // CPython's refcount: the open file keeps the connection, so its read
+        // still waits; closing the file too closes the socket.
+        await assertPending(pending, `${what} with its file open`);
+        for (const file of files.splice(0)) await file.close();
+      }
       const err = await rejection(pending, SETTLE_MS, what);
       assert.ok(err instanceof OSError && err.errno === errno.EBADF, `${what}: ${err}`);
     }
@@ -245,7 +261,8 @@ Deno.test("connect to a listener that drops SYNs honours the timeout: connect, c
   s.settimeout(0.2);
   const err = await rejection(s.connect(silent.addr), HANG_MS, "connect");
   assert.ok(err instanceof TimeoutError, String(err));
-  assert.equal(err.message, `[Errno ${errno.ETIMEDOUT}] timed out`);
+  assert.equal(err.message, "timed out");
+  assert.equal((err as TimeoutError).errno, null);
   using t = socket();
   t.settimeout(0.2);
   // Python's connect_ex reports a timeout as EWOULDBLOCK (EAGAIN), not ETIMEDOUT.

@@ -30,7 +30,7 @@ import {
   SOL_SOCKET,
   TimeoutError,
 } from "../mod.ts";
-import { freePort, HAS_IPV6, MOD, runScript, text } from "./_helpers.ts";
+import { freePort, HAS_IPV6, MOD, pythonJson, runScript, text } from "./_helpers.ts";
 
 Deno.test("SOCK_RAW and SOCK_SEQPACKET fail with EPROTONOSUPPORT saying what Deno can do", () => {
   for (const type of [SOCK_RAW, SOCK_SEQPACKET]) {
@@ -144,7 +144,7 @@ Deno.test("getaddrinfo resolves localhost offline, one entry per socket type", a
 Deno.test("getaddrinfo of an unknown name rejects with gaierror", async () => {
   const err = await getaddrinfo("no-such-host.invalid", 80).catch((e) => e);
   assert.ok(err instanceof gaierror, String(err));
-  assert.ok(err.errno < 0);
+  assert.ok(err.errno !== null && err.errno < 0);
   await assert.rejects(
     getaddrinfo("localhost", "http-ish"),
     (e: unknown) => (e as OSError).errno === EAI.EAI_SERVICE,
@@ -198,3 +198,40 @@ try { await createConnection(["localhost", ${port}]); } catch (e) { console.log(
       `address it resolves to; run again with --allow-net=127.0.0.1:${port},[::1]:${port}`,
   );
 });
+
+const PY_IPV6_SPELLING = `
+got = [socket.getaddrinfo(h, 80, socket.AF_INET6, socket.SOCK_STREAM)[0][4][0]
+       for h in ["0:0:0:0:0:0:0:1", "::FFFF:127.0.0.1", "0000::0001", "FE80:0:0:0:0:0:0:1"]]
+srv = socket.socket(socket.AF_INET6)
+srv.bind(("0:0:0:0:0:0:0:1", 0))
+srv.listen()
+c = socket.socket(socket.AF_INET6)
+c.connect(("0::1", srv.getsockname()[1]))
+a, addr = srv.accept()
+got += [srv.getsockname()[0], c.getpeername()[0], addr[0], a.getsockname()[0]]
+print(json.dumps(got))
+`;
+
+Deno.test(
+  "IPv6 addresses come back in Python's compressed form, from getaddrinfo and the socket names",
+  {
+    ignore: !HAS_IPV6,
+  },
+  async () => {
+    const py = await pythonJson(PY_IPV6_SPELLING);
+    assert.deepEqual(py, ["::1", "::ffff:127.0.0.1", "::1", "fe80::1", "::1", "::1", "::1", "::1"]);
+    const got: unknown[] = [];
+    for (const h of ["0:0:0:0:0:0:0:1", "::FFFF:127.0.0.1", "0000::0001", "FE80:0:0:0:0:0:0:1"]) {
+      got.push((await getaddrinfo(h, 80, AF_INET6, SOCK_STREAM))[0][4][0]);
+    }
+    using srv = socket(AF_INET6);
+    srv.bind(["0:0:0:0:0:0:0:1", 0]);
+    srv.listen();
+    using c = socket(AF_INET6);
+    await c.connect(["0::1", srv.getsockname()[1] as number]);
+    const [a, addr] = await srv.accept();
+    using _a = a;
+    got.push(srv.getsockname()[0], c.getpeername()[0], addr[0], a.getsockname()[0]);
+    assert.deepEqual(got, py);
+  },
+);

@@ -38,11 +38,14 @@ import {
 } from "../mod.ts";
 import {
   bytes,
+  errorOf,
+  errorOfCall,
   FAMILIES,
   freePort,
   HAS_IPV6,
   MOD,
   pair,
+  pythonJson,
   runScript,
   silentListener,
   sleep,
@@ -244,7 +247,9 @@ Deno.test("connect with a timeout to a full accept queue raises TimeoutError", a
       }
     }
     assert.ok(timedOut instanceof TimeoutError, String(timedOut));
-    assert.equal(timedOut.errno, errno.ETIMEDOUT);
+    // Python: a socket timeout has no errno (None) and the message "timed out".
+    assert.equal(timedOut.errno, null);
+    assert.equal(timedOut.message, "timed out");
   } finally {
     for (const c of fillers) c.close();
   }
@@ -334,7 +339,8 @@ Deno.test("a timed-out recv loses no data: bytes that arrive later come with the
   p.conn.settimeout(0.05);
   const err = await p.conn.recv(100).catch((e) => e);
   assert.ok(err instanceof TimeoutError);
-  assert.equal(err.message, "[Errno 110] timed out");
+  assert.equal(err.message, "timed out");
+  assert.equal(err.errno, null);
   await p.client.sendall("arrived late");
   assert.equal(text(await p.conn.recv(100)), "arrived late");
 });
@@ -489,6 +495,40 @@ Deno.test("TCP_NODELAY and SO_KEEPALIVE are set, read back and applied to the co
   assert.equal(text(await p.conn.recv(100)), "still works");
 });
 
+Deno.test("SO_REUSEADDR reads back what was set before bind, and 1 where the kernel has it, as CPython", async () => {
+  const py = await pythonJson(`
+r = lambda s: s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+s = socket.socket()
+got = [r(s)]
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+got.append(r(s))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 5)
+got.append(r(s))
+srv = socket.create_server(("127.0.0.1", 0))
+c = socket.create_connection(srv.getsockname())
+a, _ = srv.accept()
+u = socket.socket(socket.AF_UNIX)
+got += [r(srv), r(a), r(c), r(u)]
+u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+got.append(r(u))
+print(json.dumps(got))
+`);
+  assert.deepEqual(py, [0, 1, 1, 1, 1, 0, 0, 1]);
+  const r = (s: StreamSocket) => s.getsockopt(SOL_SOCKET, SO_REUSEADDR);
+  using s = socket();
+  const got = [r(s)];
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  got.push(r(s));
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 5);
+  got.push(r(s));
+  await using p = await pair();
+  using u = socket(AF_UNIX);
+  got.push(r(p.server), r(p.conn), r(p.client), r(u));
+  u.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  got.push(r(u));
+  assert.deepEqual(got, py);
+});
+
 Deno.test("SO_REUSEADDR: 1 is accepted, 0 is refused with ENOPROTOOPT", () => {
   using s = socket();
   s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
@@ -546,6 +586,94 @@ Deno.test("TCP options on a Unix socket fail with ENOPROTOOPT", () => {
   );
 });
 
+const PY_UNIX_FILE = `
+import os
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(p)
+s.listen()
+s.close()
+got = [os.path.exists(p)]
+t = socket.socket(socket.AF_UNIX)
+c = socket.socket(socket.AF_UNIX)
+got += [err(lambda: t.bind(p)), err(lambda: c.connect(p))]
+os.unlink(p)
+t.bind(p)
+got.append(t.getsockname() == p)
+t.close()
+os.unlink(p)
+print(json.dumps(got))
+`;
+
+Deno.test("closing a Unix listener leaves its socket file, as CPython does: a second bind fails until it is unlinked", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const py = await pythonJson(PY_UNIX_FILE, path);
+    assert.deepEqual(py, [true, ["OSError", 98], ["ConnectionRefusedError", 111], true]);
+    const s = socket(AF_UNIX);
+    s.bind(path);
+    s.listen();
+    s.close();
+    const got: unknown[] = [(await Deno.lstat(path)).isSocket];
+    using t = socket(AF_UNIX);
+    using c = socket(AF_UNIX);
+    got.push(
+      errorOfCall(() => t.bind(path)),
+      await errorOf(c.connect(path)),
+    );
+    await Deno.remove(path);
+    t.bind(path);
+    got.push(t.getsockname() === path);
+    t.close();
+    assert.deepEqual(got, py);
+    // Only the socket's own name is left: the hard link that kept it is gone.
+    await Deno.remove(path);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a Unix listener closed with an accept pending still leaves its socket file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const s = socket(AF_UNIX);
+    s.bind(path);
+    s.listen();
+    const accepting = s.accept();
+    s.close();
+    await assert.rejects(accepting, (e: OSError) => e.errno === errno.EBADF);
+    await sleep(20);
+    assert.ok((await Deno.lstat(path)).isSocket);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without permission for a second name in its directory, Deno's removal of a closed Unix listener's file stands", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const { code, stdout, stderr } = await runScript(
+      `import { AF_UNIX, socket } from "${MOD}";
+const s = socket(AF_UNIX);
+s.bind(${JSON.stringify(path)});
+s.listen();
+s.close();
+console.log("closed");`,
+      ["--no-config", `--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`],
+    );
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "closed\n");
+    await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("makefile reads lines through the socket's own buffer and writes on flush", async () => {
   await using p = await pair();
   await p.client.sendall("line one\nline two\nrest");
@@ -582,6 +710,38 @@ Deno.test("makefile read(n) returns exactly n bytes unless the stream ends", asy
   await p.client.sendall("defgh");
   assert.equal(text(await reading), "abcdef");
   assert.equal(text(await p.conn.recv(10)), "gh");
+});
+
+Deno.test("sendfile refuses a count <= 0 (Python's ValueError is a RangeError here) before any I/O", async () => {
+  const path = await Deno.makeTempFile();
+  await Deno.writeTextFile(path, "0123456789");
+  try {
+    const py = await pythonJson(
+      `
+a, b = tcppair()
+f = open(sys.argv[1], "rb")
+got = [err(lambda: a.sendfile(f, 0, c)) for c in [0, -1, 1.5]]
+got.append(a.sendfile(f, 0, None))
+print(json.dumps(got))
+`,
+      path,
+    );
+    assert.deepEqual(py, [["ValueError", null], ["ValueError", null], ["TypeError", null], 10]);
+    await using p = await pair();
+    const got = [];
+    for (const count of [0, -1, 1.5]) {
+      const err = await p.client.sendfile(path, 0, count).catch((e) => e);
+      got.push([err.name === "RangeError" ? "ValueError" : err.name, null]);
+    }
+    got.push(await p.client.sendfile(path, 0, null));
+    assert.deepEqual(got, py);
+    // The refused calls sent nothing: the peer gets the one whole file.
+    p.client.shutdown(SHUT_WR);
+    assert.equal(text(await recvExactly(p.conn, 10)), "0123456789");
+    assert.equal((await p.conn.recv(1)).length, 0);
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 Deno.test("sendfile sends a file by path and by handle, with offset and count", async () => {

@@ -1,0 +1,139 @@
+// Python's recvmsg, recvmsg_into and sendmsg: the argument checks and the
+// shapes both socket kinds share.
+//
+// `ancdata` is always empty. Deno reads and writes sockets with plain
+// read/recv and write/send, never recvmsg(2)/sendmsg(2): a control message
+// cannot be sent (sendmsg refuses one with EOPNOTSUPP naming it), and none
+// can be received: the options that ask the kernel for them (IP_PKTINFO,
+// IP_RECVTOS, SO_TIMESTAMP, ...) cannot be set, and descriptors or
+// credentials a peer sends over a Unix socket are dropped by the kernel.
+
+import { type Address, describe } from "./_address.ts";
+import { concat, toBytes } from "./_bytes.ts";
+import { checkInto } from "./_base.ts";
+import { SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "./_constants.ts";
+import { errno, OSError } from "./errors.ts";
+
+/** One control message: `[level, type, data]`, as Python's `(cmsg_level, cmsg_type, cmsg_data)`. */
+export type AncillaryItem = [level: number, type: number, data: Uint8Array];
+
+/**
+ * What `recvmsg` resolves to, as Python's tuple: the data, the control
+ * messages (always `[]`, see `recvmsg`), the `msg_flags` (`MSG_TRUNC` when
+ * a datagram was cut), and the sender's address (`null` on a stream
+ * socket, as Python's `None`).
+ */
+export type RecvmsgResult = [
+  data: Uint8Array,
+  ancdata: AncillaryItem[],
+  msgFlags: number,
+  address: Address | null,
+];
+
+/** What `recvmsgInto` resolves to: as {@linkcode RecvmsgResult}, with the count written first. */
+export type RecvmsgIntoResult = [
+  nbytes: number,
+  ancdata: AncillaryItem[],
+  msgFlags: number,
+  address: Address | null,
+];
+
+/**
+ * Checks `ancbufsize`: room for control messages, which never come.
+ * @throws {TypeError} for a non-integer; {RangeError} for a negative size
+ *   (Python's ValueError).
+ */
+export function checkAncbufsize(ancbufsize: unknown, action: string): void {
+  if (typeof ancbufsize !== "number" || !Number.isInteger(ancbufsize)) {
+    throw new TypeError(
+      `Cannot ${action}: ancbufsize must be an integer, got ${describe(ancbufsize)}`,
+    );
+  }
+  if (ancbufsize < 0) {
+    throw new RangeError(`Cannot ${action}: ancbufsize must be non-negative, got ${ancbufsize}`);
+  }
+}
+
+/**
+ * Checks `ancdata` for sending: an iterable, and empty.
+ * @throws {TypeError} when not iterable.
+ * @throws {OSError} `EOPNOTSUPP` naming the first control message: Deno
+ *   cannot send one.
+ */
+export function checkAncdata(ancdata: unknown, action: string): void {
+  if (ancdata === undefined) return;
+  if (!isIterable(ancdata) || typeof ancdata === "string") {
+    throw new TypeError(
+      `Cannot ${action}: ancdata must be an array of [level, type, data], got ${describe(ancdata)}`,
+    );
+  }
+  for (const item of ancdata) {
+    const [level, type] = Array.isArray(item) ? item : [];
+    const name = level === SOL_SOCKET && type === SCM_RIGHTS
+      ? "SCM_RIGHTS (file descriptors)"
+      : level === SOL_SOCKET && type === SCM_CREDENTIALS
+      ? "SCM_CREDENTIALS"
+      : `the control message ${describe(item)}`;
+    throw new OSError(errno.EOPNOTSUPP, {
+      detail: `Deno cannot send ${name}: it has no sendmsg(2)`,
+    });
+  }
+}
+
+/**
+ * The bytes of `buffers` (an iterable of byte arrays or strings) as one
+ * array: the first one itself when it is the only one.
+ * @throws {TypeError} for a non-iterable, a single array or string passed
+ *   instead of a list, or an element that is not bytes.
+ */
+export function gather(buffers: unknown, action: string): Uint8Array {
+  if (
+    !isIterable(buffers) || typeof buffers === "string" || ArrayBuffer.isView(buffers) ||
+    buffers instanceof ArrayBuffer
+  ) {
+    throw new TypeError(
+      `Cannot ${action}: buffers must be an array of byte arrays, got ${describe(buffers)}`,
+    );
+  }
+  const parts: Uint8Array[] = [];
+  for (const part of buffers) parts.push(toBytes(part, action));
+  return parts.length === 1 ? parts[0] : concat(parts);
+}
+
+/**
+ * Checks the buffers of `recvmsgInto`: an iterable of attached `Uint8Array`s.
+ * @returns Them, as an array.
+ * @throws {TypeError} for anything else.
+ */
+export function checkTargets(buffers: unknown, action: string): Uint8Array[] {
+  if (!isIterable(buffers) || ArrayBuffer.isView(buffers) || typeof buffers === "string") {
+    throw new TypeError(
+      `Cannot ${action}: buffers must be an array of Uint8Array, got ${describe(buffers)}`,
+    );
+  }
+  return Array.from(buffers, (buf) => checkInto(buf, 0, action));
+}
+
+/** The total room in `targets`. */
+export function roomOf(targets: readonly Uint8Array[]): number {
+  let room = 0;
+  for (const target of targets) room += target.length;
+  return room;
+}
+
+/** Copies `data` across `targets` in order, filling each before the next; returns its length. */
+export function scatter(data: Uint8Array, targets: readonly Uint8Array[]): number {
+  let at = 0;
+  for (const target of targets) {
+    if (at >= data.length) break;
+    const part = data.subarray(at, at + target.length);
+    target.set(part);
+    at += part.length;
+  }
+  return data.length;
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return value !== null && value !== undefined &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
+}
