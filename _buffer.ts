@@ -255,16 +255,10 @@ export class ReadBuffer extends Turns {
     signal?: AbortSignal,
     all = false,
   ): Promise<Uint8Array> {
-    if (!all) return this.#withTurn(timeout, max, ReadBuffer.#peek, signal);
     return this.#withTurn(timeout, max, async (b, max, deadline) => {
-      await b.#wait(max, deadline);
+      await b.#wait(all ? max : 1, deadline);
       return b.#slab.slice(b.#start, Math.min(b.#end, b.#start + max));
     }, signal);
-  }
-
-  static async #peek(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
-    await b.#wait(1, deadline);
-    return b.#slab.slice(b.#start, Math.min(b.#end, b.#start + max));
   }
 
   /**

@@ -378,6 +378,8 @@ export function example(file: string, args: string[], stdin = false): Proc {
 /** Runs the Python program tests/py/`file`, unbuffered so its output is seen at once. */
 export function pythonProgram(file: string, args: string[], stdin = false): Proc {
   return new Proc(`tests/py/${file}`, "python3", ["-u", `tests/py/${file}`, ...args], stdin);
+}
+
 // What every CPython twin can use: a connected TCP pair on loopback
 // (socket.socketpair() is AF_UNIX there), a JSON printer and the error of a call.
 const PY_PRELUDE = `
