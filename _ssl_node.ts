@@ -1,0 +1,529 @@
+// The node:tls engine: a TLSSocket over a Duplex whose bytes come from the
+// wrapped pysock socket's own read buffer and leave through its sendall.
+// It is the engine for servers (Deno.startTls only speaks the client side,
+// denoland/deno#18451, and Deno.listenTls cannot ask for or check client
+// certificates, denoland/deno#26825), for client certificates on an
+// upgraded connection (denoland/deno#21496), for STARTTLS on a pysock socket
+// that already read (its bytes are in pysock's buffer, which Deno.startTls
+// cannot see), and wherever version(), cipher() or getpeercert() are needed
+// (Deno.TlsConn reports only the ALPN protocol).
+//
+// Server sockets go through tls.createServer and its "connection" event, not
+// `new TLSSocket(socket, {isServer})`: measured on Deno 2.9.6, the latter
+// accepted a client certificate from an unknown CA, the former refuses it.
+
+import tls from "node:tls";
+import { Duplex } from "node:stream";
+import { kReader, type ReadBuffer } from "./_buffer.ts";
+import {
+  AF_UNIX,
+  IPPROTO_TCP,
+  SHUT_WR,
+  SO_KEEPALIVE,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./_constants.ts";
+import type { StreamSocket } from "./socket.ts";
+import { BrokenPipeError, ConnectionResetError, errno, OSError } from "./errors.ts";
+import {
+  CERT_NONE,
+  CERT_REQUIRED,
+  cipherBits,
+  type HandshakeInfo,
+  type TlsConfig,
+  type TlsSession,
+} from "./_ssl_session.ts";
+import { chainError, hostnameError, nodeError, noPeerCertificate } from "./_ssl_verify.ts";
+import { SSLZeroReturnError } from "./_ssl_errors.ts";
+
+// Decrypted bytes waiting for the SSLSocket's buffer: past this the TLS
+// socket is paused, so a fast peer cannot grow memory while nobody reads.
+const MAX_QUEUE = 256 * 1024;
+// The largest TLS record there can be (2^14 + 2048 of expansion), and the
+// header of every record: type, version (3, x) and length.
+const MAX_RECORD = 16384 + 2048;
+const HEADER = 5;
+
+/**
+ * A Duplex over a pysock stream socket for node:tls. Reads go through the
+ * socket's buffer a whole number of TLS records at a time, so bytes that
+ * follow the TLS session (after `unwrap`) stay in that buffer, and bytes the
+ * socket had read before the upgrade (STARTTLS) are the first ones fed.
+ */
+class RawDuplex extends Duplex {
+  readonly raw: StreamSocket;
+  #buffer: ReadBuffer;
+  #pumping = false;
+  #lastWrite: Promise<void> | null = null;
+  /** Feed one record per read and stop once the session has ended (unwrap). */
+  oneRecord = false;
+  /** The session is over: leave the socket and its buffer to whoever owns it. */
+  detached = false;
+  /** Send close_notify without ending the socket's write side (unwrap). */
+  keepOpen = false;
+
+  constructor(raw: StreamSocket) {
+    super({ allowHalfOpen: true });
+    this.raw = raw;
+    this.#buffer = raw[kReader]();
+  }
+
+  override _read(): void {
+    if (!this.#pumping) this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (!this.detached) {
+        const chunk = await this.#records();
+        if (this.detached) return;
+        if (chunk === null) {
+          this.push(null);
+          return;
+        }
+        if (!this.push(chunk)) return;
+        if (this.oneRecord) {
+          // Let node:tls act on the record (a close_notify ends the
+          // session) before anything after it is read.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+    } catch (err) {
+      if (!this.detached) this.destroy(err as Error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** The next whole records from the socket's buffer; `null` at end of stream. */
+  async #records(): Promise<Uint8Array | null> {
+    const buffer = this.#buffer;
+    const turn = buffer.turn(null);
+    if (turn !== null) await turn;
+    try {
+      if (!(await buffer.fill(HEADER, null))) {
+        return buffer.buffered > 0 ? buffer.take(Infinity) : null;
+      }
+      if (this.detached) return null;
+      let size = wholeRecords(buffer.bytes, buffer.offset, buffer.buffered, this.oneRecord);
+      if (size === -1) {
+        // Not TLS (a plaintext reply, garbage): hand it over, so node:tls
+        // fails the session instead of this waiting for a record that never
+        // comes. After an unwrap it is plaintext for the socket's owner.
+        return this.oneRecord ? null : buffer.take(Infinity);
+      }
+      if (size === 0) {
+        const bytes = buffer.bytes;
+        const at = buffer.offset;
+        size = HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]);
+        if (!(await buffer.fill(size, null))) return buffer.take(Infinity);
+      }
+      if (this.detached) return null;
+      return buffer.take(size);
+    } finally {
+      buffer.done();
+    }
+  }
+
+  override _write(chunk: Uint8Array, _encoding: string, done: (err?: Error | null) => void): void {
+    const writing = this.raw.sendall(chunk);
+    this.#lastWrite = writing;
+    writing.then(() => done(), done);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (!this.detached && !this.keepOpen && !this.raw.closed) {
+      try {
+        this.raw.shutdown(SHUT_WR);
+      } catch { /* the connection is gone; the next call reports it */ }
+    }
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (!this.detached && !this.raw.closed) {
+      // node:tls destroys the stream right after queueing an alert: let that
+      // last write reach the kernel, so the peer learns why.
+      const raw = this.raw;
+      const last = this.#lastWrite;
+      if (last === null) raw.close();
+      else last.finally(() => raw.close()).catch(() => {});
+    }
+    done(err);
+  }
+}
+
+/**
+ * How many bytes from `at` are whole TLS records (all of them, or just the
+ * first when `one`); 0 when the first is incomplete, -1 when the bytes are
+ * not TLS records.
+ */
+function wholeRecords(bytes: Uint8Array, at: number, avail: number, one: boolean): number {
+  let size = 0;
+  while (size + HEADER <= avail) {
+    const p = at + size;
+    const type = bytes[p];
+    const length = (bytes[p + 3] << 8) | bytes[p + 4];
+    if (type < 20 || type > 24 || bytes[p + 1] !== 3 || length > MAX_RECORD) {
+      return size === 0 ? -1 : size;
+    }
+    if (size + HEADER + length > avail) break;
+    size += HEADER + length;
+    if (one) break;
+  }
+  return size;
+}
+
+function toAddr(address: ReturnType<StreamSocket["getpeername"]>): Deno.Addr {
+  if (typeof address === "string") return { transport: "unix", path: address };
+  return { transport: "tcp", hostname: address[0], port: address[1] };
+}
+
+/** A TLS session carried by node:tls over a pysock socket. */
+export class NodeSession implements TlsSession {
+  readonly engine = "node" as const;
+  #raw: StreamSocket;
+  #duplex: RawDuplex;
+  #config: TlsConfig;
+  #tls: tls.TLSSocket | null = null;
+  #handshake: Promise<void>;
+  #info: HandshakeInfo | null = null;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #offset = 0;
+  #paused = false;
+  #ended = false;
+  #error: unknown = null;
+  #closed = false;
+  #waiter:
+    | { p: Uint8Array; resolve: (n: number | null) => void; reject: (e: unknown) => void }
+    | null = null;
+  #onEnd: (() => void) | null = null;
+
+  /**
+   * Starts the handshake over `raw`, which must be connected; its timeout is
+   * set to blocking, since the SSLSocket's own timeout governs every call.
+   */
+  constructor(raw: StreamSocket, config: TlsConfig) {
+    this.#raw = raw;
+    this.#config = config;
+    raw.settimeout(null);
+    this.#duplex = new RawDuplex(raw);
+    this.#handshake = config.serverSide ? this.#serve() : this.#connect();
+    this.#handshake.catch(() => {});
+  }
+
+  get localAddr(): Deno.Addr {
+    return toAddr(this.#raw.getsockname());
+  }
+
+  get remoteAddr(): Deno.Addr {
+    return toAddr(this.#raw.getpeername());
+  }
+
+  setNoDelay(flag: boolean): void {
+    if (this.#raw.family !== AF_UNIX) this.#raw.setsockopt(IPPROTO_TCP, TCP_NODELAY, flag);
+  }
+
+  setKeepAlive(flag: boolean): void {
+    if (this.#raw.family !== AF_UNIX) this.#raw.setsockopt(SOL_SOCKET, SO_KEEPALIVE, flag);
+  }
+
+  // node:tls keeps a read going on the socket for as long as the session
+  // lives, so an open SSLSocket keeps the process alive until closed.
+  ref(): void {}
+  unref(): void {}
+
+  handshake(): Promise<void> {
+    return this.#handshake;
+  }
+
+  info(): HandshakeInfo | null {
+    return this.#info;
+  }
+
+  pending(): number {
+    return this.#queued;
+  }
+
+  #options(): tls.CommonConnectionOptions & tls.SecureContextOptions {
+    const c = this.#config;
+    const options: tls.CommonConnectionOptions & tls.SecureContextOptions = {
+      rejectUnauthorized: false,
+      minVersion: c.minVersion,
+      maxVersion: c.maxVersion,
+    };
+    if (c.ca !== null) options.ca = c.ca;
+    if (c.cert !== null && c.key !== null) {
+      options.cert = c.cert;
+      options.key = c.key;
+    }
+    if (c.alpn !== null) options.ALPNProtocols = c.alpn;
+    if (c.ciphers !== null) options.ciphers = c.ciphers;
+    return options;
+  }
+
+  #connect(): Promise<void> {
+    const c = this.#config;
+    const options: tls.ConnectionOptions = { ...this.#options(), socket: this.#duplex };
+    // The hostname is checked below, after the chain, in OpenSSL's order.
+    options.checkServerIdentity = () => undefined;
+    const host = c.serverHostname;
+    // SNI carries names only (RFC 6066); an IP address is checked, not sent.
+    if (host !== null && !isIpLiteral(host)) options.servername = host;
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect(options);
+      this.#adopt(socket);
+      socket.once("secureConnect", () => {
+        try {
+          this.#settle(socket);
+          if (c.verifyMode !== CERT_NONE) this.#checkServer(socket);
+          resolve();
+        } catch (err) {
+          this.#fail(err);
+          reject(err);
+        }
+      });
+      socket.once("error", (err) => {
+        if (this.#info !== null) return;
+        const mapped = nodeError(err);
+        this.#fail(mapped);
+        reject(mapped);
+      });
+    });
+  }
+
+  #serve(): Promise<void> {
+    const c = this.#config;
+    const options: tls.TlsOptions = { ...this.#options() };
+    if (c.verifyMode !== CERT_NONE) options.requestCert = true;
+    const server = tls.createServer(options);
+    return new Promise((resolve, reject) => {
+      server.once("secureConnection", (socket: tls.TLSSocket) => {
+        this.#adopt(socket);
+        try {
+          this.#settle(socket);
+          if (c.verifyMode !== CERT_NONE) this.#checkClient(socket);
+          resolve();
+        } catch (err) {
+          this.#fail(err);
+          reject(err);
+        }
+      });
+      server.once("tlsClientError", (err: Error) => {
+        const mapped = nodeError(err);
+        this.#fail(mapped);
+        reject(mapped);
+      });
+      server.emit("connection", this.#duplex);
+    });
+  }
+
+  #adopt(socket: tls.TLSSocket): void {
+    this.#tls = socket;
+    socket.on("data", this.#onData);
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#wake();
+      this.#onEnd?.();
+    });
+    socket.on("close", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    socket.on("error", (err: Error) => {
+      if (this.#info === null || this.#closed) return;
+      this.#error ??= translate(err);
+      this.#wake();
+    });
+  }
+
+  #settle(socket: tls.TLSSocket): void {
+    const cipher = socket.getCipher();
+    const peer = socket.getPeerCertificate(true);
+    this.#info = {
+      version: socket.getProtocol() ?? null,
+      cipher: cipher
+        ? [cipher.name, cipher.version, cipherBits(cipher.standardName ?? cipher.name)]
+        : null,
+      alpn: typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : null,
+      peerCertificate: peer?.raw ? new Uint8Array(peer.raw) : null,
+      detailed: true,
+    };
+  }
+
+  #checkServer(socket: tls.TLSSocket): void {
+    const c = this.#config;
+    const peer = this.#info!.peerCertificate;
+    if (peer === null) throw chainError(new Uint8Array(0), [], "UNABLE_TO_GET_ISSUER_CERT");
+    if (!socket.authorized) {
+      throw chainError(peer, this.#trusted(), String(socket.authorizationError));
+    }
+    if (c.checkHostname && c.serverHostname !== null) {
+      const failed = tls.checkServerIdentity(c.serverHostname, socket.getPeerCertificate());
+      if (failed !== undefined) throw hostnameError(c.serverHostname, failed);
+    }
+  }
+
+  #checkClient(socket: tls.TLSSocket): void {
+    const peer = this.#info!.peerCertificate;
+    if (peer === null) {
+      if (this.#config.verifyMode === CERT_REQUIRED) throw noPeerCertificate();
+      return;
+    }
+    if (!socket.authorized) {
+      throw chainError(peer, this.#trusted(), String(socket.authorizationError));
+    }
+  }
+
+  #trusted(): readonly string[] {
+    return this.#config.ca ?? tls.rootCertificates;
+  }
+
+  #fail(err: unknown): void {
+    this.#error ??= err;
+    this.#tls?.destroy();
+    this.#duplex.destroy();
+  }
+
+  #onData = (chunk: Uint8Array): void => {
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued >= MAX_QUEUE && !this.#paused) {
+      this.#paused = true;
+      this.#tls!.pause();
+    }
+    this.#wake();
+  };
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    if (waiter === null) return;
+    if (this.#queued > 0) {
+      this.#waiter = null;
+      waiter.resolve(this.#copy(waiter.p));
+    } else if (this.#error !== null) {
+      this.#waiter = null;
+      waiter.reject(this.#takeError());
+    } else if (this.#ended) {
+      this.#waiter = null;
+      waiter.resolve(null);
+    }
+  }
+
+  #takeError(): unknown {
+    const err = this.#error;
+    this.#error = null;
+    this.#ended = true;
+    return err;
+  }
+
+  /** Moves queued bytes into `p`; the one copy between node:tls and the socket's buffer. */
+  #copy(p: Uint8Array): number {
+    let n = 0;
+    while (n < p.length && this.#queue.length > 0) {
+      const chunk = this.#queue[0];
+      const take = Math.min(chunk.length - this.#offset, p.length - n);
+      p.set(chunk.subarray(this.#offset, this.#offset + take), n);
+      n += take;
+      this.#offset += take;
+      if (this.#offset === chunk.length) {
+        this.#queue.shift();
+        this.#offset = 0;
+      }
+    }
+    this.#queued -= n;
+    if (this.#paused && this.#queued < MAX_QUEUE / 2) {
+      this.#paused = false;
+      this.#tls!.resume();
+    }
+    return n;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#queued > 0) return Promise.resolve(this.#copy(p));
+    if (this.#error !== null) return Promise.reject(this.#takeError());
+    if (this.#ended || this.#closed) return Promise.resolve(null);
+    if (this.#tls === null || this.#info === null) {
+      // Before the handshake is done (doHandshakeOnConnect false): the read
+      // waits for it, and fails as it fails.
+      return this.#handshake.then(() => this.read(p));
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiter = { p, resolve, reject };
+    });
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(new OSError(errno.EBADF));
+    if (this.#info === null) return this.#handshake.then(() => this.write(p));
+    const socket = this.#tls!;
+    if (this.#error !== null || socket.destroyed) {
+      return Promise.reject(new BrokenPipeError());
+    }
+    return new Promise((resolve, reject) => {
+      socket.write(p, (err) => err ? reject(translate(err)) : resolve(p.length));
+    });
+  }
+
+  async closeWrite(): Promise<void> {
+    if (this.#info === null) await this.#handshake;
+    const socket = this.#tls!;
+    await new Promise<void>((resolve) => socket.end(() => resolve()));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#error = null;
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.reject(new OSError(errno.EBADF));
+    this.#tls?.destroy();
+    this.#duplex.destroy();
+    if (!this.#duplex.detached) this.#raw.close();
+  }
+
+  /**
+   * Ends the TLS session with close_notify both ways and hands back the
+   * socket for plaintext. Records are fed one at a time meanwhile, so the
+   * bytes after the peer's close_notify stay in the socket's buffer.
+   *
+   * @throws {SSLZeroReturnError} when the session had already ended.
+   */
+  async unwrap(): Promise<StreamSocket> {
+    if (this.#info === null) await this.#handshake;
+    const socket = this.#tls!;
+    const duplex = this.#duplex;
+    if (socket.destroyed) throw new SSLZeroReturnError();
+    duplex.oneRecord = true;
+    duplex.keepOpen = true;
+    const peerDone = this.#ended ? Promise.resolve() : new Promise<void>((resolve) => {
+      this.#onEnd = resolve;
+    });
+    await new Promise<void>((resolve) => socket.end(() => resolve()));
+    await peerDone;
+    duplex.detached = true;
+    this.#closed = true;
+    socket.destroy();
+    duplex.destroy();
+    return this.#raw;
+  }
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+/** A node:tls error after the handshake, as the OSError Python would raise. */
+function translate(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code === "ECONNRESET") return new ConnectionResetError(errno.ECONNRESET, { cause: err });
+  if (
+    code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "ERR_STREAM_WRITE_AFTER_END"
+  ) {
+    return new BrokenPipeError(errno.EPIPE, { cause: err });
+  }
+  return nodeError(err);
+}
