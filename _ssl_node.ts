@@ -34,7 +34,7 @@ import {
   type TlsSession,
 } from "./_ssl_session.ts";
 import { chainError, hostnameError, nodeError, noPeerCertificate } from "./_ssl_verify.ts";
-import { SSLZeroReturnError } from "./_ssl_errors.ts";
+import { SSLEOFError, SSLZeroReturnError } from "./_ssl_errors.ts";
 
 // Decrypted bytes waiting for the SSLSocket's buffer: past this the TLS
 // socket is paused, so a fast peer cannot grow memory while nobody reads.
@@ -59,8 +59,10 @@ class RawDuplex extends Duplex {
   oneRecord = false;
   /** The session is over: leave the socket and its buffer to whoever owns it. */
   detached = false;
-  /** Send close_notify without ending the socket's write side (unwrap). */
+  /** Send close_notify without ending the socket's write side, and never close it (unwrap). */
   keepOpen = false;
+  /** Called at the socket's end of stream, before node:tls is told. */
+  onEof: (() => void) | null = null;
 
   constructor(raw: StreamSocket) {
     super({ allowHalfOpen: true });
@@ -79,6 +81,11 @@ class RawDuplex extends Duplex {
         const chunk = await this.#records();
         if (this.detached) return;
         if (chunk === null) {
+          // Let node:tls act on the records already fed first: if one was
+          // close_notify the session has ended by now, otherwise the peer
+          // closed without one (a "ragged" EOF).
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          this.onEof?.();
           this.push(null);
           return;
         }
@@ -142,7 +149,7 @@ class RawDuplex extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    if (!this.detached && !this.raw.closed) {
+    if (!this.detached && !this.keepOpen && !this.raw.closed) {
       // node:tls destroys the stream right after queueing an alert: let that
       // last write reach the kernel, so the peer learns why.
       const raw = this.raw;
@@ -194,6 +201,8 @@ export class NodeSession implements TlsSession {
   #offset = 0;
   #paused = false;
   #ended = false;
+  // The socket ended without close_notify.
+  #ragged = false;
   #error: unknown = null;
   #closed = false;
   #waiter:
@@ -210,6 +219,9 @@ export class NodeSession implements TlsSession {
     this.#config = config;
     raw.settimeout(null);
     this.#duplex = new RawDuplex(raw);
+    this.#duplex.onEof = () => {
+      if (!this.#ended) this.#ragged = true;
+    };
     this.#handshake = config.serverSide ? this.#serve() : this.#connect();
     this.#handshake.catch(() => {});
   }
@@ -324,6 +336,9 @@ export class NodeSession implements TlsSession {
     this.#tls = socket;
     socket.on("data", this.#onData);
     socket.on("end", () => {
+      if (this.#ragged && !this.#config.suppressRaggedEofs && this.#info !== null) {
+        this.#error ??= new SSLEOFError();
+      }
       this.#ended = true;
       this.#wake();
       this.#onEnd?.();

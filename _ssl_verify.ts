@@ -173,6 +173,8 @@ export function rustlsError(err: Error, host?: string | null): SSLError | null {
   if (/invalid peer certificate/.test(text)) {
     if (/expired/i.test(text)) return verifyError(10, err);
     if (/not valid yet|NotValidYet/i.test(text)) return verifyError(9, err);
+    // A self-signed certificate is a CA used as its own end entity.
+    if (/CaUsedAsEndEntity/.test(text)) return verifyError(18, err);
     if (/UnknownIssuer/.test(text)) return verifyError(20, err);
     if (/BadSignature/.test(text)) return verifyError(7, err);
     if (/Revoked/.test(text)) return verifyError(23, err);
