@@ -323,11 +323,22 @@ export class NodeSession implements TlsSession {
           reject(err);
         }
       });
-      server.once("tlsClientError", (err: Error) => {
+      let settled = false;
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
         const mapped = nodeError(err);
         this.#fail(mapped);
         reject(mapped);
-      });
+      };
+      server.once("secureConnection", () => settled = true);
+      server.once("tlsClientError", fail);
+      // A client that leaves mid-handshake gets no tlsClientError from
+      // node:tls in Deno 2.9.6: the handshake would wait forever.
+      const gone = (err?: unknown) =>
+        setTimeout(() => fail(err instanceof Error ? err : new SSLEOFError()), 0);
+      this.#duplex.once("close", gone);
+      this.#duplex.once("end", gone);
       server.emit("connection", this.#duplex);
     });
   }

@@ -26,6 +26,7 @@ import {
   PROTOCOL_TLS_SERVER,
   Purpose,
   SSLContext,
+  SSLEOFError,
   SSLError,
   SSLSocket,
   SSLWantReadError,
@@ -431,4 +432,17 @@ Deno.test("the wrapped socket's bytes are never read twice: after the upgrade it
   await client.sendall("tls");
   equal(text(await recvExactly(server, 3)), "tls");
   equal(server[kReader]().buffered, 0);
+});
+
+Deno.test("a client that leaves in the middle of the handshake fails the server's accept with SSLEOFError", async () => {
+  const ctx = await contexts();
+  await using listener = await ctx.server.wrapSocket(createServer(["127.0.0.1", 0]), {
+    serverSide: true,
+  });
+  const accepting = listener.accept();
+  const sock = await createConnection(["127.0.0.1", listener.getsockname()[1] as number]);
+  // Half a ClientHello, then gone.
+  await sock.sendall(new Uint8Array([22, 3, 1, 0, 200, 1, 0, 0]));
+  sock.close();
+  await rejects(accepting, SSLEOFError);
 });
