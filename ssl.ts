@@ -122,7 +122,15 @@ export const PROTOCOL_TLS_SERVER = 17;
  * equal(TLSVersion.TLSv1_3, 772);
  * ```
  */
-export const TLSVersion = Object.freeze(
+export const TLSVersion: Readonly<{
+  MINIMUM_SUPPORTED: -2;
+  SSLv3: 768;
+  TLSv1: 769;
+  TLSv1_1: 770;
+  TLSv1_2: 771;
+  TLSv1_3: 772;
+  MAXIMUM_SUPPORTED: -1;
+}> = Object.freeze(
   {
     MINIMUM_SUPPORTED: -2,
     SSLv3: 768,
@@ -149,9 +157,10 @@ export type TLSVersion = typeof TLSVersion[keyof typeof TLSVersion];
  * equal(createDefaultContext(Purpose.CLIENT_AUTH).verifyMode, CERT_NONE);
  * ```
  */
-export const Purpose = Object.freeze(
-  { SERVER_AUTH: "SERVER_AUTH", CLIENT_AUTH: "CLIENT_AUTH" } as const,
-);
+export const Purpose: Readonly<{ SERVER_AUTH: "SERVER_AUTH"; CLIENT_AUTH: "CLIENT_AUTH" }> = Object
+  .freeze(
+    { SERVER_AUTH: "SERVER_AUTH", CLIENT_AUTH: "CLIENT_AUTH" } as const,
+  );
 
 /** A value of {@linkcode Purpose}. */
 export type Purpose = typeof Purpose[keyof typeof Purpose];

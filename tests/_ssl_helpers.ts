@@ -279,9 +279,15 @@ export class Peer implements AsyncDisposable {
   /** Everything printed so far, for messages. */
   seen = "";
 
-  constructor(command: string, args: string[]) {
+  constructor(
+    command: string,
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string> } = {},
+  ) {
     this.#child = new Deno.Command(command, {
       args,
+      cwd: options.cwd,
+      env: options.env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
