@@ -13,16 +13,7 @@
 // accepted a client certificate from an unknown CA, the former refuses it.
 
 import tls from "node:tls";
-import { Duplex } from "node:stream";
-import { kReader, type ReadBuffer } from "./_buffer.ts";
-import {
-  AF_UNIX,
-  IPPROTO_TCP,
-  SHUT_WR,
-  SO_KEEPALIVE,
-  SOL_SOCKET,
-  TCP_NODELAY,
-} from "./_constants.ts";
+import { AF_UNIX, IPPROTO_TCP, SO_KEEPALIVE, SOL_SOCKET, TCP_NODELAY } from "./_constants.ts";
 import type { StreamSocket } from "./socket.ts";
 import { BrokenPipeError, ConnectionResetError, errno, OSError } from "./errors.ts";
 import {
@@ -35,153 +26,11 @@ import {
 } from "./_ssl_session.ts";
 import { chainError, hostnameError, nodeError, noPeerCertificate } from "./_ssl_verify.ts";
 import { SSLEOFError, SSLZeroReturnError } from "./_ssl_errors.ts";
+import { RawDuplex } from "./_ssl_duplex.ts";
 
 // Decrypted bytes waiting for the SSLSocket's buffer: past this the TLS
 // socket is paused, so a fast peer cannot grow memory while nobody reads.
 const MAX_QUEUE = 256 * 1024;
-// The largest TLS record there can be (2^14 + 2048 of expansion), and the
-// header of every record: type, version (3, x) and length.
-const MAX_RECORD = 16384 + 2048;
-const HEADER = 5;
-
-/**
- * A Duplex over a pysock stream socket for node:tls. Reads go through the
- * socket's buffer a whole number of TLS records at a time, so bytes that
- * follow the TLS session (after `unwrap`) stay in that buffer, and bytes the
- * socket had read before the upgrade (STARTTLS) are the first ones fed.
- */
-class RawDuplex extends Duplex {
-  readonly raw: StreamSocket;
-  #buffer: ReadBuffer;
-  #pumping = false;
-  #lastWrite: Promise<void> | null = null;
-  /** Feed one record per read and stop once the session has ended (unwrap). */
-  oneRecord = false;
-  /** The session is over: leave the socket and its buffer to whoever owns it. */
-  detached = false;
-  /** Send close_notify without ending the socket's write side, and never close it (unwrap). */
-  keepOpen = false;
-  /** Called at the socket's end of stream, before node:tls is told. */
-  onEof: (() => void) | null = null;
-
-  constructor(raw: StreamSocket) {
-    super({ allowHalfOpen: true });
-    this.raw = raw;
-    this.#buffer = raw[kReader]();
-  }
-
-  override _read(): void {
-    if (!this.#pumping) this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    this.#pumping = true;
-    try {
-      while (!this.detached) {
-        const chunk = await this.#records();
-        if (this.detached) return;
-        if (chunk === null) {
-          // Let node:tls act on the records already fed first: if one was
-          // close_notify the session has ended by now, otherwise the peer
-          // closed without one (a "ragged" EOF).
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          this.onEof?.();
-          this.push(null);
-          return;
-        }
-        if (!this.push(chunk)) return;
-        if (this.oneRecord) {
-          // Let node:tls act on the record (a close_notify ends the
-          // session) before anything after it is read.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-        }
-      }
-    } catch (err) {
-      if (!this.detached) this.destroy(err as Error);
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  /** The next whole records from the socket's buffer; `null` at end of stream. */
-  async #records(): Promise<Uint8Array | null> {
-    const buffer = this.#buffer;
-    const turn = buffer.turn(null);
-    if (turn !== null) await turn;
-    try {
-      if (!(await buffer.fill(HEADER, null))) {
-        return buffer.buffered > 0 ? buffer.take(Infinity) : null;
-      }
-      if (this.detached) return null;
-      let size = wholeRecords(buffer.bytes, buffer.offset, buffer.buffered, this.oneRecord);
-      if (size === -1) {
-        // Not TLS (a plaintext reply, garbage): hand it over, so node:tls
-        // fails the session instead of this waiting for a record that never
-        // comes. After an unwrap it is plaintext for the socket's owner.
-        return this.oneRecord ? null : buffer.take(Infinity);
-      }
-      if (size === 0) {
-        const bytes = buffer.bytes;
-        const at = buffer.offset;
-        size = HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]);
-        if (!(await buffer.fill(size, null))) return buffer.take(Infinity);
-      }
-      if (this.detached) return null;
-      return buffer.take(size);
-    } finally {
-      buffer.done();
-    }
-  }
-
-  override _write(chunk: Uint8Array, _encoding: string, done: (err?: Error | null) => void): void {
-    const writing = this.raw.sendall(chunk);
-    this.#lastWrite = writing;
-    writing.then(() => done(), done);
-  }
-
-  override _final(done: (err?: Error | null) => void): void {
-    if (!this.detached && !this.keepOpen && !this.raw.closed) {
-      try {
-        this.raw.shutdown(SHUT_WR);
-      } catch { /* the connection is gone; the next call reports it */ }
-    }
-    done();
-  }
-
-  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    if (!this.detached && !this.keepOpen && !this.raw.closed) {
-      // node:tls destroys the stream right after queueing an alert: let that
-      // last write reach the kernel, so the peer learns why.
-      const raw = this.raw;
-      const last = this.#lastWrite;
-      if (last === null) raw.close();
-      else last.finally(() => raw.close()).catch(() => {});
-    }
-    done(err);
-  }
-}
-
-/**
- * How many bytes from `at` are whole TLS records (all of them, or just the
- * first when `one`); 0 when the first is incomplete, -1 when the bytes are
- * not TLS records.
- */
-function wholeRecords(bytes: Uint8Array, at: number, avail: number, one: boolean): number {
-  let size = 0;
-  while (size + HEADER <= avail) {
-    const p = at + size;
-    const type = bytes[p];
-    const length = (bytes[p + 3] << 8) | bytes[p + 4];
-    if (type < 20 || type > 24 || bytes[p + 1] !== 3 || length > MAX_RECORD) {
-      return size === 0 ? -1 : size;
-    }
-    if (size + HEADER + length > avail) break;
-    size += HEADER + length;
-    if (one) break;
-  }
-  return size;
-}
-
 function toAddr(address: ReturnType<StreamSocket["getpeername"]>): Deno.Addr {
   if (typeof address === "string") return { transport: "unix", path: address };
   return { transport: "tcp", hostname: address[0], port: address[1] };

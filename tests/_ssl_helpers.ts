@@ -372,12 +372,15 @@ export class Peer implements AsyncDisposable {
 
 /** Python's `ssl._ssl._test_decode_cert` of a PEM file: what getpeercert() gives for it. */
 export async function pythonDecode(path: string): Promise<unknown> {
+  return (await pythonDecodeAll([path]))[0];
+}
+
+/** {@linkcode pythonDecode} for several files, in one Python process. */
+export async function pythonDecodeAll(paths: string[]): Promise<unknown[]> {
+  const code =
+    "import json,ssl,sys; print(json.dumps([ssl._ssl._test_decode_cert(p) for p in sys.argv[1:]]))";
   const { stdout, success, stderr } = await new Deno.Command("python3", {
-    args: [
-      "-c",
-      "import json,ssl,sys; print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1])))",
-      path,
-    ],
+    args: ["-c", code, ...paths],
     stdout: "piped",
     stderr: "piped",
   }).output();
