@@ -21,7 +21,7 @@ import {
 import { recvExactly, recvLine } from "../framing.ts";
 import { kReader } from "../_buffer.ts";
 import { text } from "./_helpers.ts";
-import { certs, Peer, pythonDecode } from "./_ssl_helpers.ts";
+import { type Certs, certs, Peer, pythonDecode } from "./_ssl_helpers.ts";
 
 async function clientContext(): Promise<SSLContext> {
   const c = await certs();
@@ -114,43 +114,78 @@ Deno.test("a Python ssl client talks to a pysock TLS server and sees the server'
   equal(conn.getpeercert(), null); // no client certificate asked for
 });
 
-/**
- * What CPython reports when a CPython client (config `client`) meets a
- * CPython server (config `server`): the ground truth for pysock's errors.
- */
-function pythonVerdict(
-  server: Record<string, unknown>,
-  client: Record<string, unknown>,
-): Promise<Verdict> {
-  // Each case is asked once per run: both engines compare with the same verdict.
-  const key = JSON.stringify([server, client]);
-  let verdict = verdicts.get(key);
-  if (verdict === undefined) {
-    verdict = askPython(server, client);
-    verdicts.set(key, verdict);
-  }
-  return verdict;
-}
+type Config = Record<string, unknown>;
 
 interface Verdict {
-  client: Record<string, unknown>;
-  server: Record<string, unknown>;
+  client: Config;
+  server: Config;
 }
 
-const verdicts = new Map<string, Promise<Verdict>>();
+/** A server config and a client config whose meeting CPython is asked about. */
+type Pairing = [server: Config, client: Config];
 
-async function askPython(
-  server: Record<string, unknown>,
-  client: Record<string, unknown>,
-): Promise<Verdict> {
-  await using s = Peer.python({ role: "server", ...server });
-  const port = await portOf(s);
-  await using cl = Peer.python({ role: "client", port, ...client });
-  const clientEvent = await cl.event();
-  await cl.done();
-  // The server's view: an error, or a handshake the client then abandons.
-  const serverEvent = await s.event();
-  return { client: clientEvent, server: serverEvent };
+/** A peer presenting one of the test certificates. */
+function verifyPairing(c: Certs, v: typeof VERIFY_CASES[number]): Pairing {
+  return [{ cert: c[v.cert], key: c[`${v.cert}Key`] }, { host: v.host, ca: c.ca }];
+}
+
+/** A server requiring a client certificate; the client offers `clientCert` or none. */
+function mutualPairing(c: Certs, clientCert: "stranger" | null): Pairing {
+  return [
+    { cert: c.server, key: c.serverKey, ca: c.ca, verify: "required" },
+    {
+      host: "localhost",
+      ca: c.ca,
+      ...(clientCert ? { cert: c[clientCert], key: c[`${clientCert}Key`] } : {}),
+      actions: [["recv", 1]],
+    },
+  ];
+}
+
+/** A server that is not TLS: it replies `reply` in plaintext, or closes. */
+function plainPairing(c: Certs, reply: string | null): Pairing {
+  return [{ role: "plain", reply }, { host: "localhost", ca: c.ca }];
+}
+
+/** A TLS 1.2 server and a client that insists on TLS 1.3. */
+function versionPairing(c: Certs): Pairing {
+  return [
+    { cert: c.server, key: c.serverKey, maxver: "TLSv1_2" },
+    { host: "localhost", ca: c.ca, minver: "TLSv1_3" },
+  ];
+}
+
+let oracle: Promise<Map<string, Verdict>> | null = null;
+
+/**
+ * What CPython reports when a CPython client meets a CPython server, for
+ * every pairing this file compares with: the ground truth for pysock's
+ * errors, asked once, in one Python process (tests/py/ssl_oracle.py).
+ */
+async function pythonVerdict([server, client]: Pairing): Promise<Verdict> {
+  oracle ??= (async () => {
+    const c = await certs();
+    const pairings = [
+      ...VERIFY_CASES.map((v) => verifyPairing(c, v)),
+      mutualPairing(c, null),
+      mutualPairing(c, "stranger"),
+      plainPairing(c, "HTTP/1.0 400 Bad Request\r\n\r\n"),
+      plainPairing(c, null),
+      versionPairing(c),
+    ];
+    const script = new URL("./py/ssl_oracle.py", import.meta.url).pathname;
+    const { success, stdout, stderr } = await new Deno.Command("python3", {
+      args: [script, JSON.stringify(pairings)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!success) throw new Error(`ssl_oracle.py failed: ${new TextDecoder().decode(stderr)}`);
+    const verdicts: Verdict[] = JSON.parse(new TextDecoder().decode(stdout));
+    return new Map(pairings.map((pairing, i) => [JSON.stringify(pairing), verdicts[i]]));
+  })();
+  const verdict = (await oracle).get(JSON.stringify([server, client]));
+  if (verdict === undefined) throw new Error("a pairing missing from the oracle's list");
+  return verdict;
 }
 
 /** The fields of an SSLError that Python also reports, for comparison with a Python peer's. */
@@ -194,17 +229,14 @@ const VERIFY_CASES = [
   { name: "a self-signed certificate", cert: "selfSigned", host: "localhost", code: 18 },
 ] as const;
 
-for (const { name, cert, host, code } of VERIFY_CASES) {
+for (const verifyCase of VERIFY_CASES) {
+  const { name, host, code } = verifyCase;
   Deno.test(`a pysock client refuses ${name} with the SSLCertVerificationError CPython raises (verify_code ${code})`, async () => {
     const c = await certs();
-    const certPath = c[cert];
-    const keyPath = c[`${cert}Key` as keyof typeof c];
-    const truth = await pythonVerdict(
-      { cert: certPath, key: keyPath },
-      { host, ca: c.ca },
-    );
+    const pairing = verifyPairing(c, verifyCase);
+    const truth = await pythonVerdict(pairing);
     equal(truth.client.verify_code, code);
-    await using peer = Peer.python({ role: "server", cert: certPath, key: keyPath });
+    await using peer = Peer.python({ role: "server", ...pairing[0] });
     const port = await portOf(peer);
     const sock = await createConnection(["127.0.0.1", port]);
     const err = await (await clientContext()).wrapSocket(sock, { serverHostname: host }).then(
@@ -267,16 +299,9 @@ for (
 ) {
   Deno.test(`mutual TLS: a pysock server refuses a client with ${name}, with the error a CPython server raises`, async () => {
     const c = await certs();
-    const client = {
-      host: "localhost",
-      ca: c.ca,
-      ...(clientCert ? { cert: c[clientCert], key: c[`${clientCert}Key`] } : {}),
-      actions: [["recv", 1]],
-    };
-    const truth = await pythonVerdict(
-      { cert: c.server, key: c.serverKey, ca: c.ca, verify: "required" },
-      client,
-    );
+    const pairing = mutualPairing(c, clientCert);
+    const client = pairing[1];
+    const truth = await pythonVerdict(pairing);
     equal(truth.server.reason, reason);
     const ctx = await serverContext();
     ctx.verifyMode = CERT_REQUIRED;
@@ -404,10 +429,7 @@ for (
   ] as const
 ) {
   Deno.test(`a handshake with a server that ${name} fails with the SSLError CPython raises (${reason})`, async () => {
-    const truth = await pythonVerdict(
-      { role: "plain", reply },
-      { host: "localhost", ca: (await certs()).ca },
-    );
+    const truth = await pythonVerdict(plainPairing(await certs(), reply));
     equal(truth.client.reason, reason);
     await using peer = Peer.python({ role: "plain", reply });
     const err = await connectTo(await portOf(peer), await clientContext()).then(
@@ -437,10 +459,10 @@ Deno.test("maximumVersion TLSv1_2 makes the session TLS 1.2, with the TLS 1.2 ci
 
 Deno.test("a client that insists on TLS 1.3 fails against a TLS 1.2 server with an SSLError, as CPython does", async () => {
   const c = await certs();
-  const server = { cert: c.server, key: c.serverKey, maxver: "TLSv1_2" };
-  const truth = await pythonVerdict(server, { host: "localhost", ca: c.ca, minver: "TLSv1_3" });
+  const pairing = versionPairing(c);
+  const truth = await pythonVerdict(pairing);
   equal(truth.client.class, "SSLError");
-  await using peer = Peer.python({ role: "server", ...server });
+  await using peer = Peer.python({ role: "server", ...pairing[0] });
   const ctx = await clientContext();
   ctx.minimumVersion = TLSVersion.TLSv1_3;
   const err = await connectTo(await portOf(peer), ctx).then(() => null, (e) => e);
@@ -641,13 +663,13 @@ Deno.test('the "deno" engine carries a client connect() through Deno.startTls an
   );
 });
 
-for (const { name, cert, host, code } of VERIFY_CASES) {
+for (const verifyCase of VERIFY_CASES) {
+  const { name, host, code } = verifyCase;
   Deno.test(`the "deno" engine refuses ${name} with the SSLCertVerificationError CPython raises (verify_code ${code})`, async () => {
     const c = await certs();
-    const certPath = c[cert];
-    const keyPath = c[`${cert}Key` as keyof typeof c];
-    const truth = await pythonVerdict({ cert: certPath, key: keyPath }, { host, ca: c.ca });
-    await using peer = Peer.python({ role: "server", cert: certPath, key: keyPath });
+    const pairing = verifyPairing(c, verifyCase);
+    const truth = await pythonVerdict(pairing);
+    await using peer = Peer.python({ role: "server", ...pairing[0] });
     const port = await portOf(peer);
     const ssock = await (await denoContext()).wrapSocket(socket(), { serverHostname: host });
     const err = await ssock.connect(["127.0.0.1", port]).then(() => null, (e) => e);
