@@ -35,16 +35,6 @@ export interface Certs {
   rich: string;
 }
 
-/** Whether openssl is on this machine (.ci/run installs it). */
-export const HAS_OPENSSL: boolean = (() => {
-  try {
-    return new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
 async function openssl(dir: string, ...args: string[]): Promise<void> {
   const { success, stderr } = await new Deno.Command("openssl", {
     args,

@@ -401,6 +401,26 @@ Deno.test("ALPN: a pysock server picks the protocol a Python client offers, by t
   equal(python.alpn, "h2");
 });
 
+Deno.test("ALPN without a common protocol: a pysock server refuses the handshake (rustls), where a CPython server would go on without ALPN", async () => {
+  const c = await certs();
+  const ctx = await serverContext();
+  ctx.setAlpnProtocols(["h2"]);
+  await using listener = createServer(["127.0.0.1", 0]);
+  await using server = await ctx.wrapSocket(listener, { serverSide: true });
+  await using peer = Peer.python({
+    role: "client",
+    port: server.getsockname()[1],
+    host: "localhost",
+    ca: c.ca,
+    alpn: ["http/1.1"],
+  });
+  await rejects(
+    server.accept(),
+    (err: unknown) => err instanceof SSLError && err.reason === "NO_APPLICATION_PROTOCOL",
+  );
+  equal((await peer.event()).class, "SSLEOFError");
+});
+
 Deno.test("unwrap: after close_notify both ways the plain socket reads what a Python peer sends in plaintext, nothing lost", async () => {
   const c = await certs();
   await using peer = Peer.python({
