@@ -139,9 +139,10 @@ export class SSLCertVerificationError extends SSLError {
 export const CertificateError: typeof SSLCertVerificationError = SSLCertVerificationError;
 
 /**
- * The TLS session was closed by the peer's close_notify where the call
- * needed it open (Python's `ssl.SSLZeroReturnError`, errno 6). A `recv`
- * at close_notify returns an empty array instead, as Python's does.
+ * The TLS session is already over where the call needs it (Python's
+ * `ssl.SSLZeroReturnError`, errno 6): `unwrap()` on a session the peer has
+ * torn down. A `recv` at the peer's close_notify returns an empty array
+ * instead, as Python's does.
  *
  * @example
  * ```ts

@@ -52,6 +52,8 @@ export class NodeSession implements TlsSession {
   #ended = false;
   // The socket ended without close_notify.
   #ragged = false;
+  // This side's close_notify has been sent (shutdown(SHUT_WR) or unwrap).
+  #sentClose = false;
   #error: unknown = null;
   #closed = false;
   #waiter:
@@ -345,6 +347,7 @@ export class NodeSession implements TlsSession {
   async closeWrite(): Promise<void> {
     if (this.#info === null) await this.#handshake;
     const socket = this.#tls!;
+    this.#sentClose = true;
     await new Promise<void>((resolve) => socket.end(() => resolve()));
   }
 
@@ -365,19 +368,26 @@ export class NodeSession implements TlsSession {
    * socket for plaintext. Records are fed one at a time meanwhile, so the
    * bytes after the peer's close_notify stay in the socket's buffer.
    *
-   * @throws {SSLZeroReturnError} when the session had already ended.
+   * @throws {SSLZeroReturnError} when the session was already closed both ways.
+   * @throws {SSLEOFError} when the peer left without close_notify.
    */
   async unwrap(): Promise<StreamSocket> {
     if (this.#info === null) await this.#handshake;
     const socket = this.#tls!;
     const duplex = this.#duplex;
-    if (socket.destroyed) throw new SSLZeroReturnError();
+    // Closed both ways already: there is no session left to end.
+    if (socket.destroyed || (this.#ended && this.#sentClose)) throw new SSLZeroReturnError();
+    // The peer left without close_notify: there is no clean point to return from.
+    if (this.#ragged) throw new SSLEOFError();
     duplex.oneRecord = true;
     duplex.keepOpen = true;
     const peerDone = this.#ended ? Promise.resolve() : new Promise<void>((resolve) => {
       this.#onEnd = resolve;
     });
-    await new Promise<void>((resolve) => socket.end(() => resolve()));
+    if (!this.#sentClose) {
+      this.#sentClose = true;
+      await new Promise<void>((resolve) => socket.end(() => resolve()));
+    }
     await peerDone;
     duplex.detached = true;
     this.#closed = true;

@@ -98,14 +98,19 @@ class Channel {
  * `"deno"` engine `version()`, `cipher()` and `getpeercert()` throw, since
  * Deno.TlsConn reports only the ALPN protocol.
  *
- * @example A TLS client (see the module example for the server it talks to)
- * ```ts ignore
- * import { createConnection } from "./socket.ts";
+ * @example An SSLSocket before it connects (the module example shows a whole exchange)
+ * ```ts
+ * import { errno, OSError } from "./errors.ts";
+ * import { socket, StreamSocket } from "./socket.ts";
  * import { createDefaultContext } from "./ssl.ts";
+ * import { equal, ok, rejects } from "node:assert/strict";
+ *
  * const ctx = createDefaultContext();
- * await using sock = await createConnection(["example.org", 443]);
- * await using ssock = await ctx.wrapSocket(sock, { serverHostname: "example.org" });
- * console.log(ssock.version());
+ * await using ssock = await ctx.wrapSocket(socket(), { serverHostname: "example.org" });
+ * ok(ssock instanceof StreamSocket);
+ * equal(ssock.engine, null); // chosen at connect()
+ * equal(ssock.version(), null);
+ * await rejects(ssock.recv(10), (e: unknown) => e instanceof OSError && e.errno === errno.ENOTCONN);
  * ```
  */
 export class SSLSocket extends StreamSocket {

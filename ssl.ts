@@ -54,6 +54,7 @@
  */
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { Buffer } from "node:buffer";
 import tls from "node:tls";
 import { describe } from "./_address.ts";
 import { errno, fromDenoError, OSError } from "./errors.ts";
@@ -360,7 +361,7 @@ export class SSLContext {
     let key;
     try {
       const secret = typeof password === "function" ? password() : password;
-      const passphrase = secret instanceof Uint8Array ? new TextDecoder().decode(secret) : secret;
+      const passphrase = secret instanceof Uint8Array ? Buffer.from(secret) : secret;
       key = createPrivateKey({ key: keyPem[0], passphrase: passphrase ?? undefined });
     } catch (err) {
       throw pemError(

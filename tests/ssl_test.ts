@@ -30,6 +30,7 @@ import {
   SSLError,
   SSLSocket,
   SSLWantReadError,
+  SSLZeroReturnError,
   TLSVersion,
 } from "../ssl.ts";
 import { bytes, text } from "./_helpers.ts";
@@ -445,4 +446,21 @@ Deno.test("a client that leaves in the middle of the handshake fails the server'
   await sock.sendall(new Uint8Array([22, 3, 1, 0, 200, 1, 0, 0]));
   sock.close();
   await rejects(accepting, SSLEOFError);
+});
+
+Deno.test("unwrap after the peer left without close_notify fails with SSLEOFError", async () => {
+  await using p = await tlsPair();
+  p.server.close(); // as Python's close(): no close_notify
+  equal((await p.client.recv(10)).length, 0);
+  await rejects(p.client.unwrap(), SSLEOFError);
+});
+
+Deno.test("unwrap of a session already closed both ways fails with SSLZeroReturnError; the peer's unwrap gets its plain socket", async () => {
+  await using p = await tlsPair();
+  const unwrapping = p.server.unwrap();
+  equal((await p.client.recv(10)).length, 0); // the server's close_notify
+  p.client.shutdown(SHUT_WR); // ours: the session is closed both ways
+  await using plain = await unwrapping;
+  await plain.sendall("plain again");
+  await rejects(p.client.unwrap(), SSLZeroReturnError);
 });
