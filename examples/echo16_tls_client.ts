@@ -23,7 +23,7 @@ const { host, port } = exampleArgs({
 });
 
 // Trust the example CA only (Python: create_default_context(cafile=...)).
-const context = createDefaultContext(undefined, { cafile: (await exampleCerts()).ca });
+const context = createDefaultContext(undefined, { cafile: exampleCerts().ca });
 
 const s = socket(AF_INET, SOCK_STREAM);
 let ss;

@@ -21,7 +21,7 @@ const { host, port, maxClients } = exampleArgs({
 });
 
 // The server's certificate and key (made with openssl on first use).
-const { cert, key } = await exampleCerts();
+const { cert, key } = exampleCerts();
 const context = new SSLContext(PROTOCOL_TLS_SERVER);
 context.loadCertChain(cert, key);
 

@@ -12,7 +12,7 @@ import { createConnection } from "../mod.ts";
 import { createDefaultContext } from "../ssl.ts";
 import { exampleCerts } from "./_tls_example.ts";
 
-const { ca, cert, key } = await exampleCerts();
+const { ca, cert, key } = exampleCerts();
 
 // A local HTTPS server to talk to.
 const server = Deno.serve(

@@ -23,7 +23,7 @@ const { host, port } = exampleArgs({
   role: "client",
 });
 
-const context = createDefaultContext(undefined, { cafile: (await exampleCerts()).ca });
+const context = createDefaultContext(undefined, { cafile: exampleCerts().ca });
 const plain = await createConnection([host === "localhost" ? "127.0.0.1" : host, port]);
 let sock: StreamSocket = plain;
 

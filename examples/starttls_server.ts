@@ -22,7 +22,7 @@ const { host, port, maxClients } = exampleArgs({
   role: "loop",
 });
 
-const { cert, key } = await exampleCerts();
+const { cert, key } = exampleCerts();
 const context = new SSLContext(PROTOCOL_TLS_SERVER);
 context.loadCertChain(cert, key);
 
