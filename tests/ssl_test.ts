@@ -464,3 +464,29 @@ Deno.test("unwrap of a session already closed both ways fails with SSLZeroReturn
   await plain.sendall("plain again");
   await rejects(p.client.unwrap(), SSLZeroReturnError);
 });
+
+Deno.test('the "deno" engine keeps the stream surface: a timed-out recv loses nothing, non-blocking recv is SSLWantReadError', async () => {
+  const c = await certs();
+  const ctx = await contexts();
+  const client = createDefaultContext();
+  client.loadVerifyLocations(c.ca);
+  client.engine = "deno";
+  await using listener = await ctx.server.wrapSocket(createServer(["127.0.0.1", 0]), {
+    serverSide: true,
+  });
+  const accepting = listener.accept();
+  await using ssock = await client.wrapSocket(socket(), { serverHostname: "localhost" });
+  await ssock.connect(listener.getsockname());
+  const [server] = await accepting;
+  await using _server = server;
+  equal(ssock.engine, "deno");
+  ssock.settimeout(0.05);
+  await rejects(ssock.recv(100), TimeoutError);
+  ssock.setblocking(false);
+  await rejects(ssock.recv(100), SSLWantReadError);
+  await server.sendall("kept for the next call");
+  ssock.settimeout(null);
+  equal(text(await recvExactly(ssock, 22)), "kept for the next call");
+  await sendMsg(ssock, "framed");
+  equal(text((await recvMsg(server))!), "framed");
+});
