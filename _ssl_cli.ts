@@ -53,7 +53,7 @@ export type TlsValues = Record<string, string | boolean | undefined | (string | 
  * @param host The host given on the command line.
  * @param values The parsed options.
  * @returns The socket to copy through.
- * @throws {Error} a one-line message saying what failed and what to do.
+ * @throws {Error} a one-line message saying what failed and what to do; `sock` is closed then.
  *
  * @example
  * ```ts
@@ -73,6 +73,7 @@ export async function tlsClient(
 ): Promise<StreamSocket> {
   if (!values.tls) {
     if (values.cafile || values.insecure || values["server-hostname"]) {
+      sock.close();
       throw new Error("--cafile, --server-hostname and --insecure need --tls");
     }
     return sock;
@@ -82,6 +83,7 @@ export async function tlsClient(
   try {
     ctx = createDefaultContext(undefined, cafile === undefined ? {} : { cafile });
   } catch (err) {
+    sock.close();
     throw new Error(`cannot load --cafile ${cafile}: ${(err as Error).message}`);
   }
   if (values.insecure) {
@@ -104,7 +106,8 @@ export async function tlsClient(
  * @param listener The listening socket.
  * @param values The parsed options.
  * @returns The socket to accept from.
- * @throws {Error} a one-line message when the certificate or key cannot be loaded.
+ * @throws {Error} a one-line message when the options are wrong or the certificate or key
+ *   cannot be loaded; `listener` is closed then.
  *
  * @example
  * ```ts
@@ -116,17 +119,21 @@ export async function tlsClient(
  * ```
  */
 export async function tlsServer(listener: StreamSocket, values: TlsValues): Promise<StreamSocket> {
+  const refuse = (message: string): never => {
+    listener.close();
+    throw new Error(message);
+  };
   if (!values.tls) {
-    if (values.cert || values.key) throw new Error("--cert and --key need --tls");
+    if (values.cert || values.key) refuse("--cert and --key need --tls");
     return listener;
   }
   const cert = values.cert as string | undefined;
-  if (cert === undefined) throw new Error("--tls needs --cert FILE (and --key FILE unless in it)");
+  if (cert === undefined) return refuse("--tls needs --cert FILE (and --key FILE unless in it)");
   const ctx = new SSLContext(PROTOCOL_TLS_SERVER);
   try {
     ctx.loadCertChain(cert, values.key as string | undefined);
   } catch (err) {
-    throw new Error(`cannot load --cert/--key: ${(err as Error).message}`);
+    refuse(`cannot load --cert/--key: ${(err as Error).message}`);
   }
   return await ctx.wrapSocket(listener, { serverSide: true, doHandshakeOnConnect: false });
 }

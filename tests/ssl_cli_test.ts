@@ -88,17 +88,31 @@ Deno.test("echo-server --tls: a client that fails its handshake ends only its ow
 
 Deno.test("TLS options are checked: --tls needs --cert, TLS-only options need --tls, unreadable files are named", async () => {
   const c = await certs();
-  await using listener = createServer(["127.0.0.1", 0]);
-  await rejects(tlsServer(listener, { tls: true }), /--tls needs --cert FILE/);
-  await rejects(tlsServer(listener, { cert: c.server }), /--cert and --key need --tls/);
-  await rejects(
-    tlsServer(listener, { tls: true, cert: `${c.dir}/missing.pem` }),
-    /cannot load --cert\/--key: \[Errno 2\] No such file or directory/,
-  );
-  await using sock = await createConnection(["127.0.0.1", listener.getsockname()[1] as number]);
-  await rejects(tlsClient(sock, "localhost", { insecure: true }), /need --tls/);
-  await rejects(
-    tlsClient(sock, "localhost", { tls: true, cafile: c.serverKey }),
-    /cannot load --cafile .*no certificate or crl found/,
-  );
+  const listen = () => createServer(["127.0.0.1", 0]);
+  for (
+    const [values, message] of [
+      [{ tls: true }, /--tls needs --cert FILE/],
+      [{ cert: c.server }, /--cert and --key need --tls/],
+      [
+        { tls: true, cert: `${c.dir}/missing.pem` },
+        /cannot load --cert\/--key: \[Errno 2\] No such file/,
+      ],
+    ] as const
+  ) {
+    const listener = listen();
+    await rejects(tlsServer(listener, values), message);
+    equal(listener.fileno(), -1, "the listener is closed on failure");
+  }
+  await using listener = listen();
+  const port = listener.getsockname()[1] as number;
+  for (
+    const [values, message] of [
+      [{ insecure: true }, /need --tls/],
+      [{ tls: true, cafile: c.serverKey }, /cannot load --cafile .*no certificate or crl found/],
+    ] as const
+  ) {
+    const sock = await createConnection(["127.0.0.1", port]);
+    await rejects(tlsClient(sock, "localhost", values), message);
+    equal(sock.fileno(), -1, "the connection is closed on failure");
+  }
 });
