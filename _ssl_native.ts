@@ -5,15 +5,17 @@
 // bench/tls.ts), but it can do less, so it is used only where it can honour
 // the whole context (see nativeApplies):
 // - Deno.startTls fails while a read is pending on the connection and
-//   consumes it, so it cannot take over a pysock socket that already read
-//   (the bytes in pysock's buffer would be lost): it only dials fresh.
+//   consumes it (denoland/deno#16242), so it cannot take over a pysock socket
+//   that already read (the bytes in pysock's buffer would be lost), and
+//   pysock keeps its Deno.Conn private anyway: it only dials fresh.
 // - No client certificate on an upgraded connection (denoland/deno#21496).
 // - caCerts are trusted in addition to the default roots, never instead.
 // - No way to skip chain verification, bound the TLS version or pick ciphers.
 // - Deno.TlsConn reports the ALPN protocol only: no version, cipher or peer
 //   certificate (the proposal to expose it, denoland/deno#31111, is closed).
-// - Deno.startTls resolves before the handshake; errors only surface on the
-//   first read or write, so handshake() is awaited explicitly.
+// - Deno.startTls resolves before the handshake (denoland/deno#12951);
+//   errors only surface on the first read or write, so handshake() (added
+//   for this, denoland/deno#12467) is awaited explicitly.
 
 import { checkIpAddress } from "./_address.ts";
 import { AF_UNIX, IPPROTO_TCP, SO_KEEPALIVE, SOL_SOCKET, TCP_NODELAY } from "./_constants.ts";
