@@ -383,6 +383,31 @@ export class ReadBuffer extends Turns {
   }
 
   /**
+   * A unit whose size the bytes themselves say, as TLS records do: waits
+   * for `minimum` bytes, then asks `sizeOf(bytes, at, avail)` how many of
+   * the `avail` buffered ones (from `bytes[at]`) to take. A size over
+   * `avail` waits for that many and asks again; 0 takes nothing.
+   * @returns The bytes taken; what is left at end of stream; `null` when
+   *   `sizeOf` says 0, or at end of stream with nothing buffered.
+   */
+  readSized(
+    minimum: number,
+    sizeOf: (bytes: Uint8Array, at: number, avail: number) => number,
+    timeout: number | null,
+  ): Promise<Uint8Array | null> {
+    return this.#withTurn(timeout, minimum, async (b, minimum, deadline) => {
+      if (!(await b.#wait(minimum, deadline))) return b.buffered > 0 ? b.#take(Infinity) : null;
+      while (true) {
+        const avail = b.#end - b.#start;
+        const size = sizeOf(b.#slab, b.#start, avail);
+        if (size === 0) return null;
+        if (size <= avail) return b.#take(size);
+        if (!(await b.#wait(size, deadline))) return b.#take(Infinity);
+      }
+    });
+  }
+
+  /**
    * Bytes up to and including `delimiter`, with asyncio's limit rule: the
    * bytes before the delimiter may number at most `limit`.
    * @throws {LimitOverrunError} when no delimiter is found within `limit`

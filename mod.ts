@@ -8,6 +8,10 @@
  * half-close, honest socket options, errno'd errors (`[Errno 111]
  * Connection refused`) and message framing.
  *
+ * TLS is Python's `ssl` module, under the `ssl` namespace as Python code
+ * spells it (`ssl.createDefaultContext()`, `ssl.SSLError`), or from
+ * `@pysock/socket/ssl` with its own names.
+ *
  * @example An upper-casing echo server and its client, on loopback
  * ```ts
  * import assert from "node:assert/strict";
@@ -50,3 +54,4 @@ export * from "./udp.ts";
 export * from "./framing.ts";
 export * from "./selectors.ts";
 export * from "./errors.ts";
+export * as ssl from "./ssl.ts";

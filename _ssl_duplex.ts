@@ -1,0 +1,142 @@
+// The Duplex node:tls reads and writes for a pysock socket: bytes come from
+// the socket's own read buffer, a whole number of TLS records at a time, and
+// leave through its sendall. Feeding whole records is what lets `unwrap`
+// hand the socket back with the bytes after the peer's close_notify still in
+// its buffer, and lets STARTTLS start from bytes the socket had read ahead.
+
+import { Duplex } from "node:stream";
+import { kReader, type ReadBuffer } from "./_buffer.ts";
+import { SHUT_WR } from "./_constants.ts";
+import type { StreamSocket } from "./socket.ts";
+
+// The largest TLS record there can be (2^14 + 2048 of expansion), and the
+// header of every record: type, version (3, x) and length.
+const MAX_RECORD = 16384 + 2048;
+const HEADER = 5;
+
+/**
+ * A Duplex over a pysock stream socket for node:tls. Reads go through the
+ * socket's buffer a whole number of TLS records at a time, so bytes that
+ * follow the TLS session (after `unwrap`) stay in that buffer, and bytes the
+ * socket had read before the upgrade (STARTTLS) are the first ones fed.
+ */
+export class RawDuplex extends Duplex {
+  readonly raw: StreamSocket;
+  #buffer: ReadBuffer;
+  #pumping = false;
+  #lastWrite: Promise<void> | null = null;
+  /** Feed one record per read and stop once the session has ended (unwrap). */
+  oneRecord = false;
+  /** The session is over: leave the socket and its buffer to whoever owns it. */
+  detached = false;
+  /** Send close_notify without ending the socket's write side, and never close it (unwrap). */
+  keepOpen = false;
+  /** Called at the socket's end of stream, before node:tls is told. */
+  onEof: (() => void) | null = null;
+
+  constructor(raw: StreamSocket) {
+    super({ allowHalfOpen: true });
+    this.raw = raw;
+    this.#buffer = raw[kReader]();
+  }
+
+  override _read(): void {
+    if (!this.#pumping) this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (!this.detached) {
+        const chunk = await this.#records();
+        if (this.detached) return;
+        if (chunk === null) {
+          // Let node:tls act on the records already fed first: if one was
+          // close_notify the session has ended by now, otherwise the peer
+          // closed without one (a "ragged" EOF).
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          this.onEof?.();
+          this.push(null);
+          return;
+        }
+        if (!this.push(chunk)) return;
+        if (this.oneRecord) {
+          // Let node:tls act on the record (a close_notify ends the
+          // session) before anything after it is read.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+    } catch (err) {
+      if (!this.detached) this.destroy(err as Error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** The next whole records from the socket's buffer; `null` at end of stream. */
+  #records(): Promise<Uint8Array | null> {
+    return this.#buffer.readSized(HEADER, this.#recordsSize, null);
+  }
+
+  // How much of the buffer to hand to node:tls: every whole record (one, in
+  // oneRecord mode), or the first record's size to wait for, or 0 once
+  // detached. Bytes that are not TLS (a plaintext reply, garbage) are handed
+  // over whole, so node:tls fails the session instead of this waiting for a
+  // record that never comes; after an unwrap they are plaintext for the
+  // socket's owner.
+  #recordsSize = (bytes: Uint8Array, at: number, avail: number): number => {
+    if (this.detached) return 0;
+    const size = wholeRecords(bytes, at, avail, this.oneRecord);
+    if (size === -1) return this.oneRecord ? 0 : avail;
+    if (size === 0) return HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]);
+    return size;
+  };
+
+  override _write(chunk: Uint8Array, _encoding: string, done: (err?: Error | null) => void): void {
+    const writing = this.raw.sendall(chunk);
+    this.#lastWrite = writing;
+    writing.then(() => done(), done);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (!this.detached && !this.keepOpen && !this.raw.closed) {
+      try {
+        this.raw.shutdown(SHUT_WR);
+      } catch { /* the connection is gone; the next call reports it */ }
+    }
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (!this.detached && !this.keepOpen && !this.raw.closed) {
+      // node:tls destroys the stream right after queueing an alert: let that
+      // last write reach the kernel, so the peer learns why.
+      const raw = this.raw;
+      const last = this.#lastWrite;
+      if (last === null) raw.close();
+      else last.finally(() => raw.close()).catch(() => {});
+    }
+    done(err);
+  }
+}
+
+/**
+ * How many bytes from `at` are whole TLS records (all of them, or just the
+ * first when `one`); 0 when the first is incomplete, -1 when the bytes are
+ * not TLS records.
+ */
+function wholeRecords(bytes: Uint8Array, at: number, avail: number, one: boolean): number {
+  let size = 0;
+  while (size + HEADER <= avail) {
+    const p = at + size;
+    const type = bytes[p];
+    const length = (bytes[p + 3] << 8) | bytes[p + 4];
+    if (type < 20 || type > 24 || bytes[p + 1] !== 3 || length > MAX_RECORD) {
+      return size === 0 ? -1 : size;
+    }
+    if (size + HEADER + length > avail) break;
+    size += HEADER + length;
+    if (one) break;
+  }
+  return size;
+}

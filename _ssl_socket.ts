@@ -1,0 +1,627 @@
+// Python's ssl.SSLSocket: a StreamSocket whose connection is a TLS session.
+// The StreamSocket underneath is built on a "channel" that reads and writes
+// through the session, so recv, recvInto, makefile, the framing readers,
+// `readable`, timeouts that lose nothing and call-order serving all come
+// from the one read buffer, as for a plain socket: this file adds only what
+// TLS changes (wrapping, connect, accept, handshake, the session's facts).
+
+import { waitFor } from "./_base.ts";
+import { kReader, type ReadBuffer } from "./_buffer.ts";
+import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { type Address, type AddressInput, type OptionValue, StreamSocket } from "./socket.ts";
+import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+import { decodeCertificate, type PeerCertificate } from "./_ssl_cert.ts";
+import { SSLWantReadError } from "./_ssl_errors.ts";
+import { dialNative, nativeApplies } from "./_ssl_native.ts";
+import { NodeSession } from "./_ssl_node.ts";
+import { CERT_NONE, type EngineName, type TlsConfig, type TlsSession } from "./_ssl_session.ts";
+import type { SSLContext } from "./ssl.ts";
+
+/** Options of {@linkcode SSLContext.wrapSocket}, as Python's `wrap_socket` keywords. */
+export interface WrapSocketOptions {
+  /** Act as the server (default `false`). */
+  serverSide?: boolean;
+  /**
+   * The server's name: sent in SNI and checked against its certificate
+   * when the context's `checkHostname` is on. Client side only.
+   */
+  serverHostname?: string | null;
+  /**
+   * Run the handshake in `wrapSocket` (or `connect`/`accept`) (default
+   * `true`); otherwise call `doHandshake()`, or the first read or write does it.
+   */
+  doHandshakeOnConnect?: boolean;
+  /**
+   * A peer closing the connection without close_notify reads as end of
+   * stream (default `true`, as in Python); otherwise `SSLEOFError`.
+   */
+  suppressRaggedEofs?: boolean;
+}
+
+/** What an SSLContext hands a socket: its settings, and the engine it prefers. */
+export interface ContextSettings {
+  config(
+    serverSide: boolean,
+    serverHostname: string | null,
+    suppressRaggedEofs: boolean,
+  ): TlsConfig;
+  readonly engine: EngineName;
+}
+
+const kCreate: unique symbol = Symbol("pysock.ssl.create");
+
+/** The connection a StreamSocket reads and writes: the TLS session, once there is one. */
+class Channel {
+  session: TlsSession | null = null;
+  read(p: Uint8Array): Promise<number | null> {
+    return this.session!.read(p);
+  }
+  write(p: Uint8Array): Promise<number> {
+    return this.session!.write(p);
+  }
+  closeWrite(): Promise<void> {
+    return this.session!.closeWrite();
+  }
+  close(): void {
+    this.session?.close();
+  }
+  get localAddr(): Deno.Addr {
+    return this.session!.localAddr;
+  }
+  get remoteAddr(): Deno.Addr {
+    return this.session!.remoteAddr;
+  }
+  setNoDelay(flag: boolean): void {
+    this.session?.setNoDelay(flag);
+  }
+  setKeepAlive(flag: boolean): void {
+    this.session?.setKeepAlive(flag);
+  }
+  ref(): void {
+    this.session?.ref();
+  }
+  unref(): void {
+    this.session?.unref();
+  }
+}
+
+/**
+ * A TLS socket, as `SSLContext.wrapSocket` returns it (Python's
+ * `ssl.SSLSocket`): the {@linkcode StreamSocket} surface (`recv`,
+ * `recvInto`, `send`, `sendall`, `makefile`, `settimeout`, `shutdown`,
+ * `readable`/`writable`, the framing helpers) over an encrypted connection,
+ * plus the handshake and its facts. A listening socket wrapped server-side
+ * returns SSLSockets from `accept()`.
+ *
+ * Differences from Python: `shutdown(SHUT_WR)` sends close_notify before
+ * ending the stream (Python drops TLS and shuts the socket); with the
+ * `"deno"` engine `version()`, `cipher()` and `getpeercert()` throw, since
+ * Deno.TlsConn reports only the ALPN protocol.
+ *
+ * @example An SSLSocket before it connects (the module example shows a whole exchange)
+ * ```ts
+ * import { errno, OSError } from "./errors.ts";
+ * import { socket, StreamSocket } from "./socket.ts";
+ * import { createDefaultContext } from "./ssl.ts";
+ * import { equal, ok, rejects } from "node:assert/strict";
+ *
+ * const ctx = createDefaultContext();
+ * await using ssock = await ctx.wrapSocket(socket(), { serverHostname: "example.org" });
+ * ok(ssock instanceof StreamSocket);
+ * equal(ssock.engine, null); // chosen at connect()
+ * equal(ssock.version(), null);
+ * await rejects(ssock.recv(10), (e: unknown) => e instanceof OSError && e.errno === errno.ENOTCONN);
+ * ```
+ */
+export class SSLSocket extends StreamSocket {
+  /** The context the socket was wrapped with. */
+  readonly context: SSLContext;
+  /** Whether this end is the server. */
+  readonly serverSide: boolean;
+  /** The name checked against the server's certificate (client side), or `null`. */
+  readonly serverHostname: string | null;
+  /** Whether `connect`/`accept` run the handshake. */
+  readonly doHandshakeOnConnect: boolean;
+  /** Whether a close without close_notify reads as end of stream. */
+  readonly suppressRaggedEofs: boolean;
+  #raw: StreamSocket;
+  #settings: ContextSettings;
+  #channel: Channel;
+  #unwrapped = false;
+  #handshaken = false;
+
+  /**
+   * Not for direct use: `SSLContext.wrapSocket()` makes SSLSockets.
+   *
+   * @param token Internal.
+   * @param raw The socket being wrapped.
+   * @param context The context.
+   * @param settings Internal.
+   * @param options The wrap options.
+   * @throws {TypeError} when called directly.
+   */
+  constructor(
+    token: symbol,
+    raw: StreamSocket,
+    context: SSLContext,
+    settings: ContextSettings,
+    options: WrapSocketOptions,
+  ) {
+    if (token !== kCreate) {
+      throw new TypeError(
+        "SSLSocket does not have a public constructor. Instances are returned by SSLContext.wrapSocket()",
+      );
+    }
+    const channel = new Channel();
+    super(raw.family, raw.proto, channel as unknown as Deno.Conn);
+    this.#channel = channel;
+    this.#raw = raw;
+    this.#settings = settings;
+    this.context = context;
+    this.serverSide = options.serverSide ?? false;
+    this.serverHostname = options.serverHostname ?? null;
+    this.doHandshakeOnConnect = options.doHandshakeOnConnect ?? true;
+    this.suppressRaggedEofs = options.suppressRaggedEofs ?? true;
+    this.settimeout(raw.gettimeout());
+  }
+
+  /** The engine carrying the session (`"node"` or `"deno"`), or `null` before there is one. */
+  get engine(): EngineName | null {
+    return this.#channel.session?.engine ?? null;
+  }
+
+  /** @ignore Internal: wraps `raw` as `SSLContext.wrapSocket` asked. */
+  static async [kCreate](
+    raw: StreamSocket,
+    context: SSLContext,
+    settings: ContextSettings,
+    options: WrapSocketOptions,
+  ): Promise<SSLSocket> {
+    const sock = new SSLSocket(kCreate, raw, context, settings, options);
+    let connected = true;
+    try {
+      raw.getpeername();
+    } catch (err) {
+      if (!(err instanceof OSError) || err.errno !== errno.ENOTCONN) throw err;
+      connected = false;
+    }
+    if (!connected) return sock;
+    sock.#channel.session = new NodeSession(raw, sock.#config());
+    if (sock.doHandshakeOnConnect) await sock.#handshakeOrClose();
+    return sock;
+  }
+
+  #config(): TlsConfig {
+    return this.#settings.config(this.serverSide, this.serverHostname, this.suppressRaggedEofs);
+  }
+
+  async #handshakeOrClose(): Promise<void> {
+    if (this.gettimeout() === 0) {
+      this.close();
+      throw new TypeError(
+        "Cannot wrap socket: doHandshakeOnConnect should not be specified for non-blocking sockets",
+      );
+    }
+    try {
+      await this.doHandshake();
+    } catch (err) {
+      // Python closes a socket whose handshake failed in wrap_socket.
+      this.close();
+      throw err;
+    }
+  }
+
+  #session(): TlsSession {
+    this.checkOpen();
+    const session = this.#channel.session;
+    if (session === null) throw new OSError(errno.ENOTCONN);
+    return session;
+  }
+
+  /**
+   * Runs the TLS handshake, if not done yet. Needed only with
+   * `doHandshakeOnConnect: false`; with a timeout of 0 it fails with
+   * {@linkcode SSLWantReadError} until the handshake is done, as in Python.
+   *
+   * @throws {SSLCertVerificationError} when the peer's certificate fails the checks.
+   * @throws {SSLError} for any other TLS failure; {TimeoutError} past the timeout.
+   */
+  async doHandshake(): Promise<void> {
+    const session = this.#session();
+    const timeout = this.gettimeout();
+    try {
+      await waitFor(session.handshake(), timeout);
+      this.#handshaken = true;
+    } catch (err) {
+      if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
+      if (err instanceof TimeoutError) {
+        throw new TimeoutError(errno.ETIMEDOUT, {
+          strerror: "The handshake operation timed out",
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Connects, then runs the TLS handshake (Python's `SSLSocket.connect`).
+   *
+   * @param addr `[host, port]`, or a path for `AF_UNIX`.
+   * @throws {TypeError} on a server-side socket.
+   * @throws {SSLCertVerificationError} when the server's certificate fails the checks.
+   */
+  override async connect(addr: AddressInput): Promise<void> {
+    this.checkOpen();
+    if (this.serverSide) throw new TypeError("Cannot connect: the socket is server-side");
+    if (this.#channel.session !== null) throw new OSError(errno.EISCONN);
+    const config = this.#config();
+    const timeout = this.gettimeout();
+    if (this.#settings.engine === "deno" && nativeApplies(config, this.family) === null) {
+      this.#channel.session = await dialNative(this.#raw, addr, config, timeout);
+    } else {
+      this.#raw.settimeout(timeout);
+      await this.#raw.connect(addr);
+      this.#channel.session = new NodeSession(this.#raw, config);
+    }
+    if (this.doHandshakeOnConnect) await this.doHandshake();
+  }
+
+  /**
+   * Accepts a connection and wraps it server-side with the same context;
+   * with `doHandshakeOnConnect`, the handshake runs here and its failure is
+   * this call's (as in Python).
+   *
+   * @returns The TLS socket and the peer's address.
+   */
+  override async accept(): Promise<[SSLSocket, Address]> {
+    this.checkOpen();
+    this.#raw.settimeout(this.gettimeout());
+    const [conn, addr] = await this.#raw.accept();
+    const sock = await this.context.wrapSocket(conn, {
+      serverSide: true,
+      doHandshakeOnConnect: this.doHandshakeOnConnect,
+      suppressRaggedEofs: this.suppressRaggedEofs,
+    });
+    return [sock, addr];
+  }
+
+  /**
+   * Binds the wrapped socket.
+   *
+   * @param addr The address.
+   */
+  override bind(addr: AddressInput): void {
+    this.checkOpen();
+    this.#raw.bind(addr);
+  }
+
+  /**
+   * Starts listening on the wrapped socket; `accept()` returns SSLSockets.
+   *
+   * @param backlog The accept queue's length.
+   */
+  override listen(backlog?: number): void {
+    this.checkOpen();
+    this.#raw.listen(backlog);
+  }
+
+  /**
+   * The local address.
+   *
+   * @returns The address.
+   */
+  override getsockname(): Address {
+    this.checkOpen();
+    return this.#channel.session === null ? this.#raw.getsockname() : super.getsockname();
+  }
+
+  /**
+   * The peer's address.
+   *
+   * @returns The address.
+   * @throws {OSError} `ENOTCONN` when not connected.
+   */
+  override getpeername(): Address {
+    this.#session();
+    return super.getpeername();
+  }
+
+  /**
+   * Sets an option on the connection (on the wrapped socket before connect).
+   *
+   * @param level The level.
+   * @param optname The option.
+   * @param value The value.
+   */
+  override setsockopt(level: number, optname: number, value: OptionValue): void {
+    this.checkOpen();
+    if (this.#channel.session === null) this.#raw.setsockopt(level, optname, value);
+    else super.setsockopt(level, optname, value);
+  }
+
+  /**
+   * Reads an option.
+   *
+   * @param level The level.
+   * @param optname The option.
+   * @returns Its value.
+   */
+  override getsockopt(level: number, optname: number): number {
+    this.checkOpen();
+    return this.#channel.session === null
+      ? this.#raw.getsockopt(level, optname)
+      : super.getsockopt(level, optname);
+  }
+
+  /**
+   * Receives up to `bufsize` decrypted bytes; an empty array at end of
+   * stream (close_notify, or a close without it when ragged EOFs are
+   * suppressed). Non-blocking and nothing decrypted yet: {@linkcode SSLWantReadError}.
+   *
+   * @param bufsize The most bytes to return.
+   * @returns The bytes.
+   */
+  override recv(bufsize: number): Promise<Uint8Array> {
+    try {
+      this.#session();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const reading = super.recv(bufsize);
+    return this.gettimeout() === 0 ? reading.catch(wantRead) : reading;
+  }
+
+  /**
+   * Receives decrypted bytes into `buf`.
+   *
+   * @param buf The array to fill.
+   * @param nbytes The most bytes; 0 for all of `buf`.
+   * @returns The count; 0 at end of stream.
+   */
+  override recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+    try {
+      this.#session();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const reading = super.recvInto(buf, nbytes);
+    return this.gettimeout() === 0 ? reading.catch(wantRead) : reading;
+  }
+
+  /**
+   * Encrypts and sends `data` in one write.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   * @returns The count taken.
+   */
+  override send(data: Uint8Array | string): Promise<number> {
+    try {
+      this.#session();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return super.send(data);
+  }
+
+  /**
+   * Encrypts and sends every byte of `data`.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   */
+  override sendall(data: Uint8Array | string): Promise<void> {
+    try {
+      this.#session();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return super.sendall(data);
+  }
+
+  /**
+   * Shuts down one or both directions. `SHUT_WR` sends close_notify, then
+   * end of stream, while reading goes on (TLS 1.3 half-close).
+   *
+   * @param how `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
+   */
+  override shutdown(how: number): void {
+    this.#session();
+    super.shutdown(how);
+  }
+
+  /**
+   * A buffered file over the decrypted stream (shares the socket's buffer).
+   *
+   * @param mode `"r"`, `"w"`, `"rw"`, with `"b"` for bytes.
+   * @returns The file.
+   */
+  override makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
+  /**
+   * A text file over the decrypted stream.
+   *
+   * @param mode `"r"`, `"w"` or `"rw"`.
+   * @returns The file.
+   */
+  override makefile(mode?: "r" | "w" | "rw" | "wr"): SocketFile<string>;
+  override makefile(mode: SocketFileMode = "r"): SocketFile<Uint8Array> | SocketFile<string> {
+    this.#session();
+    return new SocketFile<Uint8Array>(this, mode);
+  }
+
+  /**
+   * Sends a file's contents over TLS (through `sendall`, as Python's
+   * SSLSocket does: no zero-copy path under encryption).
+   *
+   * @param file An open file or a path.
+   * @param offset Where to start reading.
+   * @param count How many bytes at most.
+   * @returns The number of bytes sent.
+   */
+  override sendfile(file: Deno.FsFile | string, offset = 0, count?: number): Promise<number> {
+    try {
+      this.#session();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return super.sendfile(file, offset, count);
+  }
+
+  /** A Web `ReadableStream` of the decrypted bytes, on the socket's own buffer. */
+  override get readable(): ReadableStream<Uint8Array> {
+    this.#session();
+    return super.readable;
+  }
+
+  /** A Web `WritableStream` that encrypts and sends through `sendall`. */
+  override get writable(): WritableStream<Uint8Array> {
+    this.#session();
+    return super.writable;
+  }
+
+  /** @ignore Internal: the read buffer of the decrypted stream, for framing and makefile. */
+  override [kReader](): ReadBuffer {
+    this.#session();
+    return super[kReader]();
+  }
+
+  /**
+   * The negotiated protocol, `"TLSv1.2"` or `"TLSv1.3"`; `null` before the handshake.
+   *
+   * @returns The version.
+   * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine, which cannot tell.
+   */
+  version(): string | null {
+    const info = this.#info();
+    return info === null ? null : info.version;
+  }
+
+  /**
+   * The cipher in use, as Python's `(name, protocol, secret bits)`; `null` before the handshake.
+   *
+   * @returns The cipher.
+   * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine, which cannot tell.
+   */
+  cipher(): [string, string, number] | null {
+    const info = this.#info();
+    return info === null ? null : info.cipher;
+  }
+
+  /**
+   * The ALPN protocol the peers agreed on, or `null`.
+   *
+   * @returns The protocol.
+   */
+  selectedAlpnProtocol(): string | null {
+    this.checkOpen();
+    return this.#channel.session?.info()?.alpn ?? null;
+  }
+
+  /**
+   * The peer's certificate, as Python's `getpeercert()`: a dict of
+   * `subject`, `issuer`, `version`, `serialNumber`, `notBefore`,
+   * `notAfter`, `subjectAltName`, ...; `{}` when it was not verified
+   * (`CERT_NONE` on a client); `null` when the peer sent none. With
+   * `binaryForm`, the DER bytes (or `null`).
+   *
+   * @param binaryForm Return the DER bytes instead of the dict.
+   * @returns The certificate.
+   * @throws {TypeError} before the handshake.
+   * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine, which cannot tell.
+   */
+  getpeercert(binaryForm?: false): PeerCertificate | Record<string, never> | null;
+  /**
+   * The peer's certificate as DER bytes.
+   *
+   * @param binaryForm `true`.
+   * @returns The bytes, or `null` when the peer sent none.
+   */
+  getpeercert(binaryForm: true): Uint8Array | null;
+  getpeercert(binaryForm = false): PeerCertificate | Record<string, never> | Uint8Array | null {
+    this.#session();
+    const info = this.#info();
+    if (info === null) {
+      throw new TypeError("Cannot get the peer certificate: handshake not done yet");
+    }
+    const der = info.peerCertificate;
+    if (binaryForm) return der;
+    if (der === null) return null;
+    const config = this.#config();
+    if (!this.serverSide && config.verifyMode === CERT_NONE) return {};
+    return decodeCertificate(der);
+  }
+
+  /**
+   * How many decrypted bytes are ready to read without waiting.
+   *
+   * @returns The count.
+   */
+  pending(): number {
+    const session = this.#session();
+    return super[kReader]().buffered + session.pending();
+  }
+
+  /**
+   * Ends TLS (close_notify both ways) and returns the wrapped socket for
+   * plaintext; bytes the peer sent after its close_notify are the plain
+   * socket's to read. This SSLSocket is closed afterwards.
+   *
+   * @returns The plain socket.
+   * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine: Deno.TlsConn
+   *   cannot return to plaintext.
+   */
+  async unwrap(): Promise<StreamSocket> {
+    const session = this.#session();
+    if (session.unwrap === undefined) {
+      throw new OSError(errno.EOPNOTSUPP, {
+        detail: 'Deno.TlsConn cannot return to plaintext; use an SSLContext with engine "node"',
+      });
+    }
+    const raw = await waitFor(session.unwrap(), this.gettimeout());
+    this.#unwrapped = true;
+    raw.settimeout(this.gettimeout());
+    this.close();
+    return raw;
+  }
+
+  #info() {
+    this.checkOpen();
+    const session = this.#channel.session;
+    if (session === null || !this.#handshaken && session.info() === null) return null;
+    const info = session.info();
+    if (info !== null && !info.detailed) {
+      throw new OSError(errno.EOPNOTSUPP, {
+        detail: "Deno.TlsConn reports only the ALPN protocol (denoland/deno#31111); " +
+          'use an SSLContext with engine "node" for version(), cipher() and getpeercert()',
+      });
+    }
+    return info;
+  }
+
+  /** Releases the session and the wrapped socket (unless `unwrap` handed it back). */
+  protected override onClose(): void {
+    super.onClose();
+    if (!this.#unwrapped) this.#raw.close();
+  }
+}
+
+function wantRead(err: unknown): never {
+  if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
+  throw err;
+}
+
+/**
+ * Wraps `raw` for `context` (the body of `SSLContext.wrapSocket`).
+ *
+ * @param raw The socket.
+ * @param context The context.
+ * @param settings The context's settings.
+ * @param options The wrap options.
+ */
+export function wrap(
+  raw: StreamSocket,
+  context: SSLContext,
+  settings: ContextSettings,
+  options: WrapSocketOptions,
+): Promise<SSLSocket> {
+  return SSLSocket[kCreate](raw, context, settings, options);
+}
