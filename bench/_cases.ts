@@ -40,6 +40,8 @@ export interface Case {
   servers?: number;
   /** Use raw Deno's client for every column (the concurrency row measures the server). */
   rawClient?: boolean;
+  /** A `--quick` run measures this case in its first round only (it takes seconds per cell). */
+  once?: boolean;
 }
 
 /** What one run of a case measured. */
@@ -145,22 +147,28 @@ export async function implementations(): Promise<Impl[]> {
   ];
 }
 
+/** The connection counts of the scale curves. */
+export const SCALE_CONNS = [1, 100, 1_000, 10_000] as const;
+
 /**
- * Every case of issue 8, in table order.
+ * Every case, in table order: the pairs issue 18 names, the scale curves, and the issue 8 rows
+ * that are kept for context. `--quick` runs smaller workloads and leaves out the rows marked
+ * `full`.
  *
- * @param quick 64 MiB bulk and shorter UDP and scale-out runs.
+ * @param quick Smaller workloads, and only the cases a target or the scale curves need.
  * @returns The cases.
  */
 export function cases(quick: boolean): Case[] {
   const all: ImplId[] = ["pysock", "raw", "cpython", "node"];
-  const bulk = { bytes: (quick ? 64 : 512) * 2 ** 20, chunk: 65536 };
-  const pingpong = { rounds: 20_000, size: 64 };
-  const framing = { count: 200_000, size: 100 };
+  const bulk = { bytes: (quick ? 256 : 1024) * 2 ** 20, chunk: 65536 };
+  const pingpong = { rounds: quick ? 10_000 : 20_000, size: 64 };
+  const framing = { count: quick ? 300_000 : 1_000_000, size: 100 };
+  const udp = { count: quick ? 50_000 : 200_000, size: 64, window: 128, ackEvery: 32 };
   // The kernel caps the backlog at somaxconn (4096 here); a smaller queue overflows while a
   // slower server catches up, and the dropped SYNs cost a 1 s retransmit.
   const concurrency = { conns: 10_000, size: 1024, backlog: 4096 };
   const scaleout = { conns: 64, rounds: quick ? 30_000 : 100_000, size: 64, reusePort: true };
-  return [
+  const list: (Case & { full?: boolean })[] = [
     {
       id: "bulk-recv",
       workload: "bulk",
@@ -195,6 +203,7 @@ export function cases(quick: boolean): Case[] {
       spec: { ...pingpong, conns: 1 },
       impls: all,
       pin: "same",
+      full: true,
     },
     {
       id: "pingpong-16-pinned",
@@ -202,23 +211,38 @@ export function cases(quick: boolean): Case[] {
       spec: { ...pingpong, conns: 16 },
       impls: all,
       pin: "same",
+      full: true,
+    },
+    { id: "udp", workload: "udp", spec: udp, impls: all, pin: "split" },
+    {
+      id: "udp-into",
+      workload: "udp",
+      spec: { ...udp, mode: "into" },
+      impls: ["pysock", "raw", "cpython"],
+      pin: "split",
     },
     {
-      id: "udp",
-      workload: "udp",
-      spec: { count: quick ? 30_000 : 200_000, size: 64, window: 128, ackEvery: 32 },
+      id: "framing-recv",
+      workload: "framing-recv",
+      spec: { ...framing, views: true },
       impls: all,
       pin: "split",
     },
-    { id: "framing-recv", workload: "framing-recv", spec: framing, impls: all, pin: "split" },
     {
-      id: "framing-recv-views",
+      id: "framing-recvmsgs",
       workload: "framing-recv",
-      spec: { ...framing, views: true },
-      impls: ["pysock", "raw"],
+      spec: { ...framing, views: true, batch: true, makefile: true },
+      impls: ["pysock", "raw", "cpython"],
       pin: "split",
     },
-    { id: "framing-send", workload: "framing-send", spec: framing, impls: all, pin: "split" },
+    {
+      id: "framing-send",
+      workload: "framing-send",
+      spec: { ...framing, count: framing.count / 5 },
+      impls: all,
+      pin: "split",
+      full: true,
+    },
     {
       id: "concurrency-4k",
       workload: "concurrency",
@@ -226,6 +250,7 @@ export function cases(quick: boolean): Case[] {
       impls: ["pysock", "raw", "cpython"],
       pin: "split",
       rawClient: true,
+      once: true,
     },
     {
       id: "concurrency-64k",
@@ -236,10 +261,45 @@ export function cases(quick: boolean): Case[] {
       impls: ["pysock", "raw", "node"],
       pin: "split",
       rawClient: true,
+      full: true,
     },
-    { id: "scaleout-1", workload: "pingpong", spec: scaleout, impls: all, pin: "none", servers: 1 },
-    { id: "scaleout-2", workload: "pingpong", spec: scaleout, impls: all, pin: "none", servers: 2 },
+    ...SCALE_CONNS.map((conns): Case => ({
+      id: `scale-${conns}`,
+      workload: "scale",
+      // Enough round trips per point to run about a second (1 conn) and to give each of
+      // 10,000 connections a few.
+      spec: {
+        conns,
+        rounds: conns === 1 ? (quick ? 3_000 : 10_000) : quick ? 20_000 : 50_000,
+        size: 64,
+        readBuf: 4096,
+        backlog: 4096,
+      },
+      impls: ["pysock", "raw", "cpython"],
+      pin: "split",
+      rawClient: true,
+      once: true,
+    })),
+    {
+      id: "scaleout-1",
+      workload: "pingpong",
+      spec: scaleout,
+      impls: all,
+      pin: "none",
+      servers: 1,
+      full: true,
+    },
+    {
+      id: "scaleout-2",
+      workload: "pingpong",
+      spec: scaleout,
+      impls: all,
+      pin: "none",
+      servers: 2,
+      full: true,
+    },
   ];
+  return list.filter((c) => !quick || !c.full).map(({ full: _, ...c }) => c);
 }
 
 /** How {@linkcode measure} places and instruments the peers. */

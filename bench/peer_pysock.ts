@@ -110,6 +110,7 @@ const servers: Record<string, Workload> = {
   "bulk": bulkServer,
   "pingpong": (spec) => serveEcho(spec, 4096),
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
+  "scale": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {

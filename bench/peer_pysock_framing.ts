@@ -1,13 +1,13 @@
 /**
- * The pysock column for the framing rows: `recvMsg` against a stream of length-prefixed
- * messages, and `sendMsg` once per message.
+ * The pysock column for the framing rows: `recvMsg` (or, with `batch`, the `recvMsgs` iterator)
+ * against a stream of length-prefixed messages, and `sendMsg` once per message.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock_framing.ts server|client '<spec>'`.
  *
  * @module
  */
 
-import { recvExactly, recvMsg, sendMsg } from "../framing.ts";
+import { recvExactly, recvMsg, recvMsgs, sendMsg } from "../framing.ts";
 import { SHUT_WR, type StreamSocket } from "../socket.ts";
 import {
   checkFrames,
@@ -25,9 +25,16 @@ import { connect, listen } from "./peer_pysock.ts";
 async function readFrames(sock: StreamSocket, spec: Spec): Promise<number> {
   let got = 0;
   let last: Uint8Array | null = null;
-  for (let msg = await recvMsg(sock); msg !== null; msg = await recvMsg(sock)) {
-    got++;
-    last = msg;
+  if (spec.batch) {
+    for await (const msg of recvMsgs(sock)) {
+      got++;
+      last = msg;
+    }
+  } else {
+    for (let msg = await recvMsg(sock); msg !== null; msg = await recvMsg(sock)) {
+      got++;
+      last = msg;
+    }
   }
   checkFrames(got, last, spec);
   return got;

@@ -1,6 +1,6 @@
 /**
- * The pysock column for the UDP row: `sendto`/`recvfrom` on `socket(AF_INET, SOCK_DGRAM)`, with
- * the same ack window as the other columns.
+ * The pysock column for the UDP rows: `sendto`/`recvfrom` (or `recvfromInto`) on
+ * `socket(AF_INET, SOCK_DGRAM)`, with the same ack window as the other columns.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock_udp.ts server|client '<spec>'`.
  *
@@ -26,8 +26,12 @@ async function server(spec: Spec): Promise<void> {
   sock.bind([HOST, 0]);
   ready(sock.getsockname()[1] as number);
   let count = 0;
+  // `into`: recvfromInto one reused buffer; otherwise recvfrom, a fresh array per datagram.
+  const buf = spec.mode === "into" ? new Uint8Array(2048) : null;
   for (;;) {
-    const [data, from] = await sock.recvfrom(2048);
+    const [data, from] = buf === null
+      ? await sock.recvfrom(2048)
+      : [buf, (await sock.recvfromInto(buf))[1]] as const;
     if (data[0] === UDP.data) {
       count++;
       if (count % spec.ackEvery! === 0) await sock.sendto(udpControl(UDP.ack, count), from);

@@ -86,16 +86,27 @@ async function bulkServer(spec: Spec): Promise<void> {
   listener.close();
 }
 
-// Both bulk rows read into one reused buffer: that is how raw Deno reads.
+// `recv` is measured against reads into a fresh `new Uint8Array(65536)` each time, since
+// pysock's recv returns an array the caller owns, as Python's does (V8's cost of fresh memory
+// is then on both sides); `into` and `chunks` against one reused buffer, which is how raw Deno
+// reads when nothing is kept.
 async function bulkClient(spec: Spec): Promise<void> {
   const start = performance.now();
   const conn = await connect(spec);
-  const buf = new Uint8Array(65536);
   let total = 0;
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    total += n;
+  if (spec.mode === "recv") {
+    for (;;) {
+      const n = await conn.read(new Uint8Array(65536));
+      if (n === null) break;
+      total += n;
+    }
+  } else {
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      total += n;
+    }
   }
   const seconds = (performance.now() - start) / 1000;
   conn.close();
@@ -234,6 +245,8 @@ async function framingSendClient(spec: Spec): Promise<void> {
   result({ value: spec.count! / seconds, seconds });
 }
 
+// One reused buffer, whatever the pysock column uses (recvfrom or recvfromInto): that is how
+// raw Deno receives.
 async function udpServer(spec: Spec): Promise<void> {
   const sock = Deno.listenDatagram({ transport: "udp", hostname: HOST, port: 0 });
   ready((sock.addr as Deno.NetAddr).port);
@@ -296,10 +309,13 @@ async function udpClient(spec: Spec): Promise<void> {
   result({ value: delivered / seconds, loss: (spec.count! - delivered) / spec.count!, seconds });
 }
 
-// The common load generator of the concurrency row: connects every client first (at most 100
-// connects in flight, under every server's backlog), then sends 1 KiB on each and reads the echo.
-async function concurrencyClient(spec: Spec): Promise<void> {
-  const start = performance.now();
+/**
+ * Connects `spec.conns` clients, at most 100 connects in flight (under every server's backlog).
+ *
+ * @param spec The workload (`port`, `conns`).
+ * @returns The connections.
+ */
+async function connectAll(spec: Spec): Promise<Deno.Conn[]> {
   const conns = new Array<Deno.Conn>(spec.conns!);
   let next = 0;
   const connectSome = async () => {
@@ -308,7 +324,15 @@ async function concurrencyClient(spec: Spec): Promise<void> {
       conns[slot] = await connect(spec);
     }
   };
-  await Promise.all(Array.from({ length: 100 }, connectSome));
+  await Promise.all(Array.from({ length: Math.min(100, conns.length) }, connectSome));
+  return conns;
+}
+
+// The common load generator of the concurrency row: connects every client first, idle, then
+// sends 1 KiB on each and reads the echo.
+async function concurrencyClient(spec: Spec): Promise<void> {
+  const start = performance.now();
+  const conns = await connectAll(spec);
   const connected = performance.now();
   const request = payload(spec.size!);
   await Promise.all(conns.map(async (conn) => {
@@ -320,6 +344,24 @@ async function concurrencyClient(spec: Spec): Promise<void> {
   result({ value: seconds, seconds, connectSeconds: (connected - start) / 1000 });
 }
 
+// The load generator of the scale curves: `conns` connections opened first, then `rounds`
+// round trips of `size` bytes spread over all of them at once; only the echo phase is timed.
+async function scaleClient(spec: Spec): Promise<void> {
+  const conns = await connectAll(spec);
+  const request = payload(spec.size!);
+  const start = performance.now();
+  await Promise.all(conns.map(async (conn, i) => {
+    const reply = new Uint8Array(spec.size!);
+    for (let n = share(spec.rounds!, conns.length, i); n > 0; n--) {
+      await writeAll(conn, request);
+      await readFull(conn, reply);
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  for (const conn of conns) conn.close();
+  result({ value: spec.rounds! / seconds, seconds });
+}
+
 const servers: Record<string, Workload> = {
   "bulk": bulkServer,
   "pingpong": (spec) => serveEcho(spec, 4096),
@@ -327,6 +369,7 @@ const servers: Record<string, Workload> = {
   "framing-recv": framingRecvServer,
   "framing-send": framingSendServer,
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
+  "scale": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {
@@ -336,6 +379,7 @@ const clients: Record<string, Workload> = {
   "framing-recv": framingRecvClient,
   "framing-send": framingSendClient,
   "concurrency": concurrencyClient,
+  "scale": scaleClient,
 };
 
 if (import.meta.main) await runPeer(servers, clients);

@@ -1,11 +1,15 @@
 /**
- * `deno task bench`: every workload of issue 8 for pysock, raw Deno, CPython and Node in one
- * run, server and client as separate processes pinned to one core each, rounds interleaved so
- * drift hits every column alike. Prints one table (median of the runs, min–max, ratio to raw
- * Deno) and the issue's targets, and writes every sample to bench/results.json.
+ * `deno task bench`: the pairs of issue 18 (and the rows of issue 8 kept for context) for
+ * pysock, raw Deno, CPython and Node in one run, server and client as separate processes pinned
+ * to one core each, rounds interleaved and rotated so drift hits every column alike. Prints one
+ * table (median of the runs, min–max, ratio to raw Deno) and the targets with the median and
+ * range of their per-round ratios; writes every sample to bench/results.json, and a full run
+ * writes bench/results.md and the scale curves' plot bench/scale.svg (bench/plot.ts).
  *
- * Flags: `--quick` (64 MiB bulk, one run: under a minute), `--runs N` (default 5), `--only a,b` (case ids
- * or prefixes: bulk, pingpong, udp, framing, concurrency, scaleout), `--impl pysock,raw,...`.
+ * Flags: `--quick` (smaller workloads, 3 rounds, the slow 10,000-connection cases in the first
+ * only, no Node column and no context-only rows: under two minutes), `--runs N` (default 5), `--only a,b` (case ids or prefixes: bulk, pingpong, udp,
+ * framing, concurrency, scale, scaleout), `--impl pysock,raw,...`, `--md PATH` (write the
+ * results page there; a quick run writes none unless asked).
  *
  * @module
  */
@@ -20,9 +24,14 @@ import {
   type ImplId,
   measure,
   type Sample,
+  SCALE_CONNS,
 } from "./_cases.ts";
+import { scaleSvg, type Series } from "./plot.ts";
 
 type Cell = Sample[] | string;
+
+/** Rounds of a `--quick` run: enough for a median, within two minutes. */
+const QUICK_RUNS = 3;
 
 interface Row {
   label: string;
@@ -35,9 +44,30 @@ interface Row {
 }
 
 const value = (s: Sample) => s.value;
+const peak = (s: Sample) => s.peakMiB!;
+
+/** The rows of one scale point: echo round trips per second and the server's peak RSS. */
+function scaleRows(conns: number): Row[] {
+  const n = conns.toLocaleString("en-US");
+  return [
+    { label: `scale, ${n} conns: echo`, unit: "rt/s", caseId: `scale-${conns}`, metric: value },
+    { label: `scale, ${n} conns: peak RSS`, unit: "MiB", caseId: `scale-${conns}`, metric: peak },
+  ];
+}
+
 const ROWS: Row[] = [
-  { label: "bulk TCP, recv(65536)", unit: "MB/s", caseId: "bulk-recv", metric: value },
-  { label: "bulk TCP, recvInto", unit: "MB/s", caseId: "bulk-into", metric: value },
+  {
+    label: "bulk TCP, recv(65536) | raw: fresh array per read",
+    unit: "MB/s",
+    caseId: "bulk-recv",
+    metric: value,
+  },
+  {
+    label: "bulk TCP, recvInto | raw: one reused buffer",
+    unit: "MB/s",
+    caseId: "bulk-into",
+    metric: value,
+  },
   { label: "ping-pong 64 B, 1 conn", unit: "rt/s", caseId: "pingpong-1", metric: value },
   { label: "ping-pong 64 B, 16 conns", unit: "rt/s", caseId: "pingpong-16", metric: value },
   {
@@ -52,62 +82,81 @@ const ROWS: Row[] = [
     caseId: "pingpong-16-pinned",
     metric: value,
   },
-  { label: "UDP 64 B delivered", unit: "dgram/s", caseId: "udp", metric: value },
+  { label: "UDP 64 B recvfrom/sendto, delivered", unit: "dgram/s", caseId: "udp", metric: value },
   {
-    label: "UDP 64 B loss",
+    label: "UDP 64 B recvfrom/sendto, loss",
     unit: "%",
     caseId: "udp",
     metric: (s) => 100 * (s.loss ?? 0),
     decimals: 2,
   },
-  { label: "framing recvMsg, 100 B", unit: "msg/s", caseId: "framing-recv", metric: value },
   {
-    label: "framing recvMsg vs raw views",
+    label: "UDP 64 B recvfromInto, delivered",
+    unit: "dgram/s",
+    caseId: "udp-into",
+    metric: value,
+  },
+  {
+    label: "UDP 64 B recvfromInto, loss",
+    unit: "%",
+    caseId: "udp-into",
+    metric: (s) => 100 * (s.loss ?? 0),
+    decimals: 2,
+  },
+  {
+    label: "framing recvMsg, 100 B | raw: views decoder",
     unit: "msg/s",
-    caseId: "framing-recv-views",
+    caseId: "framing-recv",
+    metric: value,
+  },
+  {
+    label: "framing recvMsgs, 100 B | raw: views; CPython: makefile+struct",
+    unit: "msg/s",
+    caseId: "framing-recvmsgs",
     metric: value,
   },
   { label: "framing sendMsg, 100 B", unit: "msg/s", caseId: "framing-send", metric: value },
   {
-    label: "10k conns, 4 KiB reads: time",
+    label: "10k idle-then-echo, 4 KiB reads: time",
     unit: "s",
     caseId: "concurrency-4k",
     metric: value,
     decimals: 2,
   },
   {
-    label: "10k conns, 4 KiB reads: peak RSS",
+    label: "10k idle-then-echo, 4 KiB reads: peak RSS",
     unit: "MiB",
     caseId: "concurrency-4k",
-    metric: (s) => s.peakMiB!,
+    metric: peak,
   },
   {
-    label: "10k conns, 4 KiB reads: RSS/conn",
-    unit: "KiB",
+    label: "10k idle-then-echo, 4 KiB reads: per conn",
+    unit: "B",
     caseId: "concurrency-4k",
     metric: perConn,
-    decimals: 1,
+    decimals: 0,
   },
   {
-    label: "10k conns, 64 KiB reads: time",
+    label: "10k idle-then-echo, 64 KiB reads: time",
     unit: "s",
     caseId: "concurrency-64k",
     metric: value,
     decimals: 2,
   },
   {
-    label: "10k conns, 64 KiB reads: peak RSS",
+    label: "10k idle-then-echo, 64 KiB reads: peak RSS",
     unit: "MiB",
     caseId: "concurrency-64k",
-    metric: (s) => s.peakMiB!,
+    metric: peak,
   },
   {
-    label: "10k conns, 64 KiB reads: RSS/conn",
-    unit: "KiB",
+    label: "10k idle-then-echo, 64 KiB reads: per conn",
+    unit: "B",
     caseId: "concurrency-64k",
     metric: perConn,
-    decimals: 1,
+    decimals: 0,
   },
+  ...SCALE_CONNS.flatMap(scaleRows),
   { label: "reusePort, 1 server", unit: "rt/s", caseId: "scaleout-1", metric: value },
   { label: "reusePort, 2 servers", unit: "rt/s", caseId: "scaleout-2", metric: value },
   {
@@ -120,8 +169,9 @@ const ROWS: Row[] = [
   },
 ];
 
+/** Bytes of peak RSS above the server's RSS at READY, per connection. */
 function perConn(s: Sample, c: Case): number {
-  return ((s.peakMiB! - s.baseMiB!) * 1024) / c.spec.conns!;
+  return ((s.peakMiB! - s.baseMiB!) * 2 ** 20) / c.spec.conns!;
 }
 
 function median(xs: number[]): number {
@@ -209,71 +259,110 @@ function renderTable(
 
 interface Target {
   label: string;
+  /** The row whose pysock column is measured. */
   row: string;
-  /** The other side of the ratio: a row label for a raw column in another row. */
-  againstRow?: string;
+  /** The column on the other side of the ratio; raw Deno when omitted. */
+  against?: ImplId;
   min?: number;
   max?: number;
 }
 
+const BULK_RECV = ROWS[0].label;
+const BULK_INTO = ROWS[1].label;
 const TARGETS: Target[] = [
-  { label: "bulk recv(65536) >= 0.95x raw", row: "bulk TCP, recv(65536)", min: 0.95 },
-  { label: "bulk recvInto >= 0.98x raw", row: "bulk TCP, recvInto", min: 0.98 },
-  { label: "ping-pong 1 conn >= 0.90x raw", row: "ping-pong 64 B, 1 conn", min: 0.9 },
-  { label: "ping-pong 16 conns >= 0.90x raw", row: "ping-pong 64 B, 16 conns", min: 0.9 },
+  { label: "recv >= 0.95x raw fresh-array reads", row: BULK_RECV, min: 0.95 },
+  { label: "recvInto >= 0.98x raw reused-buffer reads", row: BULK_INTO, min: 0.98 },
+  { label: "ping-pong 1 conn >= 0.95x raw", row: "ping-pong 64 B, 1 conn", min: 0.95 },
+  { label: "ping-pong 16 conns >= 0.95x raw", row: "ping-pong 64 B, 16 conns", min: 0.95 },
   {
-    label: "ping-pong pinned, 1 conn >= 0.85x raw",
-    row: "ping-pong, 1 conn, both on CPU 0",
-    min: 0.85,
+    label: "recvMsg >= 0.90x raw views decoder",
+    row: "framing recvMsg, 100 B | raw: views decoder",
+    min: 0.9,
   },
   {
-    label: "ping-pong pinned, 16 conns >= 0.85x raw",
-    row: "ping-pong, 16 conns, both on CPU 0",
-    min: 0.85,
-  },
-  { label: "UDP delivered >= 0.90x raw", row: "UDP 64 B delivered", min: 0.9 },
-  { label: "framing recvMsg >= 3.5x raw slice() decoder", row: "framing recvMsg, 100 B", min: 3.5 },
-  {
-    label: "10k conns, 64 KiB recv: time <= raw 4 KiB",
-    row: "10k conns, 64 KiB reads: time",
-    againstRow: "10k conns, 4 KiB reads: time",
-    max: 1,
+    label: "recvMsgs >= 1.00x raw views decoder",
+    row: "framing recvMsgs, 100 B | raw: views; CPython: makefile+struct",
+    min: 1,
   },
   {
-    label: "10k conns, 64 KiB recv: peak RSS <= raw 4 KiB",
-    row: "10k conns, 64 KiB reads: peak RSS",
-    againstRow: "10k conns, 4 KiB reads: peak RSS",
-    max: 1,
+    label: "recvMsgs >= 4x CPython makefile+struct",
+    row: "framing recvMsgs, 100 B | raw: views; CPython: makefile+struct",
+    against: "cpython",
+    min: 4,
   },
   {
-    label: "10k conns, 4 KiB recv: time <= raw 4 KiB",
-    row: "10k conns, 4 KiB reads: time",
-    max: 1,
+    label: "UDP recvfrom/sendto >= 0.95x raw",
+    row: "UDP 64 B recvfrom/sendto, delivered",
+    min: 0.95,
   },
+  { label: "UDP recvfromInto >= 0.98x raw", row: "UDP 64 B recvfromInto, delivered", min: 0.98 },
   {
-    label: "10k conns, 4 KiB recv: peak RSS <= raw 4 KiB",
-    row: "10k conns, 4 KiB reads: peak RSS",
+    label: "10k idle-then-echo peak RSS <= raw 4 KiB",
+    row: "10k idle-then-echo, 4 KiB reads: peak RSS",
     max: 1,
   },
 ];
 
-function renderTargets(cells: Map<string, Cell>, byId: Map<string, Case>): string {
-  const out = ["targets (issue 8, pysock ÷ raw Deno):"];
-  const find = (label: string) => ROWS.find((r) => r.label === label)!;
+/** One target's verdict: the median per-round ratio and its range, or why there is none. */
+interface Verdict {
+  target: Target;
+  ratio?: number;
+  low?: number;
+  high?: number;
+  ok?: boolean;
+  missing?: string;
+}
+
+function verdicts(cells: Map<string, Cell>, byId: Map<string, Case>): Verdict[] {
+  const out: Verdict[] = [];
   for (const t of TARGETS) {
-    const row = find(t.row);
+    const row = ROWS.find((r) => r.label === t.row)!;
     if (!byId.has(row.caseId)) continue;
     const mine = rowValues(row, "pysock", cells, byId);
-    const against = rowValues(t.againstRow ? find(t.againstRow) : row, "raw", cells, byId);
+    const against = rowValues(row, t.against ?? "raw", cells, byId);
     if (typeof mine === "string" || typeof against === "string") {
-      out.push(`  ${t.label.padEnd(48)} ${typeof mine === "string" ? mine : against}`);
+      out.push({ target: t, missing: typeof mine === "string" ? mine : against as string });
       continue;
     }
     const r = ratio(mine, against);
+    const each = mine.length === against.length ? mine.map((v, i) => v / against[i]) : [r];
     const ok = (t.min === undefined || r >= t.min) && (t.max === undefined || r <= t.max);
-    out.push(`  ${t.label.padEnd(48)} ${r.toFixed(2)}x  ${ok ? "ok" : "BELOW TARGET"}`);
+    out.push({ target: t, ratio: r, low: Math.min(...each), high: Math.max(...each), ok });
+  }
+  return out;
+}
+
+function renderTargets(list: Verdict[]): string {
+  const out = ["targets (issue 18; pysock ÷ the named column, median of per-round ratios):"];
+  for (const v of list) {
+    const label = v.target.label.padEnd(44);
+    if (v.missing !== undefined) {
+      out.push(`  ${label} ${v.missing}`);
+      continue;
+    }
+    const range = v.low === v.high ? "" : ` [${v.low!.toFixed(2)}–${v.high!.toFixed(2)}]`;
+    out.push(`  ${label} ${v.ratio!.toFixed(2)}x${range}  ${v.ok ? "met" : "NOT MET"}`);
   }
   return out.join("\n");
+}
+
+/** The scale curves of every column that ran them: median echo rate and peak RSS per point. */
+function scaleSeries(impls: Impl[], cells: Map<string, Cell>): Series[] {
+  const series: Series[] = [];
+  for (const impl of impls) {
+    const points: Series["points"] = [];
+    for (const conns of SCALE_CONNS) {
+      const cell = cells.get(`scale-${conns}/${impl.id}`);
+      if (cell === undefined || typeof cell === "string" || cell.length === 0) continue;
+      points.push({
+        conns,
+        rate: median(cell.map(value)),
+        rssMiB: median(cell.map(peak)),
+      });
+    }
+    if (points.length > 0) series.push({ name: impl.title, points });
+  }
+  return series;
 }
 
 async function machine(impls: Impl[], pin: boolean): Promise<string> {
@@ -286,6 +375,42 @@ async function machine(impls: Impl[], pin: boolean): Promise<string> {
   ].join("\n");
 }
 
+/**
+ * How noisy the run was: for each row with several rounds, raw Deno's spread (max − min) as a
+ * fraction of its median; the median and the largest over the rows.
+ */
+function noise(cells: Map<string, Cell>, byId: Map<string, Case>): string {
+  const spreads: [number, string][] = [];
+  for (const row of ROWS) {
+    if (!byId.has(row.caseId) || row.over || row.unit === "%") continue;
+    const values = rowValues(row, "raw", cells, byId);
+    if (typeof values === "string" || values.length < 2) continue;
+    spreads.push([(Math.max(...values) - Math.min(...values)) / median(values), row.label]);
+  }
+  if (spreads.length === 0) return "noise: one round, not measured";
+  spreads.sort((a, b) => a[0] - b[0]);
+  const [worst, label] = spreads.at(-1)!;
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  return `noise: raw Deno's spread across rounds (max − min over median) is ${
+    pct(median(spreads.map((s) => s[0])))
+  } in the median row, ${pct(worst)} at most (${label})`;
+}
+
+function scaleTable(series: Series[]): string {
+  const header = ["connections", ...series.flatMap((s) => [`${s.name} rt/s`, `${s.name} MiB`])];
+  const lines = [header.join(" | ")];
+  lines.push(header.map(() => "---").join(" | "));
+  for (const conns of SCALE_CONNS) {
+    const line = [conns.toLocaleString("en-US")];
+    for (const s of series) {
+      const p = s.points.find((p) => p.conns === conns);
+      line.push(p ? fmt(p.rate, 0) : "—", p ? fmt(p.rssMiB, 0) : "—");
+    }
+    lines.push(line.join(" | "));
+  }
+  return lines.map((l) => `| ${l} |`).join("\n");
+}
+
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({
     args: Deno.args,
@@ -296,20 +421,23 @@ async function main(): Promise<void> {
       impl: { type: "string" },
       timeout: { type: "string", default: "120" },
       json: { type: "string", default: new URL("results.json", import.meta.url).pathname },
+      md: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (flags.help) {
     console.log(
-      "Usage: deno task bench [--quick] [--runs N] [--only bulk,pingpong,...] [--impl pysock,raw,cpython,node]",
+      "Usage: deno task bench [--quick] [--runs N] [--only bulk,pingpong,...] " +
+        "[--impl pysock,raw,cpython,node] [--md bench/results.md]",
     );
     return;
   }
-  const runs = Number(flags.runs ?? (flags.quick ? 1 : 5));
+  const runs = Number(flags.runs ?? (flags.quick ? QUICK_RUNS : 5));
   const timeoutMs = Number(flags.timeout) * 1000;
   const pin = await canPin();
   const only = flags.only?.split(",");
-  const wanted = flags.impl?.split(",");
+  // The quick run leaves Node out: no target names it.
+  const wanted = flags.impl?.split(",") ?? (flags.quick ? ["pysock", "raw", "cpython"] : undefined);
   const impls = (await implementations()).filter((i) => !wanted || wanted.includes(i.id));
   const raw = (await implementations()).find((i) => i.id === "raw")!;
   const selected = cases(flags.quick).filter((c) => !only || only.some((o) => c.id.startsWith(o)));
@@ -320,6 +448,7 @@ async function main(): Promise<void> {
   console.error(await machine(impls, pin));
   for (let round = 0; round < runs; round++) {
     for (const c of selected) {
+      if (flags.quick && c.once && round > 0) continue;
       const order = impls.filter((i) => c.impls.includes(i.id));
       // Rotate the order each round so no column always runs first after a busy neighbour.
       for (let k = 0; k < order.length; k++) {
@@ -351,27 +480,80 @@ async function main(): Promise<void> {
   }
 
   const seconds = (performance.now() - started) / 1000;
+  const verdictList = verdicts(cells, byId);
+  const table = renderTable(impls, cells, byId, runs);
+  const targets = renderTargets(verdictList);
+  const noisy = noise(cells, byId);
+  const about = await machine(impls, pin);
+  const command = `deno run -A bench/run.ts ${Deno.args.join(" ")}`.trim();
   console.log(
     `\npysock benchmarks — median of ${runs} run(s) [min–max], ratio to raw Deno = median of per-round ratios`,
   );
-  console.log(await machine(impls, pin));
-  console.log(`${flags.quick ? "--quick" : "full"} run, ${fmt(seconds, 0)} s\n`);
-  console.log(renderTable(impls, cells, byId, runs));
-  console.log(`\n${renderTargets(cells, byId)}`);
+  console.log(about);
+  console.log(`${flags.quick ? "--quick" : "full"} run, ${fmt(seconds, 0)} s; ${noisy}\n`);
+  console.log(table);
+  console.log(`\n${targets}`);
   await Deno.writeTextFile(
     flags.json,
     JSON.stringify(
       {
         date: new Date().toISOString(),
-        machine: await machine(impls, pin),
+        machine: about,
+        command,
         runs,
+        seconds,
         quick: flags.quick,
         cases: selected,
         cells: Object.fromEntries(cells),
+        scale: scaleSeries(impls, cells),
+        targets: verdictList.map(({ target, ...v }) => ({ label: target.label, ...v })),
       },
       null,
       2,
     ) + "\n",
+  );
+  const md = flags.md ??
+    (flags.quick ? undefined : new URL("results.md", import.meta.url).pathname);
+  if (md === undefined) return;
+  const series = scaleSeries(impls, cells);
+  const svg = md.replace(/[^/]*$/, "scale.svg");
+  if (series.length > 0) await Deno.writeTextFile(svg, scaleSvg(series));
+  await Deno.writeTextFile(
+    md,
+    [
+      "# pysock benchmark results",
+      "",
+      `Written by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${runs} rounds, ` +
+      `${fmt(seconds, 0)} s. Each cell is the median of the rounds [min–max]; a ratio is the ` +
+      "median of the per-round ratios to raw Deno, since the columns of one round ran minutes " +
+      "apart at most.",
+      "",
+      "```text",
+      about,
+      noisy,
+      "```",
+      "",
+      "## Table",
+      "",
+      "```text",
+      table,
+      "```",
+      "",
+      "## Targets",
+      "",
+      "```text",
+      targets,
+      "```",
+      "",
+      "## Scale curves",
+      "",
+      "Echo round trips per second (64 B, a raw Deno client, every connection busy at once) and " +
+      "the server's peak RSS, by number of concurrent connections.",
+      "",
+      series.length > 0 ? "![scale curves](scale.svg)\n" : "",
+      scaleTable(series),
+      "",
+    ].join("\n"),
   );
 }
 
