@@ -9,8 +9,11 @@
 import { describeFailure, Peer } from "./_proc.ts";
 import type { Spec } from "./_peer.ts";
 
-/** A column of the table. */
-export type ImplId = "pysock" | "raw" | "cpython" | "node";
+/**
+ * A column of the table. `base` is pysock at an earlier commit (`--baseline DIR`), run by the
+ * same peers, for a before/after comparison in one run.
+ */
+export type ImplId = "pysock" | "base" | "raw" | "cpython" | "node";
 
 /** How to run one column's peers. */
 export interface Impl {
@@ -50,6 +53,8 @@ export interface Sample {
   value: number;
   /** Wall time of the client's measured part. */
   seconds: number;
+  /** CPU seconds the client spent in its measured part (Deno peers). */
+  cpu?: number;
   /** UDP: fraction of datagrams lost. */
   loss?: number;
   /** The servers' peak resident set (VmHWM), MiB. */
@@ -102,11 +107,14 @@ export async function canPin(): Promise<boolean> {
 }
 
 /**
- * The four columns, with what each needs checked once.
+ * The columns, with what each needs checked once.
  *
- * @returns pysock, raw Deno, CPython, Node, in table order.
+ * @param baseline A checkout of pysock at an earlier commit: adds the `base` column, which runs
+ *   this tree's pysock peers against that checkout's modules (the peers are copied into its
+ *   `bench/`).
+ * @returns pysock, (base,) raw Deno, CPython, Node, in table order.
  */
-export async function implementations(): Promise<Impl[]> {
+export async function implementations(baseline?: string): Promise<Impl[]> {
   const python = await version("python3", "--version");
   const node = await version("node", "--version");
   const [nodeMajor, nodeMinor] = (node ?? "v0.0").slice(1).split(".").map(Number);
@@ -122,6 +130,12 @@ export async function implementations(): Promise<Impl[]> {
         return gone.length ? `n/a (module missing: ${gone.join(", ")})` : null;
       },
     },
+    ...(baseline === undefined ? [] : [{
+      id: "base" as const,
+      title: "pysock base",
+      argv: (w: string) => [...DENO, `${baseline}/${pysockPeer(w)[0]}`],
+      missing: () => null,
+    }]),
     {
       id: "raw",
       title: "raw Deno",

@@ -9,7 +9,17 @@
  */
 
 import { createConnection, createServer, type StreamSocket } from "../socket.ts";
-import { HOST, payload, ready, result, runPeer, share, type Spec, type Workload } from "./_peer.ts";
+import {
+  cpuTime,
+  HOST,
+  payload,
+  ready,
+  result,
+  runPeer,
+  share,
+  type Spec,
+  type Workload,
+} from "./_peer.ts";
 
 /**
  * A listening socket on loopback, announced to the harness.
@@ -75,6 +85,7 @@ async function bulkServer(spec: Spec): Promise<void> {
 
 async function bulkClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const sock = await connect(spec);
   let total = 0;
   if (spec.mode === "into") {
@@ -88,13 +99,14 @@ async function bulkClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (total !== spec.bytes) throw new Error(`bulk: got ${total} of ${spec.bytes} bytes`);
-  result({ value: total / 1e6 / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: total / 1e6 / seconds, seconds });
 }
 
 async function pingpongClient(spec: Spec): Promise<void> {
   const socks = await Promise.all(Array.from({ length: spec.conns! }, () => connect(spec)));
   const request = payload(spec.size!);
   const start = performance.now();
+  const cpu0 = cpuTime();
   await Promise.all(socks.map(async (sock, i) => {
     for (let n = share(spec.rounds!, socks.length, i); n > 0; n--) {
       await sock.sendall(request);
@@ -103,7 +115,7 @@ async function pingpongClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const sock of socks) sock.close();
-  result({ value: spec.rounds! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.rounds! / seconds, seconds });
 }
 
 const servers: Record<string, Workload> = {

@@ -11,6 +11,7 @@ import { recvExactly, recvMsg, recvMsgs, sendMsg } from "../framing.ts";
 import { SHUT_WR, type StreamSocket } from "../socket.ts";
 import {
   checkFrames,
+  cpuTime,
   encodeFrames,
   result,
   runPeer,
@@ -53,11 +54,12 @@ async function recvServer(spec: Spec): Promise<void> {
 
 async function recvClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const sock = await connect(spec);
   const got = await readFrames(sock, spec);
   const seconds = (performance.now() - start) / 1000;
   sock.close();
-  result({ value: got / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: got / seconds, seconds });
 }
 
 async function sendServer(spec: Spec): Promise<void> {
@@ -73,6 +75,7 @@ async function sendClient(spec: Spec): Promise<void> {
   const frames = encodeFrames(spec.count!, spec.size!);
   const frameSize = 4 + spec.size!;
   const start = performance.now();
+  const cpu0 = cpuTime();
   const sock = await connect(spec);
   for (let i = 0; i < spec.count!; i++) {
     await sendMsg(sock, frames.subarray(i * frameSize + 4, (i + 1) * frameSize));
@@ -82,7 +85,7 @@ async function sendClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (udpCount(report) !== spec.count) throw new Error(`framing: server got ${udpCount(report)}`);
-  result({ value: spec.count! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.count! / seconds, seconds });
 }
 
 const servers: Record<string, Workload> = {

@@ -10,6 +10,7 @@
 import { AF_INET, SOCK_DGRAM, socket } from "../socket.ts";
 import { TimeoutError } from "../errors.ts";
 import {
+  cpuTime,
   HOST,
   payload,
   ready,
@@ -58,6 +59,7 @@ async function client(spec: Spec): Promise<void> {
     }
   };
   const start = performance.now();
+  const cpu0 = cpuTime();
   let sent = 0;
   let acked = 0;
   let lost = 0;
@@ -84,7 +86,12 @@ async function client(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (delivered < 0) throw new Error("udp: no report from the server");
-  result({ value: delivered / seconds, loss: (spec.count! - delivered) / spec.count!, seconds });
+  result({
+    cpu: cpuTime() - cpu0,
+    value: delivered / seconds,
+    loss: (spec.count! - delivered) / spec.count!,
+    seconds,
+  });
 }
 
 if (import.meta.main) await runPeer({ udp: server }, { udp: client });

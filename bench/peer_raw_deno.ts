@@ -10,6 +10,7 @@
 
 import {
   checkFrames,
+  cpuTime,
   encodeFrames,
   HOST,
   payload,
@@ -92,6 +93,7 @@ async function bulkServer(spec: Spec): Promise<void> {
 // reads when nothing is kept.
 async function bulkClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conn = await connect(spec);
   let total = 0;
   if (spec.mode === "recv") {
@@ -111,12 +113,13 @@ async function bulkClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   conn.close();
   if (total !== spec.bytes) throw new Error(`bulk: got ${total} of ${spec.bytes} bytes`);
-  result({ value: total / 1e6 / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: total / 1e6 / seconds, seconds });
 }
 
 async function pingpongClient(spec: Spec): Promise<void> {
   const conns = await Promise.all(Array.from({ length: spec.conns! }, () => connect(spec)));
   const start = performance.now();
+  const cpu0 = cpuTime();
   await Promise.all(conns.map(async (conn, i) => {
     const request = payload(spec.size!);
     const reply = new Uint8Array(spec.size!);
@@ -127,7 +130,7 @@ async function pingpongClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const conn of conns) conn.close();
-  result({ value: spec.rounds! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.rounds! / seconds, seconds });
 }
 
 // Messages are sliced out of one reused buffer: the straightforward decoder the framing row
@@ -207,11 +210,12 @@ async function framingRecvServer(spec: Spec): Promise<void> {
 
 async function framingRecvClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conn = await connect(spec);
   const got = await readFrames(conn, spec);
   const seconds = (performance.now() - start) / 1000;
   conn.close();
-  result({ value: got / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: got / seconds, seconds });
 }
 
 async function framingSendServer(spec: Spec): Promise<void> {
@@ -227,6 +231,7 @@ async function framingSendServer(spec: Spec): Promise<void> {
 async function framingSendClient(spec: Spec): Promise<void> {
   const frames = encodeFrames(spec.count!, spec.size!);
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conn = await connect(spec);
   const frameSize = 4 + spec.size!;
   for (let i = 0; i < spec.count!; i++) {
@@ -242,7 +247,7 @@ async function framingSendClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   conn.close();
   if (udpCount(report) !== spec.count) throw new Error(`framing: server got ${udpCount(report)}`);
-  result({ value: spec.count! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.count! / seconds, seconds });
 }
 
 // One reused buffer, whatever the pysock column uses (recvfrom or recvfromInto): that is how
@@ -280,6 +285,7 @@ async function udpClient(spec: Spec): Promise<void> {
     return got[0];
   };
   const start = performance.now();
+  const cpu0 = cpuTime();
   let sent = 0;
   let acked = 0;
   let lost = 0;
@@ -306,7 +312,12 @@ async function udpClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (delivered < 0) throw new Error("udp: no report from the server");
-  result({ value: delivered / seconds, loss: (spec.count! - delivered) / spec.count!, seconds });
+  result({
+    cpu: cpuTime() - cpu0,
+    value: delivered / seconds,
+    loss: (spec.count! - delivered) / spec.count!,
+    seconds,
+  });
 }
 
 /**
@@ -332,6 +343,7 @@ async function connectAll(spec: Spec): Promise<Deno.Conn[]> {
 // sends 1 KiB on each and reads the echo.
 async function concurrencyClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conns = await connectAll(spec);
   const connected = performance.now();
   const request = payload(spec.size!);
@@ -341,7 +353,12 @@ async function concurrencyClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const conn of conns) conn.close();
-  result({ value: seconds, seconds, connectSeconds: (connected - start) / 1000 });
+  result({
+    cpu: cpuTime() - cpu0,
+    value: seconds,
+    seconds,
+    connectSeconds: (connected - start) / 1000,
+  });
 }
 
 // The load generator of the scale curves: `conns` connections opened first, then `rounds`
@@ -350,6 +367,7 @@ async function scaleClient(spec: Spec): Promise<void> {
   const conns = await connectAll(spec);
   const request = payload(spec.size!);
   const start = performance.now();
+  const cpu0 = cpuTime();
   await Promise.all(conns.map(async (conn, i) => {
     const reply = new Uint8Array(spec.size!);
     for (let n = share(spec.rounds!, conns.length, i); n > 0; n--) {
@@ -359,7 +377,7 @@ async function scaleClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const conn of conns) conn.close();
-  result({ value: spec.rounds! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.rounds! / seconds, seconds });
 }
 
 const servers: Record<string, Workload> = {

@@ -7,9 +7,12 @@
  * writes bench/results.md and the scale curves' plot bench/scale.svg (bench/plot.ts).
  *
  * Flags: `--quick` (smaller workloads, 3 rounds, the slow 10,000-connection cases in the first
- * only, no Node column and no context-only rows: under two minutes), `--runs N` (default 5), `--only a,b` (case ids or prefixes: bulk, pingpong, udp,
- * framing, concurrency, scale, scaleout), `--impl pysock,raw,...`, `--md PATH` (write the
- * results page there; a quick run writes none unless asked).
+ * only, no Node column and no context-only rows: under two minutes), `--runs N` (default 5),
+ * `--only a,b` (case ids or prefixes: bulk, pingpong, udp, framing, concurrency, scale,
+ * scaleout), `--impl pysock,raw,...`, `--md PATH` (write the results page there; only a complete
+ * run writes it unless asked), `--baseline DIR` (a checkout of an
+ * earlier commit, e.g. `git archive <commit> | tar -x -C DIR`: adds a "pysock base" column and a
+ * pysock ÷ base section, for before/after in one run).
  *
  * @module
  */
@@ -346,6 +349,50 @@ function renderTargets(list: Verdict[]): string {
   return out.join("\n");
 }
 
+/** pysock ÷ pysock base for every row both ran: the before/after of a change, in one run. */
+function renderVersus(cells: Map<string, Cell>, byId: Map<string, Case>): string {
+  const out = ["pysock ÷ pysock base (median of per-round ratios [min–max]):"];
+  for (const row of ROWS) {
+    if (!byId.has(row.caseId) || row.over) continue;
+    const now = rowValues(row, "pysock", cells, byId);
+    const before = rowValues(row, "base", cells, byId);
+    if (typeof now === "string" || typeof before === "string") continue;
+    if (now.length !== before.length || now.length === 0) continue;
+    const each = now.map((v, i) => v / before[i]).filter(Number.isFinite);
+    if (each.length === 0) continue;
+    const range = (xs: number[]) =>
+      `${median(xs).toFixed(3)}x [${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}]`;
+    // The client's work per CPU second, where the row's metric is a rate: steadier than the
+    // wall time when other processes share the machine.
+    const efficiency = (impl: ImplId) => {
+      const cell = cells.get(`${row.caseId}/${impl}`);
+      if (row.metric !== value || typeof cell !== "object") return [];
+      return cell.map((s) => (s.value * s.seconds) / s.cpu!);
+    };
+    const [a, b] = [efficiency("pysock"), efficiency("base")];
+    const cpu = a.length === b.length && a.length > 0 && a.every(Number.isFinite)
+      ? `   client CPU: ${range(a.map((v, i) => v / b[i]))}`
+      : "";
+    out.push(`  ${row.label.padEnd(64)} wall: ${range(each)}${cpu}`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Copies this tree's bench peers into `dir` (a checkout of an earlier commit, e.g. from
+ * `git archive`), so the `base` column runs the same peers against the older modules.
+ */
+async function prepareBaseline(dir: string): Promise<string> {
+  const root = new URL("..", import.meta.url).pathname;
+  const absolute = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+  await Deno.mkdir(`${absolute}/bench`, { recursive: true });
+  for (const entry of Deno.readDirSync(`${root}bench`)) {
+    if (!entry.isFile || !/^(_|peer_)/.test(entry.name)) continue;
+    await Deno.copyFile(`${root}bench/${entry.name}`, `${absolute}/bench/${entry.name}`);
+  }
+  return absolute;
+}
+
 /** The scale curves of every column that ran them: median echo rate and peak RSS per point. */
 function scaleSeries(impls: Impl[], cells: Map<string, Cell>): Series[] {
   const series: Series[] = [];
@@ -422,6 +469,7 @@ async function main(): Promise<void> {
       timeout: { type: "string", default: "120" },
       json: { type: "string", default: new URL("results.json", import.meta.url).pathname },
       md: { type: "string" },
+      baseline: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -438,8 +486,12 @@ async function main(): Promise<void> {
   const only = flags.only?.split(",");
   // The quick run leaves Node out: no target names it.
   const wanted = flags.impl?.split(",") ?? (flags.quick ? ["pysock", "raw", "cpython"] : undefined);
-  const impls = (await implementations()).filter((i) => !wanted || wanted.includes(i.id));
-  const raw = (await implementations()).find((i) => i.id === "raw")!;
+  const baseline = flags.baseline === undefined ? undefined : await prepareBaseline(flags.baseline);
+  const impls = (await implementations(baseline)).filter((i) =>
+    !wanted || wanted.includes(i.id) || i.id === "base"
+  );
+  const raw = impls.find((i) => i.id === "raw") ??
+    (await implementations()).find((i) => i.id === "raw")!;
   const selected = cases(flags.quick).filter((c) => !only || only.some((o) => c.id.startsWith(o)));
   const byId = new Map(selected.map((c) => [c.id, c]));
   const cells = new Map<string, Cell>();
@@ -449,7 +501,9 @@ async function main(): Promise<void> {
   for (let round = 0; round < runs; round++) {
     for (const c of selected) {
       if (flags.quick && c.once && round > 0) continue;
-      const order = impls.filter((i) => c.impls.includes(i.id));
+      const order = impls.filter((i) =>
+        c.impls.includes(i.id) || (i.id === "base" && c.impls.includes("pysock"))
+      );
       // Rotate the order each round so no column always runs first after a busy neighbour.
       for (let k = 0; k < order.length; k++) {
         const impl = order[(k + round) % order.length];
@@ -493,6 +547,7 @@ async function main(): Promise<void> {
   console.log(`${flags.quick ? "--quick" : "full"} run, ${fmt(seconds, 0)} s; ${noisy}\n`);
   console.log(table);
   console.log(`\n${targets}`);
+  if (baseline !== undefined) console.log(`\n${renderVersus(cells, byId)}`);
   await Deno.writeTextFile(
     flags.json,
     JSON.stringify(
@@ -512,8 +567,9 @@ async function main(): Promise<void> {
       2,
     ) + "\n",
   );
-  const md = flags.md ??
-    (flags.quick ? undefined : new URL("results.md", import.meta.url).pathname);
+  // Only a complete run replaces the results page.
+  const complete = !flags.quick && !only && !wanted && baseline === undefined;
+  const md = flags.md ?? (complete ? new URL("results.md", import.meta.url).pathname : undefined);
   if (md === undefined) return;
   const series = scaleSeries(impls, cells);
   const svg = md.replace(/[^/]*$/, "scale.svg");
