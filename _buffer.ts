@@ -146,12 +146,12 @@ export class ReadBuffer extends Turns {
         capturedRecv = capturedFail = null;
         // No promise of its own for the read: the turn is held until it
         // lands, so nobody else waits on it (shutdown and close reach the
-        // caller through #recv and #onReadError).
+        // caller through #recv and #onSettled).
         this.#fill = RECV_PENDING;
         // A recv reads no more than 64 KiB or its bufsize ahead: past that a
         // larger read only helps a reader that parses many records per read.
         const target = this.#fillTarget(0, max > LARGE_READ ? max : LARGE_READ);
-        this.#source.read(target).then(this.#onRead, this.#onReadError);
+        this.#source.read(target).then(this.#onSettled, this.#onSettled);
         return bytes;
       }
     }
@@ -459,6 +459,13 @@ export class ReadBuffer extends Turns {
    */
   #fillTarget(need: number, cap = MAX_READ): Uint8Array {
     const avail = this.#end - this.#start;
+    if (avail === 0 && this.#end > 0) {
+      // Drained: the slab becomes its unread tail (the views handed out keep
+      // the bytes before it), so the read's target is the slab itself.
+      if (this.#shared) this.#slab = this.#slab.subarray(this.#end);
+      this.#shared = false;
+      this.#start = this.#end = 0;
+    }
     let want = Math.max(Math.min(this.#readSize, cap), need - avail);
     const tail = this.#slab.length - this.#end;
     // Read into what is left of the slab while it is worth a read: small
@@ -466,6 +473,9 @@ export class ReadBuffer extends Turns {
     if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
     else this.#reserve(want);
     this.#want = want;
+    // A read into the whole slab passes the slab: no view per read (an
+    // idle connection holds one array less).
+    if (this.#end === 0 && want === this.#slab.length) return this.#slab;
     return this.#slab.subarray(this.#end, this.#end + want);
   }
 
@@ -474,13 +484,20 @@ export class ReadBuffer extends Turns {
     this.#fill = new Promise(capture);
     this.#settle = captured;
     captured = null;
-    this.#source.read(target).then(this.#onRead, this.#onReadError);
+    this.#source.read(target).then(this.#onSettled, this.#onSettled);
     return this.#fill;
   }
 
-  // Made once per buffer rather than once per read: an idle server with many
-  // connections, or a busy one, then makes less garbage.
-  #onRead = (n: number | null): void => {
+  // Made once per buffer rather than once per read, and one for both
+  // outcomes: an idle server with many connections, or a busy one, then
+  // holds and makes less. A read resolves to a count or null and rejects
+  // with an Error, so the value tells which.
+  #onSettled = (result: unknown): void => {
+    if (typeof result === "number" || result === null) this.#onRead(result);
+    else this.#onReadError(result);
+  };
+
+  #onRead(n: number | null): void {
     const settle = this.#settle;
     const direct = this.#direct;
     const recv = this.#recv;
@@ -506,9 +523,9 @@ export class ReadBuffer extends Turns {
       this.releaseTurn();
       recv(bytes);
     }
-  };
+  }
 
-  #onReadError = (err: unknown): void => {
+  #onReadError(err: unknown): void {
     const settle = this.#settle;
     const failed = this.#recvFailed;
     this.#endRead();
@@ -522,7 +539,7 @@ export class ReadBuffer extends Turns {
         failed(translated);
       }
     }
-  };
+  }
 
   /** Forgets the read that just landed: the next wait starts another. */
   #endRead(): void {
@@ -550,7 +567,7 @@ export class ReadBuffer extends Turns {
       this.#slab.copyWithin(0, this.#start, this.#end);
     } else {
       const size = avail + (want >= LARGE_READ ? Math.max(want, LARGE_SLAB) : want);
-      const slab = new Uint8Array(size);
+      const slab = size <= PIECE_MAX ? piece(size) : new Uint8Array(size);
       if (avail > 0) slab.set(this.#slab.subarray(this.#start, this.#end));
       this.#slab = slab;
       this.#shared = false;
@@ -567,6 +584,27 @@ export class ReadBuffer extends Turns {
     this.#shared = true;
     return view;
   }
+}
+
+// Small slabs are pieces of blocks shared by many buffers, so an idle
+// connection holds no ArrayBuffer of its own, only the few bytes its pending
+// read needs (Deno has no readiness without a read, so a read is always
+// pending, and its target must outlive it). Pieces are disjoint and each is
+// written only by its own buffer; a block is freed once no piece or view of
+// it is left.
+const PIECE_MAX = 4096;
+const BLOCK_SIZE = 16384;
+let block: Uint8Array = EMPTY;
+let blockUsed = 0;
+
+function piece(size: number): Uint8Array {
+  if (blockUsed + size > block.length) {
+    block = new Uint8Array(BLOCK_SIZE);
+    blockUsed = 0;
+  }
+  const bytes = block.subarray(blockUsed, blockUsed + size);
+  blockUsed += size;
+  return bytes;
 }
 
 // The executor of every pending read's promise: one function for all
