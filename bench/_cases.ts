@@ -198,6 +198,13 @@ export function cases(quick: boolean): Case[] {
       pin: "split",
     },
     {
+      id: "bulk-chunks",
+      workload: "bulk",
+      spec: { ...bulk, mode: "chunks" },
+      impls: ["pysock", "raw"],
+      pin: "split",
+    },
+    {
       id: "pingpong-1",
       workload: "pingpong",
       spec: { ...pingpong, conns: 1 },

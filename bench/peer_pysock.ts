@@ -1,7 +1,7 @@
 /**
  * The pysock column for the stream workloads (bulk, ping-pong, concurrency, scale-out), written
  * the way a Python programmer ports the seed tutorials: `createServer`, `accept`, `sendall`,
- * `recv`, `recvInto`.
+ * `recv`, `recvInto`; and `chunks()`, the bulk idiom without fresh memory per read.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock.ts server|client '<spec>'`.
  *
@@ -91,6 +91,8 @@ async function bulkClient(spec: Spec): Promise<void> {
   if (spec.mode === "into") {
     const buf = new Uint8Array(65536);
     for (let n = await sock.recvInto(buf); n > 0; n = await sock.recvInto(buf)) total += n;
+  } else if (spec.mode === "chunks") {
+    for await (const chunk of sock.chunks(65536)) total += chunk.length;
   } else {
     for (let data = await sock.recv(65536); data.length > 0; data = await sock.recv(65536)) {
       total += data.length;

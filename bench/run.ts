@@ -71,6 +71,12 @@ const ROWS: Row[] = [
     caseId: "bulk-into",
     metric: value,
   },
+  {
+    label: "bulk TCP, chunks(65536) | raw: one reused buffer",
+    unit: "MB/s",
+    caseId: "bulk-chunks",
+    metric: value,
+  },
   { label: "ping-pong 64 B, 1 conn", unit: "rt/s", caseId: "pingpong-1", metric: value },
   { label: "ping-pong 64 B, 16 conns", unit: "rt/s", caseId: "pingpong-16", metric: value },
   {
