@@ -319,6 +319,8 @@ interface Verdict {
   low?: number;
   high?: number;
   ok?: boolean;
+  /** The same ratio in client work per CPU second, where both columns report CPU time. */
+  cpu?: number;
   missing?: string;
 }
 
@@ -336,9 +338,34 @@ function verdicts(cells: Map<string, Cell>, byId: Map<string, Case>): Verdict[] 
     const r = ratio(mine, against);
     const each = mine.length === against.length ? mine.map((v, i) => v / against[i]) : [r];
     const ok = (t.min === undefined || r >= t.min) && (t.max === undefined || r <= t.max);
-    out.push({ target: t, ratio: r, low: Math.min(...each), high: Math.max(...each), ok });
+    const cpu = cpuRatio(row, cells, "pysock", t.against ?? "raw");
+    out.push({ target: t, ratio: r, low: Math.min(...each), high: Math.max(...each), ok, cpu });
   }
   return out;
+}
+
+/**
+ * The median per-round ratio of the client's work per CPU second (a rate row's value × its
+ * seconds ÷ its CPU seconds), for two Deno columns: how much CPU pysock spends on the same work,
+ * which a shared machine disturbs less than the wall time. `undefined` where a column has no
+ * CPU time (CPython, Node) or the row is not a rate.
+ */
+function cpuRatio(
+  row: Row,
+  cells: Map<string, Cell>,
+  a: ImplId,
+  b: ImplId,
+): number | undefined {
+  if (row.metric !== value || row.unit === "s") return undefined;
+  const work = (impl: ImplId) => {
+    const cell = cells.get(`${row.caseId}/${impl}`);
+    if (typeof cell !== "object") return [];
+    return cell.map((s) => (s.value * s.seconds) / s.cpu!);
+  };
+  const [x, y] = [work(a), work(b)];
+  if (x.length === 0 || x.length !== y.length) return undefined;
+  const each = x.map((v, i) => v / y[i]);
+  return each.every(Number.isFinite) ? median(each) : undefined;
 }
 
 function renderTargets(list: Verdict[]): string {
@@ -350,7 +377,9 @@ function renderTargets(list: Verdict[]): string {
       continue;
     }
     const range = v.low === v.high ? "" : ` [${v.low!.toFixed(2)}–${v.high!.toFixed(2)}]`;
-    out.push(`  ${label} ${v.ratio!.toFixed(2)}x${range}  ${v.ok ? "met" : "NOT MET"}`);
+    const verdict = `${v.ratio!.toFixed(2)}x${range}  ${v.ok ? "met" : "NOT MET"}`;
+    const cpu = v.cpu === undefined ? "" : `   (client work per CPU second: ${v.cpu.toFixed(2)}x)`;
+    out.push(`  ${label} ${verdict.padEnd(28)}${cpu}`);
   }
   return out.join("\n");
 }
