@@ -18,7 +18,7 @@ export interface Series {
 }
 
 const WIDTH = 860;
-const HEIGHT = 360;
+const HEIGHT = 384;
 const PANEL = { width: 340, height: 250, top: 50, left: [70, 500] };
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 const MARKS = ["circle", "square", "diamond", "triangle", "circle"] as const;
@@ -85,7 +85,7 @@ export function scaleSvg(series: Series[]): string {
   });
   series.forEach((s, j) => {
     const lx = 70 + j * 200;
-    const ly = HEIGHT - 14;
+    const ly = HEIGHT - 10;
     parts.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" ` +
         `stroke="${COLORS[j % COLORS.length]}" stroke-width="2"/>`,
