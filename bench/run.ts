@@ -379,7 +379,7 @@ function renderTargets(list: Verdict[]): string {
     const range = v.low === v.high ? "" : ` [${v.low!.toFixed(2)}–${v.high!.toFixed(2)}]`;
     const verdict = `${v.ratio!.toFixed(2)}x${range}  ${v.ok ? "met" : "NOT MET"}`;
     const cpu = v.cpu === undefined ? "" : `   (client work per CPU second: ${v.cpu.toFixed(2)}x)`;
-    out.push(`  ${label} ${verdict.padEnd(28)}${cpu}`);
+    out.push(`  ${label} ${verdict.padEnd(28)}${cpu}`.trimEnd());
   }
   return out.join("\n");
 }
