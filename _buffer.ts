@@ -16,6 +16,7 @@
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { Kept } from "./_kept.ts";
+import { adaptReadSize, LARGE_READ, MAX_READ, MIN_READ, MIN_TAIL, newSlab } from "./_slab.ts";
 import type { Watcher } from "./_ready.ts";
 import { Turns } from "./_turns.ts";
 import {
@@ -38,16 +39,6 @@ export interface Source {
   /** Stops a pending read from keeping the process alive (`Deno.Conn.unref`). */
   unref?(): void;
 }
-
-// Reads start small so an idle connection pins little memory (a pending read
-// holds its target), and double while the peer fills them.
-const MIN_READ = 2048;
-const MAX_READ = 65536;
-// Once reads are large, a slab holds several of them so recv() can hand out
-// disjoint views without allocating an array per call.
-const SLAB_READS = 4;
-// The smallest slab tail still used for a read before a new slab is taken.
-const MIN_TAIL = 512;
 
 /**
  * A growable window `slab[start, end)` of bytes read but not yet consumed,
@@ -196,9 +187,12 @@ export class ReadBuffer extends Turns {
         capturedRecv = capturedFail = null;
         // No promise of its own for the read: the turn is held until it
         // lands, so nobody else waits on it (shutdown and close reach the
-        // caller through #recv and #onReadError).
+        // caller through #recv and #onSettled).
         this.#fill = this.#kept.start(RECV_PENDING);
-        this.#source.read(this.#fillTarget(0)).then(this.#onRead, this.#onReadError);
+        // A recv reads no more than 64 KiB or its bufsize ahead: past that a
+        // larger read only helps a reader that parses many records per read.
+        const target = this.#fillTarget(0, max > LARGE_READ ? max : LARGE_READ);
+        this.#source.read(target).then(this.#onSettled, this.#onSettled);
         return bytes;
       }
     }
@@ -583,16 +577,29 @@ export class ReadBuffer extends Turns {
     return this.#read(this.#fillTarget(need));
   }
 
-  /** Where the next read goes: the slab's tail, or fresh room for `need` buffered bytes. */
-  #fillTarget(need: number): Uint8Array {
+  /**
+   * Where the next read goes: the slab's tail, or fresh room for `need`
+   * buffered bytes; at most `cap` bytes beyond what `need` asks for.
+   */
+  #fillTarget(need: number, cap = MAX_READ): Uint8Array {
     const avail = this.#end - this.#start;
-    let want = Math.max(this.#readSize, need - avail);
+    if (avail === 0 && this.#end > 0) {
+      // Drained: the slab becomes its unread tail (the views handed out keep
+      // the bytes before it), so the read's target is the slab itself.
+      if (this.#shared) this.#slab = this.#slab.subarray(this.#end);
+      this.#shared = false;
+      this.#start = this.#end = 0;
+    }
+    let want = Math.max(Math.min(this.#readSize, cap), need - avail);
     const tail = this.#slab.length - this.#end;
     // Read into what is left of the slab while it is worth a read: small
     // messages then share one slab instead of costing an allocation each.
     if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
     else this.#reserve(want);
     this.#want = want;
+    // A read into the whole slab passes the slab: no view per read (an
+    // idle connection holds one array less).
+    if (this.#end === 0 && want === this.#slab.length) return this.#slab;
     return this.#slab.subarray(this.#end, this.#end + want);
   }
 
@@ -601,13 +608,20 @@ export class ReadBuffer extends Turns {
     this.#fill = this.#kept.start(new Promise(capture));
     this.#settle = captured;
     captured = null;
-    this.#source.read(target).then(this.#onRead, this.#onReadError);
+    this.#source.read(target).then(this.#onSettled, this.#onSettled);
     return this.#fill;
   }
 
-  // Made once per buffer rather than once per read: an idle server with many
-  // connections, or a busy one, then makes less garbage.
-  #onRead = (n: number | null): void => {
+  // Made once per buffer rather than once per read, and one for both
+  // outcomes: an idle server with many connections, or a busy one, then
+  // holds and makes less. A read resolves to a count or null and rejects
+  // with an Error, so the value tells which.
+  #onSettled = (result: unknown): void => {
+    if (typeof result === "number" || result === null) this.#onRead(result);
+    else this.#onReadError(result);
+  };
+
+  #onRead(n: number | null): void {
     const settle = this.#settle;
     const direct = this.#direct;
     const recv = this.#recv;
@@ -624,7 +638,7 @@ export class ReadBuffer extends Turns {
     } else {
       if (!direct) {
         this.#end += n;
-        this.#adapt(n, this.#want);
+        this.#readSize = adaptReadSize(this.#readSize, n, this.#want);
       }
       settle?.(n);
       if (recv !== null) {
@@ -634,9 +648,9 @@ export class ReadBuffer extends Turns {
       }
     }
     if (this.#watcher !== null) this.#wake();
-  };
+  }
 
-  #onReadError = (err: unknown): void => {
+  #onReadError(err: unknown): void {
     const settle = this.#settle;
     const failed = this.#recvFailed;
     this.#endRead();
@@ -651,7 +665,7 @@ export class ReadBuffer extends Turns {
       }
     }
     if (this.#watcher !== null) this.#wake();
-  };
+  }
 
   /** Forgets the read that just landed: the next wait starts another. */
   #endRead(): void {
@@ -664,11 +678,6 @@ export class ReadBuffer extends Turns {
     this.#direct = false;
   }
 
-  #adapt(n: number, want: number): void {
-    if (n === want && this.#readSize < MAX_READ) this.#readSize *= 2;
-    else if (n < want >> 3 && this.#readSize > MIN_READ) this.#readSize >>= 1;
-  }
-
   /** Makes room for `want` more bytes after `end`, keeping the buffered window. */
   #reserve(want: number): void {
     const avail = this.#end - this.#start;
@@ -679,8 +688,7 @@ export class ReadBuffer extends Turns {
     if (!this.#shared && this.#slab.length - avail >= want) {
       this.#slab.copyWithin(0, this.#start, this.#end);
     } else {
-      const size = avail + (want === MAX_READ ? want * SLAB_READS : want);
-      const slab = new Uint8Array(size);
+      const slab = newSlab(avail, want);
       if (avail > 0) slab.set(this.#slab.subarray(this.#start, this.#end));
       this.#slab = slab;
       this.#shared = false;

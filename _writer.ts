@@ -260,6 +260,7 @@ export class Writer {
       return await this.#write(bytes, timeout);
     } finally {
       this.#writers--;
+      this.#settled();
       if (this.#watcher !== null) this.#wakeIfWritable();
     }
   }
@@ -291,9 +292,11 @@ export class Writer {
       // A partial write finishes on the general path; later calls are
       // already queued behind this promise.
       if (n < bytes.length) return this.#sendall(bytes.subarray(n), null, null);
+      this.#settled();
       if (this.#watcher !== null) this.#wakeIfWritable();
     }, (err) => {
       this.#writers--;
+      this.#settled();
       if (this.#watcher !== null) this.#wakeIfWritable();
       throw this.#translate(err, this.#owner);
     });
@@ -326,8 +329,18 @@ export class Writer {
       throw this.#translate(err, this.#owner);
     } finally {
       this.#writers--;
+      this.#settled();
       if (this.#watcher !== null) this.#wakeIfWritable();
     }
+  }
+
+  /**
+   * Forgets the last write once no call is in progress: nothing queues
+   * behind it then, and closeWrite() waits only for a stalled write, so an
+   * idle connection does not hold on to its last promise.
+   */
+  #settled(): void {
+    if (this.#writers === 0) this.#lastWrite = null;
   }
 
   /** Sends end of stream after every write already started; failures surface on the next call. */

@@ -203,13 +203,17 @@ const RECV_MSG = "receive a message";
 /**
  * Receives length-prefixed messages until a clean end of stream: the
  * batched form of {@linkcode recvMsg}. Every whole message a read brought is
- * handed out straight from the socket's buffer, without a wait or a promise
- * of the buffer's per message; only a message not yet all there waits, as
- * `recvMsg` does (with the socket's timeout, losing nothing when it expires).
+ * handed out straight from the socket's buffer, without a wait, a turn or an
+ * async frame per message (one settled promise each, which `for await`
+ * needs); only a message not yet all there waits, as `recvMsg` does (with
+ * the socket's timeout, losing nothing when it expires).
  *
  * Each message is a view of the socket's buffer that the caller owns and
  * that never changes, as from `recvMsg`. Other reads on the socket may run
- * between two messages; each message is still taken whole.
+ * between two messages; each message is still taken whole. `next()` calls
+ * made without awaiting the previous one are served in call order. After an
+ * error, or `return()` (a `break` out of `for await`), the iterator is done;
+ * the socket stays open and a new `recvMsgs` continues where it stopped.
  *
  * @param sock A connected stream socket.
  * @param options The header size, byte order and `maxMessage`.
@@ -233,23 +237,72 @@ const RECV_MSG = "receive a message";
  * assert.deepEqual(received, ["one", "two", "three"]);
  * ```
  */
-export async function* recvMsgs(
+export function recvMsgs(
   sock: StreamSocket,
   options?: FramingOptions,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const framing = resolveFraming(options, RECV_MSGS);
-  const reader = readerOf(sock, RECV_MSGS);
-  const header = framing.header;
-  while (true) {
-    let message = reader.takePrefixed(header, readHeader, framing);
-    while (message !== undefined) {
-      yield message;
-      message = reader.takePrefixed(header, readHeader, framing);
-    }
-    const next = await reader.readPrefixed(header, readHeader, framing, sock.gettimeout());
-    if (next === null) return;
-    yield next;
+): AsyncIterableIterator<Uint8Array, undefined> {
+  return new Messages(sock, options);
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The iterator of {@linkcode recvMsgs}. Hand-written rather than an async
+ * generator: a generator's `yield` awaits the value and resumes a frame,
+ * about twice the cost of the message itself; here a buffered message costs
+ * one settled promise and its result object.
+ */
+class Messages implements AsyncIterableIterator<Uint8Array, undefined> {
+  #sock: StreamSocket;
+  #options: FramingOptions | undefined;
+  #reader: ReadBuffer | null = null;
+  #framing: Framing | null = null;
+  #done = false;
+
+  constructor(sock: StreamSocket, options: FramingOptions | undefined) {
+    this.#sock = sock;
+    this.#options = options;
   }
+
+  next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.#done) return Promise.resolve(DONE);
+    try {
+      let reader = this.#reader;
+      let framing = this.#framing;
+      if (reader === null || framing === null) {
+        // Checked on the first next(), as an async generator would.
+        framing = this.#framing = resolveFraming(this.#options, RECV_MSGS);
+        reader = this.#reader = readerOf(this.#sock, RECV_MSGS);
+      }
+      const message = reader.takePrefixed(framing.header, readHeader, framing);
+      if (message !== undefined) return Promise.resolve({ value: message, done: false });
+      return reader.readPrefixed(framing.header, readHeader, framing, this.#sock.gettimeout())
+        .then(this.#received, this.#failed);
+    } catch (err) {
+      this.#done = true;
+      return Promise.reject(err);
+    }
+  }
+
+  return(): Promise<IteratorResult<Uint8Array, undefined>> {
+    this.#done = true;
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #received = (message: Uint8Array | null): IteratorResult<Uint8Array, undefined> => {
+    if (message !== null) return { value: message, done: false };
+    this.#done = true;
+    return DONE;
+  };
+
+  #failed = (err: unknown): never => {
+    this.#done = true;
+    throw err;
+  };
 }
 
 const RECV_MSGS = "receive messages";

@@ -61,6 +61,7 @@ import {
 import { kReader, ReadBuffer } from "./_buffer.ts";
 import { CLOSED, kWatch, streamReady, type Watcher } from "./_ready.ts";
 import { toBytes } from "./_bytes.ts";
+import { Chunks } from "./_chunks.ts";
 import { dial, endpointError } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
 import {
@@ -643,6 +644,56 @@ export class StreamSocket extends SocketBase {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * The bytes received, chunk by chunk, until end of stream: the fast way to
+   * pass a stream on (to a hash, a file, another socket). Each chunk is a
+   * view of one buffer of `bufsize` bytes that the iterator owns and reads
+   * over on the next call: **a chunk is valid until the next `next()`**
+   * (the next turn of a `for await` loop); copy it (`chunk.slice()`) to keep
+   * it. In exchange no memory is allocated per chunk: with nothing buffered
+   * and no timeout the kernel's bytes land straight in that buffer, as with
+   * `recvInto`; `recv`, which returns an array the caller owns, cannot avoid
+   * fresh memory per call.
+   *
+   * Bytes already buffered (read ahead by a framing reader or `makefile`)
+   * come first. Reads are served in call order with the socket's other
+   * reads, and the socket's timeout applies to each chunk: a timed-out
+   * `next()` rejects with {@linkcode TimeoutError}, consumes nothing, and
+   * ends the iteration (a new `chunks()` continues). The buffer is made on
+   * the first `next()` and dropped at the end; `break` leaves the socket
+   * open.
+   *
+   * @param bufsize The most bytes per chunk; 65536 by default.
+   * @returns An async iterator of chunks; it ends at end of stream.
+   * @throws {TypeError} for a non-integer `bufsize`; {RangeError} for one
+   *   below 1, before any I/O.
+   *
+   * @example Counting a stream's bytes without allocating per chunk
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _b = b;
+   * await a.sendall(new Uint8Array(100_000).fill(7));
+   * a.close();
+   * let total = 0;
+   * let first: Uint8Array | null = null;
+   * for await (const chunk of b.chunks(4096)) {
+   *   first ??= chunk.slice(0, 4); // copied: the chunk itself is read over next
+   *   total += chunk.length;
+   * }
+   * assert.equal(total, 100_000);
+   * assert.deepEqual(first, new Uint8Array([7, 7, 7, 7]));
+   * ```
+   */
+  chunks(bufsize = 65536): AsyncIterableIterator<Uint8Array, undefined> {
+    checkSize(bufsize, "iterate chunks", "bufsize");
+    if (bufsize === 0) {
+      throw new RangeError("Cannot iterate chunks: bufsize must be at least 1, got 0");
+    }
+    return new Chunks(this, bufsize);
   }
 
   /**

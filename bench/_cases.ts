@@ -9,8 +9,11 @@
 import { describeFailure, Peer } from "./_proc.ts";
 import type { Spec } from "./_peer.ts";
 
-/** A column of the table. */
-export type ImplId = "pysock" | "raw" | "cpython" | "node";
+/**
+ * A column of the table. `base` is pysock at an earlier commit (`--baseline DIR`), run by the
+ * same peers, for a before/after comparison in one run.
+ */
+export type ImplId = "pysock" | "base" | "raw" | "cpython" | "node";
 
 /** How to run one column's peers. */
 export interface Impl {
@@ -40,6 +43,8 @@ export interface Case {
   servers?: number;
   /** Use raw Deno's client for every column (the concurrency row measures the server). */
   rawClient?: boolean;
+  /** A `--quick` run measures this case in its first round only (it takes seconds per cell). */
+  once?: boolean;
 }
 
 /** What one run of a case measured. */
@@ -48,6 +53,8 @@ export interface Sample {
   value: number;
   /** Wall time of the client's measured part. */
   seconds: number;
+  /** CPU seconds the client spent in its measured part (Deno peers). */
+  cpu?: number;
   /** UDP: fraction of datagrams lost. */
   loss?: number;
   /** The servers' peak resident set (VmHWM), MiB. */
@@ -100,11 +107,14 @@ export async function canPin(): Promise<boolean> {
 }
 
 /**
- * The four columns, with what each needs checked once.
+ * The columns, with what each needs checked once.
  *
- * @returns pysock, raw Deno, CPython, Node, in table order.
+ * @param baseline A checkout of pysock at an earlier commit: adds the `base` column, which runs
+ *   this tree's pysock peers against that checkout's modules (the peers are copied into its
+ *   `bench/`).
+ * @returns pysock, (base,) raw Deno, CPython, Node, in table order.
  */
-export async function implementations(): Promise<Impl[]> {
+export async function implementations(baseline?: string): Promise<Impl[]> {
   const python = await version("python3", "--version");
   const node = await version("node", "--version");
   const [nodeMajor, nodeMinor] = (node ?? "v0.0").slice(1).split(".").map(Number);
@@ -120,6 +130,12 @@ export async function implementations(): Promise<Impl[]> {
         return gone.length ? `n/a (module missing: ${gone.join(", ")})` : null;
       },
     },
+    ...(baseline === undefined ? [] : [{
+      id: "base" as const,
+      title: "pysock base",
+      argv: (w: string) => [...DENO, `${baseline}/${pysockPeer(w)[0]}`],
+      missing: () => null,
+    }]),
     {
       id: "raw",
       title: "raw Deno",
@@ -145,22 +161,28 @@ export async function implementations(): Promise<Impl[]> {
   ];
 }
 
+/** The connection counts of the scale curves. */
+export const SCALE_CONNS = [1, 100, 1_000, 10_000] as const;
+
 /**
- * Every case of issue 8, in table order.
+ * Every case, in table order: the pairs issue 18 names, the scale curves, and the issue 8 rows
+ * that are kept for context. `--quick` runs smaller workloads and leaves out the rows marked
+ * `full`.
  *
- * @param quick 64 MiB bulk and shorter UDP and scale-out runs.
+ * @param quick Smaller workloads, and only the cases a target or the scale curves need.
  * @returns The cases.
  */
 export function cases(quick: boolean): Case[] {
   const all: ImplId[] = ["pysock", "raw", "cpython", "node"];
-  const bulk = { bytes: (quick ? 64 : 512) * 2 ** 20, chunk: 65536 };
-  const pingpong = { rounds: 20_000, size: 64 };
-  const framing = { count: 200_000, size: 100 };
+  const bulk = { bytes: (quick ? 256 : 1024) * 2 ** 20, chunk: 65536 };
+  const pingpong = { rounds: quick ? 10_000 : 20_000, size: 64 };
+  const framing = { count: quick ? 300_000 : 1_000_000, size: 100 };
+  const udp = { count: quick ? 50_000 : 200_000, size: 64, window: 128, ackEvery: 32 };
   // The kernel caps the backlog at somaxconn (4096 here); a smaller queue overflows while a
   // slower server catches up, and the dropped SYNs cost a 1 s retransmit.
   const concurrency = { conns: 10_000, size: 1024, backlog: 4096 };
   const scaleout = { conns: 64, rounds: quick ? 30_000 : 100_000, size: 64, reusePort: true };
-  return [
+  const list: (Case & { full?: boolean })[] = [
     {
       id: "bulk-recv",
       workload: "bulk",
@@ -173,6 +195,13 @@ export function cases(quick: boolean): Case[] {
       workload: "bulk",
       spec: { ...bulk, mode: "into" },
       impls: all,
+      pin: "split",
+    },
+    {
+      id: "bulk-chunks",
+      workload: "bulk",
+      spec: { ...bulk, mode: "chunks" },
+      impls: ["pysock", "raw"],
       pin: "split",
     },
     {
@@ -195,6 +224,7 @@ export function cases(quick: boolean): Case[] {
       spec: { ...pingpong, conns: 1 },
       impls: all,
       pin: "same",
+      full: true,
     },
     {
       id: "pingpong-16-pinned",
@@ -202,23 +232,38 @@ export function cases(quick: boolean): Case[] {
       spec: { ...pingpong, conns: 16 },
       impls: all,
       pin: "same",
+      full: true,
+    },
+    { id: "udp", workload: "udp", spec: udp, impls: all, pin: "split" },
+    {
+      id: "udp-into",
+      workload: "udp",
+      spec: { ...udp, mode: "into" },
+      impls: ["pysock", "raw", "cpython"],
+      pin: "split",
     },
     {
-      id: "udp",
-      workload: "udp",
-      spec: { count: quick ? 30_000 : 200_000, size: 64, window: 128, ackEvery: 32 },
+      id: "framing-recv",
+      workload: "framing-recv",
+      spec: { ...framing, views: true },
       impls: all,
       pin: "split",
     },
-    { id: "framing-recv", workload: "framing-recv", spec: framing, impls: all, pin: "split" },
     {
-      id: "framing-recv-views",
+      id: "framing-recvmsgs",
       workload: "framing-recv",
-      spec: { ...framing, views: true },
-      impls: ["pysock", "raw"],
+      spec: { ...framing, views: true, batch: true, makefile: true },
+      impls: ["pysock", "raw", "cpython"],
       pin: "split",
     },
-    { id: "framing-send", workload: "framing-send", spec: framing, impls: all, pin: "split" },
+    {
+      id: "framing-send",
+      workload: "framing-send",
+      spec: { ...framing, count: framing.count / 5 },
+      impls: all,
+      pin: "split",
+      full: true,
+    },
     {
       id: "concurrency-4k",
       workload: "concurrency",
@@ -226,6 +271,7 @@ export function cases(quick: boolean): Case[] {
       impls: ["pysock", "raw", "cpython"],
       pin: "split",
       rawClient: true,
+      once: true,
     },
     {
       id: "concurrency-64k",
@@ -236,10 +282,45 @@ export function cases(quick: boolean): Case[] {
       impls: ["pysock", "raw", "node"],
       pin: "split",
       rawClient: true,
+      full: true,
     },
-    { id: "scaleout-1", workload: "pingpong", spec: scaleout, impls: all, pin: "none", servers: 1 },
-    { id: "scaleout-2", workload: "pingpong", spec: scaleout, impls: all, pin: "none", servers: 2 },
+    ...SCALE_CONNS.map((conns): Case => ({
+      id: `scale-${conns}`,
+      workload: "scale",
+      // Enough round trips per point to run about a second (1 conn) and to give each of
+      // 10,000 connections a few.
+      spec: {
+        conns,
+        rounds: conns === 1 ? (quick ? 3_000 : 10_000) : quick ? 20_000 : 50_000,
+        size: 64,
+        readBuf: 4096,
+        backlog: 4096,
+      },
+      impls: ["pysock", "raw", "cpython"],
+      pin: "split",
+      rawClient: true,
+      once: true,
+    })),
+    {
+      id: "scaleout-1",
+      workload: "pingpong",
+      spec: scaleout,
+      impls: all,
+      pin: "none",
+      servers: 1,
+      full: true,
+    },
+    {
+      id: "scaleout-2",
+      workload: "pingpong",
+      spec: scaleout,
+      impls: all,
+      pin: "none",
+      servers: 2,
+      full: true,
+    },
   ];
+  return list.filter((c) => !quick || !c.full).map(({ full: _, ...c }) => c);
 }
 
 /** How {@linkcode measure} places and instruments the peers. */

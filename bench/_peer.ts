@@ -7,12 +7,28 @@
  * @module
  */
 
+import process from "node:process";
+
+/**
+ * CPU seconds (user + system) this process has used: a client reports what its measured part
+ * cost, which a shared machine disturbs less than the wall time.
+ *
+ * @returns Seconds since the process started.
+ */
+export function cpuTime(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /** Loopback only: no benchmark ever sends a packet anywhere else. */
 export const HOST = "127.0.0.1";
 
 /** One workload run, as the harness describes it to both peers. */
 export interface Spec {
-  /** Which workload: `bulk`, `pingpong`, `udp`, `framing-recv`, `framing-send`, `concurrency`. */
+  /**
+   * Which workload: `bulk`, `pingpong`, `udp`, `framing-recv`, `framing-send`, `concurrency`,
+   * `scale`.
+   */
   workload: string;
   /** Server port (clients, and a second reusePort server). */
   port?: number;
@@ -20,11 +36,16 @@ export interface Spec {
   bytes?: number;
   /** bulk: size of each `sendall`. */
   chunk?: number;
-  /** bulk: `recv` (fresh array per call) or `into` (caller's buffer). */
-  mode?: "recv" | "into";
-  /** pingpong, concurrency: connections. */
+  /**
+   * bulk: `recv` (a fresh array per call: raw Deno reads into a fresh `new Uint8Array(65536)`
+   * each time), `into` (the caller's one buffer: raw Deno reuses one) or `chunks` (pysock's
+   * `chunks()` iterator; raw Deno reuses one buffer). udp: `into` makes the receiver use
+   * `recvfromInto` (CPython `recvfrom_into`) instead of `recvfrom`.
+   */
+  mode?: "recv" | "into" | "chunks";
+  /** pingpong, concurrency, scale: connections. */
   conns?: number;
-  /** pingpong: round trips in total, spread evenly over the connections. */
+  /** pingpong, scale: round trips in total, spread evenly over the connections. */
   rounds?: number;
   /** Message, request or datagram size in bytes. */
   size?: number;
@@ -34,7 +55,7 @@ export interface Spec {
   window?: number;
   /** udp: the receiver acks every this many datagrams. */
   ackEvery?: number;
-  /** concurrency: the server's read size. */
+  /** concurrency, scale: the server's read size. */
   readBuf?: number;
   /** concurrency: the server's accept queue (a full queue drops SYNs: a 1 s retransmit). */
   backlog?: number;
@@ -43,6 +64,10 @@ export interface Spec {
    * `slice()`ing each message: the fastest a hand-written decoder goes, for reference.
    */
   views?: boolean;
+  /** framing-recv: pysock reads with the batched `recvMsgs` iterator instead of `recvMsg`. */
+  batch?: boolean;
+  /** framing-recv: CPython reads with `makefile("rb")` and `struct` instead of a bytearray. */
+  makefile?: boolean;
   /** pingpong: bind with SO_REUSEPORT (the scale-out row). */
   reusePort?: boolean;
 }

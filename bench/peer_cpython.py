@@ -1,5 +1,5 @@
 """The CPython column: each workload in plain blocking `socket` code (threads where a workload
-has several connections) and `asyncio` streams for the concurrency row, the way the seed
+has several connections) and `asyncio` streams for the concurrency row and the scale curves, the way the seed
 tutorials write it. Same protocol as bench/_peer.ts: `server|client '<spec json>'`, a server
 prints `READY <port>`, a client prints `RESULT <json>`.
 """
@@ -160,12 +160,31 @@ class FrameReader:
             self.buf += data
 
 
+def makefile_frames(conn):
+    """The makefile reader Python tutorials write: a buffered file, struct for the header."""
+    f = conn.makefile("rb")
+    unpack = struct.Struct(">I").unpack
+    while header := f.read(4):
+        if len(header) < 4:
+            raise EOFError("EOF inside a header")
+        (n,) = unpack(header)
+        msg = f.read(n)
+        if len(msg) < n:
+            raise EOFError("EOF inside a message")
+        yield msg
+
+
 def read_frames(conn, spec):
-    reader = FrameReader(conn)
     got, last = 0, None
-    while (msg := reader.next()) is not None:
-        got += 1
-        last = msg
+    if spec.get("makefile"):
+        for msg in makefile_frames(conn):
+            got += 1
+            last = msg
+    else:
+        reader = FrameReader(conn)
+        while (msg := reader.next()) is not None:
+            got += 1
+            last = msg
     index = struct.unpack_from(">I", last)[0] if last else -1
     if got != spec["count"] or len(last) != spec["size"] or index != got - 1:
         raise RuntimeError(f"framing: got {got} messages, last #{index}")
@@ -223,8 +242,13 @@ def udp_server(spec):
     ready(sock.getsockname()[1])
     every = spec["ackEvery"]
     count = 0
+    buf = bytearray(2048) if spec.get("mode") == "into" else None
     while True:
-        data, addr = sock.recvfrom(2048)
+        if buf is None:
+            data, addr = sock.recvfrom(2048)
+        else:
+            addr = sock.recvfrom_into(buf)[1]
+            data = buf
         if data[0] == DATA:
             count += 1
             if count % every == 0:
@@ -298,6 +322,7 @@ SERVERS = {
     "framing-recv": framing_recv_server,
     "framing-send": framing_send_server,
     "concurrency": lambda spec: asyncio.run(concurrency_server_async(spec)),
+    "scale": lambda spec: asyncio.run(concurrency_server_async(spec)),
 }
 
 CLIENTS = {

@@ -1,7 +1,7 @@
 /**
  * The pysock column for the stream workloads (bulk, ping-pong, concurrency, scale-out), written
  * the way a Python programmer ports the seed tutorials: `createServer`, `accept`, `sendall`,
- * `recv`, `recvInto`.
+ * `recv`, `recvInto`; and `chunks()`, the bulk idiom without fresh memory per read.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock.ts server|client '<spec>'`.
  *
@@ -9,7 +9,17 @@
  */
 
 import { createConnection, createServer, type StreamSocket } from "../socket.ts";
-import { HOST, payload, ready, result, runPeer, share, type Spec, type Workload } from "./_peer.ts";
+import {
+  cpuTime,
+  HOST,
+  payload,
+  ready,
+  result,
+  runPeer,
+  share,
+  type Spec,
+  type Workload,
+} from "./_peer.ts";
 
 /**
  * A listening socket on loopback, announced to the harness.
@@ -75,11 +85,14 @@ async function bulkServer(spec: Spec): Promise<void> {
 
 async function bulkClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const sock = await connect(spec);
   let total = 0;
   if (spec.mode === "into") {
     const buf = new Uint8Array(65536);
     for (let n = await sock.recvInto(buf); n > 0; n = await sock.recvInto(buf)) total += n;
+  } else if (spec.mode === "chunks") {
+    for await (const chunk of sock.chunks(65536)) total += chunk.length;
   } else {
     for (let data = await sock.recv(65536); data.length > 0; data = await sock.recv(65536)) {
       total += data.length;
@@ -88,13 +101,14 @@ async function bulkClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (total !== spec.bytes) throw new Error(`bulk: got ${total} of ${spec.bytes} bytes`);
-  result({ value: total / 1e6 / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: total / 1e6 / seconds, seconds });
 }
 
 async function pingpongClient(spec: Spec): Promise<void> {
   const socks = await Promise.all(Array.from({ length: spec.conns! }, () => connect(spec)));
   const request = payload(spec.size!);
   const start = performance.now();
+  const cpu0 = cpuTime();
   await Promise.all(socks.map(async (sock, i) => {
     for (let n = share(spec.rounds!, socks.length, i); n > 0; n--) {
       await sock.sendall(request);
@@ -103,13 +117,14 @@ async function pingpongClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const sock of socks) sock.close();
-  result({ value: spec.rounds! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.rounds! / seconds, seconds });
 }
 
 const servers: Record<string, Workload> = {
   "bulk": bulkServer,
   "pingpong": (spec) => serveEcho(spec, 4096),
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
+  "scale": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {

@@ -1,16 +1,17 @@
 /**
- * The pysock column for the framing rows: `recvMsg` against a stream of length-prefixed
- * messages, and `sendMsg` once per message.
+ * The pysock column for the framing rows: `recvMsg` (or, with `batch`, the `recvMsgs` iterator)
+ * against a stream of length-prefixed messages, and `sendMsg` once per message.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock_framing.ts server|client '<spec>'`.
  *
  * @module
  */
 
-import { recvExactly, recvMsg, sendMsg } from "../framing.ts";
+import { recvExactly, recvMsg, recvMsgs, sendMsg } from "../framing.ts";
 import { SHUT_WR, type StreamSocket } from "../socket.ts";
 import {
   checkFrames,
+  cpuTime,
   encodeFrames,
   result,
   runPeer,
@@ -25,9 +26,16 @@ import { connect, listen } from "./peer_pysock.ts";
 async function readFrames(sock: StreamSocket, spec: Spec): Promise<number> {
   let got = 0;
   let last: Uint8Array | null = null;
-  for (let msg = await recvMsg(sock); msg !== null; msg = await recvMsg(sock)) {
-    got++;
-    last = msg;
+  if (spec.batch) {
+    for await (const msg of recvMsgs(sock)) {
+      got++;
+      last = msg;
+    }
+  } else {
+    for (let msg = await recvMsg(sock); msg !== null; msg = await recvMsg(sock)) {
+      got++;
+      last = msg;
+    }
   }
   checkFrames(got, last, spec);
   return got;
@@ -46,11 +54,12 @@ async function recvServer(spec: Spec): Promise<void> {
 
 async function recvClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const sock = await connect(spec);
   const got = await readFrames(sock, spec);
   const seconds = (performance.now() - start) / 1000;
   sock.close();
-  result({ value: got / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: got / seconds, seconds });
 }
 
 async function sendServer(spec: Spec): Promise<void> {
@@ -66,6 +75,7 @@ async function sendClient(spec: Spec): Promise<void> {
   const frames = encodeFrames(spec.count!, spec.size!);
   const frameSize = 4 + spec.size!;
   const start = performance.now();
+  const cpu0 = cpuTime();
   const sock = await connect(spec);
   for (let i = 0; i < spec.count!; i++) {
     await sendMsg(sock, frames.subarray(i * frameSize + 4, (i + 1) * frameSize));
@@ -75,7 +85,7 @@ async function sendClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (udpCount(report) !== spec.count) throw new Error(`framing: server got ${udpCount(report)}`);
-  result({ value: spec.count! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.count! / seconds, seconds });
 }
 
 const servers: Record<string, Workload> = {

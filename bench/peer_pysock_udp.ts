@@ -1,6 +1,6 @@
 /**
- * The pysock column for the UDP row: `sendto`/`recvfrom` on `socket(AF_INET, SOCK_DGRAM)`, with
- * the same ack window as the other columns.
+ * The pysock column for the UDP rows: `sendto`/`recvfrom` (or `recvfromInto`) on
+ * `socket(AF_INET, SOCK_DGRAM)`, with the same ack window as the other columns.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock_udp.ts server|client '<spec>'`.
  *
@@ -10,6 +10,7 @@
 import { AF_INET, SOCK_DGRAM, socket } from "../socket.ts";
 import { TimeoutError } from "../errors.ts";
 import {
+  cpuTime,
   HOST,
   payload,
   ready,
@@ -26,8 +27,12 @@ async function server(spec: Spec): Promise<void> {
   sock.bind([HOST, 0]);
   ready(sock.getsockname()[1] as number);
   let count = 0;
+  // `into`: recvfromInto one reused buffer; otherwise recvfrom, a fresh array per datagram.
+  const buf = spec.mode === "into" ? new Uint8Array(2048) : null;
   for (;;) {
-    const [data, from] = await sock.recvfrom(2048);
+    const [data, from] = buf === null
+      ? await sock.recvfrom(2048)
+      : [buf, (await sock.recvfromInto(buf))[1]] as const;
     if (data[0] === UDP.data) {
       count++;
       if (count % spec.ackEvery! === 0) await sock.sendto(udpControl(UDP.ack, count), from);
@@ -54,6 +59,7 @@ async function client(spec: Spec): Promise<void> {
     }
   };
   const start = performance.now();
+  const cpu0 = cpuTime();
   let sent = 0;
   let acked = 0;
   let lost = 0;
@@ -80,7 +86,12 @@ async function client(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (delivered < 0) throw new Error("udp: no report from the server");
-  result({ value: delivered / seconds, loss: (spec.count! - delivered) / spec.count!, seconds });
+  result({
+    cpu: cpuTime() - cpu0,
+    value: delivered / seconds,
+    loss: (spec.count! - delivered) / spec.count!,
+    seconds,
+  });
 }
 
 if (import.meta.main) await runPeer({ udp: server }, { udp: client });

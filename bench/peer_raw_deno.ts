@@ -10,6 +10,7 @@
 
 import {
   checkFrames,
+  cpuTime,
   encodeFrames,
   HOST,
   payload,
@@ -86,26 +87,39 @@ async function bulkServer(spec: Spec): Promise<void> {
   listener.close();
 }
 
-// Both bulk rows read into one reused buffer: that is how raw Deno reads.
+// `recv` is measured against reads into a fresh `new Uint8Array(65536)` each time, since
+// pysock's recv returns an array the caller owns, as Python's does (V8's cost of fresh memory
+// is then on both sides); `into` and `chunks` against one reused buffer, which is how raw Deno
+// reads when nothing is kept.
 async function bulkClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conn = await connect(spec);
-  const buf = new Uint8Array(65536);
   let total = 0;
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    total += n;
+  if (spec.mode === "recv") {
+    for (;;) {
+      const n = await conn.read(new Uint8Array(65536));
+      if (n === null) break;
+      total += n;
+    }
+  } else {
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      total += n;
+    }
   }
   const seconds = (performance.now() - start) / 1000;
   conn.close();
   if (total !== spec.bytes) throw new Error(`bulk: got ${total} of ${spec.bytes} bytes`);
-  result({ value: total / 1e6 / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: total / 1e6 / seconds, seconds });
 }
 
 async function pingpongClient(spec: Spec): Promise<void> {
   const conns = await Promise.all(Array.from({ length: spec.conns! }, () => connect(spec)));
   const start = performance.now();
+  const cpu0 = cpuTime();
   await Promise.all(conns.map(async (conn, i) => {
     const request = payload(spec.size!);
     const reply = new Uint8Array(spec.size!);
@@ -116,7 +130,7 @@ async function pingpongClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const conn of conns) conn.close();
-  result({ value: spec.rounds! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.rounds! / seconds, seconds });
 }
 
 // Messages are sliced out of one reused buffer: the straightforward decoder the framing row
@@ -196,11 +210,12 @@ async function framingRecvServer(spec: Spec): Promise<void> {
 
 async function framingRecvClient(spec: Spec): Promise<void> {
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conn = await connect(spec);
   const got = await readFrames(conn, spec);
   const seconds = (performance.now() - start) / 1000;
   conn.close();
-  result({ value: got / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: got / seconds, seconds });
 }
 
 async function framingSendServer(spec: Spec): Promise<void> {
@@ -216,6 +231,7 @@ async function framingSendServer(spec: Spec): Promise<void> {
 async function framingSendClient(spec: Spec): Promise<void> {
   const frames = encodeFrames(spec.count!, spec.size!);
   const start = performance.now();
+  const cpu0 = cpuTime();
   const conn = await connect(spec);
   const frameSize = 4 + spec.size!;
   for (let i = 0; i < spec.count!; i++) {
@@ -231,9 +247,11 @@ async function framingSendClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   conn.close();
   if (udpCount(report) !== spec.count) throw new Error(`framing: server got ${udpCount(report)}`);
-  result({ value: spec.count! / seconds, seconds });
+  result({ cpu: cpuTime() - cpu0, value: spec.count! / seconds, seconds });
 }
 
+// One reused buffer, whatever the pysock column uses (recvfrom or recvfromInto): that is how
+// raw Deno receives.
 async function udpServer(spec: Spec): Promise<void> {
   const sock = Deno.listenDatagram({ transport: "udp", hostname: HOST, port: 0 });
   ready((sock.addr as Deno.NetAddr).port);
@@ -267,6 +285,7 @@ async function udpClient(spec: Spec): Promise<void> {
     return got[0];
   };
   const start = performance.now();
+  const cpu0 = cpuTime();
   let sent = 0;
   let acked = 0;
   let lost = 0;
@@ -293,13 +312,21 @@ async function udpClient(spec: Spec): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   sock.close();
   if (delivered < 0) throw new Error("udp: no report from the server");
-  result({ value: delivered / seconds, loss: (spec.count! - delivered) / spec.count!, seconds });
+  result({
+    cpu: cpuTime() - cpu0,
+    value: delivered / seconds,
+    loss: (spec.count! - delivered) / spec.count!,
+    seconds,
+  });
 }
 
-// The common load generator of the concurrency row: connects every client first (at most 100
-// connects in flight, under every server's backlog), then sends 1 KiB on each and reads the echo.
-async function concurrencyClient(spec: Spec): Promise<void> {
-  const start = performance.now();
+/**
+ * Connects `spec.conns` clients, at most 100 connects in flight (under every server's backlog).
+ *
+ * @param spec The workload (`port`, `conns`).
+ * @returns The connections.
+ */
+async function connectAll(spec: Spec): Promise<Deno.Conn[]> {
   const conns = new Array<Deno.Conn>(spec.conns!);
   let next = 0;
   const connectSome = async () => {
@@ -308,7 +335,16 @@ async function concurrencyClient(spec: Spec): Promise<void> {
       conns[slot] = await connect(spec);
     }
   };
-  await Promise.all(Array.from({ length: 100 }, connectSome));
+  await Promise.all(Array.from({ length: Math.min(100, conns.length) }, connectSome));
+  return conns;
+}
+
+// The common load generator of the concurrency row: connects every client first, idle, then
+// sends 1 KiB on each and reads the echo.
+async function concurrencyClient(spec: Spec): Promise<void> {
+  const start = performance.now();
+  const cpu0 = cpuTime();
+  const conns = await connectAll(spec);
   const connected = performance.now();
   const request = payload(spec.size!);
   await Promise.all(conns.map(async (conn) => {
@@ -317,7 +353,31 @@ async function concurrencyClient(spec: Spec): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   for (const conn of conns) conn.close();
-  result({ value: seconds, seconds, connectSeconds: (connected - start) / 1000 });
+  result({
+    cpu: cpuTime() - cpu0,
+    value: seconds,
+    seconds,
+    connectSeconds: (connected - start) / 1000,
+  });
+}
+
+// The load generator of the scale curves: `conns` connections opened first, then `rounds`
+// round trips of `size` bytes spread over all of them at once; only the echo phase is timed.
+async function scaleClient(spec: Spec): Promise<void> {
+  const conns = await connectAll(spec);
+  const request = payload(spec.size!);
+  const start = performance.now();
+  const cpu0 = cpuTime();
+  await Promise.all(conns.map(async (conn, i) => {
+    const reply = new Uint8Array(spec.size!);
+    for (let n = share(spec.rounds!, conns.length, i); n > 0; n--) {
+      await writeAll(conn, request);
+      await readFull(conn, reply);
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  for (const conn of conns) conn.close();
+  result({ cpu: cpuTime() - cpu0, value: spec.rounds! / seconds, seconds });
 }
 
 const servers: Record<string, Workload> = {
@@ -327,6 +387,7 @@ const servers: Record<string, Workload> = {
   "framing-recv": framingRecvServer,
   "framing-send": framingSendServer,
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
+  "scale": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {
@@ -336,6 +397,7 @@ const clients: Record<string, Workload> = {
   "framing-recv": framingRecvClient,
   "framing-send": framingSendClient,
   "concurrency": concurrencyClient,
+  "scale": scaleClient,
 };
 
 if (import.meta.main) await runPeer(servers, clients);

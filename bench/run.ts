@@ -1,11 +1,18 @@
 /**
- * `deno task bench`: every workload of issue 8 for pysock, raw Deno, CPython and Node in one
- * run, server and client as separate processes pinned to one core each, rounds interleaved so
- * drift hits every column alike. Prints one table (median of the runs, min–max, ratio to raw
- * Deno) and the issue's targets, and writes every sample to bench/results.json.
+ * `deno task bench`: the pairs of issue 18 (and the rows of issue 8 kept for context) for
+ * pysock, raw Deno, CPython and Node in one run, server and client as separate processes pinned
+ * to one core each, rounds interleaved and rotated so drift hits every column alike. Prints one
+ * table (median of the runs, min–max, ratio to raw Deno) and the targets with the median and
+ * range of their per-round ratios; writes every sample to bench/results.json, and a full run
+ * writes bench/results.md and the scale curves' plot bench/scale.svg (bench/plot.ts).
  *
- * Flags: `--quick` (64 MiB bulk, one run: under a minute), `--runs N` (default 5), `--only a,b` (case ids
- * or prefixes: bulk, pingpong, udp, framing, concurrency, scaleout), `--impl pysock,raw,...`.
+ * Flags: `--quick` (smaller workloads, 3 rounds, the slow 10,000-connection cases in the first
+ * only, no Node column and no context-only rows: under two minutes), `--runs N` (default 5),
+ * `--only a,b` (case ids or prefixes: bulk, pingpong, udp, framing, concurrency, scale,
+ * scaleout), `--impl pysock,raw,...`, `--md PATH` (write the results page there; only a complete
+ * run writes it unless asked), `--baseline DIR` (a checkout of an
+ * earlier commit, e.g. `git archive <commit> | tar -x -C DIR`: adds a "pysock base" column and a
+ * pysock ÷ base section, for before/after in one run).
  *
  * @module
  */
@@ -20,9 +27,14 @@ import {
   type ImplId,
   measure,
   type Sample,
+  SCALE_CONNS,
 } from "./_cases.ts";
+import { scaleSvg, type Series } from "./plot.ts";
 
 type Cell = Sample[] | string;
+
+/** Rounds of a `--quick` run: enough for a median, within two minutes. */
+const QUICK_RUNS = 3;
 
 interface Row {
   label: string;
@@ -35,9 +47,36 @@ interface Row {
 }
 
 const value = (s: Sample) => s.value;
+const peak = (s: Sample) => s.peakMiB!;
+
+/** The rows of one scale point: echo round trips per second and the server's peak RSS. */
+function scaleRows(conns: number): Row[] {
+  const n = conns.toLocaleString("en-US");
+  return [
+    { label: `scale, ${n} conns: echo`, unit: "rt/s", caseId: `scale-${conns}`, metric: value },
+    { label: `scale, ${n} conns: peak RSS`, unit: "MiB", caseId: `scale-${conns}`, metric: peak },
+  ];
+}
+
 const ROWS: Row[] = [
-  { label: "bulk TCP, recv(65536)", unit: "MB/s", caseId: "bulk-recv", metric: value },
-  { label: "bulk TCP, recvInto", unit: "MB/s", caseId: "bulk-into", metric: value },
+  {
+    label: "bulk TCP, recv(65536) | raw: fresh array per read",
+    unit: "MB/s",
+    caseId: "bulk-recv",
+    metric: value,
+  },
+  {
+    label: "bulk TCP, recvInto | raw: one reused buffer",
+    unit: "MB/s",
+    caseId: "bulk-into",
+    metric: value,
+  },
+  {
+    label: "bulk TCP, chunks(65536) | raw: one reused buffer",
+    unit: "MB/s",
+    caseId: "bulk-chunks",
+    metric: value,
+  },
   { label: "ping-pong 64 B, 1 conn", unit: "rt/s", caseId: "pingpong-1", metric: value },
   { label: "ping-pong 64 B, 16 conns", unit: "rt/s", caseId: "pingpong-16", metric: value },
   {
@@ -52,62 +91,81 @@ const ROWS: Row[] = [
     caseId: "pingpong-16-pinned",
     metric: value,
   },
-  { label: "UDP 64 B delivered", unit: "dgram/s", caseId: "udp", metric: value },
+  { label: "UDP 64 B recvfrom/sendto, delivered", unit: "dgram/s", caseId: "udp", metric: value },
   {
-    label: "UDP 64 B loss",
+    label: "UDP 64 B recvfrom/sendto, loss",
     unit: "%",
     caseId: "udp",
     metric: (s) => 100 * (s.loss ?? 0),
     decimals: 2,
   },
-  { label: "framing recvMsg, 100 B", unit: "msg/s", caseId: "framing-recv", metric: value },
   {
-    label: "framing recvMsg vs raw views",
+    label: "UDP 64 B recvfromInto, delivered",
+    unit: "dgram/s",
+    caseId: "udp-into",
+    metric: value,
+  },
+  {
+    label: "UDP 64 B recvfromInto, loss",
+    unit: "%",
+    caseId: "udp-into",
+    metric: (s) => 100 * (s.loss ?? 0),
+    decimals: 2,
+  },
+  {
+    label: "framing recvMsg, 100 B | raw: views decoder",
     unit: "msg/s",
-    caseId: "framing-recv-views",
+    caseId: "framing-recv",
+    metric: value,
+  },
+  {
+    label: "framing recvMsgs, 100 B | raw: views; CPython: makefile+struct",
+    unit: "msg/s",
+    caseId: "framing-recvmsgs",
     metric: value,
   },
   { label: "framing sendMsg, 100 B", unit: "msg/s", caseId: "framing-send", metric: value },
   {
-    label: "10k conns, 4 KiB reads: time",
+    label: "10k idle-then-echo, 4 KiB reads: time",
     unit: "s",
     caseId: "concurrency-4k",
     metric: value,
     decimals: 2,
   },
   {
-    label: "10k conns, 4 KiB reads: peak RSS",
+    label: "10k idle-then-echo, 4 KiB reads: peak RSS",
     unit: "MiB",
     caseId: "concurrency-4k",
-    metric: (s) => s.peakMiB!,
+    metric: peak,
   },
   {
-    label: "10k conns, 4 KiB reads: RSS/conn",
-    unit: "KiB",
+    label: "10k idle-then-echo, 4 KiB reads: per conn",
+    unit: "B",
     caseId: "concurrency-4k",
     metric: perConn,
-    decimals: 1,
+    decimals: 0,
   },
   {
-    label: "10k conns, 64 KiB reads: time",
+    label: "10k idle-then-echo, 64 KiB reads: time",
     unit: "s",
     caseId: "concurrency-64k",
     metric: value,
     decimals: 2,
   },
   {
-    label: "10k conns, 64 KiB reads: peak RSS",
+    label: "10k idle-then-echo, 64 KiB reads: peak RSS",
     unit: "MiB",
     caseId: "concurrency-64k",
-    metric: (s) => s.peakMiB!,
+    metric: peak,
   },
   {
-    label: "10k conns, 64 KiB reads: RSS/conn",
-    unit: "KiB",
+    label: "10k idle-then-echo, 64 KiB reads: per conn",
+    unit: "B",
     caseId: "concurrency-64k",
     metric: perConn,
-    decimals: 1,
+    decimals: 0,
   },
+  ...SCALE_CONNS.flatMap(scaleRows),
   { label: "reusePort, 1 server", unit: "rt/s", caseId: "scaleout-1", metric: value },
   { label: "reusePort, 2 servers", unit: "rt/s", caseId: "scaleout-2", metric: value },
   {
@@ -120,8 +178,9 @@ const ROWS: Row[] = [
   },
 ];
 
+/** Bytes of peak RSS above the server's RSS at READY, per connection. */
 function perConn(s: Sample, c: Case): number {
-  return ((s.peakMiB! - s.baseMiB!) * 1024) / c.spec.conns!;
+  return ((s.peakMiB! - s.baseMiB!) * 2 ** 20) / c.spec.conns!;
 }
 
 function median(xs: number[]): number {
@@ -209,71 +268,183 @@ function renderTable(
 
 interface Target {
   label: string;
+  /** The row whose pysock column is measured. */
   row: string;
-  /** The other side of the ratio: a row label for a raw column in another row. */
-  againstRow?: string;
+  /** The column on the other side of the ratio; raw Deno when omitted. */
+  against?: ImplId;
   min?: number;
   max?: number;
 }
 
+const BULK_RECV = ROWS[0].label;
+const BULK_INTO = ROWS[1].label;
 const TARGETS: Target[] = [
-  { label: "bulk recv(65536) >= 0.95x raw", row: "bulk TCP, recv(65536)", min: 0.95 },
-  { label: "bulk recvInto >= 0.98x raw", row: "bulk TCP, recvInto", min: 0.98 },
-  { label: "ping-pong 1 conn >= 0.90x raw", row: "ping-pong 64 B, 1 conn", min: 0.9 },
-  { label: "ping-pong 16 conns >= 0.90x raw", row: "ping-pong 64 B, 16 conns", min: 0.9 },
+  { label: "recv >= 0.95x raw fresh-array reads", row: BULK_RECV, min: 0.95 },
+  { label: "recvInto >= 0.98x raw reused-buffer reads", row: BULK_INTO, min: 0.98 },
+  { label: "ping-pong 1 conn >= 0.95x raw", row: "ping-pong 64 B, 1 conn", min: 0.95 },
+  { label: "ping-pong 16 conns >= 0.95x raw", row: "ping-pong 64 B, 16 conns", min: 0.95 },
   {
-    label: "ping-pong pinned, 1 conn >= 0.85x raw",
-    row: "ping-pong, 1 conn, both on CPU 0",
-    min: 0.85,
+    label: "recvMsg >= 0.90x raw views decoder",
+    row: "framing recvMsg, 100 B | raw: views decoder",
+    min: 0.9,
   },
   {
-    label: "ping-pong pinned, 16 conns >= 0.85x raw",
-    row: "ping-pong, 16 conns, both on CPU 0",
-    min: 0.85,
-  },
-  { label: "UDP delivered >= 0.90x raw", row: "UDP 64 B delivered", min: 0.9 },
-  { label: "framing recvMsg >= 3.5x raw slice() decoder", row: "framing recvMsg, 100 B", min: 3.5 },
-  {
-    label: "10k conns, 64 KiB recv: time <= raw 4 KiB",
-    row: "10k conns, 64 KiB reads: time",
-    againstRow: "10k conns, 4 KiB reads: time",
-    max: 1,
+    label: "recvMsgs >= 1.00x raw views decoder",
+    row: "framing recvMsgs, 100 B | raw: views; CPython: makefile+struct",
+    min: 1,
   },
   {
-    label: "10k conns, 64 KiB recv: peak RSS <= raw 4 KiB",
-    row: "10k conns, 64 KiB reads: peak RSS",
-    againstRow: "10k conns, 4 KiB reads: peak RSS",
-    max: 1,
+    label: "recvMsgs >= 4x CPython makefile+struct",
+    row: "framing recvMsgs, 100 B | raw: views; CPython: makefile+struct",
+    against: "cpython",
+    min: 4,
   },
   {
-    label: "10k conns, 4 KiB recv: time <= raw 4 KiB",
-    row: "10k conns, 4 KiB reads: time",
-    max: 1,
+    label: "UDP recvfrom/sendto >= 0.95x raw",
+    row: "UDP 64 B recvfrom/sendto, delivered",
+    min: 0.95,
   },
+  { label: "UDP recvfromInto >= 0.98x raw", row: "UDP 64 B recvfromInto, delivered", min: 0.98 },
   {
-    label: "10k conns, 4 KiB recv: peak RSS <= raw 4 KiB",
-    row: "10k conns, 4 KiB reads: peak RSS",
+    label: "10k idle-then-echo peak RSS <= raw 4 KiB",
+    row: "10k idle-then-echo, 4 KiB reads: peak RSS",
     max: 1,
   },
 ];
 
-function renderTargets(cells: Map<string, Cell>, byId: Map<string, Case>): string {
-  const out = ["targets (issue 8, pysock ÷ raw Deno):"];
-  const find = (label: string) => ROWS.find((r) => r.label === label)!;
+/** One target's verdict: the median per-round ratio and its range, or why there is none. */
+interface Verdict {
+  target: Target;
+  ratio?: number;
+  low?: number;
+  high?: number;
+  ok?: boolean;
+  /** The same ratio in client work per CPU second, where both columns report CPU time. */
+  cpu?: number;
+  missing?: string;
+}
+
+function verdicts(cells: Map<string, Cell>, byId: Map<string, Case>): Verdict[] {
+  const out: Verdict[] = [];
   for (const t of TARGETS) {
-    const row = find(t.row);
+    const row = ROWS.find((r) => r.label === t.row)!;
     if (!byId.has(row.caseId)) continue;
     const mine = rowValues(row, "pysock", cells, byId);
-    const against = rowValues(t.againstRow ? find(t.againstRow) : row, "raw", cells, byId);
+    const against = rowValues(row, t.against ?? "raw", cells, byId);
     if (typeof mine === "string" || typeof against === "string") {
-      out.push(`  ${t.label.padEnd(48)} ${typeof mine === "string" ? mine : against}`);
+      out.push({ target: t, missing: typeof mine === "string" ? mine : against as string });
       continue;
     }
     const r = ratio(mine, against);
+    const each = mine.length === against.length ? mine.map((v, i) => v / against[i]) : [r];
     const ok = (t.min === undefined || r >= t.min) && (t.max === undefined || r <= t.max);
-    out.push(`  ${t.label.padEnd(48)} ${r.toFixed(2)}x  ${ok ? "ok" : "BELOW TARGET"}`);
+    const cpu = cpuRatio(row, cells, "pysock", t.against ?? "raw");
+    out.push({ target: t, ratio: r, low: Math.min(...each), high: Math.max(...each), ok, cpu });
+  }
+  return out;
+}
+
+/**
+ * The median per-round ratio of the client's work per CPU second (a rate row's value × its
+ * seconds ÷ its CPU seconds), for two Deno columns: how much CPU pysock spends on the same work,
+ * which a shared machine disturbs less than the wall time. `undefined` where a column has no
+ * CPU time (CPython, Node) or the row is not a rate.
+ */
+function cpuRatio(
+  row: Row,
+  cells: Map<string, Cell>,
+  a: ImplId,
+  b: ImplId,
+): number | undefined {
+  if (row.metric !== value || row.unit === "s") return undefined;
+  const work = (impl: ImplId) => {
+    const cell = cells.get(`${row.caseId}/${impl}`);
+    if (typeof cell !== "object") return [];
+    return cell.map((s) => (s.value * s.seconds) / s.cpu!);
+  };
+  const [x, y] = [work(a), work(b)];
+  if (x.length === 0 || x.length !== y.length) return undefined;
+  const each = x.map((v, i) => v / y[i]);
+  return each.every(Number.isFinite) ? median(each) : undefined;
+}
+
+function renderTargets(list: Verdict[]): string {
+  const out = ["targets (issue 18; pysock ÷ the named column, median of per-round ratios):"];
+  for (const v of list) {
+    const label = v.target.label.padEnd(44);
+    if (v.missing !== undefined) {
+      out.push(`  ${label} ${v.missing}`);
+      continue;
+    }
+    const range = v.low === v.high ? "" : ` [${v.low!.toFixed(2)}–${v.high!.toFixed(2)}]`;
+    const verdict = `${v.ratio!.toFixed(2)}x${range}  ${v.ok ? "met" : "NOT MET"}`;
+    const cpu = v.cpu === undefined ? "" : `   (client work per CPU second: ${v.cpu.toFixed(2)}x)`;
+    out.push(`  ${label} ${verdict.padEnd(28)}${cpu}`.trimEnd());
   }
   return out.join("\n");
+}
+
+/** pysock ÷ pysock base for every row both ran: the before/after of a change, in one run. */
+function renderVersus(cells: Map<string, Cell>, byId: Map<string, Case>): string {
+  const out = ["pysock ÷ pysock base (median of per-round ratios [min–max]):"];
+  for (const row of ROWS) {
+    if (!byId.has(row.caseId) || row.over) continue;
+    const now = rowValues(row, "pysock", cells, byId);
+    const before = rowValues(row, "base", cells, byId);
+    if (typeof now === "string" || typeof before === "string") continue;
+    if (now.length !== before.length || now.length === 0) continue;
+    const each = now.map((v, i) => v / before[i]).filter(Number.isFinite);
+    if (each.length === 0) continue;
+    const range = (xs: number[]) =>
+      `${median(xs).toFixed(3)}x [${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}]`;
+    // The client's work per CPU second, where the row's metric is a rate: steadier than the
+    // wall time when other processes share the machine.
+    const efficiency = (impl: ImplId) => {
+      const cell = cells.get(`${row.caseId}/${impl}`);
+      if (row.metric !== value || typeof cell !== "object") return [];
+      return cell.map((s) => (s.value * s.seconds) / s.cpu!);
+    };
+    const [a, b] = [efficiency("pysock"), efficiency("base")];
+    const cpu = a.length === b.length && a.length > 0 && a.every(Number.isFinite)
+      ? `   client CPU: ${range(a.map((v, i) => v / b[i]))}`
+      : "";
+    out.push(`  ${row.label.padEnd(64)} wall: ${range(each)}${cpu}`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Copies this tree's bench peers into `dir` (a checkout of an earlier commit, e.g. from
+ * `git archive`), so the `base` column runs the same peers against the older modules.
+ */
+async function prepareBaseline(dir: string): Promise<string> {
+  const root = new URL("..", import.meta.url).pathname;
+  const absolute = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+  await Deno.mkdir(`${absolute}/bench`, { recursive: true });
+  for (const entry of Deno.readDirSync(`${root}bench`)) {
+    if (!entry.isFile || !/^(_|peer_)/.test(entry.name)) continue;
+    await Deno.copyFile(`${root}bench/${entry.name}`, `${absolute}/bench/${entry.name}`);
+  }
+  return absolute;
+}
+
+/** The scale curves of every column that ran them: median echo rate and peak RSS per point. */
+function scaleSeries(impls: Impl[], cells: Map<string, Cell>): Series[] {
+  const series: Series[] = [];
+  for (const impl of impls) {
+    const points: Series["points"] = [];
+    for (const conns of SCALE_CONNS) {
+      const cell = cells.get(`scale-${conns}/${impl.id}`);
+      if (cell === undefined || typeof cell === "string" || cell.length === 0) continue;
+      points.push({
+        conns,
+        rate: median(cell.map(value)),
+        rssMiB: median(cell.map(peak)),
+      });
+    }
+    if (points.length > 0) series.push({ name: impl.title, points });
+  }
+  return series;
 }
 
 async function machine(impls: Impl[], pin: boolean): Promise<string> {
@@ -286,6 +457,42 @@ async function machine(impls: Impl[], pin: boolean): Promise<string> {
   ].join("\n");
 }
 
+/**
+ * How noisy the run was: for each row with several rounds, raw Deno's spread (max − min) as a
+ * fraction of its median; the median and the largest over the rows.
+ */
+function noise(cells: Map<string, Cell>, byId: Map<string, Case>): string {
+  const spreads: [number, string][] = [];
+  for (const row of ROWS) {
+    if (!byId.has(row.caseId) || row.over || row.unit === "%") continue;
+    const values = rowValues(row, "raw", cells, byId);
+    if (typeof values === "string" || values.length < 2) continue;
+    spreads.push([(Math.max(...values) - Math.min(...values)) / median(values), row.label]);
+  }
+  if (spreads.length === 0) return "noise: one round, not measured";
+  spreads.sort((a, b) => a[0] - b[0]);
+  const [worst, label] = spreads.at(-1)!;
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  return `noise: raw Deno's spread across rounds (max − min over median) is ${
+    pct(median(spreads.map((s) => s[0])))
+  } in the median row, ${pct(worst)} at most (${label})`;
+}
+
+function scaleTable(series: Series[]): string {
+  const header = ["connections", ...series.flatMap((s) => [`${s.name} rt/s`, `${s.name} MiB`])];
+  const lines = [header.join(" | ")];
+  lines.push(header.map(() => "---").join(" | "));
+  for (const conns of SCALE_CONNS) {
+    const line = [conns.toLocaleString("en-US")];
+    for (const s of series) {
+      const p = s.points.find((p) => p.conns === conns);
+      line.push(p ? fmt(p.rate, 0) : "—", p ? fmt(p.rssMiB, 0) : "—");
+    }
+    lines.push(line.join(" | "));
+  }
+  return lines.map((l) => `| ${l} |`).join("\n");
+}
+
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({
     args: Deno.args,
@@ -296,22 +503,30 @@ async function main(): Promise<void> {
       impl: { type: "string" },
       timeout: { type: "string", default: "120" },
       json: { type: "string", default: new URL("results.json", import.meta.url).pathname },
+      md: { type: "string" },
+      baseline: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (flags.help) {
     console.log(
-      "Usage: deno task bench [--quick] [--runs N] [--only bulk,pingpong,...] [--impl pysock,raw,cpython,node]",
+      "Usage: deno task bench [--quick] [--runs N] [--only bulk,pingpong,...] " +
+        "[--impl pysock,raw,cpython,node] [--md bench/results.md]",
     );
     return;
   }
-  const runs = Number(flags.runs ?? (flags.quick ? 1 : 5));
+  const runs = Number(flags.runs ?? (flags.quick ? QUICK_RUNS : 5));
   const timeoutMs = Number(flags.timeout) * 1000;
   const pin = await canPin();
   const only = flags.only?.split(",");
-  const wanted = flags.impl?.split(",");
-  const impls = (await implementations()).filter((i) => !wanted || wanted.includes(i.id));
-  const raw = (await implementations()).find((i) => i.id === "raw")!;
+  // The quick run leaves Node out: no target names it.
+  const wanted = flags.impl?.split(",") ?? (flags.quick ? ["pysock", "raw", "cpython"] : undefined);
+  const baseline = flags.baseline === undefined ? undefined : await prepareBaseline(flags.baseline);
+  const impls = (await implementations(baseline)).filter((i) =>
+    !wanted || wanted.includes(i.id) || i.id === "base"
+  );
+  const raw = impls.find((i) => i.id === "raw") ??
+    (await implementations()).find((i) => i.id === "raw")!;
   const selected = cases(flags.quick).filter((c) => !only || only.some((o) => c.id.startsWith(o)));
   const byId = new Map(selected.map((c) => [c.id, c]));
   const cells = new Map<string, Cell>();
@@ -320,7 +535,10 @@ async function main(): Promise<void> {
   console.error(await machine(impls, pin));
   for (let round = 0; round < runs; round++) {
     for (const c of selected) {
-      const order = impls.filter((i) => c.impls.includes(i.id));
+      if (flags.quick && c.once && round > 0) continue;
+      const order = impls.filter((i) =>
+        c.impls.includes(i.id) || (i.id === "base" && c.impls.includes("pysock"))
+      );
       // Rotate the order each round so no column always runs first after a busy neighbour.
       for (let k = 0; k < order.length; k++) {
         const impl = order[(k + round) % order.length];
@@ -351,27 +569,82 @@ async function main(): Promise<void> {
   }
 
   const seconds = (performance.now() - started) / 1000;
+  const verdictList = verdicts(cells, byId);
+  const table = renderTable(impls, cells, byId, runs);
+  const targets = renderTargets(verdictList);
+  const noisy = noise(cells, byId);
+  const about = await machine(impls, pin);
+  const command = `deno run -A bench/run.ts ${Deno.args.join(" ")}`.trim();
   console.log(
     `\npysock benchmarks — median of ${runs} run(s) [min–max], ratio to raw Deno = median of per-round ratios`,
   );
-  console.log(await machine(impls, pin));
-  console.log(`${flags.quick ? "--quick" : "full"} run, ${fmt(seconds, 0)} s\n`);
-  console.log(renderTable(impls, cells, byId, runs));
-  console.log(`\n${renderTargets(cells, byId)}`);
+  console.log(about);
+  console.log(`${flags.quick ? "--quick" : "full"} run, ${fmt(seconds, 0)} s; ${noisy}\n`);
+  console.log(table);
+  console.log(`\n${targets}`);
+  if (baseline !== undefined) console.log(`\n${renderVersus(cells, byId)}`);
   await Deno.writeTextFile(
     flags.json,
     JSON.stringify(
       {
         date: new Date().toISOString(),
-        machine: await machine(impls, pin),
+        machine: about,
+        command,
         runs,
+        seconds,
         quick: flags.quick,
         cases: selected,
         cells: Object.fromEntries(cells),
+        scale: scaleSeries(impls, cells),
+        targets: verdictList.map(({ target, ...v }) => ({ label: target.label, ...v })),
       },
       null,
       2,
     ) + "\n",
+  );
+  // Only a complete run replaces the results page.
+  const complete = !flags.quick && !only && !wanted && baseline === undefined;
+  const md = flags.md ?? (complete ? new URL("results.md", import.meta.url).pathname : undefined);
+  if (md === undefined) return;
+  const series = scaleSeries(impls, cells);
+  const svg = md.replace(/[^/]*$/, "scale.svg");
+  if (series.length > 0) await Deno.writeTextFile(svg, scaleSvg(series));
+  await Deno.writeTextFile(
+    md,
+    [
+      "# pysock benchmark results",
+      "",
+      `Written by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${runs} rounds, ` +
+      `${fmt(seconds, 0)} s. Each cell is the median of the rounds [min–max]; a ratio is the ` +
+      "median of the per-round ratios to raw Deno, since the columns of one round ran minutes " +
+      "apart at most.",
+      "",
+      "```text",
+      about,
+      noisy,
+      "```",
+      "",
+      "## Table",
+      "",
+      "```text",
+      table,
+      "```",
+      "",
+      "## Targets",
+      "",
+      "```text",
+      targets,
+      "```",
+      "",
+      "## Scale curves",
+      "",
+      "Echo round trips per second (64 B, a raw Deno client, every connection busy at once) and " +
+      "the server's peak RSS, by number of concurrent connections.",
+      "",
+      series.length > 0 ? "![scale curves](scale.svg)\n" : "",
+      scaleTable(series),
+      "",
+    ].join("\n"),
   );
 }
 

@@ -399,6 +399,10 @@ for (const { name, family } of FAMILIES) {
       ["settimeout({})", () => s.settimeout({} as never), TYPE],
       ['makefile("x")', () => s.makefile("x" as never), RANGE],
       ['makefile("rbx")', () => s.makefile("rbx" as never), RANGE],
+      ["chunks(0)", () => s.chunks(0), RANGE],
+      ["chunks(-1)", () => s.chunks(-1), RANGE],
+      ["chunks(1.5)", () => s.chunks(1.5), TYPE],
+      ['chunks("64")', () => s.chunks("64" as never), TYPE],
     ];
     const async: [string, () => unknown, Matcher][] = [
       ["recv(-1)", () => s.recv(-1), RANGE],

@@ -69,6 +69,11 @@ class ScriptedSource implements Source {
     return this.#pending !== null;
   }
 
+  /** The array the pending read would fill, or `null`. */
+  get pendingTarget(): Uint8Array | null {
+    return this.#pending?.target ?? null;
+  }
+
   /** How many pushed events no read has taken yet. */
   get queued(): number {
     return this.#events.length;
@@ -1359,4 +1364,41 @@ Deno.test("over loopback, shutdown wakes a readExactly waiting with partial byte
   assert.equal(await read, 4);
   assert.equal(buffer.buffered, 0);
   assert.deepEqual(await buffer.readAll(null), new Uint8Array(0));
+});
+
+// ---------------------------------------------------------------------------
+// Memory shared between buffers: small reads go into pieces of blocks that
+// many buffers share, so no two pending reads may overlap, and no view handed
+// out may change when another buffer reads.
+
+/** Whether two arrays share any byte of memory. */
+function overlap(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+}
+
+Deno.test("the pending reads of 200 idle buffers target disjoint memory, and no view handed out ever changes", async () => {
+  const all = Array.from({ length: 200 }, () => scripted());
+  const kept: [Uint8Array, number][] = [];
+  for (let round = 0; round < 3; round++) {
+    const calls = all.map(({ buffer }) => buffer.readSome(4096, null));
+    const targets = all.map(({ source }) => source.pendingTarget!);
+    let shared = 0;
+    for (let i = 0; i < targets.length; i++) {
+      for (let j = i + 1; j < targets.length; j++) {
+        assert.ok(!overlap(targets[i], targets[j]), `reads ${i} and ${j} overlap`);
+        if (targets[i].buffer === targets[j].buffer) shared++;
+      }
+    }
+    // The point of the pieces: idle buffers share blocks instead of owning one each.
+    assert.ok(shared > 0);
+    // Answer in reverse order, each buffer with its own bytes (a round's size differs).
+    for (let i = all.length - 1; i >= 0; i--) {
+      all[i].source.push(new Array(100 + round * 700).fill((i + round) % 256));
+    }
+    const got = await Promise.all(calls);
+    got.forEach((view, i) => kept.push([view, (i + round) % 256]));
+  }
+  for (const [view, value] of kept) assert.ok(view.every((b) => b === value));
+  assert.equal(kept.length, 600);
 });

@@ -758,3 +758,49 @@ Deno.test("recvMsgs checks its options before any I/O", async () => {
   await a.sendall(encodeMessage("still in step"));
   equal(text((await recvMsg(b))!), "still in step");
 });
+
+Deno.test("recvMsgs stopped by break leaves the next message whole for recvMsg and a new recvMsgs", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  await a.sendall(concat(["one", "two", "three", "four"].map((w) => encodeMessage(w))));
+  a.close();
+  const messages = recvMsgs(b);
+  for await (const m of messages) {
+    equal(text(m), "one");
+    break;
+  }
+  // break called return(): that iterator is done, and consumed nothing more.
+  deepEqual(await messages.next(), { value: undefined, done: true });
+  equal(text((await recvMsg(b))!), "two");
+  const rest: string[] = [];
+  for await (const m of recvMsgs(b)) rest.push(text(m));
+  deepEqual(rest, ["three", "four"]);
+});
+
+Deno.test("recvMsgs serves next() calls made without awaiting in call order, then ends", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  const messages = recvMsgs(b);
+  const calls = [messages.next(), messages.next(), messages.next(), messages.next()];
+  // The messages arrive after the calls, one byte at a time.
+  await trickle(a, concat(["first", "second", "third"].map((w) => encodeMessage(w))));
+  a.close();
+  const results = await Promise.all(calls);
+  deepEqual(results.map((r) => r.done ? null : text(r.value)), ["first", "second", "third", null]);
+  deepEqual(await messages.next(), { value: undefined, done: true });
+});
+
+Deno.test("recvMsgs is done after an error, and the socket still reads", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a;
+  await using _b = b;
+  b.settimeout(0.02);
+  const messages = recvMsgs(b);
+  await rejects(messages.next(), TimeoutError);
+  deepEqual(await messages.next(), { value: undefined, done: true });
+  await a.sendall(encodeMessage("after"));
+  b.settimeout(null);
+  equal(text((await recvMsg(b))!), "after");
+});

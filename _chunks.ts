@@ -1,0 +1,81 @@
+// StreamSocket.chunks(): the bulk idiom. `recv` returns an array the caller
+// owns, as Python's does, so every call costs fresh memory (V8 zero-fills
+// it, and a large read touches every page). A loop that only passes bytes
+// on (hashing, writing to a file, forwarding) does not need that: `chunks`
+// reads into one buffer of its own, straight from the kernel when nothing is
+// buffered (as `recvInto` does), and yields views of it. The price is the
+// ownership rule: a chunk is valid until the next call to `next()`, which
+// reads over it.
+
+import { kReader, type ReadBuffer } from "./_buffer.ts";
+
+/** What a {@linkcode Chunks} iterator reads from: a stream socket. */
+export interface ChunkSource {
+  /** The socket's read buffer; throws `EBADF`/`ENOTCONN` as a read would. */
+  [kReader](): ReadBuffer;
+  /** The socket's timeout, as of each read. */
+  gettimeout(): number | null;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/** The iterator `StreamSocket.chunks()` returns. */
+export class Chunks implements AsyncIterableIterator<Uint8Array, undefined> {
+  #sock: ChunkSource;
+  #size: number;
+  // Made on the first next() and dropped at the end: an iterator that is
+  // never read, or is done, holds no buffer.
+  #buf: Uint8Array | null = null;
+  #reader: ReadBuffer | null = null;
+  #done = false;
+
+  /**
+   * @param sock The socket read.
+   * @param size The buffer's size: the most bytes one chunk holds.
+   */
+  constructor(sock: ChunkSource, size: number) {
+    this.#sock = sock;
+    this.#size = size;
+  }
+
+  /** The next chunk: a view of the iterator's buffer, valid until the next call. */
+  next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.#done) return Promise.resolve(DONE);
+    try {
+      const reader = this.#reader ??= this.#sock[kReader]();
+      const buf = this.#buf ??= new Uint8Array(this.#size);
+      return reader.readInto(buf, this.#sock.gettimeout()).then(this.#got, this.#failed);
+    } catch (err) {
+      this.#finish();
+      return Promise.reject(err);
+    }
+  }
+
+  /** Ends the iteration (a `break` out of `for await`); the socket stays open. */
+  return(): Promise<IteratorResult<Uint8Array, undefined>> {
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #got = (n: number): IteratorResult<Uint8Array, undefined> => {
+    if (n === 0 || this.#buf === null) {
+      this.#finish();
+      return DONE;
+    }
+    return { value: n === this.#buf.length ? this.#buf : this.#buf.subarray(0, n), done: false };
+  };
+
+  #failed = (err: unknown): never => {
+    this.#finish();
+    throw err;
+  };
+
+  #finish(): void {
+    this.#done = true;
+    this.#buf = null;
+  }
+}
