@@ -40,6 +40,32 @@ export function setdefaulttimeout(timeout: number | null): void {
 // tests `fd > 2` still works.
 let nextFileno = 3;
 
+// The open sockets whose number fileno() has handed out, so that a selector
+// given that number (or an object whose fileno() returns it) finds the
+// socket. A socket joins on its first fileno() call, so sockets nobody asks
+// cost nothing; close() removes it. Weak: a socket dropped without close()
+// is not kept alive by it.
+const byFileno = new Map<number, WeakRef<SocketBase>>();
+let sweepAt = 1024;
+
+function remember(fd: number, sock: SocketBase): void {
+  if (byFileno.has(fd)) return;
+  byFileno.set(fd, new WeakRef(sock));
+  if (byFileno.size < sweepAt) return;
+  for (const [key, ref] of byFileno) if (ref.deref() === undefined) byFileno.delete(key);
+  sweepAt = Math.max(1024, byFileno.size * 2);
+}
+
+/**
+ * The open socket whose `fileno()` returned `fd`, if any.
+ *
+ * @param fd A number `fileno()` handed out.
+ * @returns The socket, or `undefined` when no open socket has that number.
+ */
+export function socketByFileno(fd: number): SocketBase | undefined {
+  return byFileno.get(fd)?.deref();
+}
+
 /**
  * Waits for `promise` for at most `timeout` seconds. `null` waits forever and
  * adds nothing (no timer, no extra promise); `0` gives the event loop one
@@ -314,7 +340,9 @@ export abstract class SocketBase {
    * @returns The pseudo descriptor, or -1.
    */
   fileno(): number {
-    return this.#fileno;
+    const fd = this.#fileno;
+    if (fd !== -1) remember(fd, this);
+    return fd;
   }
 
   /**
@@ -322,10 +350,12 @@ export abstract class SocketBase {
    * that is still open keeps the connection until it is closed too.
    */
   close(): void {
-    if (this.#fileno === -1) return;
+    const fd = this.#fileno;
+    if (fd === -1) return;
     this.#closeCalled = true;
     if (this.keepsOpen()) return;
     this.#fileno = -1;
+    byFileno.delete(fd);
     this.onClose();
   }
 

@@ -16,6 +16,7 @@
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { Kept } from "./_kept.ts";
+import type { Watcher } from "./_ready.ts";
 import { Turns } from "./_turns.ts";
 import {
   BlockingIOError,
@@ -88,6 +89,9 @@ export class ReadBuffer extends Turns {
   // The AbortSignal of the call holding the turn, if it has one: its waits
   // end when it aborts, as at a deadline.
   #signal: AbortSignal | undefined = undefined;
+  // A selector waiting for this buffer to become readable (see watch):
+  // told once, when a read lands or the stream is shut down.
+  #watcher: Watcher | null = null;
 
   /**
    * @param source Where bytes come from.
@@ -113,21 +117,57 @@ export class ReadBuffer extends Turns {
   }
 
   /**
+   * Whether a read call would not wait: bytes are buffered, or end of stream
+   * or an error is there to report. What a selector calls readable.
+   */
+  get readable(): boolean {
+    return this.#end > this.#start || this.#eof || this.#error !== null;
+  }
+
+  /**
+   * Tells `watcher` once, when the next read lands (bytes, end of stream or
+   * an error) or the stream is shut down; call it while not readable. A
+   * read is kept in flight for it, the same read a timed-out call leaves
+   * behind: its bytes go to the next read call, and while nobody waits it
+   * does not keep the process alive.
+   */
+  watch(watcher: Watcher): void {
+    if (this.#eof || this.#error !== null) return;
+    this.#watcher = watcher;
+    if (this.#fill !== null) return;
+    this.#read(this.#fillTarget(0));
+    this.#kept.release();
+  }
+
+  #wake(): void {
+    const watcher = this.#watcher!;
+    this.#watcher = null;
+    watcher.wake();
+  }
+
+  /**
    * Ends reading: drops what is buffered and makes every later read see end
    * of stream. Calls waiting on the pending read return at once, as a recv
    * blocked at `shutdown(SHUT_RD)` does on Linux; the read itself stays
    * pending and whatever it brings is dropped.
+   *
+   * @param err When given, waiting calls fail with it instead (a close
+   *   that keeps the connection open until queued writes finish).
    */
-  shutdown(): void {
+  shutdown(err: unknown = null): void {
     this.#eof = true;
     this.#start = this.#end;
+    if (err !== null) this.#error = err;
     const recv = this.#recv;
+    const failed = this.#recvFailed;
     if (recv !== null) {
       this.#recv = this.#recvFailed = null;
       this.releaseTurn();
-      recv(new Uint8Array(0));
+      if (err === null) recv(new Uint8Array(0));
+      else failed!(this.#translate(err, this.#owner));
     }
     this.#settle?.(0);
+    if (this.#watcher !== null) this.#wake();
     // What the read still pending brings is dropped: it must not keep the
     // process alive, as the read a timed-out call leaves behind does not.
     this.#kept.release();
@@ -562,18 +602,19 @@ export class ReadBuffer extends Turns {
         this.releaseTurn();
         recv(new Uint8Array(0));
       }
-      return;
+    } else {
+      if (!direct) {
+        this.#end += n;
+        this.#adapt(n, this.#want);
+      }
+      settle?.(n);
+      if (recv !== null) {
+        const bytes = this.#take(this.#max);
+        this.releaseTurn();
+        recv(bytes);
+      }
     }
-    if (!direct) {
-      this.#end += n;
-      this.#adapt(n, this.#want);
-    }
-    settle?.(n);
-    if (recv !== null) {
-      const bytes = this.#take(this.#max);
-      this.releaseTurn();
-      recv(bytes);
-    }
+    if (this.#watcher !== null) this.#wake();
   };
 
   #onReadError = (err: unknown): void => {
@@ -590,6 +631,7 @@ export class ReadBuffer extends Turns {
         failed(translated);
       }
     }
+    if (this.#watcher !== null) this.#wake();
   };
 
   /** Forgets the read that just landed: the next wait starts another. */

@@ -18,6 +18,7 @@ import { normalizeIpv6 } from "./_inet.ts";
 import { toDeadline } from "./_base.ts";
 import { AF_INET, AF_UNIX, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./_constants.ts";
 import { Kept, type Referable } from "./_kept.ts";
+import { READ, type Watcher, WRITE } from "./_ready.ts";
 import { BlockingIOError, errno, fromDenoError, OSError, TimeoutError } from "./errors.ts";
 
 /** What a receive brings: the bytes in the shared buffer, and the sender. */
@@ -66,6 +67,11 @@ export class DatagramReceiver {
   #peer: Deno.Addr | null = null;
   #peerHost = "";
   #closed = false;
+  // For selectors (see ready): the kept receive once it has settled, the
+  // one being watched, and who to tell when it settles.
+  #landed: Promise<Received> | null = null;
+  #watched: Promise<Received> | null = null;
+  #watcher: Watcher | null = null;
 
   /**
    * @param conn The Deno socket to receive on.
@@ -83,6 +89,59 @@ export class DatagramReceiver {
   /** Whether a receive is in flight (or kept after a timeout). */
   get receiving(): boolean {
     return this.#kept.pending !== null;
+  }
+
+  /**
+   * The events of `events` ready now: readable once the kept receive has
+   * brought a datagram (or failed), so a recvfrom would not wait; writable
+   * unless this is a Unix datagram socket with a receive in flight, which
+   * Deno lets no send pass (see udp.ts). With a watcher, a receive is kept
+   * in flight for it, unref'd as after a timed-out call, and the watcher is
+   * told once when it settles. After connect(), a datagram from another
+   * sender is dropped here and the next one awaited, so readable still
+   * means a datagram recvfrom returns.
+   */
+  ready(events: number, watcher: Watcher | null): number {
+    const pending = this.#kept.pending;
+    const landed = pending !== null && this.#landed === pending;
+    let ready = 0;
+    if ((events & READ) !== 0 && landed) ready |= READ;
+    if ((events & WRITE) !== 0 && (this.#family !== AF_UNIX || pending === null || landed)) {
+      ready |= WRITE;
+    }
+    if (watcher !== null && ready !== events) this.#watch(watcher);
+    return ready;
+  }
+
+  #watch(watcher: Watcher): void {
+    this.#watcher = watcher;
+    const kept = this.#kept;
+    let pending = kept.pending;
+    if (pending === null) {
+      this.#prepare(0);
+      pending = kept.start(this.#conn.receive(this.#buffer!));
+      kept.release();
+    }
+    if (this.#watched === pending) return;
+    this.#watched = pending;
+    const op = pending;
+    const settled = (received: Received | null) => {
+      if (kept.pending === op && !this.#closed) {
+        if (received !== null && this.#peer !== null && !this.#fromPeer(received[1])) {
+          // Not from the connected peer: recvfrom would drop it too.
+          kept.claim(op);
+          this.#watch(this.#watcher ?? watcher);
+          return;
+        }
+        this.#landed = op;
+      }
+      const told = this.#watcher;
+      this.#watcher = null;
+      told?.wake();
+    };
+    // Failures count as landed too (recvfrom reports them at once), and
+    // this marks them handled while nobody waits.
+    op.then(settled, () => settled(null));
   }
 
   /**

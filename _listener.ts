@@ -9,6 +9,7 @@
 import { describe, type IpEndpoint } from "./_address.ts";
 import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
+import type { Watcher } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
 import { OSError } from "./errors.ts";
 
@@ -28,6 +29,11 @@ export class Listener {
   #reusePort: boolean;
   // The accept in flight, kept across timeouts: Deno cannot cancel it.
   #kept: Kept<Deno.Conn>;
+  // For selectors (see watch): the kept accept once it has settled, the one
+  // being watched, and who to tell when it settles.
+  #landed: Promise<Deno.Conn> | null = null;
+  #watched: Promise<Deno.Conn> | null = null;
+  #watcher: Watcher | null = null;
 
   /**
    * Opens the listener now.
@@ -81,6 +87,42 @@ export class Listener {
       // the other waits for the next one.
       if (kept.claim(pending)) return conn;
     }
+  }
+
+  /**
+   * Whether accept() would not wait: the accept kept in flight has brought
+   * a connection (or failed). What a selector calls readable.
+   */
+  get acceptable(): boolean {
+    const pending = this.#kept.pending;
+    return pending !== null && this.#landed === pending;
+  }
+
+  /**
+   * Tells `watcher` once, when a connection is there for accept(); call it
+   * while not acceptable. An accept is kept in flight for it, as after a
+   * timed-out accept: the connection it brings is held for the next
+   * accept(), and while nobody waits it does not keep the process alive.
+   */
+  watch(watcher: Watcher): void {
+    this.#watcher = watcher;
+    const kept = this.#kept;
+    let pending = kept.pending;
+    if (pending === null) {
+      pending = kept.start(this.#listener.accept());
+      kept.release();
+    }
+    if (this.#watched === pending) return;
+    this.#watched = pending;
+    const landed = () => {
+      if (kept.pending === pending) this.#landed = pending;
+      const watcher = this.#watcher;
+      this.#watcher = null;
+      watcher?.wake();
+    };
+    // Failures count as landed too (accept() reports them at once), and
+    // this marks them handled while nobody waits.
+    pending.then(landed, landed);
   }
 
   /** Closes the listener; a pending accept rejects. */

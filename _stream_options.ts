@@ -23,6 +23,8 @@ export class StreamOptions {
   keepAlive = false;
   reusePort = false;
   reuseAddr = false;
+  /** The errno of a failed non-blocking connect, until SO_ERROR reads it. */
+  error = 0;
 
   /** Sets an option; `conn` (when connected) gets it at once, `bound` refuses SO_REUSEPORT. */
   set(
@@ -66,7 +68,12 @@ export class StreamOptions {
   get(level: number, optname: number, family: number, denoReuses: boolean): number {
     const ip = family !== AF_UNIX;
     if (level === SOL_SOCKET && optname === SO_TYPE) return SOCK_STREAM;
-    if (level === SOL_SOCKET && optname === SO_ERROR) return 0;
+    if (level === SOL_SOCKET && optname === SO_ERROR) {
+      // Reading the pending error clears it, as on Linux.
+      const error = this.error;
+      this.error = 0;
+      return error;
+    }
     if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
       return this.reuseAddr || (ip && denoReuses) ? 1 : 0;
     }

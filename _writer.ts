@@ -6,9 +6,30 @@
 // interleaved: a call made before the previous one finished waits for it,
 // and a write that outlived its timed-out call is waited for by every later
 // one, so bytes never reorder on the wire.
+//
+// For the same reason a non-blocking send cannot try a write and take it
+// back when it would wait. Instead the writer keeps a send queue of its own,
+// as the kernel keeps a send buffer: a non-blocking send copies what fits
+// (up to SEND_QUEUE_LIMIT bytes queued) and returns that count at once, and
+// one flush writes the queue in order. A send that finds the queue full
+// fails with BlockingIOError, taking nothing, and a selector's EVENT_WRITE
+// fires once it drains. close() keeps the connection open until the queue
+// is written, as the kernel still sends what its buffer holds.
 
 import { waitFor } from "./_base.ts";
-import { TimeoutError } from "./errors.ts";
+import { concat, EMPTY } from "./_bytes.ts";
+import type { Watcher } from "./_ready.ts";
+import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+
+/**
+ * The most bytes non-blocking sends may have queued beyond what the kernel
+ * has taken; a send that finds this many fails with BlockingIOError.
+ */
+export const SEND_QUEUE_LIMIT = 65536;
+
+// How long close() keeps a connection open to write what non-blocking sends
+// queued, when the peer does not read it.
+const LINGER_MS = 10_000;
 
 /** Turns a Deno error into the error callers see; one function for every socket. */
 export type Translate = (err: unknown, owner: unknown) => unknown;
@@ -26,6 +47,23 @@ export class Writer {
   #stalled: Promise<number> | null = null;
   /** End of stream was sent (or is queued behind the writes in flight). */
   shut = false;
+  // The send queue of non-blocking sends: bytes taken and not yet written,
+  // the chunks the flush that is the last write takes next, that flush,
+  // and how many flushes are in progress (each is also one of #writers).
+  #queued = 0;
+  #batch: Uint8Array[] | null = null;
+  #flushing: Promise<void> | null = null;
+  #flushes = 0;
+  // What a flush met, reported by the next call, as the kernel reports the
+  // error of a send it had buffered.
+  #error: unknown = null;
+  // close() was called while the queue held bytes; the connection closes
+  // once they are written.
+  #closing = false;
+  #closed = false;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  // A selector waiting for a send not to wait (see watch).
+  #watcher: Watcher | null = null;
 
   /**
    * @param conn The connection written to.
@@ -43,12 +81,170 @@ export class Writer {
     return this.#writers > 0 || this.#stalled !== null;
   }
 
-  /** One write, after those before it: resolves to the count written. */
+  /**
+   * Whether a send would not wait: a non-blocking send would take bytes
+   * (no blocking write in flight, the send queue has room) or fail at once.
+   * What a selector calls writable.
+   */
+  get writable(): boolean {
+    return this.#error !== null || this.shut || this.#hasRoom();
+  }
+
+  #hasRoom(): boolean {
+    return this.#writers === this.#flushes && this.#stalled === null &&
+      this.#queued < SEND_QUEUE_LIMIT;
+  }
+
+  /** Tells `watcher` once, when the writer becomes writable; call it while not writable. */
+  watch(watcher: Watcher): void {
+    this.#watcher = watcher;
+  }
+
+  #wakeIfWritable(): void {
+    if (!this.writable) return;
+    const watcher = this.#watcher!;
+    this.#watcher = null;
+    watcher.wake();
+  }
+
+  /**
+   * One write, after those before it: resolves to the count written. With
+   * a timeout of 0 (non-blocking), the count taken into the send queue.
+   * @throws {BlockingIOError} non-blocking, when the send queue is full.
+   */
   send(bytes: Uint8Array, timeout: number | null): Promise<number> {
+    if (this.#error !== null) return Promise.reject(this.#takeError());
+    if (timeout === 0) return this.#sendNow(bytes);
     const previous = this.#writers > 0 ? this.#lastWrite : null;
-    const sending = this.#send(bytes, previous, writeTimeout(timeout));
+    const sending = this.#send(bytes, previous, timeout);
     this.#lastWrite = sending;
     return sending;
+  }
+
+  /** A non-blocking send: takes what fits in the send queue, or nothing. */
+  #sendNow(bytes: Uint8Array): Promise<number> {
+    if (bytes.length === 0) return Promise.resolve(0);
+    if (!this.#hasRoom()) return Promise.reject(new BlockingIOError());
+    const n = Math.min(bytes.length, SEND_QUEUE_LIMIT - this.#queued);
+    // A copy, as the kernel copies: the caller may reuse its array as soon
+    // as send returns, and the write can outlive the call.
+    const chunk = bytes.slice(0, n);
+    this.#queued += n;
+    if (this.#writers === 0 && this.#stalled === null) {
+      // Nothing in flight: one write, with no batch and no async frame (the
+      // common send of a selector loop). Later calls queue behind it.
+      this.#writers++;
+      this.#flushes++;
+      this.#lastWrite = this.#conn.write(chunk).then(
+        (written) => this.#wrote(chunk, written),
+        (err) => this.#failed(chunk.length, err),
+      );
+    } else if (this.#batch !== null && this.#lastWrite === this.#flushing) {
+      this.#batch.push(chunk);
+    } else {
+      // A write queued since the last flush began: this one goes after it.
+      const previous = this.#writers > 0 ? this.#lastWrite : null;
+      const batch = [chunk];
+      this.#batch = batch;
+      this.#flushing = this.#lastWrite = this.#flush(batch, previous);
+    }
+    return Promise.resolve(n);
+  }
+
+  /** The end of a lone non-blocking write; the rest of a partial one is flushed before anything queued since. */
+  #wrote(chunk: Uint8Array, written: number): Promise<void> | undefined {
+    this.#writers--;
+    this.#flushes--;
+    this.#queued -= written;
+    if (written < chunk.length) return this.#flush([chunk.subarray(written)], null);
+    this.#flushed();
+  }
+
+  #failed(unwritten: number, err: unknown): void {
+    this.#writers--;
+    this.#flushes--;
+    // The connection failed: what is still queued is lost, as in the kernel.
+    this.#queued -= unwritten;
+    if (!this.#closing) this.#error = err;
+    this.#flushed();
+  }
+
+  #flushed(): void {
+    if (this.#closing && this.#queued === 0) this.#closeNow();
+    if (this.#watcher !== null) this.#wakeIfWritable();
+  }
+
+  /** Writes the send queue's chunks in order, taking those added meanwhile. */
+  async #flush(batch: Uint8Array[], previous: Promise<unknown> | null): Promise<void> {
+    this.#writers++;
+    this.#flushes++;
+    let chunk = EMPTY;
+    let sent = 0;
+    try {
+      if (previous !== null) await previous.catch(ignore);
+      if (this.#stalled !== null) await this.#stalled.catch(ignore);
+      while (batch.length > 0) {
+        chunk = batch.length === 1 ? batch[0] : concat(batch);
+        batch.length = 0;
+        sent = 0;
+        while (sent < chunk.length) {
+          const n = await this.#conn.write(sent === 0 ? chunk : chunk.subarray(sent));
+          sent += n;
+          this.#queued -= n;
+          if (this.#watcher !== null) this.#wakeIfWritable();
+        }
+      }
+    } catch (err) {
+      let lost = chunk.length - sent;
+      for (const rest of batch) lost += rest.length;
+      batch.length = 0;
+      this.#failed(lost, err);
+      return;
+    } finally {
+      if (this.#batch === batch) this.#batch = this.#flushing = null;
+    }
+    this.#writers--;
+    this.#flushes--;
+    this.#flushed();
+  }
+
+  #takeError(): unknown {
+    const err = this.#error;
+    this.#error = null;
+    return this.#translate(err, this.#owner);
+  }
+
+  /**
+   * Closes the connection: at once, or once the send queue is written (at
+   * most LINGER_MS later), as the kernel still sends what its buffer holds
+   * after close().
+   * @returns Whether the close waits for the send queue.
+   */
+  close(): boolean {
+    if (this.#queued === 0) {
+      this.#closeNow();
+      return false;
+    }
+    this.#closing = true;
+    const timer = setTimeout(() => this.#closeNow(), LINGER_MS);
+    // The writes keep the process alive while they progress; the timer alone must not.
+    Deno.unrefTimer(timer);
+    this.#lingerTimer = timer;
+    return true;
+  }
+
+  #closeNow(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#lingerTimer);
+    try {
+      this.#conn.close();
+    } catch { /* already closed by Deno */ }
+  }
+
+  /** A write queued behind others finds the socket closed meanwhile. */
+  #checkOpen(): void {
+    if (this.#closing) throw new OSError(errno.EBADF);
   }
 
   async #send(
@@ -59,15 +255,18 @@ export class Writer {
     this.#writers++;
     try {
       if (previous !== null) await previous.catch(ignore);
+      this.#checkOpen();
       if (this.#stalled !== null) await this.#waitStalled(timeout);
       return await this.#write(bytes, timeout);
     } finally {
       this.#writers--;
+      if (this.#watcher !== null) this.#wakeIfWritable();
     }
   }
 
   /** Every byte, after the writes before it; rejects with the first error. */
   sendall(bytes: Uint8Array, timeout: number | null): Promise<void> {
+    if (this.#error !== null) return Promise.reject(this.#takeError());
     timeout = writeTimeout(timeout);
     if (this.#writers === 0 && this.#stalled === null && timeout === null) {
       return this.#sendallNow(bytes);
@@ -92,8 +291,10 @@ export class Writer {
       // A partial write finishes on the general path; later calls are
       // already queued behind this promise.
       if (n < bytes.length) return this.#sendall(bytes.subarray(n), null, null);
+      if (this.#watcher !== null) this.#wakeIfWritable();
     }, (err) => {
       this.#writers--;
+      if (this.#watcher !== null) this.#wakeIfWritable();
       throw this.#translate(err, this.#owner);
     });
     this.#lastWrite = sending;
@@ -108,6 +309,7 @@ export class Writer {
     this.#writers++;
     try {
       if (previous !== null) await previous.catch(ignore);
+      this.#checkOpen();
       const deadline = timeout === null ? null : performance.now() + timeout * 1000;
       if (this.#stalled !== null) await this.#waitStalled(timeout);
       let sent = 0;
@@ -124,6 +326,7 @@ export class Writer {
       throw this.#translate(err, this.#owner);
     } finally {
       this.#writers--;
+      if (this.#watcher !== null) this.#wakeIfWritable();
     }
   }
 
@@ -144,7 +347,9 @@ export class Writer {
       if (err instanceof TimeoutError) {
         this.#stalled = writing;
         writing.then(() => {
-          if (this.#stalled === writing) this.#stalled = null;
+          if (this.#stalled !== writing) return;
+          this.#stalled = null;
+          if (this.#watcher !== null) this.#wakeIfWritable();
         }, ignore);
       }
       throw this.#translate(err, this.#owner);
@@ -166,10 +371,10 @@ export class Writer {
 function ignore(): void {}
 
 /**
- * The deadline for a write. Deno cannot withdraw a write once started, so a
- * non-blocking send that failed with EAGAIN would still deliver its bytes
- * later and a retry would send them twice: in non-blocking mode writes wait
- * for their count instead, which is always true.
+ * The deadline for a sendall. Deno cannot withdraw a write once started, so
+ * a non-blocking sendall that failed with EAGAIN part way would still
+ * deliver its bytes later, and a retry would send them twice: in
+ * non-blocking mode sendall waits for every byte instead.
  */
 function writeTimeout(timeout: number | null): number | null {
   return timeout === 0 ? null : timeout;

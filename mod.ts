@@ -48,4 +48,5 @@
 export * from "./socket.ts";
 export * from "./udp.ts";
 export * from "./framing.ts";
+export * from "./selectors.ts";
 export * from "./errors.ts";

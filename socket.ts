@@ -33,6 +33,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  MSG_DONTWAIT,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
@@ -59,6 +60,7 @@ import {
   unboundAddress,
 } from "./_base.ts";
 import { kReader, ReadBuffer } from "./_buffer.ts";
+import { CLOSED, kWatch, streamReady, type Watcher } from "./_ready.ts";
 import { toBytes } from "./_bytes.ts";
 import { dial, endpointError } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
@@ -86,7 +88,14 @@ import {
   SocketFile,
   type SocketFileMode,
 } from "./_socket_file.ts";
-import { BrokenPipeError, errno, gaierror, OSError, TimeoutError } from "./errors.ts";
+import {
+  BlockingIOError,
+  BrokenPipeError,
+  errno,
+  gaierror,
+  OSError,
+  TimeoutError,
+} from "./errors.ts";
 
 export * from "./_constants.ts";
 export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "./_inet.ts";
@@ -302,6 +311,9 @@ export class StreamSocket extends SocketBase {
    * @throws {TimeoutError} past the socket's timeout.
    * @throws {OSError} `EOPNOTSUPP` after `bind()`: Deno cannot connect from a
    *   chosen local address, and pysock will not silently drop it.
+   * @throws {BlockingIOError} `EINPROGRESS` in non-blocking mode: the connect
+   *   goes on, the socket becomes writable when it ends, and
+   *   `getsockopt(SOL_SOCKET, SO_ERROR)` then gives its errno (0 on success).
    *
    * @example
    * ```ts
@@ -328,14 +340,16 @@ export class StreamSocket extends SocketBase {
       });
     }
     const timeout = this.gettimeout();
-    const connecting = this.#open(endpoint, timeout, signal);
     if (timeout === 0) {
-      // Python's non-blocking connect: EINPROGRESS now, completion later.
-      this.#connecting = connecting.finally(() => this.#connecting = null);
-      this.#connecting.catch(() => {});
-      throw new OSError(errno.EINPROGRESS);
+      // Python's non-blocking connect: EINPROGRESS now; the attempt goes on
+      // (bounded by the kernel, close() or the signal), and when it ends the
+      // socket is writable and SO_ERROR holds the errno of a failure.
+      this.#connecting = this.#open(endpoint, null, signal).then(null, (err) => {
+        (this.#options ??= new StreamOptions()).error = errnoOf(err);
+      }).finally(() => this.#connecting = null);
+      throw new BlockingIOError(errno.EINPROGRESS);
     }
-    await connecting;
+    await this.#open(endpoint, timeout, signal);
   }
 
   /**
@@ -372,11 +386,18 @@ export class StreamSocket extends SocketBase {
    * One write: resolves to the number of bytes written, which may be less
    * than `data.length`.
    *
+   * In non-blocking mode (`setblocking(false)`) it resolves at once to the
+   * count taken into the socket's send queue (at most 64 KiB beyond what the
+   * kernel has taken; Deno cannot take back a write that would wait), and
+   * rejects with `BlockingIOError`, taking nothing, while the queue is full:
+   * a selector's `EVENT_WRITE` says when it has drained.
+   *
    * @param data Bytes, or a string sent as UTF-8.
-   * @param flags 0, `MSG_DONTWAIT` (writes wait for their count anyway, see
-   *   `sendall`) or `MSG_NOSIGNAL` (always true: Deno never raises SIGPIPE);
-   *   any other flag fails with `EOPNOTSUPP` naming it.
+   * @param flags 0, `MSG_DONTWAIT` (this one send is non-blocking, as
+   *   above) or `MSG_NOSIGNAL` (always true: Deno never raises SIGPIPE); any
+   *   other flag fails with `EOPNOTSUPP` naming it.
    * @returns The count written.
+   * @throws {BlockingIOError} non-blocking, when the send queue is full.
    *
    * @example
    * ```ts
@@ -392,7 +413,7 @@ export class StreamSocket extends SocketBase {
     try {
       const bytes = toBytes(data, "send");
       checkFlags(flags, SEND, "send");
-      return this.#writerOf().send(bytes, this.gettimeout());
+      return this.#writerOf().send(bytes, flags & MSG_DONTWAIT ? 0 : this.gettimeout());
     } catch (err) {
       return Promise.reject(err);
     }
@@ -408,7 +429,8 @@ export class StreamSocket extends SocketBase {
    * has taken would otherwise be sent twice by a retry.
    *
    * @param data Bytes, or a string sent as UTF-8.
-   * @param flags As for {@linkcode StreamSocket.send}.
+   * @param flags As for {@linkcode StreamSocket.send}; with `MSG_DONTWAIT`
+   *   it still waits for every byte, as a non-blocking `sendall` does.
    * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
    *
    * @example
@@ -735,8 +757,9 @@ export class StreamSocket extends SocketBase {
 
   /**
    * Reads an option: those `setsockopt` supports, plus `SO_TYPE` and
-   * `SO_ERROR`. `TCP_NODELAY` is 1 by default: Deno disables Nagle's
-   * algorithm on its TCP connections, unlike a fresh Python socket.
+   * `SO_ERROR` (the errno of a failed non-blocking connect, once; then 0).
+   * `TCP_NODELAY` is 1 by default: Deno disables Nagle's algorithm on its
+   * TCP connections, unlike a fresh Python socket.
    *
    * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
    * @param optname The option.
@@ -898,12 +921,27 @@ export class StreamSocket extends SocketBase {
     return this.#readBuffer();
   }
 
-  /** Releases the listener or connection; pending calls reject with `EBADF`. */
+  /** @ignore Internal: readiness, for selectors (see _ready.ts). */
+  [kWatch](events: number, watcher: Watcher | null): number {
+    if (this.closed) return CLOSED;
+    const buffer = this.#conn === null ? null : this.#buffer;
+    return streamReady(events, watcher, this.#listener, buffer, this.#writer, this.#connecting);
+  }
+
+  /**
+   * Releases the listener or connection; pending calls reject with `EBADF`.
+   * Bytes that non-blocking sends queued are still written first (see
+   * _writer.ts), as the kernel sends what its buffer holds after close().
+   */
   protected onClose(): void {
     const conn = this.#conn;
     this.#listener?.close();
     this.#listener = null;
     this.#connectAbort?.abort();
+    if (this.#writer !== null) {
+      if (this.#writer.close()) this.#buffer!.shutdown(new OSError(errno.EBADF));
+      return;
+    }
     try {
       conn?.close();
     } catch { /* already closed by Deno */ }

@@ -93,6 +93,7 @@ import {
   roomOf,
   scatter,
 } from "./_message.ts";
+import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
 import {
   BlockingIOError,
@@ -147,6 +148,9 @@ export class DatagramSocket extends SocketBase {
   #conn: Deno.DatagramConn | null = null;
   /** The receive side (see _datagram_receiver.ts); made when the socket is bound. */
   #receiver: DatagramReceiver | null = null;
+  // A selector waiting to read from this socket before it was bound: told
+  // when bind() or a first sendto gives it a receiver.
+  #bindWatcher: Watcher | null = null;
   #options: DatagramOptions = new DatagramOptions(this.family);
   // The connected peer: where send() goes, and what getpeername() returns.
   #peer: Deno.Addr | null = null;
@@ -712,6 +716,16 @@ export class DatagramSocket extends SocketBase {
     return this.#options.get(level, optname);
   }
 
+  /** @ignore Internal: readiness, for selectors (see _ready.ts). */
+  [kWatch](events: number, watcher: Watcher | null): number {
+    if (this.closed) return CLOSED;
+    const receiver = this.#receiver;
+    if (receiver !== null) return receiver.ready(events, watcher);
+    // Unbound: writable (a sendto binds it), nothing to receive yet.
+    if (watcher !== null && (events & READ) !== 0) this.#bindWatcher = watcher;
+    return events & WRITE;
+  }
+
   /** Closes the Deno socket; a receive in flight rejects, and its caller gets `EBADF`. */
   protected onClose(): void {
     const conn = this.#conn;
@@ -826,6 +840,11 @@ export class DatagramSocket extends SocketBase {
     this.#conn = conn;
     this.#receiver = new DatagramReceiver(conn, this, this.#options);
     this.#options.attach(conn);
+    const watcher = this.#bindWatcher;
+    if (watcher !== null) {
+      this.#bindWatcher = null;
+      watcher.wake();
+    }
     return conn;
   }
 

@@ -12,6 +12,8 @@ export interface ExampleArgs {
   port: number;
   /** Servers: stop accepting after this many clients; `null` serves until Ctrl-C. */
   maxClients: number | null;
+  /** Clients that open several connections: how many (see `ExampleUsage.connections`). */
+  connections: number;
 }
 
 /** How to describe an example in its `--help`. */
@@ -26,6 +28,8 @@ export interface ExampleUsage {
   host?: string;
   /** `"server"` binds and prints its port first; `"loop"` also takes --max-clients. */
   role: "client" | "server" | "loop";
+  /** Clients only: takes --connections N, this many by default. */
+  connections?: number;
 }
 
 function usageText(usage: ExampleUsage): string {
@@ -43,6 +47,9 @@ function usageText(usage: ExampleUsage): string {
   ];
   if (usage.role === "loop") {
     lines.push("  --max-clients N    stop after serving N clients (default: until Ctrl-C)");
+  }
+  if (usage.connections !== undefined) {
+    lines.push(`  --connections N    open N connections (default ${usage.connections})`);
   }
   lines.push("  -h, --help         show this help");
   lines.push("", "--allow-net=127.0.0.1 covers loopback; widen it to use another host.");
@@ -80,6 +87,7 @@ export function exampleArgs(usage: ExampleUsage, args: string[] = Deno.args): Ex
         host: { type: "string", default: usage.host ?? "127.0.0.1" },
         port: { type: "string", default: String(usage.port) },
         "max-clients": { type: "string" },
+        connections: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -94,9 +102,15 @@ export function exampleArgs(usage: ExampleUsage, args: string[] = Deno.args): Ex
     fail(usage, "--max-clients is only for servers that loop");
   }
   const port = toInteger(usage, "port", values.port, 0, 65535);
+  if (values.connections !== undefined && usage.connections === undefined) {
+    fail(usage, "--connections is only for clients that open several connections");
+  }
   const max = values["max-clients"];
   const maxClients = max === undefined ? null : toInteger(usage, "max-clients", max, 1, 2 ** 31);
-  return { host: values.host, port, maxClients };
+  const connections = values.connections === undefined
+    ? usage.connections ?? 1
+    : toInteger(usage, "connections", values.connections, 1, 10_000);
+  return { host: values.host, port, maxClients, connections };
 }
 
 /**

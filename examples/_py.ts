@@ -1,6 +1,8 @@
 // Python built-ins the seed programs lean on (`repr`, `bytes.upper`, `input`), so that a
 // port prints exactly what its Python original prints and the tests can compare the two.
 
+import type { StreamSocket } from "../mod.ts";
+
 const encoder = new TextEncoder();
 
 /**
@@ -97,4 +99,33 @@ export async function input(prompt: string): Promise<string | null> {
   // Leave the shell's prompt on a line of its own after Ctrl-D.
   if (Deno.stdin.isTerminal()) await Deno.stdout.write(encoder.encode("\n"));
   return null;
+}
+
+/**
+ * Python's `repr()` of a socket object, in Python 3.12's form:
+ * `<socket.socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 1234),
+ * raddr=('127.0.0.1', 50000)>` (3.11 spells the family and type as
+ * `AddressFamily.AF_INET` and `SocketKind.SOCK_STREAM`).
+ *
+ * @param sock A pysock stream socket.
+ * @returns The text Python prints for the same socket.
+ */
+export function reprSocket(sock: StreamSocket): string {
+  const parts = [
+    `fd=${sock.fileno()}`,
+    `family=${sock.family}`,
+    `type=${sock.type}`,
+    `proto=${sock.proto}`,
+  ];
+  for (
+    const [name, address] of [["laddr", () => sock.getsockname()], [
+      "raddr",
+      () => sock.getpeername(),
+    ]] as const
+  ) {
+    try {
+      parts.push(`${name}=${repr(address())}`);
+    } catch { /* not bound or not connected: Python leaves it out too */ }
+  }
+  return `<socket.socket ${parts.join(", ")}>`;
 }

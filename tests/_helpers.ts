@@ -322,3 +322,144 @@ export async function resetWhileStopped(
     server.kill("SIGCONT");
   }
 }
+
+const ROOT = new URL("..", import.meta.url);
+/** A process still running after this is killed, so a hang fails instead of stalling. */
+const PROCESS_TIMEOUT_MS = 20_000;
+
+/** How a process started by {@linkcode Proc} ended. */
+export interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A child process run from the repository root, its output collected as it comes;
+ * stdin is piped when asked for. Disposing it kills the process if it still runs.
+ */
+export class Proc implements AsyncDisposable {
+  #child: Deno.ChildProcess;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #stdout = "";
+  #stderr = "";
+  #changed: (() => void)[] = [];
+  #exited = false;
+  #done: Promise<Finished>;
+  readonly name: string;
+
+  constructor(name: string, command: string, args: string[], stdin = false) {
+    this.name = name;
+    const child = new Deno.Command(command, {
+      args,
+      cwd: ROOT,
+      stdin: stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    if (stdin) this.#stdin = child.stdin.getWriter();
+    const timer = setTimeout(() => this.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
+    const out = this.#collect(child.stdout, (text) => this.#stdout += text);
+    const err = this.#collect(child.stderr, (text) => this.#stderr += text);
+    this.#done = (async () => {
+      const status = await child.status;
+      clearTimeout(timer);
+      this.#exited = true;
+      await Promise.all([out, err]);
+      this.#notify();
+      return { code: status.code, stdout: this.#stdout, stderr: this.#stderr };
+    })();
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>, add: (text: string) => void) {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      add(chunk);
+      this.#notify();
+    }
+  }
+
+  #notify() {
+    const waiters = this.#changed;
+    this.#changed = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** What the process printed so far. */
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  /** Resolves once stdout satisfies `ready`; rejects if the process ends first. */
+  async waitFor(ready: (stdout: string) => boolean): Promise<void> {
+    while (!ready(this.#stdout)) {
+      if (this.#exited) {
+        const { code, stdout, stderr } = await this.#done;
+        throw new Error(
+          `${this.name} exited (${code}) early.\nstdout: ${stdout}\nstderr: ${stderr}`,
+        );
+      }
+      await new Promise<void>((wake) => this.#changed.push(wake));
+    }
+  }
+
+  /** The port a server prints as its first line. */
+  async port(): Promise<number> {
+    await this.waitFor((out) => out.includes("\n"));
+    const line = this.#stdout.slice(0, this.#stdout.indexOf("\n"));
+    if (!/^\d+$/.test(line)) throw new Error(`${this.name} must print its port first: ${line}`);
+    return Number(line);
+  }
+
+  /** Writes to the process's stdin. */
+  async write(text: string): Promise<void> {
+    await this.#stdin!.write(new TextEncoder().encode(text));
+  }
+
+  /** Closes the process's stdin (end of input). */
+  async closeStdin(): Promise<void> {
+    const stdin = this.#stdin;
+    this.#stdin = null;
+    await stdin?.close().catch(() => {});
+  }
+
+  /** Sends `signal` unless the process has exited. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#exited) return;
+    try {
+      this.#child.kill(signal);
+    } catch { /* exited meanwhile */ }
+  }
+
+  /** Waits for the exit (closing stdin first) and returns the status and output. */
+  async finish(): Promise<Finished> {
+    await this.closeStdin();
+    return await this.#done;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.finish();
+  }
+}
+
+let tasks: Record<string, string> | null = null;
+
+/** Runs examples/`file` exactly as its deno.json task does. */
+export function example(file: string, args: string[], stdin = false): Proc {
+  // Read on first use: some tests import this module in processes without --allow-read.
+  tasks ??= JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks as Record<
+    string,
+    string
+  >;
+  const task = Object.values(tasks).find((line) => line.endsWith(`examples/${file}`));
+  if (task === undefined) throw new Error(`deno.json has no task for examples/${file}`);
+  const [deno, ...taskArgs] = task.split(" ");
+  if (deno !== "deno") throw new Error(`the task for examples/${file} does not run deno`);
+  return new Proc(`examples/${file}`, Deno.execPath(), [...taskArgs, ...args], stdin);
+}
+
+/** Runs the Python program tests/py/`file`, unbuffered so its output is seen at once. */
+export function pythonProgram(file: string, args: string[], stdin = false): Proc {
+  return new Proc(`tests/py/${file}`, "python3", ["-u", `tests/py/${file}`, ...args], stdin);
+}

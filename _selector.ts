@@ -1,0 +1,531 @@
+// The selector: registrations keyed by descriptor, a ready set fed by the
+// sockets' hubs (see _ready.ts), and select() re-checking only that set.
+
+import { setImmediate } from "node:timers";
+import { describe } from "./_address.ts";
+import {
+  type Entry,
+  filenoOf,
+  type FileObject,
+  type Hub,
+  hubOf,
+  READ,
+  watchableOf,
+  WRITE,
+} from "./_ready.ts";
+
+/** Wait for a registered socket to become readable. */
+export const EVENT_READ = 1;
+/** Wait for a registered socket to become writable. */
+export const EVENT_WRITE = 2;
+
+/**
+ * Python's `KeyError`, raised by selectors for a file object registered
+ * twice, or one that is not registered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DefaultSelector, KeyError } from "./selectors.ts";
+ * using sel = new DefaultSelector();
+ * assert.throws(() => sel.unregister(42), KeyError);
+ * ```
+ */
+export class KeyError extends Error {
+  /** `"KeyError"`. */
+  override get name(): string {
+    return "KeyError";
+  }
+}
+
+/**
+ * Python's `RuntimeError`, raised for a call on a closed selector and for a
+ * second `select()` while one is still waiting on the same selector.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DefaultSelector, RuntimeError } from "./selectors.ts";
+ * const sel = new DefaultSelector();
+ * sel.close();
+ * await assert.rejects(sel.select(0), RuntimeError);
+ * ```
+ */
+export class RuntimeError extends Error {
+  /** `"RuntimeError"`. */
+  override get name(): string {
+    return "RuntimeError";
+  }
+}
+
+/**
+ * A registration: the file object, its descriptor, the events waited for
+ * and the caller's data (Python's `SelectorKey` named tuple). Keys are
+ * immutable: `modify` returns a new one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketpair } from "./socket.ts";
+ * import { DefaultSelector, EVENT_READ } from "./selectors.ts";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * using sel = new DefaultSelector<string>();
+ * const key = sel.register(a, EVENT_READ, "session 1");
+ * assert.equal(key.fd, a.fileno());
+ * assert.equal(key.data, "session 1");
+ * ```
+ */
+export class SelectorKey<T = unknown, F extends FileObject = FileObject> {
+  /** The file object registered (a socket, or its `fileno()`). */
+  readonly fileobj: F;
+  /** Its descriptor: the socket's `fileno()`. */
+  readonly fd: number;
+  /** The events waited for: `EVENT_READ`, `EVENT_WRITE` or both. */
+  readonly events: number;
+  /** The caller's data, such as a callback or a session. */
+  readonly data: T;
+
+  /**
+   * Not for direct use: `register` and `modify` make keys.
+   *
+   * @param fileobj The file object.
+   * @param fd Its descriptor.
+   * @param events The events.
+   * @param data The caller's data.
+   */
+  constructor(fileobj: F, fd: number, events: number, data: T) {
+    this.fileobj = fileobj;
+    this.fd = fd;
+    this.events = events;
+    this.data = data;
+  }
+}
+
+/** One registered socket: told by the socket's hub when it may be ready. */
+class Registration<T, F extends FileObject> implements Entry {
+  key: SelectorKey<T, F>;
+  readonly hub: Hub;
+  readonly #ready: Set<Registration<T, F>>;
+  readonly #notify: () => void;
+
+  constructor(
+    key: SelectorKey<T, F>,
+    hub: Hub,
+    ready: Set<Registration<T, F>>,
+    notify: () => void,
+  ) {
+    this.key = key;
+    this.hub = hub;
+    this.#ready = ready;
+    this.#notify = notify;
+  }
+
+  get events(): number {
+    return this.key.events;
+  }
+
+  wake(): void {
+    this.#ready.add(this);
+    this.#notify();
+  }
+}
+
+/**
+ * The read-only mapping of a selector's registrations that `getMap()`
+ * returns, keyed by descriptor; `get` and `has` also take the file object,
+ * as Python's mapping does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketpair } from "./socket.ts";
+ * import { DefaultSelector, EVENT_READ } from "./selectors.ts";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * using sel = new DefaultSelector();
+ * const key = sel.register(a, EVENT_READ);
+ * const map = sel.getMap();
+ * assert.equal(map.get(a), key);
+ * assert.deepEqual([...map.keys()], [a.fileno()]);
+ * ```
+ */
+export class SelectorMapping<T = unknown, F extends FileObject = FileObject>
+  implements ReadonlyMap<number, SelectorKey<T, F>> {
+  readonly #byFd: Map<number, Registration<T, F>>;
+
+  /**
+   * Not for direct use: `getMap()` returns the selector's mapping.
+   *
+   * @param byFd The selector's registrations.
+   */
+  constructor(byFd: Map<number, Registration<T, F>>) {
+    this.#byFd = byFd;
+  }
+
+  /** How many file objects are registered. */
+  get size(): number {
+    return this.#byFd.size;
+  }
+
+  /**
+   * The key of a file object or descriptor.
+   *
+   * @param fileobj A file object or descriptor.
+   * @returns Its key, or `undefined` when not registered.
+   */
+  get(fileobj: FileObject): SelectorKey<T, F> | undefined {
+    return lookup(this.#byFd, fileobj)?.key;
+  }
+
+  /**
+   * Whether a file object or descriptor is registered.
+   *
+   * @param fileobj A file object or descriptor.
+   * @returns `true` when registered.
+   */
+  has(fileobj: FileObject): boolean {
+    return lookup(this.#byFd, fileobj) !== undefined;
+  }
+
+  /** The registered descriptors. */
+  keys(): MapIterator<number> {
+    return this.#byFd.keys();
+  }
+
+  /** The keys. */
+  *values(): MapIterator<SelectorKey<T, F>> {
+    for (const registration of this.#byFd.values()) yield registration.key;
+  }
+
+  /** `[descriptor, key]` pairs. */
+  *entries(): MapIterator<[number, SelectorKey<T, F>]> {
+    for (const [fd, registration] of this.#byFd) yield [fd, registration.key];
+  }
+
+  /** `[descriptor, key]` pairs, as a `Map` iterates. */
+  [Symbol.iterator](): MapIterator<[number, SelectorKey<T, F>]> {
+    return this.entries();
+  }
+
+  /**
+   * Calls `callback` with each key and descriptor.
+   *
+   * @param callback Called as `Map.prototype.forEach` calls it.
+   */
+  forEach(
+    callback: (
+      key: SelectorKey<T, F>,
+      fd: number,
+      map: ReadonlyMap<number, SelectorKey<T, F>>,
+    ) => void,
+  ): void {
+    for (const [fd, registration] of this.#byFd) callback(registration.key, fd, this);
+  }
+}
+
+// The registration of `fileobj`: by its descriptor, or (a closed socket,
+// whose fileno() is -1) by identity, as Python's _fileobj_lookup searches.
+function lookup<T, F extends FileObject>(
+  byFd: Map<number, Registration<T, F>>,
+  fileobj: unknown,
+): Registration<T, F> | undefined {
+  let fd: number;
+  try {
+    fd = filenoOf(fileobj);
+  } catch {
+    for (const registration of byFd.values()) {
+      if (registration.key.fileobj === fileobj) return registration;
+    }
+    return undefined;
+  }
+  return byFd.get(fd);
+}
+
+/**
+ * Python's `selectors.DefaultSelector`. The type parameters are the data
+ * attached to each key and the kind of file object registered, so that
+ * `key.data` and `key.fileobj` come back typed.
+ *
+ * @example Wait until a socket is readable
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketpair } from "./socket.ts";
+ * import { DefaultSelector, EVENT_READ } from "./selectors.ts";
+ * const [a, b] = await socketpair();
+ * await using _a = a;
+ * await using _b = b;
+ * using sel = new DefaultSelector();
+ * sel.register(b, EVENT_READ);
+ * assert.deepEqual(await sel.select(0), []);
+ * await a.sendall("ping");
+ * const [[key, events]] = await sel.select();
+ * assert.ok(key.fileobj === b && events === EVENT_READ);
+ * b.setblocking(false);
+ * assert.equal(new TextDecoder().decode(await b.recv(10)), "ping");
+ * ```
+ */
+export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
+  readonly #byFd = new Map<number, Registration<T, F>>();
+  // Registrations told they may be ready and not yet found idle: the only
+  // ones select() looks at.
+  readonly #ready = new Set<Registration<T, F>>();
+  readonly #map: SelectorMapping<T, F> = new SelectorMapping(this.#byFd);
+  #waiter: (() => void) | null = null;
+  #keepAlive: ReturnType<typeof setInterval> | null = null;
+  #selecting = false;
+  #closed = false;
+  readonly #notify = (): void => {
+    const waiter = this.#waiter;
+    if (waiter === null) return;
+    this.#waiter = null;
+    waiter();
+  };
+
+  /**
+   * Registers a file object for `events`.
+   *
+   * @param fileobj A pysock socket (stream, listening or datagram), its
+   *   `fileno()`, or an object whose `fileno()` returns one.
+   * @param events `EVENT_READ`, `EVENT_WRITE`, or both (`|`).
+   * @param data Anything to get back in the key.
+   * @returns The new key.
+   * @throws {RangeError} for events other than those (Python's ValueError),
+   *   or a negative descriptor such as a closed socket's.
+   * @throws {TypeError} for an object without `fileno()`.
+   * @throws {KeyError} when the descriptor is already registered.
+   * @throws {OSError} `EBADF` for a number that is no open pysock socket's.
+   */
+  register(fileobj: F, events: number, data?: T): SelectorKey<T, F> {
+    this.#checkOpen();
+    checkEvents(events);
+    const fd = filenoOf(fileobj);
+    if (this.#byFd.has(fd)) {
+      throw new KeyError(`${reprOf(fileobj)} (FD ${fd}) is already registered`);
+    }
+    const key = new SelectorKey(fileobj, fd, events, data as T);
+    const hub = hubOf(watchableOf(fileobj, fd));
+    const registration = new Registration(key, hub, this.#ready, this.#notify);
+    this.#byFd.set(fd, registration);
+    if ((hub.add(registration) & events) !== 0) registration.wake();
+    return key;
+  }
+
+  /**
+   * Unregisters a file object; it may have been closed since.
+   *
+   * @param fileobj What was registered, or its descriptor.
+   * @returns Its key.
+   * @throws {KeyError} when it is not registered.
+   */
+  unregister(fileobj: FileObject): SelectorKey<T, F> {
+    const registration = this.#registration(fileobj);
+    this.#byFd.delete(registration.key.fd);
+    this.#ready.delete(registration);
+    registration.hub.remove(registration);
+    return registration.key;
+  }
+
+  /**
+   * Changes the events or the data of a registration (omitting `data`
+   * sets it to `undefined`, as Python's `None`).
+   *
+   * @param fileobj What was registered, or its descriptor.
+   * @param events The new events.
+   * @param data The new data.
+   * @returns The new key (the same key when nothing changed).
+   * @throws {KeyError} when it is not registered.
+   * @throws {RangeError} for invalid events.
+   */
+  modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T, F> {
+    this.#checkOpen();
+    const registration = this.#registration(fileobj);
+    checkEvents(events);
+    const old = registration.key;
+    if (events === old.events && data === old.data) return old;
+    registration.key = new SelectorKey(old.fileobj, old.fd, events, data as T);
+    if (events !== old.events) {
+      this.#ready.delete(registration);
+      if ((registration.hub.check(events) & events) !== 0) registration.wake();
+    }
+    return registration.key;
+  }
+
+  /**
+   * Waits until registered sockets are ready, or `timeout` seconds pass.
+   *
+   * @param timeout Seconds; `null` or omitted waits as long as it takes;
+   *   0 or less only looks at what is ready now.
+   * @returns `[key, events]` for each ready socket (`events` being those of
+   *   its key that are ready); empty on timeout.
+   * @throws {RuntimeError} on a closed selector, or while another
+   *   `select()` on this selector is waiting.
+   */
+  async select(timeout?: number | null): Promise<[SelectorKey<T, F>, number][]> {
+    this.#checkOpen();
+    const wait = checkTimeout(timeout);
+    if (this.#selecting) {
+      throw new RuntimeError("Cannot select: another select() on this selector is waiting");
+    }
+    this.#selecting = true;
+    try {
+      // One event-loop turn before returning without a wait (or polling):
+      // reads that landed meanwhile count, and a loop of selects that
+      // always find a socket ready cannot starve the other I/O.
+      if (wait === 0) {
+        await nextTurn();
+        return this.#collect();
+      }
+      let ready = this.#collect();
+      if (ready.length > 0) {
+        await nextTurn();
+        ready = this.#collect();
+        if (ready.length > 0) return ready;
+      }
+      const deadline = wait === null ? null : performance.now() + wait * 1000;
+      while (!this.#closed) {
+        const left = deadline === null ? null : deadline - performance.now();
+        if (left !== null && left <= 0) break;
+        await this.#sleep(left);
+        ready = this.#collect();
+        if (ready.length > 0) return ready;
+      }
+      return [];
+    } finally {
+      this.#selecting = false;
+    }
+  }
+
+  /**
+   * The key of a registered file object.
+   *
+   * @param fileobj What was registered, or its descriptor.
+   * @returns Its key.
+   * @throws {KeyError} when it is not registered.
+   * @throws {RuntimeError} on a closed selector.
+   */
+  getKey(fileobj: FileObject): SelectorKey<T, F> {
+    this.#checkOpen();
+    return this.#registration(fileobj).key;
+  }
+
+  /**
+   * The registrations, as a read-only mapping that follows later changes.
+   *
+   * @returns The mapping (empty once the selector is closed).
+   */
+  getMap(): SelectorMapping<T, F> {
+    return this.#map;
+  }
+
+  /** Unregisters everything; later calls fail with {@linkcode RuntimeError}. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const registration of this.#byFd.values()) registration.hub.remove(registration);
+    this.#byFd.clear();
+    this.#ready.clear();
+    this.#notify();
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
+  }
+
+  /** Closes the selector at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Re-checks the registrations told they may be ready; those found idle leave the set. */
+  #collect(): [SelectorKey<T, F>, number][] {
+    const out: [SelectorKey<T, F>, number][] = [];
+    for (const registration of this.#ready) {
+      const events = registration.key.events;
+      const ready = registration.hub.check(events) & events;
+      if (ready !== 0) out.push([registration.key, ready]);
+      else this.#ready.delete(registration);
+    }
+    return out;
+  }
+
+  /**
+   * Waits for a wake or `ms`. `null` waits indefinitely and keeps the
+   * process alive, as Python's select does (the kept reads it waits on do
+   * not), with one long timer per selector ref'd only while it waits.
+   */
+  #sleep(ms: number | null): Promise<void> {
+    if (ms === null) {
+      const keepAlive = this.#keepAlive ??= setInterval(ignore, MAX_DELAY);
+      Deno.refTimer(keepAlive);
+      return new Promise((resolve) => {
+        this.#waiter = () => {
+          Deno.unrefTimer(keepAlive);
+          resolve();
+        };
+      });
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiter = null;
+        resolve();
+      }, Math.ceil(ms));
+      this.#waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #registration(fileobj: FileObject): Registration<T, F> {
+    const registration = lookup(this.#byFd, fileobj);
+    if (registration === undefined) throw new KeyError(`${reprOf(fileobj)} is not registered`);
+    return registration;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new RuntimeError("Selector is closed");
+  }
+}
+
+// The longest delay setTimeout takes (about 24.8 days).
+const MAX_DELAY = 2 ** 31 - 1;
+
+function ignore(): void {}
+
+/** Resolves after one turn of the event loop (`setImmediate`, so no timer clamping). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A select timeout in seconds: `null` to block, 0 to poll (Python treats
+ * anything at or below 0 so).
+ */
+export function checkTimeout(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new TypeError(`Cannot select: timeout must be seconds or null, got ${describe(timeout)}`);
+  }
+  if (timeout === Infinity) return null;
+  return Math.max(timeout, 0);
+}
+
+function checkEvents(events: unknown): void {
+  if (typeof events !== "number" || !Number.isInteger(events)) {
+    throw new TypeError(`Invalid events: ${describe(events)}`);
+  }
+  if (events === 0 || (events & ~(READ | WRITE)) !== 0) {
+    throw new RangeError(`Invalid events: ${events}`);
+  }
+}
+
+// How Python's messages show a file object: its repr where it has one.
+function reprOf(fileobj: unknown): string {
+  if (
+    typeof fileobj === "object" && fileobj !== null &&
+    fileobj.toString !== Object.prototype.toString
+  ) {
+    return String(fileobj);
+  }
+  return describe(fileobj);
+}
