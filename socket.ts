@@ -106,6 +106,7 @@ export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
 export type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
+export { CMSG_LEN, CMSG_SPACE } from "./_message.ts";
 export {
   type MakefileOptions,
   type Newline,
