@@ -28,9 +28,8 @@ export const STREAM_RECV: number = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
 /** The flags a datagram socket's receives honour (MSG_WAITALL has no effect on a datagram, as on Linux). */
 export const DATAGRAM_RECV: number = STREAM_RECV | MSG_TRUNC;
 /**
- * The flags sends honour. MSG_DONTWAIT: a send waits for its count anyway,
- * as every non-blocking send does here (Deno cannot withdraw a write, so
- * EAGAIN would make a retry send the bytes twice). MSG_NOSIGNAL: Deno never
+ * The flags sends honour. MSG_DONTWAIT: one non-blocking send (the send
+ * queue of _writer.ts; a UDP send never waits). MSG_NOSIGNAL: Deno never
  * raises SIGPIPE, so a broken connection is always an error instead.
  */
 export const SEND: number = MSG_DONTWAIT | MSG_NOSIGNAL;

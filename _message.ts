@@ -133,6 +133,64 @@ export function scatter(data: Uint8Array, targets: readonly Uint8Array[]): numbe
   return data.length;
 }
 
+// Linux on 64-bit: a cmsghdr is 16 bytes and data is aligned to 8. Python
+// refuses a result that does not fit in a (signed) socklen_t.
+const CMSG_HEADER = 16;
+const SOCKLEN_MAX = 0x7fffffff;
+
+/**
+ * The `ancbufsize` that fits one control message of `length` data bytes,
+ * without trailing padding (Python's `socket.CMSG_LEN`). pysock receives
+ * no control messages (see `recvmsg`), but programs compute their buffer
+ * sizes with it.
+ *
+ * @param length The data bytes of the message.
+ * @returns `16 + length` on Linux.
+ * @throws {TypeError} for a non-integer; {RangeError} out of range
+ *   (Python's OverflowError).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CMSG_LEN } from "./mod.ts";
+ * assert.equal(CMSG_LEN(4), 20);
+ * ```
+ */
+export function CMSG_LEN(length: number): number {
+  checkCmsgLength(length, SOCKLEN_MAX - CMSG_HEADER, "CMSG_LEN");
+  return CMSG_HEADER + length;
+}
+
+/**
+ * The room one control message of `length` data bytes takes in a buffer,
+ * with its padding (Python's `socket.CMSG_SPACE`).
+ *
+ * @param length The data bytes of the message.
+ * @returns `16 + length` rounded up to a multiple of 8, on Linux.
+ * @throws {TypeError} for a non-integer; {RangeError} out of range
+ *   (Python's OverflowError).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CMSG_SPACE } from "./mod.ts";
+ * assert.equal(CMSG_SPACE(4), 24);
+ * ```
+ */
+export function CMSG_SPACE(length: number): number {
+  checkCmsgLength(length, SOCKLEN_MAX - (CMSG_HEADER + 8), "CMSG_SPACE");
+  return CMSG_HEADER + ((length + 7) & ~7);
+}
+
+function checkCmsgLength(length: unknown, max: number, name: string): void {
+  if (typeof length !== "number" || !Number.isInteger(length)) {
+    throw new TypeError(`Cannot ${name}: length must be an integer, got ${describe(length)}`);
+  }
+  if (length < 0 || length > max) {
+    throw new RangeError(`Cannot ${name}: length must be 0-${max}, got ${length}`);
+  }
+}
+
 function isIterable(value: unknown): value is Iterable<unknown> {
   return value !== null && value !== undefined &&
     typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";

@@ -33,6 +33,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  MSG_DONTWAIT,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
@@ -106,6 +107,7 @@ export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
 export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
 export type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
+export { CMSG_LEN, CMSG_SPACE } from "./_message.ts";
 export {
   type MakefileOptions,
   type Newline,
@@ -342,8 +344,8 @@ export class StreamSocket extends SocketBase {
     const timeout = this.gettimeout();
     if (timeout === 0) {
       // Python's non-blocking connect: EINPROGRESS now; the attempt goes on
-      // (bounded by the kernel, or close()), and when it ends the socket is
-      // writable and SO_ERROR holds the errno of a failure.
+      // (bounded by the kernel, close() or the signal), and when it ends the
+      // socket is writable and SO_ERROR holds the errno of a failure.
       this.#connecting = this.#open(endpoint, null, signal).then(null, (err) => {
         (this.#options ??= new StreamOptions()).error = errnoOf(err);
       }).finally(() => this.#connecting = null);
@@ -393,9 +395,9 @@ export class StreamSocket extends SocketBase {
    * a selector's `EVENT_WRITE` says when it has drained.
    *
    * @param data Bytes, or a string sent as UTF-8.
-   * @param flags 0, `MSG_DONTWAIT` (writes wait for their count anyway, see
-   *   `sendall`) or `MSG_NOSIGNAL` (always true: Deno never raises SIGPIPE);
-   *   any other flag fails with `EOPNOTSUPP` naming it.
+   * @param flags 0, `MSG_DONTWAIT` (this one send is non-blocking, as
+   *   above) or `MSG_NOSIGNAL` (always true: Deno never raises SIGPIPE); any
+   *   other flag fails with `EOPNOTSUPP` naming it.
    * @returns The count written.
    * @throws {BlockingIOError} non-blocking, when the send queue is full.
    *
@@ -413,7 +415,7 @@ export class StreamSocket extends SocketBase {
     try {
       const bytes = toBytes(data, "send");
       checkFlags(flags, SEND, "send");
-      return this.#writerOf().send(bytes, this.gettimeout());
+      return this.#writerOf().send(bytes, flags & MSG_DONTWAIT ? 0 : this.gettimeout());
     } catch (err) {
       return Promise.reject(err);
     }
@@ -429,7 +431,8 @@ export class StreamSocket extends SocketBase {
    * has taken would otherwise be sent twice by a retry.
    *
    * @param data Bytes, or a string sent as UTF-8.
-   * @param flags As for {@linkcode StreamSocket.send}.
+   * @param flags As for {@linkcode StreamSocket.send}; with `MSG_DONTWAIT`
+   *   it still waits for every byte, as a non-blocking `sendall` does.
    * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
    *
    * @example

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import {
   AF_INET,
   AF_UNIX,
+  CMSG_LEN,
+  CMSG_SPACE,
   errno,
   MSG_PEEK,
   MSG_TRUNC,
@@ -158,4 +160,29 @@ Deno.test("recvmsg on a datagram socket sets MSG_TRUNC when the datagram was cut
   got.push([n, text(x) + text(y), anc4, f4]);
   got.push(await errorOf(s.sendmsg(["x"])));
   assert.deepEqual(got, py);
+});
+
+Deno.test("CMSG_LEN and CMSG_SPACE give Linux's sizes and Python's range, as CPython", async () => {
+  const inputs = [0, 1, 4, 8, 9, 2147483623, 2147483624, 2147483631, 2147483632, -1];
+  const py = await pythonJson(`
+out = []
+for f in (socket.CMSG_LEN, socket.CMSG_SPACE):
+    for n in ${JSON.stringify(inputs)}:
+        try:
+            out.append(f(n))
+        except OverflowError:
+            out.append("RangeError")
+print(json.dumps(out))
+`);
+  const ours = [CMSG_LEN, CMSG_SPACE].flatMap((f) =>
+    inputs.map((n) => {
+      try {
+        return f(n);
+      } catch (e) {
+        return (e as Error).name;
+      }
+    })
+  );
+  assert.deepEqual(ours, py);
+  assert.throws(() => CMSG_LEN(1.5), TypeError);
 });
