@@ -5,6 +5,7 @@ import { createConnection, SHUT_WR, type StreamSocket } from "../socket.ts";
 import { type Command, hostArg, portArg, secondsArg, type Values } from "./_args.ts";
 import { connectHint, explain, Failure } from "./_errors.ts";
 import { IO_CHUNK, writeAll } from "./_io.ts";
+import { TLS_CLIENT_HELP, TLS_CLIENT_OPTIONS, tlsClient } from "../_ssl_cli.ts";
 
 /**
  * `pysock connect [--timeout SECONDS] HOST PORT`.
@@ -22,15 +23,16 @@ import { IO_CHUNK, writeAll } from "./_io.ts";
  * ```
  */
 export const connectCommand: Command = {
-  usage: "connect [--timeout SECONDS] HOST PORT",
+  usage: "connect [--timeout SECONDS] [--tls [--cafile FILE] [--insecure]] HOST PORT",
   summary: "stdin to a TCP peer, the peer to stdout (like nc)",
   help: `Connects to HOST:PORT, copies stdin to the connection and the connection to
 stdout. At the end of stdin it half-closes (shutdown SHUT_WR), so the peer
 sees end of stream, and goes on printing what arrives until the peer closes.
 
 Options:
-  --timeout SECONDS  give up connecting after this long (default: the system's)`,
-  options: { timeout: { type: "string" } },
+  --timeout SECONDS  give up connecting after this long (default: the system's)
+${TLS_CLIENT_HELP}`,
+  options: { timeout: { type: "string" }, ...TLS_CLIENT_OPTIONS },
   positionals: ["HOST", "PORT"],
   run: connect,
 };
@@ -45,6 +47,12 @@ async function connect(values: Values, [hostText, portText]: string[]): Promise<
     sock = await createConnection([host, port], { timeout });
   } catch (err) {
     throw new Failure(`cannot connect to ${target}: ${explain(err)}${connectHint(err)}`);
+  }
+  try {
+    // The TLS options wrap the connection (it closes the socket on failure).
+    sock = await tlsClient(sock, host, values);
+  } catch (err) {
+    throw new Failure((err as Error).message);
   }
   try {
     sock.settimeout(null);

@@ -2,8 +2,9 @@
 
 import { type Address, type StreamSocket } from "../socket.ts";
 import { type Command, countArg, DEFAULT_HOST, hostArg, portArg, type Values } from "./_args.ts";
-import { explain, oneLine } from "./_errors.ts";
+import { explain, Failure, oneLine } from "./_errors.ts";
 import { endpointOf, IO_CHUNK, listenTcp, onStopSignal } from "./_io.ts";
+import { TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsServer } from "../_ssl_cli.ts";
 
 /**
  * `pysock echo-server [--host HOST] [--port PORT] [--max-clients N]`.
@@ -22,7 +23,8 @@ import { endpointOf, IO_CHUNK, listenTcp, onStopSignal } from "./_io.ts";
  * ```
  */
 export const echoServerCommand: Command = {
-  usage: "echo-server [--host HOST] [--port PORT] [--max-clients N]",
+  usage:
+    "echo-server [--host HOST] [--port PORT] [--max-clients N] [--tls --cert FILE [--key FILE]]",
   summary: "echo every byte back, serving many clients at once",
   help: `Listens on HOST:PORT and sends every byte each client sends straight back,
 one task per connection. Prints "listening on HOST:PORT" on stderr first.
@@ -31,11 +33,13 @@ Stops on Ctrl-C (SIGINT) or SIGTERM, closing every connection.
 Options:
   --host HOST        address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: for all)
   --port PORT        port to listen on (default 0: a free port, printed)
-  --max-clients N    stop accepting after N clients, exit when they are done`,
+  --max-clients N    stop accepting after N clients, exit when they are done
+${TLS_SERVER_HELP}`,
   options: {
     host: { type: "string", default: DEFAULT_HOST },
     port: { type: "string", default: "0" },
     "max-clients": { type: "string" },
+    ...TLS_SERVER_OPTIONS,
   },
   positionals: [],
   run: echoServer,
@@ -45,7 +49,14 @@ async function echoServer(values: Values): Promise<number> {
   const host = hostArg(values.host as string);
   const port = portArg(values.port as string, "--port");
   const maxClients = countArg(values["max-clients"] as string | undefined, "--max-clients");
-  const server = listenTcp(host, port);
+  let server: StreamSocket;
+  try {
+    // With --tls each connection's handshake runs on its first read, so a
+    // bad client fails only its own echo.
+    server = await tlsServer(listenTcp(host, port), values);
+  } catch (err) {
+    throw new Failure((err as Error).message);
+  }
   const clients = new Set<StreamSocket>();
   const serving = new Set<Promise<void>>();
   let stopping = false;

@@ -116,3 +116,68 @@ Deno.test("TLS options are checked: --tls needs --cert, TLS-only options need --
     equal(sock.fileno(), -1, "the connection is closed on failure");
   }
 });
+
+Deno.test("the real CLI: echo-server --tls --cert --key serves what connect --tls --cafile sends, byte for byte", async () => {
+  const c = await certs();
+  const cli = new URL("../cli/mod.ts", import.meta.url).pathname;
+  const server = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      cli,
+      "echo-server",
+      "--max-clients",
+      "1",
+      "--tls",
+      "--cert",
+      c.server,
+      "--key",
+      c.serverKey,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  const port = seen.match(/listening on 127\.0\.0\.1:(\d+)/)?.[1];
+  ok(port !== undefined, seen);
+  const client = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      cli,
+      "connect",
+      "--tls",
+      "--cafile",
+      c.ca,
+      "--server-hostname",
+      "localhost",
+      "127.0.0.1",
+      port,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = client.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("over TLS, through the CLI\n"));
+  await writer.close();
+  const out = await client.output();
+  equal(
+    new TextDecoder().decode(out.stdout),
+    "over TLS, through the CLI\n",
+    new TextDecoder().decode(out.stderr),
+  );
+  equal(out.code, 0);
+  const rest = (async () => {
+    for (let r = await reader.read(); !r.done; r = await reader.read());
+  })();
+  const status = await server.status;
+  await rest;
+  equal(status.code, 0);
+});
