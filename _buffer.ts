@@ -15,6 +15,7 @@
 
 import { EMPTY, indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
+import { promise, RECV_PENDING, rejecter, resolver } from "./_capture.ts";
 import { Kept } from "./_kept.ts";
 import { adaptReadSize, LARGE_READ, MAX_READ, MIN_READ, MIN_TAIL, newSlab } from "./_slab.ts";
 import type { Watcher } from "./_ready.ts";
@@ -181,10 +182,9 @@ export class ReadBuffer extends Turns {
         // again, or this read could not keep the process alive.)
         this.claimTurn();
         this.#max = max;
-        const bytes = new Promise<Uint8Array>(captureRecv);
-        this.#recv = capturedRecv;
-        this.#recvFailed = capturedFail;
-        capturedRecv = capturedFail = null;
+        const bytes = promise<Uint8Array>();
+        this.#recv = resolver as (bytes: Uint8Array) => void;
+        this.#recvFailed = rejecter;
         // No promise of its own for the read: the turn is held until it
         // lands, so nobody else waits on it (shutdown and close reach the
         // caller through #recv and #onSettled).
@@ -296,15 +296,9 @@ export class ReadBuffer extends Turns {
    * so a call that times out loses nothing: the next read gets it.
    */
   readAll(timeout: number | null): Promise<Uint8Array> {
-    return this.#withTurn(timeout, 0, ReadBuffer.#all);
-  }
-
-  static async #all(b: ReadBuffer, _: number, deadline: number | null): Promise<Uint8Array> {
-    // Waiting for twice what is buffered grows the buffer geometrically, so
-    // a long stream costs linear time.
-    let want = Math.max(1, b.buffered * 2);
-    while (await b.#wait(want, deadline)) want = b.buffered * 2;
-    return b.#take(Infinity);
+    // Asking for twice what is buffered grows the buffer geometrically, so a
+    // long stream costs linear time; only the end of stream takes it.
+    return this.readSized(1, twiceAvail, timeout).then(orEmpty);
   }
 
   /**
@@ -605,9 +599,8 @@ export class ReadBuffer extends Turns {
 
   /** Starts the one pending read, into `target`. */
   #read(target: Uint8Array): Promise<number> {
-    this.#fill = this.#kept.start(new Promise(capture));
-    this.#settle = captured;
-    captured = null;
+    this.#fill = this.#kept.start(promise<number>());
+    this.#settle = resolver as (n: number) => void;
     this.#source.read(target).then(this.#onSettled, this.#onSettled);
     return this.#fill;
   }
@@ -707,22 +700,5 @@ export class ReadBuffer extends Turns {
   }
 }
 
-// The executor of every pending read's promise: one function for all
-// buffers, not a closure per buffer. The constructor runs it at once.
-let captured: ((n: number) => void) | null = null;
-function capture(settle: (n: number) => void): void {
-  captured = settle;
-}
-
-// Marks the read of a recv waiting in the common way (see readSome); never awaited.
-const RECV_PENDING: Promise<number> = new Promise(() => {});
-
-let capturedRecv: ((bytes: Uint8Array) => void) | null = null;
-let capturedFail: ((err: unknown) => void) | null = null;
-function captureRecv(
-  resolve: (bytes: Uint8Array) => void,
-  reject: (err: unknown) => void,
-): void {
-  capturedRecv = resolve;
-  capturedFail = reject;
-}
+const twiceAvail = (_bytes: Uint8Array, _at: number, avail: number): number => avail * 2;
+const orEmpty = (bytes: Uint8Array | null): Uint8Array => bytes ?? new Uint8Array(0);
