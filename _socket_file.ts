@@ -27,6 +27,12 @@ export interface MakefileOptions {
 /** Key of the socket method a file calls when it closes (its hold on the socket ends). */
 export const kFileClosed: unique symbol = Symbol("pysock.fileClosed");
 
+/**
+ * Key of the socket method that closes it at once, even while files hold it
+ * open: a server ending a handler whose grace period ran out.
+ */
+export const kAbandon: unique symbol = Symbol("pysock.abandon");
+
 /** The socket calls a file needs. */
 interface FileSocket {
   [kReader](): ReadBuffer;

@@ -53,5 +53,6 @@ export * from "./socket.ts";
 export * from "./udp.ts";
 export * from "./framing.ts";
 export * from "./selectors.ts";
+export * from "./socketserver.ts";
 export * from "./errors.ts";
 export * as ssl from "./ssl.ts";

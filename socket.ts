@@ -92,6 +92,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import {
+  kAbandon,
   kFileClosed,
   type MakefileOptions,
   SocketFile,
@@ -883,7 +884,13 @@ export class StreamSocket extends SocketBase {
 
   /** @ignore Internal: a file from makefile() closed; a close() it deferred happens now. */
   [kFileClosed](): void {
-    if (--this.#files === 0 && this.closeCalled) this.close();
+    if (this.#files > 0 && --this.#files === 0 && this.closeCalled) this.close();
+  }
+
+  /** @ignore Internal: closes now, even while makefile() files hold the socket. */
+  [kAbandon](): void {
+    this.#files = 0;
+    this.close();
   }
 
   /** Whether an open makefile() file holds the socket. */
