@@ -71,6 +71,7 @@ import {
 } from "./socket.ts";
 import { DatagramSocket } from "./udp.ts";
 import { OSError, TimeoutError } from "./errors.ts";
+import { RuntimeError } from "./_selector.ts";
 import type { AbortOptions } from "./_base.ts";
 import type { DatagramRequest, RequestHandlerClass } from "./_server_handlers.ts";
 
@@ -84,6 +85,12 @@ export {
   StreamRequestHandler,
 } from "./_server_handlers.ts";
 export { BytesIO } from "./_bytes_io.ts";
+// The types the servers' signatures use, so this module documents itself.
+export type { Address, AddressInput } from "./_address.ts";
+export type { AbortOptions } from "./_base.ts";
+export type { SocketFile } from "./_socket_file.ts";
+export type { StreamSocket } from "./socket.ts";
+export type { DatagramSocket } from "./udp.ts";
 
 /** Seconds `shutdown()` waits for running handlers before it closes their connections. */
 export const DEFAULT_GRACE_PERIOD = 5;
@@ -184,13 +191,14 @@ export abstract class BaseServer<R> implements AsyncDisposable {
    * @param pollInterval Seconds between `serviceActions()` calls while
    *   idle. Shutdown does not wait for it: it ends the wait at once.
    * @returns A promise that resolves when the loop has stopped.
-   * @throws {Error} when the loop is already running on this server.
+   * @throws {RuntimeError} when the loop is already running on this server
+   *   (Python's threads would both serve; one loop per server is what works).
    * @throws {OSError} `EBADF` once `serverClose()` has closed the socket.
    */
   async serveForever(pollInterval = 0.5): Promise<void> {
     const ms = checkSeconds(pollInterval, "serve", "pollInterval");
     if (this.#serving !== null) {
-      throw new Error("Cannot serve: serveForever() is already running on this server");
+      throw new RuntimeError("Cannot serve: serveForever() is already running on this server");
     }
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#serving = promise;
@@ -461,6 +469,117 @@ export abstract class BaseServer<R> implements AsyncDisposable {
 }
 
 /**
+ * What `TCPServer` and `UDPServer` share: a socket of their own, bound (and
+ * activated) when the server is made, with Python's class attributes. In
+ * Python `UDPServer` subclasses `TCPServer`; here their sockets differ in
+ * type, so both subclass this.
+ *
+ * @typeParam R The request a handler gets.
+ * @typeParam S The server's socket.
+ *
+ * @example Bind and activate by hand, after setting an attribute
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BaseRequestHandler, TCPServer } from "./socketserver.ts";
+ * await using server = new TCPServer(["127.0.0.1", 0], BaseRequestHandler, false);
+ * server.allowReuseAddress = true;
+ * server.serverBind();
+ * server.serverActivate();
+ * assert.notEqual((server.serverAddress as [string, number])[1], 0);
+ * ```
+ */
+export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
+  extends BaseServer<R> {
+  /** The family of the server's socket. */
+  static addressFamily: number = AF_INET;
+  /** The type of the server's socket. */
+  static socketType: number = SOCK_STREAM;
+  /** Whether to set `SO_REUSEADDR` before binding. */
+  static allowReuseAddress = false;
+  /** Whether to set `SO_REUSEPORT` before binding, so several processes can serve one port. */
+  static allowReusePort = false;
+  /** The `listen()` backlog of a stream server: it reaches the kernel. */
+  static requestQueueSize = 5;
+
+  /** See the static `addressFamily`. */
+  readonly addressFamily: number;
+  /** See the static `socketType`. */
+  readonly socketType: number;
+  /** See the static `allowReuseAddress`. */
+  allowReuseAddress: boolean;
+  /** See the static `allowReusePort`. */
+  allowReusePort: boolean;
+  /** See the static `requestQueueSize`. */
+  requestQueueSize: number;
+  /** The server's socket. */
+  readonly socket: S;
+
+  /**
+   * Makes the socket and, unless told not to, binds and activates it.
+   *
+   * @param serverAddress `[host, port]` (port 0 picks a free one), or a path for Unix.
+   * @param RequestHandlerClass The handler class.
+   * @param bindAndActivate `false` to call `serverBind()` and `serverActivate()` yourself.
+   * @throws {OSError} `EADDRINUSE` when the address is taken (the socket is closed).
+   */
+  constructor(
+    serverAddress: AddressInput,
+    RequestHandlerClass: RequestHandlerClass<R>,
+    bindAndActivate = true,
+  ) {
+    super(serverAddress, RequestHandlerClass);
+    const defaults = new.target as unknown as typeof SocketServer;
+    this.addressFamily = defaults.addressFamily;
+    this.socketType = defaults.socketType;
+    this.allowReuseAddress = defaults.allowReuseAddress;
+    this.allowReusePort = defaults.allowReusePort;
+    this.requestQueueSize = defaults.requestQueueSize;
+    this.socket = this.makeSocket();
+    if (!bindAndActivate) return;
+    try {
+      this.serverBind();
+      this.serverActivate();
+    } catch (err) {
+      this.socket.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Makes the server's socket, of `addressFamily`; called once, by the constructor.
+   *
+   * @returns The socket.
+   */
+  protected abstract makeSocket(): S;
+
+  /** Sets the reuse options and binds; `serverAddress` becomes the bound address. */
+  serverBind(): void {
+    if (this.allowReuseAddress) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (this.allowReusePort) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    this.socket.bind(this.serverAddress);
+    this.serverAddress = this.socket.getsockname();
+  }
+
+  /** Stops serving (see {@linkcode BaseServer.serverClose}) and closes the socket. */
+  override async serverClose(): Promise<void> {
+    try {
+      await super.serverClose();
+    } finally {
+      this.socket.close();
+    }
+  }
+
+  /**
+   * The socket's number, as Python's `fileno()`.
+   *
+   * @returns The socket's `fileno()`.
+   */
+  fileno(): number {
+    return this.socket.fileno();
+  }
+}
+
+/**
  * A TCP server (Python's `socketserver.TCPServer`): binds and listens when
  * made, then serves one connection at a time. Use
  * {@linkcode ThreadingTCPServer} to serve many at once.
@@ -482,58 +601,10 @@ export abstract class BaseServer<R> implements AsyncDisposable {
  * assert.equal(new TextDecoder().decode(await client.recv(100)), "hello 127.0.0.1");
  * ```
  */
-export class TCPServer extends BaseServer<StreamSocket> {
-  /** The family of the server's socket. */
-  static addressFamily: number = AF_INET;
-  /** The type of the server's socket. */
-  static socketType: number = SOCK_STREAM;
-  /** Whether to set `SO_REUSEADDR` before binding. */
-  static allowReuseAddress = false;
-  /** Whether to set `SO_REUSEPORT` before binding, so several processes can serve one port. */
-  static allowReusePort = false;
-  /** The `listen()` backlog: it reaches the kernel. */
-  static requestQueueSize = 5;
-
-  /** See the static `addressFamily`. */
-  readonly addressFamily: number;
-  /** See the static `socketType`. */
-  readonly socketType: number;
-  /** See the static `allowReuseAddress`. */
-  allowReuseAddress: boolean;
-  /** See the static `allowReusePort`. */
-  allowReusePort: boolean;
-  /** See the static `requestQueueSize`. */
-  requestQueueSize: number;
-  /** The listening socket. */
-  readonly socket: StreamSocket;
-
-  /**
-   * Makes the socket and, unless told not to, binds and listens.
-   *
-   * @param serverAddress `[host, port]` (port 0 picks a free one), or a path for Unix.
-   * @param RequestHandlerClass The handler class.
-   * @param bindAndActivate `false` to call `serverBind()` and `serverActivate()` yourself.
-   * @throws {OSError} `EADDRINUSE` when the address is taken (the socket is closed).
-   */
-  constructor(
-    serverAddress: AddressInput,
-    RequestHandlerClass: RequestHandlerClass<StreamSocket>,
-    bindAndActivate = true,
-  ) {
-    super(serverAddress, RequestHandlerClass);
-    const defaults = new.target as typeof TCPServer;
-    this.addressFamily = defaults.addressFamily;
-    this.socketType = defaults.socketType;
-    this.allowReuseAddress = defaults.allowReuseAddress;
-    this.allowReusePort = defaults.allowReusePort;
-    this.requestQueueSize = defaults.requestQueueSize;
-    this.socket = new StreamSocket(this.addressFamily);
-    if (bindAndActivate) bindServer(this);
-  }
-
-  /** Sets the reuse options and binds; `serverAddress` becomes the bound address. */
-  serverBind(): void {
-    this.serverAddress = bindSocket(this.socket, this, this.serverAddress);
+export class TCPServer extends SocketServer<StreamSocket, StreamSocket> {
+  /** A stream socket of `addressFamily`. */
+  protected override makeSocket(): StreamSocket {
+    return new StreamSocket(this.addressFamily);
   }
 
   /** Listens with `requestQueueSize` as the backlog. */
@@ -566,24 +637,6 @@ export class TCPServer extends BaseServer<StreamSocket> {
   protected override abandonRequest(request: StreamSocket): void {
     request[kAbandon]();
   }
-
-  /** Stops serving (see {@linkcode BaseServer.serverClose}) and closes the socket. */
-  override async serverClose(): Promise<void> {
-    try {
-      await super.serverClose();
-    } finally {
-      this.socket.close();
-    }
-  }
-
-  /**
-   * The listening socket's number, as Python's `fileno()`.
-   *
-   * @returns The socket's `fileno()`.
-   */
-  fileno(): number {
-    return this.socket.fileno();
-  }
 }
 
 /**
@@ -612,82 +665,24 @@ export class TCPServer extends BaseServer<StreamSocket> {
  * await serving;
  * ```
  */
-export class UDPServer extends BaseServer<DatagramRequest> {
-  /** The family of the server's socket. */
-  static addressFamily: number = AF_INET;
-  /** The type of the server's socket. */
-  static socketType: number = SOCK_DGRAM;
-  /** Whether to set `SO_REUSEADDR` before binding. */
-  static allowReuseAddress = false;
-  /** Whether to set `SO_REUSEPORT` before binding. */
-  static allowReusePort = false;
+export class UDPServer extends SocketServer<DatagramRequest, DatagramSocket> {
+  /** `SOCK_DGRAM`. */
+  static override socketType: number = SOCK_DGRAM;
   /** The receive size: a longer datagram is cut to it. */
   static maxPacketSize = 8192;
 
-  /** See the static `addressFamily`. */
-  readonly addressFamily: number;
-  /** See the static `socketType`. */
-  readonly socketType: number;
-  /** See the static `allowReuseAddress`. */
-  allowReuseAddress: boolean;
-  /** See the static `allowReusePort`. */
-  allowReusePort: boolean;
   /** See the static `maxPacketSize`. */
-  maxPacketSize: number;
-  /** The server's socket: requests arrive on it and replies leave from it. */
-  readonly socket: DatagramSocket;
+  maxPacketSize: number = (this.constructor as typeof UDPServer).maxPacketSize;
 
-  /**
-   * Makes the socket and, unless told not to, binds it.
-   *
-   * @param serverAddress `[host, port]`, or a path for Unix.
-   * @param RequestHandlerClass The handler class.
-   * @param bindAndActivate `false` to call `serverBind()` yourself.
-   * @throws {OSError} `EADDRINUSE` when the address is taken (the socket is closed).
-   */
-  constructor(
-    serverAddress: AddressInput,
-    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
-    bindAndActivate = true,
-  ) {
-    super(serverAddress, RequestHandlerClass);
-    const defaults = new.target as typeof UDPServer;
-    this.addressFamily = defaults.addressFamily;
-    this.socketType = defaults.socketType;
-    this.allowReuseAddress = defaults.allowReuseAddress;
-    this.allowReusePort = defaults.allowReusePort;
-    this.maxPacketSize = defaults.maxPacketSize;
-    this.socket = new DatagramSocket(this.addressFamily, this.socketType, 0);
-    if (bindAndActivate) bindServer(this);
-  }
-
-  /** Sets the reuse options and binds; `serverAddress` becomes the bound address. */
-  serverBind(): void {
-    this.serverAddress = bindSocket(this.socket, this, this.serverAddress);
+  /** A datagram socket of `addressFamily`. */
+  protected override makeSocket(): DatagramSocket {
+    return new DatagramSocket(this.addressFamily, SOCK_DGRAM, 0);
   }
 
   /** Waits for a datagram: `socket.recvfrom(maxPacketSize)`. */
   override async getRequest(options?: AbortOptions): Promise<[DatagramRequest, Address]> {
     const [data, clientAddress] = await this.socket.recvfrom(this.maxPacketSize, 0, options);
     return [[data, this.socket], clientAddress];
-  }
-
-  /** Stops serving (see {@linkcode BaseServer.serverClose}) and closes the socket. */
-  override async serverClose(): Promise<void> {
-    try {
-      await super.serverClose();
-    } finally {
-      this.socket.close();
-    }
-  }
-
-  /**
-   * The socket's number, as Python's `fileno()`.
-   *
-   * @returns The socket's `fileno()`.
-   */
-  fileno(): number {
-    return this.socket.fileno();
   }
 }
 
@@ -897,34 +892,6 @@ export class ThreadingUnixStreamServer extends UnixStreamServer {
   /** Starts the request's task and returns. */
   override processRequest(request: StreamSocket, clientAddress: Address): Promise<void> {
     return this.startThread(request, clientAddress);
-  }
-}
-
-interface BindOptions {
-  allowReuseAddress: boolean;
-  allowReusePort: boolean;
-}
-
-// Python's server_bind: the reuse options, then bind; the bound address.
-function bindSocket(
-  sock: StreamSocket | DatagramSocket,
-  options: BindOptions,
-  address: Address,
-): Address {
-  if (options.allowReuseAddress) sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-  if (options.allowReusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-  sock.bind(address);
-  return sock.getsockname();
-}
-
-// Python's constructor tail: bind and activate, closing the socket when either fails.
-function bindServer(server: TCPServer | UDPServer): void {
-  try {
-    server.serverBind();
-    server.serverActivate();
-  } catch (err) {
-    server.socket.close();
-    throw err;
   }
 }
 
