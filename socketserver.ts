@@ -70,7 +70,7 @@ import {
   StreamSocket,
 } from "./socket.ts";
 import { DatagramSocket } from "./udp.ts";
-import { OSError, TimeoutError } from "./errors.ts";
+import { errno, OSError, TimeoutError } from "./errors.ts";
 import { RuntimeError } from "./_selector.ts";
 import type { AbortOptions } from "./_base.ts";
 import type { DatagramRequest, RequestHandlerClass } from "./_server_handlers.ts";
@@ -98,6 +98,8 @@ export const DEFAULT_GRACE_PERIOD = 5;
 // Why a wait for the next request ended early: a poll tick, or shutdown().
 const POLL = Symbol("poll");
 const STOP = Symbol("stop");
+// getRequest failed with an OSError other than EBADF.
+const FAILED = Symbol("failed");
 
 /**
  * The base of every server (Python's `socketserver.BaseServer`): the
@@ -206,6 +208,9 @@ export abstract class BaseServer<R> implements AsyncDisposable {
       while (!this.#shutdownRequest) {
         const next = await this.#nextRequest(ms, true);
         if (next === STOP) break;
+        // An error that may come again at once (EMFILE) waits for the next
+        // tick rather than spinning; shutdown() still ends the wait.
+        if (next === FAILED && (await this.#pause(ms)) === STOP) break;
         if (typeof next !== "symbol") await this.#handleRequestNoblock(next[0], next[1]);
         await this.serviceActions();
       }
@@ -252,6 +257,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   async handleRequest(): Promise<void> {
     const ms = this.timeout === null ? null : this.timeout * 1000;
     const next = await this.#nextRequest(ms, false);
+    if (next === FAILED) return;
     if (typeof next === "symbol") return await this.handleTimeout();
     await this.#handleRequestNoblock(next[0], next[1]);
   }
@@ -422,12 +428,26 @@ export abstract class BaseServer<R> implements AsyncDisposable {
       if (err instanceof TimeoutError) return POLL;
       // Python drops a failed accept (a client that reset, EMFILE) and
       // goes on; a closed server socket is the end.
-      if (err instanceof OSError && err.errno !== 9) return POLL;
+      if (err instanceof OSError && err.errno !== errno.EBADF) return FAILED;
       throw err;
     } finally {
       clearTimeout(timer);
       if (this.#wait === wait) this.#wait = null;
     }
+  }
+
+  #pause(ms: number): Promise<symbol> {
+    if (this.#shutdownRequest) return Promise.resolve(STOP);
+    const wait = new AbortController();
+    this.#wait = wait;
+    const timer = setTimeout(() => wait.abort(POLL), ms);
+    return new Promise((resolve) => {
+      wait.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        if (this.#wait === wait) this.#wait = null;
+        resolve(wait.signal.reason);
+      }, { once: true });
+    });
   }
 
   async #handleRequestNoblock(request: R, clientAddress: Address): Promise<void> {
