@@ -43,6 +43,12 @@ async function portOf(peer: Peer): Promise<number> {
   return event.port as number;
 }
 
+/** A Python ssl server with the test server certificate, doing what `config` says. */
+async function pythonServer(config: Record<string, unknown>): Promise<Peer> {
+  const c = await certs();
+  return Peer.python({ role: "server", cert: c.server, key: c.serverKey, ...config });
+}
+
 /** Connects to a Python server and wraps the connection as a client. */
 async function connectTo(port: number, ctx: SSLContext, host = "localhost"): Promise<SSLSocket> {
   const sock = await createConnection(["127.0.0.1", port]);
@@ -55,11 +61,7 @@ async function connectTo(port: number, ctx: SSLContext, host = "localhost"): Pro
 }
 
 Deno.test("a pysock client talks to a Python ssl server and both report the same version, cipher and ALPN protocol", async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     alpn: ["http/1.1"],
     actions: [["echo"]],
   });
@@ -79,10 +81,7 @@ Deno.test("a pysock client talks to a Python ssl server and both report the same
 
 Deno.test("getpeercert on a pysock client is the dict CPython builds for the same certificate", async () => {
   const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     actions: [["echo"]],
   });
   await using ssock = await connectTo(await portOf(peer), await clientContext());
@@ -274,10 +273,7 @@ Deno.test("mutual TLS: a pysock server requiring client certificates verifies a 
 
 Deno.test("mutual TLS: a pysock client presents its certificate to a Python server that requires one", async () => {
   const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     ca: c.ca,
     verify: "required",
     actions: [["echo"]],
@@ -315,11 +311,7 @@ for (
 }
 
 Deno.test("STARTTLS: a pysock client upgrades after a plaintext exchange with a Python server, reading the greeting through makefile", async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     starttls: true,
     actions: [["echo"]],
   });
@@ -422,11 +414,7 @@ Deno.test("ALPN without a common protocol: a pysock server refuses the handshake
 });
 
 Deno.test("unwrap: after close_notify both ways the plain socket reads what a Python peer sends in plaintext, nothing lost", async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     actions: [["recv", 3], ["unwrap"], ["send", "plain after TLS"], ["recv", 3]],
   });
   await using ssock = await connectTo(await portOf(peer), await clientContext());
@@ -461,11 +449,7 @@ for (
 }
 
 Deno.test("maximumVersion TLSv1_2 makes the session TLS 1.2, with the TLS 1.2 cipher CPython reports", async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     actions: [["echo"]],
   });
   const ctx = await clientContext();
@@ -510,12 +494,8 @@ Deno.test("a pysock server never speaks TLS 1.1: a CPython client limited to TLS
 });
 
 Deno.test("bulk data crosses TLS intact both ways between pysock and CPython (4 MiB each way, sha256 checked)", async () => {
-  const c = await certs();
   const size = 4 * 1024 * 1024;
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     actions: [["recvall"], ["sendbulk", size]],
   });
   await using ssock = await connectTo(await portOf(peer), await clientContext());
@@ -542,11 +522,7 @@ Deno.test("bulk data crosses TLS intact both ways between pysock and CPython (4 
 });
 
 Deno.test("shutdown(SHUT_WR) sends close_notify and the Python peer can still answer (TLS 1.3 half-close)", async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     actions: [["recvall"], ["send", "answer"]],
   });
   await using ssock = await connectTo(await portOf(peer), await clientContext());
@@ -559,12 +535,8 @@ Deno.test("shutdown(SHUT_WR) sends close_notify and the Python peer can still an
 });
 
 Deno.test("a close without close_notify reads as end of stream, or as SSLEOFError with suppressRaggedEofs false", async () => {
-  const c = await certs();
   for (const suppressRaggedEofs of [true, false]) {
-    await using peer = Peer.python({
-      role: "server",
-      cert: c.server,
-      key: c.serverKey,
+    await using peer = await pythonServer({
       actions: [["send", "last words"], ["close"]],
     });
     const sock = await createConnection(["127.0.0.1", await portOf(peer)]);
@@ -579,11 +551,7 @@ Deno.test("a close without close_notify reads as end of stream, or as SSLEOFErro
 });
 
 Deno.test("a close with close_notify reads as end of stream even with suppressRaggedEofs false", async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     actions: [["send", "last words"], ["unwrap"]],
   });
   const sock = await createConnection(["127.0.0.1", await portOf(peer)]);
@@ -655,11 +623,7 @@ async function denoContext(): Promise<SSLContext> {
 }
 
 Deno.test('the "deno" engine carries a client connect() through Deno.startTls and reports what Deno.TlsConn can: the ALPN protocol', async () => {
-  const c = await certs();
-  await using peer = Peer.python({
-    role: "server",
-    cert: c.server,
-    key: c.serverKey,
+  await using peer = await pythonServer({
     alpn: ["http/1.1"],
     actions: [["echo"]],
   });
@@ -701,10 +665,7 @@ for (const verifyCase of VERIFY_CASES) {
 Deno.test('the "deno" engine gives way to node:tls where Deno.startTls cannot honour the context or the socket', async () => {
   const c = await certs();
   for (const setup of ["client certificate", "connected socket"] as const) {
-    await using peer = Peer.python({
-      role: "server",
-      cert: c.server,
-      key: c.serverKey,
+    await using peer = await pythonServer({
       actions: [["echo"]],
     });
     const port = await portOf(peer);
