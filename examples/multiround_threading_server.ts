@@ -47,10 +47,12 @@ class MultiRoundHandler extends BaseRequestHandler {
   // Leaving the block closes the server, which waits for the clients still connected
   // (up to its gracePeriod), as Python's server_close() joins their threads.
   await using server = new ThreadingTCPServer([host, port], MultiRoundHandler);
+  // Ctrl-C / SIGTERM stop serveForever() cleanly (Python's ends in KeyboardInterrupt);
+  // listening before the port is printed, so a signal sent on seeing it is not missed.
+  using _signals = maxRequests === null ? onShutdown(() => void server.shutdown()) : null;
   console.log((server.serverAddress as [string, number])[1]);
   console.log("Waiting for client connect.");
   if (maxRequests === null) {
-    using _signals = onShutdown(() => void server.shutdown());
     await server.serveForever();
   } else {
     for (let i = 0; i < maxRequests; i++) await server.handleRequest();

@@ -73,11 +73,13 @@ const [HOST, PORT] = [host, port];
     [HOST, PORT],
     flags.has("stream") ? MyStreamTCPHandler : MyTCPHandler,
   );
+  // Ctrl-C / SIGTERM stop serveForever() cleanly (Python's ends in KeyboardInterrupt);
+  // listening before the port is printed, so a signal sent on seeing it is not missed.
+  using _signals = maxRequests === null ? onShutdown(() => void server.shutdown()) : null;
   console.log((server.serverAddress as [string, number])[1]);
   if (maxRequests === null) {
     // Activate the server; this will keep running until you
-    // interrupt the program with Ctrl-C (Python's KeyboardInterrupt; here a clean stop)
-    using _signals = onShutdown(() => void server.shutdown());
+    // interrupt the program with Ctrl-C
     await server.serveForever();
   } else {
     for (let i = 0; i < maxRequests; i++) await server.handleRequest();

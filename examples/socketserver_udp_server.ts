@@ -43,9 +43,11 @@ class MyUDPHandler extends BaseRequestHandler<DatagramRequest> {
 const [HOST, PORT] = [host, port];
 {
   await using server = new UDPServer([HOST, PORT], MyUDPHandler);
+  // Ctrl-C / SIGTERM stop serveForever() cleanly (Python's ends in KeyboardInterrupt);
+  // listening before the port is printed, so a signal sent on seeing it is not missed.
+  using _signals = maxRequests === null ? onShutdown(() => void server.shutdown()) : null;
   console.log((server.serverAddress as [string, number])[1]);
   if (maxRequests === null) {
-    using _signals = onShutdown(() => void server.shutdown());
     await server.serveForever();
   } else {
     for (let i = 0; i < maxRequests; i++) await server.handleRequest();
