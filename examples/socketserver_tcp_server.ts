@@ -7,6 +7,9 @@
  * `readline()` reads until a newline however many segments that takes, and only that
  * line; the plain handler's one `recv(1024)` takes whatever arrived, newlines and all.
  *
+ * This is the handler as the docs long gave it, and as CPython 3.11's docs still do (newer
+ * docs read in a loop until a newline, at most 10,000 bytes).
+ *
  * The docs bind "localhost" port 9999 and serve until Ctrl-C; this port binds 127.0.0.1
  * (what --allow-net=127.0.0.1 covers) and prints the port first. --max-requests N
  * handles N connections with `handleRequest()` and exits, for tests.
