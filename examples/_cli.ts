@@ -1,5 +1,5 @@
 // The command line every example shares: --host/--port (and --max-clients for servers
-// that loop), --help, and a clean stop on Ctrl-C. The seeds hard-code their address;
+// that loop, --max-requests for socketserver ones), --help, and a clean stop on Ctrl-C. The seeds hard-code their address;
 // the ports take it as arguments so tests can use a free port.
 
 import { parseArgs } from "node:util";
@@ -14,6 +14,12 @@ export interface ExampleArgs {
   maxClients: number | null;
   /** Clients that open several connections: how many (see `ExampleUsage.connections`). */
   connections: number;
+  /** socketserver servers: `handleRequest()` this many times; `null` runs `serveForever()`. */
+  maxRequests: number | null;
+  /** The words after the options (see `ExampleUsage.words`). */
+  words: string[];
+  /** The example's own boolean options that were given (see `ExampleUsage.flags`). */
+  flags: Set<string>;
 }
 
 /** How to describe an example in its `--help`. */
@@ -26,17 +32,27 @@ export interface ExampleUsage {
   port: number;
   /** The default host; `127.0.0.1` when not given. */
   host?: string;
-  /** `"server"` binds and prints its port first; `"loop"` also takes --max-clients. */
-  role: "client" | "server" | "loop";
+  /**
+   * `"server"` binds and prints its port first; `"loop"` also takes --max-clients;
+   * `"requests"` (socketserver servers) takes --max-requests; `"self"` binds and is its
+   * own client, so it prints no port.
+   */
+  role: "client" | "server" | "loop" | "requests" | "self";
   /** Clients only: takes --connections N, this many by default. */
   connections?: number;
+  /** Takes words after the options, described by this (e.g. `"WORDS..."`), as Python's sys.argv[1:]. */
+  words?: string;
+  /** The example's own boolean options: name (without `--`) to its help text. */
+  flags?: Record<string, string>;
 }
 
 function usageText(usage: ExampleUsage): string {
   const host = usage.host ?? "127.0.0.1";
   const action = usage.role === "client" ? "connect to" : "bind";
   const lines = [
-    `Usage: deno run --allow-net=127.0.0.1 examples/${usage.file} [options]`,
+    `Usage: deno run --allow-net=127.0.0.1 examples/${usage.file} [options]${
+      usage.words === undefined ? "" : ` ${usage.words}`
+    }`,
     "",
     usage.summary,
     "",
@@ -48,12 +64,23 @@ function usageText(usage: ExampleUsage): string {
   if (usage.role === "loop") {
     lines.push("  --max-clients N    stop after serving N clients (default: until Ctrl-C)");
   }
+  if (usage.role === "requests") {
+    lines.push(
+      "  --max-requests N   handleRequest() N times, then stop (default: serveForever()",
+      "                     until Ctrl-C)",
+    );
+  }
+  for (const [name, help] of Object.entries(usage.flags ?? {})) {
+    lines.push(`  --${name.padEnd(17)}${help}`);
+  }
   if (usage.connections !== undefined) {
     lines.push(`  --connections N    open N connections (default ${usage.connections})`);
   }
   lines.push("  -h, --help         show this help");
   lines.push("", "--allow-net=127.0.0.1 covers loopback; widen it to use another host.");
-  if (usage.role !== "client") lines.push("", "Prints the port it bound as its first line.");
+  if (usage.role !== "client" && usage.role !== "self") {
+    lines.push("", "Prints the port it bound as its first line.");
+  }
   return lines.join("\n");
 }
 
@@ -79,16 +106,21 @@ function toInteger(usage: ExampleUsage, name: string, text: string, min: number,
  * @returns The host, port and client limit to use.
  */
 export function exampleArgs(usage: ExampleUsage, args: string[] = Deno.args): ExampleArgs {
-  let values;
+  let values, positionals;
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args,
+      allowPositionals: usage.words !== undefined,
       options: {
         host: { type: "string", default: usage.host ?? "127.0.0.1" },
         port: { type: "string", default: String(usage.port) },
         "max-clients": { type: "string" },
         connections: { type: "string" },
+        "max-requests": { type: "string" },
         help: { type: "boolean", short: "h" },
+        ...Object.fromEntries(
+          Object.keys(usage.flags ?? {}).map((name) => [name, { type: "boolean" as const }]),
+        ),
       },
     }));
   } catch (err) {
@@ -101,6 +133,9 @@ export function exampleArgs(usage: ExampleUsage, args: string[] = Deno.args): Ex
   if (values["max-clients"] !== undefined && usage.role !== "loop") {
     fail(usage, "--max-clients is only for servers that loop");
   }
+  if (values["max-requests"] !== undefined && usage.role !== "requests") {
+    fail(usage, "--max-requests is only for socketserver servers");
+  }
   const port = toInteger(usage, "port", values.port, 0, 65535);
   if (values.connections !== undefined && usage.connections === undefined) {
     fail(usage, "--connections is only for clients that open several connections");
@@ -110,7 +145,24 @@ export function exampleArgs(usage: ExampleUsage, args: string[] = Deno.args): Ex
   const connections = values.connections === undefined
     ? usage.connections ?? 1
     : toInteger(usage, "connections", values.connections, 1, 10_000);
-  return { host: values.host, port, maxClients, connections };
+  const requests = values["max-requests"];
+  const maxRequests = requests === undefined
+    ? null
+    : toInteger(usage, "max-requests", requests, 1, 2 ** 31);
+  const flags = new Set(
+    Object.keys(usage.flags ?? {}).filter((name) =>
+      (values as Record<string, unknown>)[name] === true
+    ),
+  );
+  return {
+    host: values.host,
+    port,
+    maxClients,
+    connections,
+    maxRequests,
+    words: positionals,
+    flags,
+  };
 }
 
 /**

@@ -68,6 +68,24 @@ export function upper(data: Uint8Array): Uint8Array {
   return data.map((byte) => byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte);
 }
 
+// Python's bytes.isspace() set: space, \t, \n, \v, \f, \r.
+const ASCII_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
+
+/**
+ * Python's `bytes.strip()`: drops ASCII whitespace at both ends, nothing else
+ * (`String.prototype.trim` would also drop U+00A0 and friends, after decoding).
+ *
+ * @param data The bytes to strip.
+ * @returns A view of `data` without its leading and trailing ASCII whitespace.
+ */
+export function strip(data: Uint8Array): Uint8Array {
+  let start = 0;
+  let end = data.length;
+  while (start < end && ASCII_WHITESPACE.has(data[start])) start++;
+  while (end > start && ASCII_WHITESPACE.has(data[end - 1])) end--;
+  return data.subarray(start, end);
+}
+
 let stdinLines: AsyncGenerator<string> | null = null;
 
 async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {

@@ -160,11 +160,14 @@ function exampleServers(): Server[] {
     "command_server",
     "command_server_ack",
     "udp_echo_server",
+    "socketserver_tcp_server",
+    "socketserver_udp_server",
+    "multiround_threading_server",
   ].map((name) => ({
     name: `examples/${name}.ts`,
     args: [`examples/${name}.ts`, "--port", "0"],
     perms: name.startsWith("command") ? [net, ...run] : [net],
-    udp: name.startsWith("udp"),
+    udp: name.startsWith("udp") || name === "socketserver_udp_server",
     portOn: "stdout",
   }));
 }
