@@ -84,6 +84,14 @@ export {
   StreamRequestHandler,
 } from "./_server_handlers.ts";
 export { BytesIO } from "./_bytes_io.ts";
+export {
+  RESTART_WINDOW,
+  serveWorkers,
+  type ServeWorkersOptions,
+  type WorkerFactory,
+  type WorkerInfo,
+  type WorkerPool,
+} from "./_server_workers.ts";
 
 /** Seconds `shutdown()` waits for running handlers before it closes their connections. */
 export const DEFAULT_GRACE_PERIOD = 5;
