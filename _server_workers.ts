@@ -63,6 +63,7 @@ export interface WorkerPool extends AsyncDisposable {
 // The package's module a worker's generated main imports; resolved here so
 // it works from a local checkout and from jsr alike.
 const ENTRY = new URL("./_server_worker_entry.ts", import.meta.url).href;
+const NOTHING = "(nothing on stderr)";
 
 interface Plan {
   n: number;
@@ -250,7 +251,7 @@ class Worker {
     // deno-lint-ignore no-control-regex
     const lines = this.#stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l.trim());
     const said = lines.findLast((l) => /^(error: |pysock worker \d+: )/.test(l));
-    return said ?? lines.at(-1) ?? "(nothing on stderr)";
+    return said ?? lines.at(-1) ?? NOTHING;
   }
 
   kill(signal: Deno.Signal): void {
@@ -344,10 +345,13 @@ class Pool implements WorkerPool {
     const now = performance.now();
     this.#deaths = this.#deaths.filter((t) => now - t < RESTART_WINDOW * 1000);
     if (this.#deaths.length >= this.#plan.maxRestarts) {
+      const why = worker.lastError();
       const error = new Error(
         `Cannot keep workers running: worker ${worker.id} ${
           describeStatus(status)
-        } after ${this.#deaths.length} restarts in ${RESTART_WINDOW} s (${worker.lastError()})`,
+        } after ${this.#deaths.length} restarts in ${RESTART_WINDOW} s${
+          why === NOTHING ? "" : ` (${why})`
+        }`,
       );
       console.error(`pysock: ${error.message}; stopping the other workers`);
       this.#stop().then(() => this.#closed.reject(error));
