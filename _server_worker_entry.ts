@@ -61,10 +61,12 @@ export async function runWorker(
   try {
     server = await factory(info);
   } catch (err) {
-    if (err instanceof Error && err.stack) console.error(err.stack);
+    const errno = (err as { errno?: number }).errno;
+    // An OS error (the port is taken) says all in its one line; a bug needs its stack.
+    if (errno === undefined && err instanceof Error && err.stack) console.error(err.stack);
     // With SO_REUSEPORT the later workers bind a port worker 0 holds: a server
     // made without it is refused there with EADDRINUSE, not with our message.
-    const hint = (err as { errno?: number }).errno === 98 && info.id > 0
+    const hint = errno === 98 && info.id > 0
       ? " (is the server made with allowReusePort = true?)"
       : "";
     return fail(`${name}: cannot start: ${String(err)}${hint}`);
