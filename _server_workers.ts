@@ -41,7 +41,7 @@ export interface ServeWorkersOptions {
 export interface WorkerPool extends AsyncDisposable {
   /** The address every worker serves. */
   readonly address: Address;
-  /** The process ids of the workers running now, in worker order. */
+  /** The process ids of the workers started and not yet exited, in worker order. */
   readonly pids: number[];
   /** How many times a worker has been restarted. */
   readonly restarts: number;

@@ -135,6 +135,7 @@ Deno.test("a worker killed with SIGKILL is restarted with a new pid and the port
   const [replacement] = workers.pids;
   assert.deepEqual(workers.pids, [replacement, survivor]);
   // The survivor serves meanwhile; the replacement once it has bound.
+  assert.equal(await refused(address), false);
   await reach(address, survivor);
   await reach(address, replacement);
 });
