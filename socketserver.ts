@@ -85,6 +85,14 @@ export {
   StreamRequestHandler,
 } from "./_server_handlers.ts";
 export { BytesIO } from "./_bytes_io.ts";
+export {
+  RESTART_WINDOW,
+  serveWorkers,
+  type ServeWorkersOptions,
+  type WorkerFactory,
+  type WorkerInfo,
+  type WorkerPool,
+} from "./_server_workers.ts";
 // The types the servers' signatures use, so this module documents itself.
 export type { Address, AddressInput } from "./_address.ts";
 export type { AbortOptions } from "./_base.ts";

@@ -2,12 +2,14 @@
 
 import { type Address, type StreamSocket } from "../socket.ts";
 import { type Command, countArg, DEFAULT_HOST, hostArg, portArg, type Values } from "./_args.ts";
-import { explain, Failure, oneLine } from "./_errors.ts";
+import { explain, Failure, oneLine, UsageError } from "./_errors.ts";
 import { endpointOf, IO_CHUNK, listenTcp, onStopSignal } from "./_io.ts";
 import { TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsServer } from "../_ssl_cli.ts";
+import { serveEchoWorkers } from "../_server_echo.ts";
+import { formatEndpoint } from "../_address.ts";
 
 /**
- * `pysock echo-server [--host HOST] [--port PORT] [--max-clients N]`.
+ * `pysock echo-server [--host HOST] [--port PORT] [--max-clients N | --workers N]`.
  *
  * @example
  * ```ts
@@ -24,7 +26,7 @@ import { TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsServer } from "../_ssl_cli.ts";
  */
 export const echoServerCommand: Command = {
   usage:
-    "echo-server [--host HOST] [--port PORT] [--max-clients N] [--tls --cert FILE [--key FILE]]",
+    "echo-server [--host HOST] [--port PORT] [--max-clients N | --workers N] [--tls --cert FILE [--key FILE]]",
   summary: "echo every byte back, serving many clients at once",
   help: `Listens on HOST:PORT and sends every byte each client sends straight back,
 one task per connection. Prints "listening on HOST:PORT" on stderr first.
@@ -34,11 +36,16 @@ Options:
   --host HOST        address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: for all)
   --port PORT        port to listen on (default 0: a free port, printed)
   --max-clients N    stop accepting after N clients, exit when they are done
+  --workers N        serve from N processes sharing the port (SO_REUSEPORT), one
+                     core each; the kernel spreads the clients, a worker that dies
+                     is restarted. Prints "N workers ready (pids ...)" first;
+                     connections are not logged. Needs --allow-run.
 ${TLS_SERVER_HELP}`,
   options: {
     host: { type: "string", default: DEFAULT_HOST },
     port: { type: "string", default: "0" },
     "max-clients": { type: "string" },
+    workers: { type: "string" },
     ...TLS_SERVER_OPTIONS,
   },
   positionals: [],
@@ -49,6 +56,14 @@ async function echoServer(values: Values): Promise<number> {
   const host = hostArg(values.host as string);
   const port = portArg(values.port as string, "--port");
   const maxClients = countArg(values["max-clients"] as string | undefined, "--max-clients");
+  const workers = countArg(values.workers as string | undefined, "--workers");
+  if (workers !== undefined) {
+    if (maxClients !== undefined) {
+      throw new UsageError("--max-clients cannot be used with --workers");
+    }
+    if (values.tls) throw new UsageError("--tls cannot be used with --workers");
+    return await echoWorkers(workers, host, port);
+  }
   let server: StreamSocket;
   try {
     // With --tls each connection's handshake runs on its first read, so a
@@ -87,6 +102,28 @@ async function echoServer(values: Values): Promise<number> {
   } finally {
     server.close();
     for (const conn of clients) conn.close();
+  }
+  return 0;
+}
+
+/** Serves from `n` worker processes until SIGINT or SIGTERM, then stops them gracefully. */
+async function echoWorkers(n: number, host: string, port: number): Promise<number> {
+  let pool;
+  try {
+    pool = await serveEchoWorkers(n, host, port);
+  } catch (err) {
+    const why = (err as Error).message.replace(/^Cannot serve workers: /, "");
+    throw new Failure(`cannot start ${n} workers on ${formatEndpoint(host, port)}: ${why}`);
+  }
+  using _signals = onStopSignal(() => pool.close());
+  console.error(`${n} workers ready (pids ${pool.pids.join(", ")})`);
+  console.error(`listening on ${endpointOf(pool.address)}`);
+  try {
+    await pool.closed;
+  } catch (err) {
+    throw new Failure((err as Error).message);
+  } finally {
+    await pool.close();
   }
   return 0;
 }

@@ -317,6 +317,81 @@ Deno.test({
   },
 });
 
+/**
+ * Which of `pids` still run, as `ps` sees them (Deno reads /proc only with
+ * --allow-all). A zombie has exited: an orphan's waits for init to reap it.
+ */
+async function running(pids: number[]): Promise<number[]> {
+  const args = ["-o", "pid=,stat=", "-p", pids.join(",")];
+  const { stdout } = await new Deno.Command("ps", { args }).output();
+  const rows = text(stdout).trim().split("\n").map((line) => line.trim().split(/\s+/));
+  return rows.filter(([pid, stat]) => pid && !stat.startsWith("Z")).map(([pid]) => Number(pid));
+}
+
+const WORKERS_READY = /^2 workers ready \(pids (\d+), (\d+)\)\nlistening on 127\.0\.0\.1:(\d+)\n/;
+
+Deno.test("echo-server --workers 2 serves from two processes; SIGTERM stops both and exits 0", async () => {
+  await using server = new Cli(["echo-server", "--workers", "2"], { perms: [NET, "--allow-run"] });
+  const [, a, b, port] = await server.stderrMatch(WORKERS_READY);
+  const pids = [Number(a), Number(b)];
+  deepEqual(await running(pids), pids);
+  const socks = await Promise.all(
+    Array.from({ length: 4 }, () => createConnection(["127.0.0.1", Number(port)], { timeout: 30 })),
+  );
+  try {
+    for (const [i, sock] of socks.entries()) {
+      const message = randomBytes(100_000 + i);
+      const sending = sock.sendall(message);
+      const echoed: Uint8Array[] = [];
+      for (let got = 0; got < message.length;) {
+        const chunk = await sock.recv(65536);
+        ok(chunk.length > 0, "echo ended early");
+        echoed.push(chunk);
+        got += chunk.length;
+      }
+      await sending;
+      deepEqual(concat(echoed), message);
+    }
+  } finally {
+    for (const sock of socks) sock.close();
+  }
+  server.child.kill("SIGTERM");
+  const result = await server.result();
+  equal(result.code, 0, result.stderr);
+  deepEqual(await running(pids), [], "no worker outlives the command");
+});
+
+Deno.test("echo-server --workers: a command killed with SIGKILL leaves no worker behind", async () => {
+  await using server = new Cli(["echo-server", "--workers", "2"], { perms: [NET, "--allow-run"] });
+  const [, a, b] = await server.stderrMatch(WORKERS_READY);
+  const pids = [Number(a), Number(b)];
+  server.child.kill("SIGKILL");
+  await server.result();
+  // Each worker sees its stdin, held by the command, end, and shuts down.
+  for (let i = 0; i < 250 && (await running(pids)).length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  deepEqual(await running(pids), []);
+});
+
+Deno.test("echo-server --workers cannot be combined with --max-clients or --tls: exit 2", async () => {
+  assertFailure(
+    await run(["echo-server", "--workers", "2", "--max-clients", "3"]),
+    2,
+    /^pysock echo-server: --max-clients cannot be used with --workers \(usage: /,
+  );
+  assertFailure(
+    await run(["echo-server", "--workers", "2", "--tls", "--cert", "c.pem"]),
+    2,
+    /^pysock echo-server: --tls cannot be used with --workers \(usage: /,
+  );
+  assertFailure(
+    await run(["echo-server", "--workers", "0"]),
+    2,
+    /^pysock echo-server: --workers must be a whole number above 0, got "0" \(usage: /,
+  );
+});
+
 // ---------------------------------------------------------------------------
 // connect
 

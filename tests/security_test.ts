@@ -29,7 +29,7 @@ function code(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:\\])\/\/.*$/gm, "$1");
 }
 
-Deno.test("no file evaluates code; only command_server starts programs, from a fixed allow-list", async () => {
+Deno.test("no file evaluates code; only command_server starts programs, from a fixed allow-list, and serveWorkers, only Deno", async () => {
   const found: string[] = [];
   for (const [name, source] of await sources()) {
     const body = code(source);
@@ -47,7 +47,21 @@ Deno.test("no file evaluates code; only command_server starts programs, from a f
       if (pattern.test(body)) found.push(`${name}: ${what}`);
     }
   }
-  assert.deepEqual(found, ["examples/command_server.ts: Deno.Command"]);
+  // serveWorkers (_server_workers.ts) starts the server's worker processes:
+  // Deno itself, running a main module made of two JSON-quoted module URLs
+  // the program gave, never anything a peer sent.
+  assert.deepEqual(found, [
+    "_server_workers.ts: Deno.Command",
+    "examples/command_server.ts: Deno.Command",
+  ]);
+  const workers = code(await Deno.readTextFile(`${ROOT}_server_workers.ts`));
+  const commands = [...workers.matchAll(/\bnew Deno\.Command\(([^,]*),/g)].map((m) => m[1]);
+  assert.deepEqual(commands, ["Deno.execPath()"]);
+  const imports = [...workers.matchAll(/`import [^`]*`/g)].map((m) => m[0]);
+  assert.deepEqual(imports, [
+    "`import * as module from ${JSON.stringify(plan.moduleUrl)};`",
+    "`import { runWorker } from ${JSON.stringify(ENTRY)};`",
+  ]);
   // There, the program and its arguments are string literals in the allow-list.
   const server = code(await Deno.readTextFile(`${ROOT}examples/command_server.ts`));
   const calls = [...server.matchAll(/\bprogram\((\[[^\]]*\])\)/g)].map((m) => m[1]);
