@@ -135,6 +135,11 @@ export class Listener {
     try {
       this.#listener.close();
     } catch { /* already closed by Deno */ }
+    // A connection the kept accept brings now has nobody to take it: close
+    // it, so its client sees the end at once rather than a connection that
+    // never answers (CPython's closed backlog resets it; Deno cannot send a
+    // reset).
+    pending?.then(closeQuietly, noop);
     if (restore === null) return;
     if (pending === null) restore();
     else pending.then(restore, restore);
@@ -190,3 +195,11 @@ export function checkBacklog(backlog: unknown): number | undefined {
   }
   return Math.max(backlog, 0);
 }
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* a ResetConn, or closed already */ }
+}
+
+function noop(): void {}

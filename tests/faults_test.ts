@@ -11,6 +11,7 @@ import {
   ConnectionError,
   ConnectionResetError,
   createConnection,
+  createServer,
   errno,
   IncompleteReadError,
   OSError,
@@ -22,7 +23,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { encodeMessage, recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
-import { bytes, FAMILIES, pair, python, silentListener, text } from "./_helpers.ts";
+import { bytes, FAMILIES, pair, python, silentListener, sleep, text } from "./_helpers.ts";
 
 /** How long a call may take to settle once its socket is closed (the issue's bound). */
 const SETTLE_MS = 1000;
@@ -385,4 +386,16 @@ Deno.test("close during a pending sendall on a half-written message leaves the p
     partial instanceof IncompleteReadError || partial instanceof ConnectionResetError,
     String(partial),
   );
+});
+
+Deno.test("a connection the kept accept brings after close() is closed, so its client is not left hanging", async () => {
+  const server = createServer(["127.0.0.1", 0]);
+  server.settimeout(0.02);
+  // A timed-out accept leaves Deno's accept in flight, kept for the next call.
+  await assert.rejects(server.accept(), TimeoutError);
+  await using client = await createConnection(server.getsockname() as [string, number]);
+  await sleep(20);
+  server.close();
+  client.settimeout(5);
+  assert.deepEqual(await client.recv(10), new Uint8Array(0));
 });
