@@ -87,7 +87,11 @@ interface Plan {
  * Each worker serves it with `serveForever()` and, on SIGTERM, SIGINT or
  * the parent's end, calls `shutdown()` (graceful) and `serverClose()`.
  * A worker that dies (non-zero exit or signal) is restarted; a worker's
- * stdout and stderr are copied to the parent's.
+ * stdout and stderr are copied to the parent's, and its stdin is the
+ * pipe whose end tells it the parent is gone. A worker module that also
+ * starts the pool (one file for both) must guard that with
+ * `if (import.meta.main)`: inside a worker `serveWorkers` throws rather
+ * than start workers of its own.
  *
  * A worker module:
  * ```ts ignore
@@ -110,7 +114,7 @@ interface Plan {
  * @returns The running pool, once every worker has printed that it serves.
  * @throws {TypeError} when `n` is not a number or `moduleUrl` not an absolute URL.
  * @throws {RangeError} when `n` is not an integer of 1 or more.
- * @throws {Error} when a worker exits before it serves (naming its exit
+ * @throws {Error} when called inside a worker; when a worker exits before it serves (naming its exit
  *   and the last line of its stderr), or is not ready in `startTimeout`; the
  *   other workers are stopped first.
  *
@@ -133,6 +137,11 @@ export async function serveWorkers(
   options: ServeWorkersOptions = {},
 ): Promise<WorkerPool> {
   const plan = checkPlan(n, moduleUrl, options);
+  if (inWorker()) {
+    throw new Error(
+      "Cannot serve workers from inside a worker: guard the call with if (import.meta.main)",
+    );
+  }
   const pool = new Pool(plan);
   await pool.start(options.port ?? 0);
   return pool;
@@ -404,13 +413,30 @@ class Pool implements WorkerPool {
   }
 }
 
+// Whether this process is a worker serveWorkers started: its main module
+// is the generated one, which imports ENTRY.
+function inWorker(): boolean {
+  const prefix = "data:application/typescript;base64,";
+  if (!Deno.mainModule.startsWith(prefix)) return false;
+  try {
+    return atob(Deno.mainModule.slice(prefix.length)).includes(JSON.stringify(ENTRY));
+  } catch {
+    return false;
+  }
+}
+
 function describeStatus(status: Deno.CommandStatus): string {
   return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
 }
 
 async function writeAll(out: typeof Deno.stdout, text: string): Promise<void> {
   const data = new TextEncoder().encode(text);
-  for (let done = 0; done < data.length;) done += await out.write(data.subarray(done));
+  try {
+    for (let done = 0; done < data.length;) done += await out.write(data.subarray(done));
+  } catch {
+    // The parent's own output is gone (EPIPE): the worker's goes with it,
+    // and the worker is not to be taken for dead because of that.
+  }
 }
 
 function noop(): void {}

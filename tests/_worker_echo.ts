@@ -2,10 +2,17 @@
 // connection is answered with the worker's pid and a newline, then every
 // byte is echoed until end of stream. Deno.args[0] picks a failure to show.
 
-import { BaseRequestHandler, ThreadingTCPServer, type WorkerInfo } from "../socketserver.ts";
+import {
+  BaseRequestHandler,
+  serveWorkers,
+  ThreadingTCPServer,
+  type WorkerInfo,
+} from "../socketserver.ts";
 
 const mode = Deno.args[0] ?? "echo";
 if (mode === "throw-on-load") throw new Error("boom while loading");
+// The mistake of a one-file program without an import.meta.main guard.
+if (mode === "recurse") await serveWorkers(1, new URL(import.meta.url));
 
 class PidEcho extends BaseRequestHandler {
   override async handle() {

@@ -189,6 +189,17 @@ Deno.test("a factory that throws, or a module that throws while loading, rejects
   );
 });
 
+Deno.test("a worker module that starts workers itself fails its worker instead of multiplying", async () => {
+  await assert.rejects(
+    pool(1, { args: ["recurse"], flags: ["--allow-net=127.0.0.1", "--allow-run"] }),
+    (err) =>
+      assertPlainError(
+        err,
+        /^Cannot serve workers: worker 0 exited with code 1 before it was ready: error: Uncaught .*Cannot serve workers from inside a worker: guard the call with if \(import\.meta\.main\)/,
+      ),
+  );
+});
+
 Deno.test("workers that each bind a port of their own make serveWorkers reject, stopping them", async () => {
   await assert.rejects(
     pool(2, { args: ["own-port"] }),
