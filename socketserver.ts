@@ -56,7 +56,8 @@
  * @module
  */
 
-import { type Address, type AddressInput, describe } from "./_address.ts";
+import type { Address, AddressInput } from "./_address.ts";
+import { BaseServer } from "./_base_server.ts";
 import { kAbandon } from "./_socket_file.ts";
 import {
   AF_INET,
@@ -70,8 +71,7 @@ import {
   StreamSocket,
 } from "./socket.ts";
 import { DatagramSocket } from "./udp.ts";
-import { errno, OSError, TimeoutError } from "./errors.ts";
-import { RuntimeError } from "./_selector.ts";
+import { OSError } from "./errors.ts";
 import type { AbortOptions } from "./_base.ts";
 import type { DatagramRequest, RequestHandlerClass } from "./_server_handlers.ts";
 
@@ -84,6 +84,7 @@ export {
   SocketWriter,
   StreamRequestHandler,
 } from "./_server_handlers.ts";
+export { BaseServer, DEFAULT_GRACE_PERIOD } from "./_base_server.ts";
 export { BytesIO } from "./_bytes_io.ts";
 export {
   RESTART_WINDOW,
@@ -99,402 +100,6 @@ export type { AbortOptions } from "./_base.ts";
 export type { SocketFile } from "./_socket_file.ts";
 export type { StreamSocket } from "./socket.ts";
 export type { DatagramSocket } from "./udp.ts";
-
-/** Seconds `shutdown()` waits for running handlers before it closes their connections. */
-export const DEFAULT_GRACE_PERIOD = 5;
-
-// Why a wait for the next request ended early: a poll tick, or shutdown().
-const POLL = Symbol("poll");
-const STOP = Symbol("stop");
-// getRequest failed with an OSError other than EBADF.
-const FAILED = Symbol("failed");
-
-/**
- * The base of every server (Python's `socketserver.BaseServer`): the
- * serve loop, graceful shutdown and the hooks a subclass overrides.
- * Subclasses say how a request is got ({@linkcode BaseServer.getRequest})
- * and ended.
- *
- * @typeParam R The request a handler gets: `StreamSocket` or `DatagramRequest`.
- *
- * @example A hook: verifyRequest turns a client away before any handler runs
- * ```ts
- * import assert from "node:assert/strict";
- * import { type Address, createConnection, type StreamSocket } from "./socket.ts";
- * import { BaseRequestHandler, TCPServer } from "./socketserver.ts";
- *
- * class Refusing extends TCPServer {
- *   override verifyRequest(_request: StreamSocket, _clientAddress: Address) {
- *     return false;
- *   }
- * }
- * await using server = new Refusing(["127.0.0.1", 0], BaseRequestHandler);
- * await using client = await createConnection(server.serverAddress as [string, number]);
- * await server.handleRequest();
- * assert.equal((await client.recv(10)).length, 0); // closed unserved
- * ```
- */
-export abstract class BaseServer<R> implements AsyncDisposable {
-  /** Python's `timeout`: how long `handleRequest()` waits, in seconds; `null` for ever. */
-  static timeout: number | null = null;
-  /** Seconds `shutdown()` gives running handlers; see {@linkcode DEFAULT_GRACE_PERIOD}. */
-  static gracePeriod: number = DEFAULT_GRACE_PERIOD;
-  /** Threading servers: `serverClose()` does not wait for handlers when true. */
-  static daemonThreads = false;
-  /** Threading servers: `serverClose()` waits for running handlers when true. */
-  static blockOnClose = true;
-
-  /** The address given, then (once bound) the one `getsockname()` reports. */
-  serverAddress: Address;
-  /** The handler class made for each request. */
-  readonly RequestHandlerClass: RequestHandlerClass<R>;
-  /** See the static `timeout`. */
-  timeout: number | null;
-  /** See the static `gracePeriod`. */
-  gracePeriod: number;
-  /** See the static `daemonThreads`. */
-  daemonThreads: boolean;
-  /** See the static `blockOnClose`. */
-  blockOnClose: boolean;
-
-  #serving: Promise<void> | null = null;
-  #shutdownRequest = false;
-  #wait: AbortController | null = null;
-  // Requests being handled and the promise of each ending: what shutdown()
-  // waits for, and closes once the grace period is over.
-  #active = new Map<R, Promise<void>>();
-  // Requests shutdown() closed under their handler: the error that makes
-  // the handler end is the server's own doing, not one to report.
-  #abandoned = new Set<R>();
-
-  /**
-   * Keeps the address and handler class; subclasses make the socket.
-   *
-   * @param serverAddress Where to serve.
-   * @param RequestHandlerClass The handler class, made once per request.
-   * @throws {TypeError} when `RequestHandlerClass` is not a class.
-   */
-  constructor(serverAddress: AddressInput, RequestHandlerClass: RequestHandlerClass<R>) {
-    if (typeof RequestHandlerClass !== "function") {
-      throw new TypeError(
-        `Cannot make server: RequestHandlerClass must be a class, got ${
-          describe(RequestHandlerClass)
-        }`,
-      );
-    }
-    const defaults = new.target as unknown as typeof BaseServer;
-    this.serverAddress = serverAddress as Address;
-    this.RequestHandlerClass = RequestHandlerClass;
-    this.timeout = defaults.timeout;
-    this.gracePeriod = defaults.gracePeriod;
-    this.daemonThreads = defaults.daemonThreads;
-    this.blockOnClose = defaults.blockOnClose;
-  }
-
-  /** Called by the constructor after binding; does nothing here. */
-  serverActivate(): void {}
-
-  /**
-   * Handles requests one after another (each in its own task on a
-   * `Threading*` server) until `shutdown()`.
-   *
-   * @param pollInterval Seconds between `serviceActions()` calls while
-   *   idle. Shutdown does not wait for it: it ends the wait at once.
-   * @returns A promise that resolves when the loop has stopped.
-   * @throws {RuntimeError} when the loop is already running on this server
-   *   (Python's threads would both serve; one loop per server is what works).
-   * @throws {OSError} `EBADF` once `serverClose()` has closed the socket.
-   */
-  async serveForever(pollInterval = 0.5): Promise<void> {
-    const ms = checkSeconds(pollInterval, "serve", "pollInterval");
-    if (this.#serving !== null) {
-      throw new RuntimeError("Cannot serve: serveForever() is already running on this server");
-    }
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#serving = promise;
-    try {
-      while (!this.#shutdownRequest) {
-        const next = await this.#nextRequest(ms, true);
-        if (next === STOP) break;
-        // An error that may come again at once (EMFILE) waits for the next
-        // tick rather than spinning; shutdown() still ends the wait.
-        if (next === FAILED && (await this.#pause(ms)) === STOP) break;
-        if (typeof next !== "symbol") await this.#handleRequestNoblock(next[0], next[1]);
-        await this.serviceActions();
-      }
-    } finally {
-      this.#shutdownRequest = false;
-      this.#serving = null;
-      resolve();
-    }
-  }
-
-  /**
-   * Stops `serveForever()` gracefully: no new request is taken, handlers
-   * still running get `gracePeriod` seconds to end, then their connections
-   * are closed (their pending calls reject) and they are awaited.
-   *
-   * From inside a handler, call it without `await`: the handler's own end
-   * is part of what it waits for.
-   *
-   * @param gracePeriod Seconds to wait for running handlers.
-   * @returns A promise that resolves once the loop has stopped and no handler runs.
-   */
-  async shutdown(gracePeriod: number = this.gracePeriod): Promise<void> {
-    const ms = checkSeconds(gracePeriod, "shutdown", "gracePeriod");
-    const serving = this.#serving;
-    if (serving !== null) {
-      this.#shutdownRequest = true;
-      this.#wait?.abort(STOP);
-    }
-    await this.#drain(ms);
-    await serving;
-  }
-
-  /** Called by `serveForever()` after each request and poll tick; does nothing here. */
-  serviceActions(): void | Promise<void> {}
-
-  /**
-   * Handles one request, waiting for it at most `timeout` seconds (the
-   * socket's timeout when that is shorter) and calling `handleTimeout()`
-   * when none comes.
-   *
-   * @returns A promise that resolves once the request is handled (started,
-   *   on a `Threading*` server).
-   */
-  async handleRequest(): Promise<void> {
-    const ms = this.timeout === null ? null : this.timeout * 1000;
-    const next = await this.#nextRequest(ms, false);
-    if (next === FAILED) return;
-    if (typeof next === "symbol") return await this.handleTimeout();
-    await this.#handleRequestNoblock(next[0], next[1]);
-  }
-
-  /** Called when `handleRequest()` times out; does nothing here. */
-  handleTimeout(): void | Promise<void> {}
-
-  /**
-   * Whether to serve this request; `false` ends it unserved.
-   *
-   * @param _request The request.
-   * @param _clientAddress The client's address.
-   * @returns `true` here.
-   */
-  verifyRequest(_request: R, _clientAddress: Address): boolean | Promise<boolean> {
-    return true;
-  }
-
-  /**
-   * Serves a request and ends it; `Threading*` servers start a task for it
-   * instead and return at once.
-   *
-   * @param request The request.
-   * @param clientAddress The client's address.
-   */
-  async processRequest(request: R, clientAddress: Address): Promise<void> {
-    const ending = this.finishRequest(request, clientAddress);
-    this.#active.set(request, ending.then(noop, noop));
-    try {
-      await ending;
-    } finally {
-      this.#active.delete(request);
-    }
-    this.shutdownRequest(request);
-  }
-
-  /**
-   * The body of a request's task on a `Threading*` server: serves it,
-   * reports an error through `handleError`, and ends it.
-   *
-   * @param request The request.
-   * @param clientAddress The client's address.
-   */
-  async processRequestThread(request: R, clientAddress: Address): Promise<void> {
-    try {
-      await this.finishRequest(request, clientAddress);
-    } catch (err) {
-      if (!this.#abandoned.has(request)) this.handleError(request, clientAddress, err);
-    } finally {
-      this.#abandoned.delete(request);
-      this.shutdownRequest(request);
-    }
-  }
-
-  /**
-   * Starts `processRequestThread` as a task the server keeps track of
-   * (what `Threading*` servers' `processRequest` does).
-   *
-   * @param request The request.
-   * @param clientAddress The client's address.
-   */
-  protected startThread(request: R, clientAddress: Address): Promise<void> {
-    const task = this.processRequestThread(request, clientAddress).catch((err) => {
-      console.error(err);
-    }).finally(() => this.#active.delete(request));
-    this.#active.set(request, task);
-    return Promise.resolve();
-  }
-
-  /**
-   * Makes the handler and runs its `setup`, `handle` and `finish`
-   * (`finish` even when `handle` throws).
-   *
-   * @param request The request.
-   * @param clientAddress The client's address.
-   */
-  async finishRequest(request: R, clientAddress: Address): Promise<void> {
-    const handler = new this.RequestHandlerClass(request, clientAddress, this);
-    await handler.setup();
-    try {
-      await handler.handle();
-    } finally {
-      await handler.finish();
-    }
-  }
-
-  /**
-   * Ends a request: calls `closeRequest`.
-   *
-   * @param request The request.
-   */
-  shutdownRequest(request: R): void {
-    this.closeRequest(request);
-  }
-
-  /**
-   * Cleans up after a request; does nothing here.
-   *
-   * @param _request The request.
-   */
-  closeRequest(_request: R): void {}
-
-  /**
-   * Ends a request whose handler outlived the grace period, so that its
-   * pending calls settle; does nothing here.
-   *
-   * @param _request The request.
-   */
-  protected abandonRequest(_request: R): void {}
-
-  /**
-   * Reports a handler's error and lets the server go on, as Python's
-   * prints the traceback between two lines of dashes on stderr.
-   *
-   * @param _request The request.
-   * @param clientAddress The client's address.
-   * @param error What the handler threw.
-   */
-  handleError(_request: R, clientAddress: Address, error?: unknown): void {
-    const dashes = "-".repeat(40);
-    console.error(
-      `${dashes}\nException occurred during processing of request from ${
-        pythonRepr(clientAddress)
-      }`,
-    );
-    console.error(error instanceof Error ? error.stack ?? String(error) : error);
-    console.error(dashes);
-  }
-
-  /**
-   * Waits for the next request.
-   *
-   * @param options `signal`, aborted to end the wait (the request it would
-   *   have brought goes to the next call).
-   * @returns The request and the client's address.
-   */
-  abstract getRequest(options?: AbortOptions): Promise<[R, Address]>;
-
-  /**
-   * Stops a running `serveForever()` (as `shutdown()` does) and, unless
-   * `blockOnClose` is false or `daemonThreads` true, waits for running
-   * handlers as `shutdown()` does. Subclasses close their socket after it.
-   *
-   * @returns A promise that resolves once done.
-   */
-  async serverClose(): Promise<void> {
-    if (this.#serving !== null) await this.shutdown();
-    if (this.blockOnClose && !this.daemonThreads) await this.#drain(this.gracePeriod * 1000);
-  }
-
-  /** `await using server = new TCPServer(…)` calls `serverClose()`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.serverClose();
-  }
-
-  // The wait for a request: null ms waits for ever; `stoppable` lets
-  // shutdown() end it. A timeout (the socket's own too) or an abort
-  // loses nothing: the socket keeps the pending accept or receive.
-  async #nextRequest(ms: number | null, stoppable: boolean): Promise<[R, Address] | symbol> {
-    if (stoppable && this.#shutdownRequest) return STOP;
-    const wait = new AbortController();
-    if (stoppable) this.#wait = wait;
-    const timer = ms === null ? undefined : setTimeout(() => wait.abort(POLL), ms);
-    try {
-      return await this.getRequest({ signal: wait.signal });
-    } catch (err) {
-      if (wait.signal.aborted) return wait.signal.reason;
-      if (err instanceof TimeoutError) return POLL;
-      // Python drops a failed accept (a client that reset, EMFILE) and
-      // goes on; a closed server socket is the end.
-      if (err instanceof OSError && err.errno !== errno.EBADF) return FAILED;
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      if (this.#wait === wait) this.#wait = null;
-    }
-  }
-
-  #pause(ms: number): Promise<symbol> {
-    if (this.#shutdownRequest) return Promise.resolve(STOP);
-    const wait = new AbortController();
-    this.#wait = wait;
-    const timer = setTimeout(() => wait.abort(POLL), ms);
-    return new Promise((resolve) => {
-      wait.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        if (this.#wait === wait) this.#wait = null;
-        resolve(wait.signal.reason);
-      }, { once: true });
-    });
-  }
-
-  async #handleRequestNoblock(request: R, clientAddress: Address): Promise<void> {
-    if (!(await this.verifyRequest(request, clientAddress))) {
-      this.shutdownRequest(request);
-      return;
-    }
-    try {
-      await this.processRequest(request, clientAddress);
-    } catch (err) {
-      if (!this.#abandoned.has(request)) this.handleError(request, clientAddress, err);
-      this.shutdownRequest(request);
-    } finally {
-      this.#abandoned.delete(request);
-    }
-  }
-
-  // Waits up to `ms` for the running handlers, then abandons the ones left
-  // and waits for them to settle (their socket calls reject once closed).
-  async #drain(ms: number): Promise<void> {
-    if (this.#active.size === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), ms);
-    });
-    const late = await Promise.race([
-      Promise.all(this.#active.values()).then(() => false),
-      expired,
-    ]);
-    clearTimeout(timer);
-    if (late) {
-      for (const request of this.#active.keys()) {
-        this.#abandoned.add(request);
-        this.abandonRequest(request);
-      }
-    }
-    while (this.#active.size > 0) await Promise.all(this.#active.values());
-  }
-}
 
 /**
  * What `TCPServer` and `UDPServer` share: a socket of their own, bound (and
@@ -529,18 +134,15 @@ export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
   /** The `listen()` backlog of a stream server: it reaches the kernel. */
   static requestQueueSize = 5;
 
-  /** See the static `addressFamily`. */
-  readonly addressFamily: number;
-  /** See the static `socketType`. */
-  readonly socketType: number;
-  /** See the static `allowReuseAddress`. */
-  allowReuseAddress: boolean;
-  /** See the static `allowReusePort`. */
-  allowReusePort: boolean;
-  /** See the static `requestQueueSize`. */
-  requestQueueSize: number;
   /** The server's socket. */
   readonly socket: S;
+  // Python's class attributes, copied from the statics (accessors, as in
+  // BaseServer, so that a subclass field for one is a type error).
+  #family: number;
+  #type: number;
+  #reuseAddress: boolean;
+  #reusePort: boolean;
+  #queueSize: number;
 
   /**
    * Makes the socket and, unless told not to, binds and activates it.
@@ -557,11 +159,11 @@ export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
   ) {
     super(serverAddress, RequestHandlerClass);
     const defaults = new.target as unknown as typeof SocketServer;
-    this.addressFamily = defaults.addressFamily;
-    this.socketType = defaults.socketType;
-    this.allowReuseAddress = defaults.allowReuseAddress;
-    this.allowReusePort = defaults.allowReusePort;
-    this.requestQueueSize = defaults.requestQueueSize;
+    this.#family = defaults.addressFamily;
+    this.#type = defaults.socketType;
+    this.#reuseAddress = defaults.allowReuseAddress;
+    this.#reusePort = defaults.allowReusePort;
+    this.#queueSize = defaults.requestQueueSize;
     this.socket = this.makeSocket();
     if (!bindAndActivate) return;
     try {
@@ -571,6 +173,40 @@ export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
       this.socket.close();
       throw err;
     }
+  }
+
+  /** See the static `addressFamily`. */
+  get addressFamily(): number {
+    return this.#family;
+  }
+
+  /** See the static `socketType`. */
+  get socketType(): number {
+    return this.#type;
+  }
+
+  /** See the static `allowReuseAddress`. */
+  get allowReuseAddress(): boolean {
+    return this.#reuseAddress;
+  }
+  set allowReuseAddress(value: boolean) {
+    this.#reuseAddress = value;
+  }
+
+  /** See the static `allowReusePort`. */
+  get allowReusePort(): boolean {
+    return this.#reusePort;
+  }
+  set allowReusePort(value: boolean) {
+    this.#reusePort = value;
+  }
+
+  /** See the static `requestQueueSize`. */
+  get requestQueueSize(): number {
+    return this.#queueSize;
+  }
+  set requestQueueSize(value: number) {
+    this.#queueSize = value;
   }
 
   /**
@@ -922,21 +558,3 @@ export class ThreadingUnixStreamServer extends UnixStreamServer {
     return this.startThread(request, clientAddress);
   }
 }
-
-function checkSeconds(value: unknown, action: string, name: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`Cannot ${action}: ${name} must be a number, got ${describe(value)}`);
-  }
-  if (!(value >= 0) || value === Infinity) {
-    throw new RangeError(`Cannot ${action}: ${name} must be 0 or more seconds, got ${value}`);
-  }
-  return value * 1000;
-}
-
-// How Python prints a client address: ('127.0.0.1', 5555), or the path quoted.
-function pythonRepr(address: Address): string {
-  if (typeof address === "string") return `'${address}'`;
-  return `(${address.map((part) => typeof part === "string" ? `'${part}'` : part).join(", ")})`;
-}
-
-function noop(): void {}
