@@ -464,25 +464,26 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   // Waits up to `ms` for the running handlers, then abandons the ones left
   // and waits for them to settle (their socket calls reject once closed).
   // `own`, the request of a handler that called shutdown(), is not waited for.
+  // An entry can change while it waits (a Threading* server's task takes a
+  // request over from the loop), so the ends are gathered again each time.
   async #drain(ms: number, own?: R): Promise<void> {
     const others = () => [...this.#active].filter(([request]) => request !== own);
+    const ends = () => others().map(([, end]) => end);
     if (others().length === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), ms);
-    });
-    const ends = others().map(([, end]) => end);
-    const late = await Promise.race([Promise.all(ends).then(() => false), expired]);
-    clearTimeout(timer);
-    if (late) {
-      for (const [request] of others()) {
-        this.#abandoned.add(request);
-        this.abandonRequest(request);
+    const { promise: expiry, resolve: expire } = Promise.withResolvers<symbol>();
+    const timer = setTimeout(() => expire(STOP), ms);
+    try {
+      for (let left = ends(); left.length > 0; left = ends()) {
+        if ((await Promise.race([Promise.all(left), expiry])) === STOP) break;
       }
+    } finally {
+      clearTimeout(timer);
     }
-    for (let left = others(); left.length > 0; left = others()) {
-      await Promise.all(left.map(([, end]) => end));
+    for (const [request] of others()) {
+      this.#abandoned.add(request);
+      this.abandonRequest(request);
     }
+    for (let left = ends(); left.length > 0; left = ends()) await Promise.all(left);
   }
 }
 
