@@ -306,7 +306,9 @@ export abstract class BaseServer<R> implements AsyncDisposable {
    * @param clientAddress The client's address.
    */
   async finishRequest(request: R, clientAddress: Address): Promise<void> {
-    const handler = new this.RequestHandlerClass(request, clientAddress, this);
+    // The handler class names the server it expects; Python checks that no
+    // more than this does.
+    const handler = new this.RequestHandlerClass(request, clientAddress, this as never);
     await handler.setup();
     try {
       await handler.handle();

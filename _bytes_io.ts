@@ -172,10 +172,11 @@ export class BytesIO implements Iterable<Uint8Array> {
   }
 
   #limit(size: number | null, action: string): number {
-    if (size === null || size < 0) return Math.max(this.#size, this.#pos);
+    if (size === null) return Math.max(this.#size, this.#pos);
     if (!Number.isInteger(size)) {
       throw new TypeError(`Cannot ${action}: size must be an integer, got ${describe(size)}`);
     }
+    if (size < 0) return Math.max(this.#size, this.#pos);
     return Math.min(this.#pos + size, Math.max(this.#size, this.#pos));
   }
 

@@ -26,11 +26,15 @@ export interface RequestHandler {
   finish(): void | Promise<void>;
 }
 
-/** A handler class: made once per request, as Python's `RequestHandlerClass`. */
+/**
+ * A handler class: made once per request, as Python's `RequestHandlerClass`.
+ * Its `server` parameter may be any server class (`never` here lets a
+ * handler name its own, as `BaseRequestHandler<R, MyServer>` does).
+ */
 export type RequestHandlerClass<R> = new (
   request: R,
   clientAddress: Address,
-  server: BaseServer<R>,
+  server: never,
 ) => RequestHandler;
 
 /**
@@ -40,6 +44,8 @@ export type RequestHandlerClass<R> = new (
  * `[data, socket]` on a datagram server.
  *
  * @typeParam R The request: `StreamSocket` (default) or `DatagramRequest`.
+ * @typeParam S The server, for a handler that uses its own server's fields
+ *   through `this.server` (Python's `self.server.foo`).
  *
  * @example The Python docs' MyTCPHandler
  * ```ts
@@ -62,13 +68,14 @@ export type RequestHandlerClass<R> = new (
  * await serving;
  * ```
  */
-export class BaseRequestHandler<R = StreamSocket> implements RequestHandler {
+export class BaseRequestHandler<R = StreamSocket, S extends BaseServer<R> = BaseServer<R>>
+  implements RequestHandler {
   /** The connected socket, or `[data, socket]` for a datagram. */
   readonly request: R;
   /** The client's address. */
   readonly clientAddress: Address;
-  /** The server that made this handler; cast it to reach your own server's fields. */
-  readonly server: BaseServer<R>;
+  /** The server that made this handler (of type `S`). */
+  readonly server: S;
 
   /**
    * Made by the server for each request.
@@ -77,7 +84,7 @@ export class BaseRequestHandler<R = StreamSocket> implements RequestHandler {
    * @param clientAddress The client's address.
    * @param server The server.
    */
-  constructor(request: R, clientAddress: Address, server: BaseServer<R>) {
+  constructor(request: R, clientAddress: Address, server: S) {
     this.request = request;
     this.clientAddress = clientAddress;
     this.server = server;

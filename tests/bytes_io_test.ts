@@ -57,6 +57,8 @@ Deno.test("BytesIO rejects bad arguments before touching its contents", () => {
   assert.throws(() => f.seek(0, 3 as 0), RangeError);
   assert.throws(() => f.seek(1.5), TypeError);
   assert.throws(() => f.read(1.5), TypeError);
+  assert.throws(() => f.read(-1.5), TypeError);
+  assert.throws(() => f.readline("2" as unknown as number), TypeError);
   assert.throws(() => f.write(42 as unknown as string), TypeError);
   assert.equal(text(f.read()), "abc");
 });

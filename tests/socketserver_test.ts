@@ -258,3 +258,21 @@ Deno.test("a server attribute set as a subclass field instead of a static is a t
   }
   assert.equal(Right.allowReusePort, true);
 });
+
+Deno.test("a handler names its server's class and reaches the server's own fields through this.server", async () => {
+  class Counting extends TCPServer {
+    served = 0;
+  }
+  class Count extends BaseRequestHandler<StreamSocket, Counting> {
+    override async handle() {
+      this.server.served++;
+      await this.request.sendall(`${this.server.served}`);
+    }
+  }
+  await using server = new Counting(["127.0.0.1", 0], Count);
+  for (const expected of ["1", "2"]) {
+    await using client = await createConnection(server.serverAddress as Port);
+    await server.handleRequest();
+    assert.equal(text(await client.recv(10)), expected);
+  }
+});
