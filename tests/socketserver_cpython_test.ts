@@ -248,6 +248,29 @@ for (const [cpython, Svr] of DATAGRAM_CASES) {
   });
 }
 
+// Lib/socketserver.py defines ThreadingTCPServer and the others as
+// `class ThreadingUDPServer(ThreadingMixIn, UDPServer)`; the mixin on the
+// plain servers serves as they do (run_server again).
+Deno.test("ThreadingMixIn over UDPServer and UnixStreamServer echoes as the Threading* servers do", async () => {
+  await withTempDir(async (dir) => {
+    const errors: unknown[] = [];
+    const Dgram = datagramServer(ThreadingMixIn(UDPServer), errors);
+    await runServer(
+      new Dgram(pickaddr(AF_INET, dir), MyDatagramHandler),
+      errors,
+      dgramExamine,
+      dir,
+    );
+    const Stream = streamServer(ThreadingMixIn(UnixStreamServer), errors);
+    await runServer(
+      new Stream(pickaddr(AF_UNIX, dir), MyStreamHandler),
+      errors,
+      streamExamine,
+      dir,
+    );
+  });
+});
+
 // test_socketserver.py SocketServerTest.test_shutdown
 // Issue #2302: shutdown() always makes serve_forever() return, even when it
 // is called before the loop has waited once.
@@ -1297,4 +1320,59 @@ Deno.test("a datagram handler that throws is reported to handleError and the nex
     await serving;
     await server.serverClose();
   }
+});
+
+// Python's accept() gives '' for a Unix client that did not bind a name.
+Deno.test("a UnixStreamServer's handler sees an unnamed client's address as ''", async () => {
+  await withTempDir(async (dir) => {
+    let clientAddress: unknown;
+    class Handler extends BaseRequestHandler {
+      override handle() {
+        clientAddress = this.clientAddress;
+      }
+    }
+    const path = `${dir}/s.sock`;
+    await using server = new UnixStreamServer(path, Handler);
+    await using c = socket(AF_UNIX);
+    await c.connect(path);
+    await server.handleRequest();
+    assert.equal(clientAddress, "");
+  });
+});
+
+Deno.test("a UDPServer calls handleTimeout when no datagram comes within its timeout", async () => {
+  let timeouts = 0;
+  class MyServer extends UDPServer {
+    static override timeout = 0.05;
+    override handleTimeout() {
+      timeouts++;
+    }
+  }
+  await using server = new MyServer([HOST, 0], DatagramRequestHandler);
+  await server.handleRequest();
+  assert.equal(timeouts, 1);
+});
+
+// UDPServer.shutdown_request only calls close_request, which does nothing:
+// the server's socket stays open for the next datagram.
+Deno.test("a datagram verifyRequest refuses gets no reply and the server's socket serves the next", async () => {
+  class Echo extends DatagramRequestHandler {
+    override handle() {
+      this.wfile.write(this.rfile.read());
+    }
+  }
+  class Picky extends UDPServer {
+    override verifyRequest(request: DatagramRequest) {
+      return text(request[0]) !== "refused";
+    }
+  }
+  await using server = new Picky([HOST, 0], Echo);
+  await using c = socket(AF_INET, SOCK_DGRAM);
+  c.settimeout(SHORT_TIMEOUT);
+  await c.sendto("refused", server.serverAddress);
+  await c.sendto("served", server.serverAddress);
+  await server.handleRequest();
+  await server.handleRequest();
+  assert.equal(text((await c.recvfrom(100))[0]), "served");
+  assert.notEqual(server.fileno(), -1);
 });
