@@ -354,8 +354,9 @@ Deno.test("await using closes the server's socket (test_context_manager)", async
 async function errorTestServer(
   Base: StreamServerClass,
   exception: () => unknown,
-): Promise<string[]> {
+): Promise<{ log: string[]; shutdowns: number }> {
   const log: string[] = [];
+  let shutdowns = 0;
   class BadHandler extends BaseRequestHandler {
     override handle() {
       log.push("Handler called");
@@ -370,6 +371,7 @@ async function errorTestServer(
     // ThreadingErrorTestServer's done event.
     override shutdownRequest(request: StreamSocket) {
       super.shutdownRequest(request);
+      shutdowns++;
       done.resolve();
     }
   }
@@ -381,30 +383,35 @@ async function errorTestServer(
     await server.serverClose();
   }
   await within(done.promise, "shutdownRequest");
-  return log;
+  return { log, shutdowns };
 }
 
 // test_socketserver.py ErrorHandlerTest.test_sync_handled
 Deno.test("a TCPServer passes its handler's error to handleError (test_sync_handled)", async () => {
-  const log = await errorTestServer(TCPServer, () => new RangeError("Test error"));
+  const { log, shutdowns } = await errorTestServer(TCPServer, () => new RangeError("Test error"));
   assert.deepEqual(log, ["Handler called", "Error handled"]);
+  // _handle_request_noblock: handle_error, then shutdown_request, once.
+  assert.equal(shutdowns, 1);
 });
 
 // test_socketserver.py ErrorHandlerTest.test_threading_handled
 Deno.test("a ThreadingMixIn server passes its handler's error to handleError (test_threading_handled)", async () => {
-  const log = await errorTestServer(
+  const { log, shutdowns } = await errorTestServer(
     ThreadingMixIn(TCPServer),
     () => new RangeError("Test error"),
   );
   assert.deepEqual(log, ["Handler called", "Error handled"]);
+  // process_request_thread: handle_error, then shutdown_request in its finally, once.
+  assert.equal(shutdowns, 1);
 });
 
 // test_socketserver.py ErrorHandlerTest.test_sync_not_handled / test_threading_not_handled:
 // no BaseException in JS; a thrown non-Error is still an error to handle.
 Deno.test("a thrown value that is not an Error is passed to handleError as well (test_sync_not_handled has no JS twin)", async () => {
   for (const Base of [TCPServer, ThreadingMixIn(TCPServer)]) {
-    const log = await errorTestServer(Base, () => "SystemExit");
+    const { log, shutdowns } = await errorTestServer(Base, () => "SystemExit");
     assert.deepEqual(log, ["Handler called", "Error handled"]);
+    assert.equal(shutdowns, 1);
   }
 });
 
