@@ -729,6 +729,11 @@ export function fromDenoError(err: unknown, what?: string): unknown {
   }
   const match = OS_ERROR.exec(err.message);
   if (match) return errorFromErrno(Number(match[1]), { cause: err });
+  // A host Deno resolved itself (bind, listen): getaddrinfo's own failure,
+  // which CPython raises as gaierror EAI_NONAME.
+  if (err.message.startsWith("failed to lookup address information")) {
+    return new gaierror(EAI.EAI_NONAME, { cause: err });
+  }
   for (const [name, code] of DENO_ERRNO) {
     const Class = (Deno.errors as Record<string, unknown>)[name];
     if (typeof Class === "function" && err instanceof Class) {

@@ -12,6 +12,7 @@ import {
   createConnection,
   createServer,
   errno,
+  gaierror,
   IncompleteReadError,
   IPPROTO_TCP,
   OSError,
@@ -29,6 +30,7 @@ import {
   SO_REUSEPORT,
   SO_SNDBUF,
   SO_TYPE,
+  SOCK_DGRAM,
   SOCK_STREAM,
   socket,
   SOL_SOCKET,
@@ -1174,4 +1176,17 @@ Deno.test("two accept calls made at once get two different connections", async (
   const clients = [c1.getsockname()[1], c2.getsockname()[1]].sort();
   assert.deepEqual([addrA[1], addrB[1]].sort(), clients);
   assert.notEqual(a.getpeername()[1], b.getpeername()[1]);
+});
+
+Deno.test("bind to a host that is neither an address nor a name raises gaierror EAI_NONAME, as CPython", () => {
+  using tcp = socket(AF_INET, SOCK_STREAM);
+  using udp = socket(AF_INET, SOCK_DGRAM);
+  for (const s of [tcp, udp]) {
+    assert.throws(
+      () => s.bind(["256.0.0.1", 0]),
+      (err: unknown) =>
+        err instanceof gaierror && err.errno === -2 &&
+        err.message === "[Errno -2] Name or service not known",
+    );
+  }
 });
