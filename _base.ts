@@ -430,9 +430,18 @@ export abstract class SocketBase {
     this.close();
   }
 
-  /** Closes the socket at the end of an `await using` block. */
+  /**
+   * Closes the socket at the end of an `await using` block, and resolves
+   * once Deno has let it go: a Unix listener's file is then where the
+   * program can unlink it for good (see `released`).
+   */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
+    return this.released();
+  }
+
+  /** Resolves once Deno has let the closed socket's resources go; at once here. */
+  protected released(): Promise<void> {
     return Promise.resolve();
   }
 }

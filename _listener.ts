@@ -125,14 +125,21 @@ export class Listener {
     pending.then(landed, landed);
   }
 
-  /** Closes the listener; a pending accept rejects. */
-  close(): void {
+  /**
+   * Closes the listener; a pending accept rejects.
+   * @returns A promise that resolves once Deno has let the listener go
+   *   (for a Unix socket: once its file is back in place).
+   */
+  close(): Promise<void> {
     // An accept in flight holds Deno's listener until it settles, and Deno
     // removes a Unix socket's file only then.
     const pending = this.#kept.pending;
     this.#kept.clear();
     const restore = typeof this.endpoint === "string" ? keepFile(this.endpoint) : null;
     try {
+      // The kept accept is unref'd while nobody waits; its end is awaited
+      // now (close()'s promise), so it must hold the event loop.
+      if (pending !== null) this.#listener.ref();
       this.#listener.close();
     } catch { /* already closed by Deno */ }
     // A connection the kept accept brings now has nobody to take it: close
@@ -140,9 +147,11 @@ export class Listener {
     // never answers (CPython's closed backlog resets it; Deno cannot send a
     // reset).
     pending?.then(closeQuietly, noop);
-    if (restore === null) return;
-    if (pending === null) restore();
-    else pending.then(restore, restore);
+    if (pending === null) {
+      restore?.();
+      return Promise.resolve();
+    }
+    return pending.then(restore ?? noop, restore ?? noop);
   }
 }
 

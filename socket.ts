@@ -159,6 +159,8 @@ export class StreamSocket extends SocketBase {
   // Made on the first setsockopt: most sockets keep Deno's defaults.
   #options: StreamOptions | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
+  // What a closed listener's close() resolves once Deno let it go.
+  #released: Promise<void> | null = null;
   // Open makefile() files: each holds the socket open, as in CPython.
   #files = 0;
   #accepted = false;
@@ -893,6 +895,11 @@ export class StreamSocket extends SocketBase {
     this.close();
   }
 
+  /** A closed listener's release (its Unix socket file back in place). */
+  protected override released(): Promise<void> {
+    return this.#released ?? Promise.resolve();
+  }
+
   /** Whether an open makefile() file holds the socket. */
   protected override keepsOpen(): boolean {
     return this.#files > 0;
@@ -994,7 +1001,7 @@ export class StreamSocket extends SocketBase {
    */
   protected onClose(): void {
     const conn = this.#conn;
-    this.#listener?.close();
+    this.#released = this.#listener?.close() ?? null;
     this.#listener = null;
     this.#connectAbort?.abort();
     if (this.#writer !== null) {

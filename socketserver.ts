@@ -229,7 +229,9 @@ export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
     try {
       await super.serverClose();
     } finally {
-      this.socket.close();
+      // Resolves once a Unix socket's file is in place for good, so that
+      // Python's `server_close(); os.unlink(path)` stays unlinked.
+      await this.socket[Symbol.asyncDispose]();
     }
   }
 

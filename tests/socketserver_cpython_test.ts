@@ -1200,15 +1200,13 @@ Deno.test("await using closes the socket and stops a running serveForever", asyn
   assert.equal(outer.fileno(), -1);
 });
 
-// Known failure, found by this port (not socketserver.ts: _listener.ts).
 // CPython's idiom server_close(); os.unlink(path) frees the path for the
 // next server. When an accept was pending at close(), pysock's listener
-// keeps the file across Deno's removal (keepFile) and puts it back a moment
-// later: the unlink either finds the file briefly gone (NotFound) or is
-// undone, so the next bind fails with EADDRINUSE. Remove `ignore` once fixed.
+// keeps the file across Deno's removal (keepFile) and puts it back once
+// Deno lets the listener go; serverClose() resolves only then, so the
+// unlink that follows it is for good (found by this port).
 Deno.test({
   name: "a Unix server's socket file that the program unlinks after serverClose stays unlinked",
-  ignore: true,
   fn: async () => {
     await withTempDir(async (dir) => {
       const path = `${dir}/s.sock`;
