@@ -388,6 +388,7 @@ const servers: Record<string, Workload> = {
   "framing-send": framingSendServer,
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
   "scale": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
+  "socketserver": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {
@@ -398,6 +399,7 @@ const clients: Record<string, Workload> = {
   "framing-send": framingSendClient,
   "concurrency": concurrencyClient,
   "scale": scaleClient,
+  "socketserver": scaleClient,
 };
 
 if (import.meta.main) await runPeer(servers, clients);
