@@ -8,6 +8,7 @@
  * @module
  */
 
+import { runClient } from "./_echo_client.ts";
 import {
   checkFrames,
   cpuTime,
@@ -399,7 +400,7 @@ const clients: Record<string, Workload> = {
   "framing-send": framingSendClient,
   "concurrency": concurrencyClient,
   "scale": scaleClient,
-  "socketserver": scaleClient,
+  "socketserver": async (spec) => result({ ...await runClient(spec) }),
 };
 
 if (import.meta.main) await runPeer(servers, clients);

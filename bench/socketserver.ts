@@ -20,8 +20,9 @@
  *
  * Flags: `--quick` (smaller loads, 3 rounds: well under a minute), `--runs N` (default 5),
  * `--only pingpong,churn,bulk`, `--inproc`, `--md PATH` (write the results as the socketserver
- * section of that page, e.g. bench/results.md, replacing the one there). Every process has a
- * hard deadline.
+ * section of that page, e.g. bench/results.md, replacing the one there), `--baseline DIR` (a
+ * checkout of an earlier commit, `git archive <commit> | tar -x -C DIR`: adds (a) run against
+ * that checkout, for a before/after in one run). Every process has a hard deadline.
  *
  * @module
  */
@@ -39,6 +40,7 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     inproc: { type: "boolean", default: false },
     md: { type: "string" },
+    baseline: { type: "string" },
   },
 });
 const quick = flags.quick;
@@ -73,6 +75,16 @@ const SERVERS: Server[] = [
   },
   { id: "c", label: "accept loop", argv: PEER, deno: true, server: "loop" },
   { id: "d", label: "raw Deno", argv: PEER, deno: true, server: "raw" },
+  // (a) against pysock at an earlier commit (its checkout's own peer), for a before/after.
+  ...(flags.baseline
+    ? [{
+      id: "a0",
+      label: "(a) at baseline",
+      argv: [Deno.execPath(), "run", "-A", `${flags.baseline}/bench/peer_socketserver.ts`],
+      deno: true,
+      server: "threading" as const,
+    }]
+    : []),
   ...(python
     ? [{
       id: "e",
@@ -119,7 +131,8 @@ type Cell = { value: number; seconds: number; cpu: number } | { error: string };
 async function measure(server: Server, load: Load, mode: Mode): Promise<Cell> {
   const spec = { ...base, ...load.spec, echo: load.echo, server: server.server };
   if (mode === "inproc") {
-    const peer = new Peer([...PEER, "both", JSON.stringify(spec)], pin ? 0 : null, DEADLINE_MS);
+    const argv = [...server.argv, "both", JSON.stringify(spec)];
+    const peer = new Peer(argv, pin ? 0 : null, DEADLINE_MS);
     const exit = await peer.wait();
     return exit.result === null ? { error: describeFailure(exit) } : exit.result as Cell;
   }
@@ -195,12 +208,13 @@ function table(mode: Mode): string {
   const header = [
     "workload",
     "unit",
-    ...servers.map((s) => `(${s.id}) ${s.label}`),
+    ...servers.map((s) => s.id === "a0" ? s.label : `(${s.id}) ${s.label}`),
     "a ÷ c (target >= 0.90)",
     "b ÷ c",
     "a ÷ d",
     "c ÷ d",
     ...(mode === "split" && python ? ["a ÷ e"] : []),
+    ...(flags.baseline ? ["a ÷ (a) at baseline"] : []),
   ];
   const rows = [header];
   for (const load of LOADS) {
@@ -222,6 +236,7 @@ function table(mode: Mode): string {
       ratio(get("a"), get("d")),
       ratio(get("c"), get("d")),
       ...(mode === "split" && python ? [ratio(get("a"), get("e"))] : []),
+      ...(flags.baseline ? [ratio(get("a"), get("a0"))] : []),
     ]);
   }
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -249,6 +264,7 @@ const legend = [
   "(c) a hand-written pysock accept loop: accept(), a task per conn, recv(65536) → sendall",
   "(d) raw Deno: Deno.listen, conn.read/write, one 64 KiB buffer per conn",
   ...(python ? ["(e) CPython's socketserver.ThreadingTCPServer, the same handler as (a)"] : []),
+  ...(flags.baseline ? [`(a0) (a) with pysock at ${flags.baseline}`] : []),
 ].join("\n");
 const tables = [legend, `client in its own process:\n${table("split")}`];
 if (flags.inproc) tables.push(`client in the server's process:\n${table("inproc")}`);
