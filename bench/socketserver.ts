@@ -114,7 +114,7 @@ const LOADS: Load[] = ([
     echo: "churn",
     label: "churn: a conn per 64 B round trip, 100 at once",
     unit: "conn/s",
-    spec: { rounds: quick ? 2_000 : 6_000 },
+    spec: { rounds: quick ? 4_000 : 10_000 },
   },
   {
     echo: "bulk",
@@ -126,7 +126,21 @@ const LOADS: Load[] = ([
 
 type Mode = "split" | "inproc";
 /** One measurement: the client's rate, or why there is none. */
-type Cell = { value: number; seconds: number; cpu: number } | { error: string };
+type Cell = { value: number; seconds: number; cpu: number; serverCpu?: number } | {
+  error: string;
+};
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc; NaN when gone. */
+function processCpu(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 async function measure(server: Server, load: Load, mode: Mode): Promise<Cell> {
   const spec = { ...base, ...load.spec, echo: load.echo, server: server.server };
@@ -144,8 +158,13 @@ async function measure(server: Server, load: Load, mode: Mode): Promise<Cell> {
   try {
     const port = await peer.ready();
     const argv = [...PEER, "client", JSON.stringify({ ...spec, port })];
+    const cpu0 = processCpu(peer.pid);
     const exit = await new Peer(argv, pin ? 1 : null, DEADLINE_MS).wait();
-    return exit.result === null ? { error: describeFailure(exit) } : exit.result as Cell;
+    if (exit.result === null) return { error: describeFailure(exit) };
+    // The server's CPU over the whole client run (connects too), per unit of work: what the
+    // server costs, which other processes on the machine disturb less than the rate.
+    const work = exit.result.value * exit.result.seconds;
+    return { ...exit.result, serverCpu: (processCpu(peer.pid) - cpu0) / work } as Cell;
   } catch (err) {
     return { error: (err as Error).message.slice(0, 80) };
   } finally {
@@ -164,6 +183,8 @@ const fmt = (x: number) =>
 
 // samples[mode][load][server] = one value per round (NaN where the round failed).
 const samples = new Map<string, number[]>();
+// cpuSamples[...] = the server's CPU µs per unit of work, per round (split mode only).
+const cpuSamples = new Map<string, number[]>();
 const errors = new Map<string, string>();
 const key = (mode: Mode, load: Load, server: Server) => `${mode}/${load.echo}/${server.id}`;
 const modes: Mode[] = flags.inproc ? ["split", "inproc"] : ["split"];
@@ -181,6 +202,9 @@ for (let round = 0; round < runs; round++) {
         const list = samples.get(id) ?? [];
         list[round] = "error" in cell ? NaN : cell.value;
         samples.set(id, list);
+        const cpuList = cpuSamples.get(id) ?? [];
+        cpuList[round] = "error" in cell ? NaN : 1e6 * (cell.serverCpu ?? NaN);
+        cpuSamples.set(id, cpuList);
         if ("error" in cell) errors.set(id, cell.error);
         console.error(
           `[${round + 1}/${runs}] ${mode.padEnd(6)} ${load.echo.padEnd(8)} ${
@@ -246,6 +270,43 @@ function table(mode: Mode): string {
     .join("\n");
 }
 
+/** The server's CPU per unit of work (split mode): medians and the ratios a ÷ c, a ÷ d. */
+function cpuTable(): string {
+  const servers = SERVERS;
+  const header = [
+    "server CPU per unit",
+    "unit",
+    ...servers.map((s) => `(${s.id})`),
+    "a ÷ c",
+    "b ÷ c",
+    "a ÷ d",
+    ...(flags.baseline ? ["a ÷ a0"] : []),
+  ];
+  const rows = [header];
+  const per = (unit: string) => `µs/${unit.replace("/s", "")}`;
+  for (const load of LOADS) {
+    const get = (id: string) =>
+      cpuSamples.get(key("split", load, SERVERS.find((s) => s.id === id)!));
+    rows.push([
+      load.echo,
+      per(load.unit),
+      ...servers.map((s) => {
+        const v = (cpuSamples.get(key("split", load, s)) ?? []).filter(Number.isFinite);
+        return v.length ? fmt(median(v)) : "—";
+      }),
+      ratio(get("a"), get("c")),
+      ratio(get("b"), get("c")),
+      ratio(get("a"), get("d")),
+      ...(flags.baseline ? [ratio(get("a"), get("a0"))] : []),
+    ]);
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)]
+    .join("\n");
+}
+
 const seconds = (performance.now() - started) / 1000;
 const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
 const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
@@ -266,7 +327,12 @@ const legend = [
   ...(python ? ["(e) CPython's socketserver.ThreadingTCPServer, the same handler as (a)"] : []),
   ...(flags.baseline ? [`(a0) (a) with pysock at ${flags.baseline}`] : []),
 ].join("\n");
-const tables = [legend, `client in its own process:\n${table("split")}`];
+const tables = [
+  legend,
+  `client in its own process:\n${table("split")}`,
+  `the server's CPU time during the client's run ÷ its work (lower is cheaper; a ratio < 1 ` +
+  `means a costs less):\n${cpuTable()}`,
+];
 if (flags.inproc) tables.push(`client in the server's process:\n${table("inproc")}`);
 console.log(`\nsocketserver echo, 100 clients — ${summary}\n${about}\n`);
 console.log(tables.join("\n\n"));
