@@ -346,8 +346,15 @@ export class Writer {
   /** Sends end of stream after every write already started; failures surface on the next call. */
   closeWrite(): void {
     this.shut = true;
+    // With nothing to wait for, the FIN goes now: a close() right after it (Python's
+    // shutdown-then-close, socketserver's shutdown_request) would otherwise find the
+    // connection gone, and Deno builds a BadResource error for nothing.
+    if (this.#lastWrite === null && this.#stalled === null) {
+      this.#conn.closeWrite().catch(ignore);
+      return;
+    }
     Promise.allSettled([this.#lastWrite, this.#stalled])
-      .then(() => this.#conn.closeWrite())
+      .then(() => this.#closed ? undefined : this.#conn.closeWrite())
       .catch(ignore);
   }
 

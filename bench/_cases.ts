@@ -68,6 +68,7 @@ const PYSOCK_PEERS: Record<string, [peer: string, modules: string[]]> = {
   "udp": ["bench/peer_pysock_udp.ts", ["udp.ts"]],
   "framing-recv": ["bench/peer_pysock_framing.ts", ["socket.ts", "framing.ts"]],
   "framing-send": ["bench/peer_pysock_framing.ts", ["socket.ts", "framing.ts"]],
+  "socketserver": ["bench/peer_socketserver.ts", ["socket.ts", "socketserver.ts"]],
 };
 
 function exists(path: string): boolean {
@@ -182,6 +183,12 @@ export function cases(quick: boolean): Case[] {
   // slower server catches up, and the dropped SYNs cost a 1 s retransmit.
   const concurrency = { conns: 10_000, size: 1024, backlog: 4096 };
   const scaleout = { conns: 64, rounds: quick ? 30_000 : 100_000, size: 64, reusePort: true };
+  // Issue 16's pair: ThreadingTCPServer and a hand-written pysock accept loop, 100 clients.
+  const socketserver = { conns: 100, size: 64, readBuf: 65536, backlog: 4096 };
+  const echoes = [
+    { echo: "pingpong", rounds: quick ? 20_000 : 100_000 },
+    { echo: "churn", rounds: quick ? 3_000 : 10_000 },
+  ] as const;
   const list: (Case & { full?: boolean })[] = [
     {
       id: "bulk-recv",
@@ -301,6 +308,26 @@ export function cases(quick: boolean): Case[] {
       rawClient: true,
       once: true,
     })),
+    // Each ThreadingTCPServer case is followed by its accept loop, so the pair runs back to
+    // back in every round; raw Deno's and CPython's servers do not change with `server`.
+    ...echoes.flatMap(({ echo, rounds }): Case[] => [
+      {
+        id: `socketserver-${echo}`,
+        workload: "socketserver",
+        spec: { ...socketserver, echo, rounds, server: "threading" },
+        impls: quick ? ["pysock", "raw"] : ["pysock", "raw", "cpython"],
+        pin: "split",
+        rawClient: true,
+      },
+      {
+        id: `socketserver-${echo}-loop`,
+        workload: "socketserver",
+        spec: { ...socketserver, echo, rounds, server: "loop" },
+        impls: ["pysock"],
+        pin: "split",
+        rawClient: true,
+      },
+    ]),
     {
       id: "scaleout-1",
       workload: "pingpong",

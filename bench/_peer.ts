@@ -27,7 +27,7 @@ export const HOST = "127.0.0.1";
 export interface Spec {
   /**
    * Which workload: `bulk`, `pingpong`, `udp`, `framing-recv`, `framing-send`, `concurrency`,
-   * `scale`.
+   * `scale`, `socketserver`.
    */
   workload: string;
   /** Server port (clients, and a second reusePort server). */
@@ -70,6 +70,18 @@ export interface Spec {
   makefile?: boolean;
   /** pingpong: bind with SO_REUSEPORT (the scale-out row). */
   reusePort?: boolean;
+  /**
+   * socketserver: which server echoes: `threading` (ThreadingTCPServer, a BaseRequestHandler's
+   * recv/sendall loop), `stream` (ThreadingTCPServer, a StreamRequestHandler's rfile → wfile),
+   * `loop` (a hand-written pysock accept loop, a task per connection) or `raw` (Deno.listen).
+   */
+  server?: "threading" | "stream" | "loop" | "raw";
+  /**
+   * socketserver: what the clients do: `pingpong` (`rounds` round trips of `size` bytes over
+   * `conns` connections), `churn` (`rounds` connections, `conns` at a time, one round trip
+   * each) or `bulk` (every connection echoes `bytes` in `chunk`-byte writes).
+   */
+  echo?: "pingpong" | "churn" | "bulk";
 }
 
 /**

@@ -315,6 +315,33 @@ async def concurrency_server_async(spec):
     await server.serve_forever()
 
 
+def socketserver_server(spec):
+    import socketserver
+
+    bufsize = spec.get("readBuf", 65536)
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self):
+            while data := self.request.recv(bufsize):
+                self.request.sendall(data)
+
+    class Lines(socketserver.StreamRequestHandler):
+        def handle(self):
+            for line in self.rfile:
+                self.wfile.write(line)
+
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+        # The default of 5 drops SYNs when 100 clients connect at once (a 1 s retransmit).
+        request_queue_size = spec.get("backlog", 4096)
+
+    handler = Lines if spec.get("server") == "stream" else Echo
+    with Server((HOST, spec.get("port", 0)), handler) as server:
+        ready(server.server_address[1])
+        server.serve_forever()
+
+
 SERVERS = {
     "bulk": bulk_server,
     "pingpong": pingpong_server,
@@ -323,6 +350,7 @@ SERVERS = {
     "framing-send": framing_send_server,
     "concurrency": lambda spec: asyncio.run(concurrency_server_async(spec)),
     "scale": lambda spec: asyncio.run(concurrency_server_async(spec)),
+    "socketserver": socketserver_server,
 }
 
 CLIENTS = {

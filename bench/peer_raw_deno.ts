@@ -8,6 +8,7 @@
  * @module
  */
 
+import { runClient } from "./_echo_client.ts";
 import {
   checkFrames,
   cpuTime,
@@ -388,6 +389,7 @@ const servers: Record<string, Workload> = {
   "framing-send": framingSendServer,
   "concurrency": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
   "scale": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
+  "socketserver": (spec) => serveEcho(spec, spec.readBuf!, spec.backlog),
 };
 
 const clients: Record<string, Workload> = {
@@ -398,6 +400,7 @@ const clients: Record<string, Workload> = {
   "framing-send": framingSendClient,
   "concurrency": concurrencyClient,
   "scale": scaleClient,
+  "socketserver": async (spec) => result({ ...await runClient(spec) }),
 };
 
 if (import.meta.main) await runPeer(servers, clients);

@@ -23,7 +23,7 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -44,7 +44,7 @@ function place(frame: CallFrame): string {
  * @param top How many functions to list.
  * @returns The report.
  */
-function summarize(profile: CpuProfile, top: number): string {
+export function summarize(profile: CpuProfile, top: number): string {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

@@ -9,7 +9,7 @@
  * Flags: `--quick` (smaller workloads, 3 rounds, the slow 10,000-connection cases in the first
  * only, no Node column and no context-only rows: under two minutes), `--runs N` (default 5),
  * `--only a,b` (case ids or prefixes: bulk, pingpong, udp, framing, concurrency, scale,
- * scaleout), `--impl pysock,raw,...`, `--md PATH` (write the results page there; only a complete
+ * socketserver, scaleout), `--impl pysock,raw,...`, `--md PATH` (write the results page there; only a complete
  * run writes it unless asked), `--baseline DIR` (a checkout of an
  * earlier commit, e.g. `git archive <commit> | tar -x -C DIR`: adds a "pysock base" column and a
  * pysock ÷ base section, for before/after in one run).
@@ -55,6 +55,26 @@ function scaleRows(conns: number): Row[] {
   return [
     { label: `scale, ${n} conns: echo`, unit: "rt/s", caseId: `scale-${conns}`, metric: value },
     { label: `scale, ${n} conns: peak RSS`, unit: "MiB", caseId: `scale-${conns}`, metric: peak },
+  ];
+}
+
+/**
+ * The rows of one socketserver load: ThreadingTCPServer (pysock column; raw Deno's and CPython's
+ * own servers beside it), the pysock accept loop, and the first ÷ the second per round.
+ */
+function socketserverRows(echo: string, what: string, unit: string): Row[] {
+  const id = `socketserver-${echo}`;
+  return [
+    { label: `socketserver, ${what}: ThreadingTCPServer`, unit, caseId: id, metric: value },
+    { label: `socketserver, ${what}: accept loop`, unit, caseId: `${id}-loop`, metric: value },
+    {
+      label: `socketserver, ${what}: ThreadingTCPServer ÷ accept loop`,
+      unit: "x",
+      caseId: id,
+      over: `${id}-loop`,
+      metric: value,
+      decimals: 2,
+    },
   ];
 }
 
@@ -166,6 +186,8 @@ const ROWS: Row[] = [
     decimals: 0,
   },
   ...SCALE_CONNS.flatMap(scaleRows),
+  ...socketserverRows("pingpong", "64 B round trips on 100 open conns", "rt/s"),
+  ...socketserverRows("churn", "a conn per 64 B round trip, 100 at once", "conn/s"),
   { label: "reusePort, 1 server", unit: "rt/s", caseId: "scaleout-1", metric: value },
   { label: "reusePort, 2 servers", unit: "rt/s", caseId: "scaleout-2", metric: value },
   {
@@ -272,6 +294,8 @@ interface Target {
   row: string;
   /** The column on the other side of the ratio; raw Deno when omitted. */
   against?: ImplId;
+  /** The row is a ratio already (an `over` row): its pysock column is the verdict. */
+  ratioRow?: boolean;
   min?: number;
   max?: number;
 }
@@ -310,6 +334,18 @@ const TARGETS: Target[] = [
     row: "10k idle-then-echo, 4 KiB reads: peak RSS",
     max: 1,
   },
+  {
+    label: "socketserver >= 0.90x accept loop, rt",
+    row: "socketserver, 64 B round trips on 100 open conns: ThreadingTCPServer ÷ accept loop",
+    ratioRow: true,
+    min: 0.9,
+  },
+  {
+    label: "socketserver >= 0.90x accept loop, churn",
+    row: "socketserver, a conn per 64 B round trip, 100 at once: ThreadingTCPServer ÷ accept loop",
+    ratioRow: true,
+    min: 0.9,
+  },
 ];
 
 /** One target's verdict: the median per-round ratio and its range, or why there is none. */
@@ -328,8 +364,18 @@ function verdicts(cells: Map<string, Cell>, byId: Map<string, Case>): Verdict[] 
   const out: Verdict[] = [];
   for (const t of TARGETS) {
     const row = ROWS.find((r) => r.label === t.row)!;
-    if (!byId.has(row.caseId)) continue;
+    if (!byId.has(row.caseId) || (row.over && !byId.has(row.over))) continue;
     const mine = rowValues(row, "pysock", cells, byId);
+    if (t.ratioRow) {
+      if (typeof mine === "string" || mine.length === 0) {
+        out.push({ target: t, missing: typeof mine === "string" ? mine : "?" });
+        continue;
+      }
+      const r = median(mine);
+      const ok = (t.min === undefined || r >= t.min) && (t.max === undefined || r <= t.max);
+      out.push({ target: t, ratio: r, low: Math.min(...mine), high: Math.max(...mine), ok });
+      continue;
+    }
     const against = rowValues(row, t.against ?? "raw", cells, byId);
     if (typeof mine === "string" || typeof against === "string") {
       out.push({ target: t, missing: typeof mine === "string" ? mine : against as string });
@@ -369,7 +415,9 @@ function cpuRatio(
 }
 
 function renderTargets(list: Verdict[]): string {
-  const out = ["targets (issue 18; pysock ÷ the named column, median of per-round ratios):"];
+  const out = [
+    "targets (issues 18 and 16; pysock ÷ the named column, median of per-round ratios):",
+  ];
   for (const v of list) {
     const label = v.target.label.padEnd(44);
     if (v.missing !== undefined) {
@@ -609,6 +657,9 @@ async function main(): Promise<void> {
   const series = scaleSeries(impls, cells);
   const svg = md.replace(/[^/]*$/, "scale.svg");
   if (series.length > 0) await Deno.writeTextFile(svg, scaleSvg(series));
+  // bench/socketserver.ts writes its own section of the page: keep it.
+  const old = await Deno.readTextFile(md).catch(() => "");
+  const kept = old.match(/<!-- socketserver: [^]*?<!-- \/socketserver -->/)?.[0];
   await Deno.writeTextFile(
     md,
     [
@@ -644,6 +695,7 @@ async function main(): Promise<void> {
       series.length > 0 ? "![scale curves](scale.svg)\n" : "",
       scaleTable(series),
       "",
+      ...(kept ? [kept, ""] : []),
     ].join("\n"),
   );
 }
