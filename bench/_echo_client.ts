@@ -31,8 +31,13 @@ function connect(spec: Spec): Promise<Deno.TcpConn> {
   return Deno.connect({ hostname: HOST, port: spec.port! });
 }
 
-// At most 100 connects in flight, under every server's backlog.
-async function connectAll(spec: Spec): Promise<Deno.Conn[]> {
+/**
+ * Connects `spec.conns` clients, at most 100 connects in flight (under every server's backlog).
+ *
+ * @param spec The workload (`port`, `conns`).
+ * @returns The connections.
+ */
+export async function connectAll(spec: Spec): Promise<Deno.Conn[]> {
   const conns = new Array<Deno.Conn>(spec.conns!);
   let next = 0;
   const connectSome = async () => {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { runClient } from "./_echo_client.ts";
+import { connectAll, runClient } from "./_echo_client.ts";
 import {
   checkFrames,
   cpuTime,
@@ -319,25 +319,6 @@ async function udpClient(spec: Spec): Promise<void> {
     loss: (spec.count! - delivered) / spec.count!,
     seconds,
   });
-}
-
-/**
- * Connects `spec.conns` clients, at most 100 connects in flight (under every server's backlog).
- *
- * @param spec The workload (`port`, `conns`).
- * @returns The connections.
- */
-async function connectAll(spec: Spec): Promise<Deno.Conn[]> {
-  const conns = new Array<Deno.Conn>(spec.conns!);
-  let next = 0;
-  const connectSome = async () => {
-    while (next < conns.length) {
-      const slot = next++;
-      conns[slot] = await connect(spec);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(100, conns.length) }, connectSome));
-  return conns;
 }
 
 // The common load generator of the concurrency row: connects every client first, idle, then

@@ -276,3 +276,49 @@ Deno.test("a handler names its server's class and reaches the server's own field
     assert.equal(text(await client.recv(10)), expected);
   }
 });
+
+Deno.test("a handler that leaves a makefile() file open still ends its request: the client sees end of stream", async () => {
+  class Leaky extends BaseRequestHandler {
+    override async handle() {
+      const f = this.request.makefile("rb"); // never closed: it holds the socket
+      await this.request.sendall(await f.read(4));
+    }
+  }
+  await using server = new ThreadingTCPServer(["127.0.0.1", 0], Leaky);
+  const serving = server.serveForever(0.05);
+  await using client = await createConnection(server.serverAddress as Port);
+  client.settimeout(5);
+  await client.sendall("ping");
+  assert.equal(text(await client.recv(10)), "ping");
+  assert.deepEqual(await client.recv(10), new Uint8Array(0));
+  await server.shutdown();
+  await serving;
+});
+
+Deno.test("serviceActions runs on every poll tick while idle and after every request", async () => {
+  let actions = 0;
+  class Counting extends ThreadingTCPServer {
+    override serviceActions() {
+      actions++;
+    }
+  }
+  class Echo extends BaseRequestHandler {
+    override async handle() {
+      await this.request.sendall(await this.request.recv(10));
+    }
+  }
+  await using server = new Counting(["127.0.0.1", 0], Echo);
+  const serving = server.serveForever(0.02);
+  await sleep(200); // about ten ticks; a loaded machine may see fewer
+  const idle = actions;
+  assert.ok(idle >= 2, `${idle} ticks in 200 ms at a 20 ms interval`);
+  for (let i = 0; i < 3; i++) {
+    await using client = await createConnection(server.serverAddress as Port);
+    await client.sendall("x");
+    await client.recv(10);
+  }
+  await sleep(5);
+  assert.ok(actions >= idle + 3, `${actions - idle} calls for 3 requests`);
+  await server.shutdown();
+  await serving;
+});
