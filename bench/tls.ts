@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { canPin } from "./_cases.ts";
 import { describeFailure, Peer } from "./_proc.ts";
+import { makeLocalhostCerts } from "../tools/_certs.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -91,53 +92,6 @@ const WORKLOADS = [
   { id: "pingpong", unit: "rt/s", spec: { size: 64, rounds: flags.quick ? 5000 : 20000 } },
 ];
 
-async function makeCerts(dir: string): Promise<{ cert: string; key: string; ca: string }> {
-  const run = async (...args: string[]) => {
-    const { success, stderr } = await new Deno.Command("openssl", {
-      args,
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
-  };
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  await run(
-    "req",
-    "-x509",
-    ...ec,
-    "-subj",
-    "/CN=bench CA",
-    "-days",
-    "1",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  await run("req", ...ec, "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "req.pem");
-  await Deno.writeTextFile(`${dir}/ext`, "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  await run(
-    "x509",
-    "-req",
-    "-in",
-    "req.pem",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-set_serial",
-    "1",
-    "-days",
-    "1",
-    "-extfile",
-    "ext",
-    "-out",
-    "cert.pem",
-  );
-  return { cert: `${dir}/cert.pem`, key: `${dir}/key.pem`, ca: `${dir}/ca.pem` };
-}
-
 async function measure(
   pairing: Pairing,
   workload: typeof WORKLOADS[number],
@@ -172,7 +126,7 @@ function median(xs: number[]): number {
 
 const dir = await Deno.makeTempDir({ prefix: "pysock_bench_tls_" });
 try {
-  const files = await makeCerts(dir);
+  const files = await makeLocalhostCerts(dir, "bench CA", 1);
   const pin = await canPin();
   const samples = new Map<string, number[]>();
   const failures = new Map<string, string>();

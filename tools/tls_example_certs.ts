@@ -8,55 +8,10 @@
  */
 
 import { exampleCertDir } from "../examples/_tls_example.ts";
-
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
-}
+import { makeLocalhostCerts } from "./_certs.ts";
 
 const dir = exampleCertDir();
 await Deno.mkdir(dir, { recursive: true });
-const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-await openssl(
-  dir,
-  "req",
-  "-x509",
-  ...ec,
-  "-subj",
-  "/CN=pysock example CA",
-  "-days",
-  "30",
-  "-keyout",
-  "ca.key",
-  "-out",
-  "ca.pem",
-);
-await openssl(dir, "req", ...ec, "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "req.pem");
-await Deno.writeTextFile(`${dir}/ext`, "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-await openssl(
-  dir,
-  "x509",
-  "-req",
-  "-in",
-  "req.pem",
-  "-CA",
-  "ca.pem",
-  "-CAkey",
-  "ca.key",
-  "-set_serial",
-  "1",
-  "-days",
-  "30",
-  "-extfile",
-  "ext",
-  "-out",
-  "cert.pem",
-);
-// The CA's key signs nothing else: it goes, so no one can issue more with it.
-for (const name of ["ca.key", "req.pem", "ext"]) await Deno.remove(`${dir}/${name}`);
+// The CA's key signs nothing else: makeLocalhostCerts removes it, so no one can issue more with it.
+await makeLocalhostCerts(dir, "pysock example CA", 30);
 console.log(`made ${dir}/ca.pem, cert.pem and key.pem (valid 30 days)`);
