@@ -60,6 +60,8 @@ export class DatagramReceiver {
   #fast: Promise<Received> | null = null;
   #fastLimit = 0;
   #fastInto: Uint8Array | null = null;
+  // The receive in flight into the hot-path caller's own array, not #buffer.
+  #direct: Promise<Received> | null = null;
   /** The block small received datagrams are copied into (see #copy). */
   #slab: Uint8Array | null = null;
   #slabOffset = 0;
@@ -167,15 +169,29 @@ export class DatagramReceiver {
    * is non-blocking.
    */
   receive(limit: number, into: Uint8Array | null): Promise<Delivered> {
-    this.#prepare(limit);
     const gate = this.#gate;
     const simple = this.#fast === null && this.#peer === null && !gate.busy &&
       this.#owner.gettimeout() === null;
-    if (!simple) return this.#receiveLoop(limit, into);
+    if (!simple) {
+      this.#prepare(limit);
+      return this.#receiveLoop(limit, into);
+    }
     // The hot path: a blocking socket, no other hot-path call waiting. No
     // async frame and no closure of its own: the call's state is in fields.
     const kept = this.#kept;
-    const pending = kept.pending ?? kept.start(this.#conn.receive(this.#buffer!));
+    let pending = kept.pending;
+    if (pending === null && into !== null && this.#family !== AF_UNIX) {
+      // Nothing kept: the datagram goes straight into the caller's array,
+      // without a copy. No other call can take it: this call's reaction is
+      // the first on the receive, and it claims it (see #fastReceived), and
+      // without a timeout this call never leaves it behind. (Not for Unix
+      // datagrams, whose receive size may grow; see #prepare.)
+      pending = kept.start(this.#conn.receive(into));
+      this.#direct = pending;
+    } else {
+      this.#prepare(limit);
+      pending ??= kept.start(this.#conn.receive(this.#buffer!));
+    }
     kept.enter();
     this.#fast = pending;
     this.#fastLimit = limit;
@@ -192,6 +208,10 @@ export class DatagramReceiver {
     if (this.#closed) throw new OSError(errno.EBADF);
     // Another call awaiting the same receive took this datagram first.
     if (!this.#kept.claim(pending)) return this.receive(this.#fastLimit, into);
+    if (pending === this.#direct) {
+      this.#direct = null;
+      return [received[0].length, this.#addressOf(received[1])];
+    }
     return this.#take(received, this.#fastLimit, into);
   };
 
@@ -199,6 +219,7 @@ export class DatagramReceiver {
     const pending = this.#fast!;
     this.#fast = null;
     this.#fastInto = null;
+    if (pending === this.#direct) this.#direct = null;
     this.#kept.leave();
     throw this.#failed(err, pending);
   };
@@ -296,14 +317,19 @@ export class DatagramReceiver {
    * dropped. (Reading Deno's address objects is slow, so IPv4 reads only the
    * two fields it needs.)
    */
-  #take([data, source]: Received, limit: number, into: Uint8Array | null): Delivered {
+  #take(received: Received, limit: number, into: Uint8Array | null): Delivered {
+    const data = received[0];
     const count = data.length < limit ? data.length : limit;
-    const address = this.#family === AF_INET
-      ? [(source as Deno.NetAddr).hostname, (source as Deno.NetAddr).port] as Address
-      : fromDenoAddr(source, this.#family);
+    const address = this.#addressOf(received[1]);
     if (into === null) return [this.#copy(data, count), address];
     into.set(count === data.length ? data : data.subarray(0, count));
     return [count, address];
+  }
+
+  #addressOf(source: Deno.Addr): Address {
+    return this.#family === AF_INET
+      ? [(source as Deno.NetAddr).hostname, (source as Deno.NetAddr).port]
+      : fromDenoAddr(source, this.#family);
   }
 
   /**
@@ -321,7 +347,8 @@ export class DatagramReceiver {
     const slab = this.#slab;
     slab.set(count === data.length ? data : data.subarray(0, count), offset);
     this.#slabOffset = offset + count;
-    return slab.subarray(offset, offset + count);
+    // The constructor rather than subarray(): it skips the species lookup.
+    return new Uint8Array(slab.buffer, offset, count);
   }
 }
 

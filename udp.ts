@@ -386,18 +386,23 @@ export class DatagramSocket extends SocketBase {
    * assert.deepEqual(addr, s.getsockname());
    * ```
    */
-  async recvfromInto(
+  recvfromInto(
     buf: Uint8Array,
     nbytes = 0,
     flags = 0,
     options?: AbortOptions,
   ): Promise<[number, Address]> {
-    const target = checkInto(buf, nbytes, "recvfromInto");
-    if (flags === 0 && options === undefined) {
-      return await this.#receiving().receive(target.length, target) as [number, Address];
+    // Not async, as recvfrom: a blocking call adds no promise of its own.
+    try {
+      const target = checkInto(buf, nbytes, "recvfromInto");
+      if (flags === 0 && options === undefined) {
+        return this.#receiving().receive(target.length, target) as Promise<[number, Address]>;
+      }
+      return this.#receiveWith(target.length, target, flags, options, "recvfromInto")
+        .then(withAddress) as Promise<[number, Address]>;
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const got = await this.#receiveWith(target.length, target, flags, options, "recvfromInto");
-    return withAddress(got) as [number, Address];
   }
 
   /**

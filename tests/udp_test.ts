@@ -239,6 +239,52 @@ for (const { name, family } of FAMILIES) {
     assert.deepEqual(got, ["one", "two"]);
   });
 
+  Deno.test(`${name}: recvfromInto calls waiting together, beside a recvfrom with a timeout, each get their own datagram in their own buffer`, async () => {
+    await using s = new Sockets(family);
+    const a = s.open();
+    const b = s.open();
+    const one = new Uint8Array(8).fill(0x2e);
+    const two = new Uint8Array(8).fill(0x2e);
+    const first = a.recvfromInto(one);
+    const second = a.recvfromInto(two, 3);
+    a.settimeout(5);
+    const third = a.recvfrom(100);
+    await b.sendto("alpha", a.getsockname());
+    await b.sendto("bravo", a.getsockname());
+    await b.sendto("charlie", a.getsockname());
+    const [n1, from1] = await first;
+    const [n2] = await second;
+    const [data3] = await third;
+    assert.deepEqual(from1, b.getsockname());
+    // First come, first served: the calls were made in this order.
+    assert.deepEqual([n1, text(one)], [5, "alpha..."]);
+    assert.deepEqual([n2, text(two)], [3, "bra....."]);
+    assert.equal(text(data3), "charlie");
+  });
+
+  Deno.test(`${name}: close settles a pending recvfromInto with EBADF and leaves its buffer as it was`, async () => {
+    await using s = new Sockets(family);
+    const a = s.open();
+    const buf = new Uint8Array(4).fill(0x2e);
+    const pending = a.recvfromInto(buf);
+    a.close();
+    await assert.rejects(pending, isErrno(errno.EBADF));
+    assert.equal(text(buf), "....");
+  });
+
+  Deno.test(`${name}: recvfromInto into an empty buffer consumes the datagram and returns 0`, async () => {
+    await using s = new Sockets(family);
+    const a = s.open();
+    const b = s.open();
+    const waiting = a.recvfromInto(new Uint8Array(0));
+    await b.sendto("gone", a.getsockname());
+    await b.sendto("next", a.getsockname());
+    const [n, from] = await waiting;
+    assert.equal(n, 0);
+    assert.deepEqual(from, b.getsockname());
+    assert.equal(text((await a.recvfrom(100))[0]), "next");
+  });
+
   Deno.test(`${name}: close settles a pending recvfrom with EBADF and every later call fails with EBADF`, async () => {
     await using s = new Sockets(family);
     const a = s.open();
