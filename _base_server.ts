@@ -300,11 +300,14 @@ export abstract class BaseServer<R> implements AsyncDisposable {
    * @param clientAddress The client's address.
    */
   protected startThread(request: R, clientAddress: Address): Promise<void> {
+    // One reaction for both outcomes rather than catch() and finally(): a
+    // server under connection churn makes this per request.
+    const ended = (err?: unknown) => {
+      if (err !== undefined) console.error(err);
+      if (this.#active.get(request) === task) this.#active.delete(request);
+    };
     const task: Promise<void> = this.processRequestThread(request, clientAddress)
-      .catch((err) => console.error(err))
-      .finally(() => {
-        if (this.#active.get(request) === task) this.#active.delete(request);
-      });
+      .then(ended, ended);
     this.#active.set(request, task);
     return Promise.resolve();
   }
@@ -320,11 +323,14 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     // The handler class names the server it expects; Python checks that no
     // more than this does.
     const handler = new this.RequestHandlerClass(request, clientAddress, this as never);
-    await handler.setup();
+    // Hooks that return nothing are not awaited: a turn each per request.
+    const setup = handler.setup();
+    if (setup !== undefined) await setup;
     try {
       await handler.handle();
     } finally {
-      await handler.finish();
+      const finish = handler.finish();
+      if (finish !== undefined) await finish;
     }
   }
 
@@ -466,7 +472,8 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     this.#active.set(request, promise);
     return handling.run(request, async () => {
       try {
-        if (!(await this.verifyRequest(request, clientAddress))) {
+        const verified = this.verifyRequest(request, clientAddress);
+        if (verified !== true && !(await verified)) {
           this.shutdownRequest(request);
           return;
         }
