@@ -15,6 +15,13 @@ import { OSError } from "./errors.ts";
 
 /** Reaches the one-step bind-and-listen of a stream socket, for createServer; not exported. */
 export const kBindListen: unique symbol = Symbol("pysock.bindListen");
+/**
+ * Reaches a stream socket's bind with the backlog its `listen()` will ask
+ * for, for socketserver; not exported. The listener then opens once: a
+ * reopen closes the first one, which resets the connections queued on it,
+ * and in a `SO_REUSEPORT` group the kernel queues some there at once.
+ */
+export const kBindBacklog: unique symbol = Symbol("pysock.bindBacklog");
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
 export const DEFAULT_BACKLOG = 511;
@@ -24,6 +31,8 @@ export class Listener {
   #listener: Deno.Listener;
   /** `listen()` was called: accept is allowed. */
   listening = false;
+  /** The backlog the listener was opened with. */
+  backlog: number;
   /** The address it was opened on, with the real port once bound to port 0. */
   endpoint: IpEndpoint | string;
   #reusePort: boolean;
@@ -41,6 +50,7 @@ export class Listener {
    */
   constructor(endpoint: IpEndpoint | string, reusePort: boolean, backlog = DEFAULT_BACKLOG) {
     this.#reusePort = reusePort;
+    this.backlog = backlog;
     this.#listener = open(endpoint, reusePort, backlog);
     this.#kept = new Kept(this.#listener);
     if (typeof endpoint === "string") this.endpoint = endpoint;
@@ -56,6 +66,7 @@ export class Listener {
   reopen(backlog: number): void {
     this.#listener.close();
     this.#listener = open(this.endpoint, this.#reusePort, backlog);
+    this.backlog = backlog;
     this.#kept = new Kept(this.#listener);
   }
 

@@ -76,7 +76,7 @@ import {
   roomOf,
   scatter,
 } from "./_message.ts";
-import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
+import { checkBacklog, kBindBacklog, kBindListen, Listener } from "./_listener.ts";
 import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
 import { ResetConn } from "./_reset_conn.ts";
@@ -214,6 +214,14 @@ export class StreamSocket extends SocketBase {
     this.#bind(addr, checkBacklog(backlog)).listening = true;
   }
 
+  /**
+   * @ignore Internal: `bind` with the backlog a later `listen(backlog)`
+   * asks for, so that listen does not reopen the listener (socketserver).
+   */
+  [kBindBacklog](addr: AddressInput, backlog: number): void {
+    this.#bind(addr, checkBacklog(backlog));
+  }
+
   #bind(addr: AddressInput, backlog?: number): Listener {
     const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
@@ -250,7 +258,10 @@ export class StreamSocket extends SocketBase {
     let listener = this.#listener;
     if (listener === null) {
       listener = this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
-    } else if (size !== undefined && this.family !== AF_UNIX && !listener.listening) {
+    } else if (
+      size !== undefined && this.family !== AF_UNIX && !listener.listening &&
+      size !== listener.backlog
+    ) {
       // The backlog is fixed when Deno opens the listener, so reopen it on
       // the port bind() chose, now that the size is known.
       try {

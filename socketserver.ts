@@ -59,6 +59,7 @@
 import type { Address, AddressInput } from "./_address.ts";
 import { BaseServer } from "./_base_server.ts";
 import { kAbandon } from "./_socket_file.ts";
+import { kBindBacklog } from "./_listener.ts";
 import {
   AF_INET,
   AF_UNIX,
@@ -220,8 +221,13 @@ export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
   serverBind(): void {
     if (this.allowReuseAddress) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     if (this.allowReusePort) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    this.socket.bind(this.serverAddress);
+    this.bindSocket();
     this.serverAddress = this.socket.getsockname();
+  }
+
+  /** `socket.bind(serverAddress)`: the step of `serverBind` a stream server opens its listener in. */
+  protected bindSocket(): void {
+    this.socket.bind(this.serverAddress);
   }
 
   /** Stops serving (see {@linkcode BaseServer.serverClose}) and closes the socket. */
@@ -271,6 +277,16 @@ export class TCPServer extends SocketServer<StreamSocket, StreamSocket> {
   /** A stream socket of `addressFamily`. */
   protected override makeSocket(): StreamSocket {
     return new StreamSocket(this.addressFamily);
+  }
+
+  /**
+   * Binds with `requestQueueSize` as the backlog already, so that
+   * `serverActivate` does not reopen the listener: closing the first one
+   * would reset the connections queued on it, and with `allowReusePort`
+   * the kernel sends some there as soon as it exists.
+   */
+  protected override bindSocket(): void {
+    this.socket[kBindBacklog](this.serverAddress, this.requestQueueSize);
   }
 
   /** Listens with `requestQueueSize` as the backlog. */

@@ -322,3 +322,19 @@ Deno.test("serviceActions runs on every poll tick while idle and after every req
   await server.shutdown();
   await serving;
 });
+
+Deno.test("a client that connects between serverBind() and serverActivate() is served: the listener is not reopened", async () => {
+  class Echo extends BaseRequestHandler {
+    override async handle() {
+      await this.request.sendall(await this.request.recv(100));
+    }
+  }
+  await using server = new TCPServer(["127.0.0.1", 0], Echo, false);
+  server.serverBind();
+  // The kernel completes the handshake on the listener bind opened.
+  await using client = await createConnection(server.serverAddress as Port);
+  server.serverActivate();
+  await client.sendall("early");
+  await server.handleRequest();
+  assert.equal(text(await within(client.recv(100), 3000, "the echo")), "early");
+});
