@@ -13,15 +13,8 @@ import type { Watcher } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
 import { OSError } from "./errors.ts";
 
-/** Reaches the one-step bind-and-listen of a stream socket, for createServer; not exported. */
+/** Reaches a stream socket's bind with its listen backlog, for createServer and socketserver; not exported. */
 export const kBindListen: unique symbol = Symbol("pysock.bindListen");
-/**
- * Reaches a stream socket's bind with the backlog its `listen()` will ask
- * for, for socketserver; not exported. The listener then opens once: a
- * reopen closes the first one, which resets the connections queued on it,
- * and in a `SO_REUSEPORT` group the kernel queues some there at once.
- */
-export const kBindBacklog: unique symbol = Symbol("pysock.bindBacklog");
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */
 export const DEFAULT_BACKLOG = 511;
@@ -31,7 +24,12 @@ export class Listener {
   #listener: Deno.Listener;
   /** `listen()` was called: accept is allowed. */
   listening = false;
-  /** The backlog the listener was opened with. */
+  /**
+   * The backlog the listener was opened with. listen() with another one
+   * reopens it, which resets the connections queued on the first (and in a
+   * `SO_REUSEPORT` group the kernel queues some there at once), so
+   * socketserver binds with the backlog it will listen with.
+   */
   backlog: number;
   /** The address it was opened on, with the real port once bound to port 0. */
   endpoint: IpEndpoint | string;
@@ -62,8 +60,13 @@ export class Listener {
     return this.#listener.addr as Deno.NetAddr;
   }
 
-  /** Reopens a TCP listener on its port with a new backlog, before anyone has been accepted. */
+  /**
+   * Reopens a TCP listener on its port with a new backlog, before anyone has
+   * been accepted; nothing to do for the same backlog, or a Unix listener
+   * (Deno has no backlog setting for it).
+   */
   reopen(backlog: number): void {
+    if (backlog === this.backlog || typeof this.endpoint === "string") return;
     this.#listener.close();
     this.#listener = open(this.endpoint, this.#reusePort, backlog);
     this.backlog = backlog;

@@ -76,7 +76,7 @@ import {
   roomOf,
   scatter,
 } from "./_message.ts";
-import { checkBacklog, kBindBacklog, kBindListen, Listener } from "./_listener.ts";
+import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
 import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
 import { ResetConn } from "./_reset_conn.ts";
@@ -207,19 +207,13 @@ export class StreamSocket extends SocketBase {
   }
 
   /**
-   * @ignore Internal: `bind` and `listen(backlog)` in one step for
-   * createServer, so the listener opens once, with its backlog.
+   * @ignore Internal: `bind` with the backlog of `listen(backlog)`, so the
+   * listener opens once: for createServer (`listening` true: listen() is
+   * done too) and socketserver (a later listen with the same backlog does
+   * not reopen it; see _listener.ts).
    */
-  [kBindListen](addr: AddressInput, backlog: number | undefined): void {
-    this.#bind(addr, checkBacklog(backlog)).listening = true;
-  }
-
-  /**
-   * @ignore Internal: `bind` with the backlog a later `listen(backlog)`
-   * asks for, so that listen does not reopen the listener (socketserver).
-   */
-  [kBindBacklog](addr: AddressInput, backlog: number): void {
-    this.#bind(addr, checkBacklog(backlog));
+  [kBindListen](addr: AddressInput, backlog: number | undefined, listening = true): void {
+    this.#bind(addr, checkBacklog(backlog)).listening = listening;
   }
 
   #bind(addr: AddressInput, backlog?: number): Listener {
@@ -258,12 +252,9 @@ export class StreamSocket extends SocketBase {
     let listener = this.#listener;
     if (listener === null) {
       listener = this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
-    } else if (
-      size !== undefined && this.family !== AF_UNIX && !listener.listening &&
-      size !== listener.backlog
-    ) {
+    } else if (size !== undefined && !listener.listening) {
       // The backlog is fixed when Deno opens the listener, so reopen it on
-      // the port bind() chose, now that the size is known.
+      // the port bind() chose, now that the size is known (unless it is).
       try {
         listener.reopen(size);
       } catch (err) {

@@ -59,7 +59,7 @@
 import type { Address, AddressInput } from "./_address.ts";
 import { BaseServer } from "./_base_server.ts";
 import { kAbandon } from "./_socket_file.ts";
-import { kBindBacklog } from "./_listener.ts";
+import { kBindListen } from "./_listener.ts";
 import {
   AF_INET,
   AF_UNIX,
@@ -286,7 +286,7 @@ export class TCPServer extends SocketServer<StreamSocket, StreamSocket> {
    * the kernel sends some there as soon as it exists.
    */
   protected override bindSocket(): void {
-    this.socket[kBindBacklog](this.serverAddress, this.requestQueueSize);
+    this.socket[kBindListen](this.serverAddress, this.requestQueueSize, false);
   }
 
   /** Listens with `requestQueueSize` as the backlog. */
