@@ -80,7 +80,7 @@ import {
   SOCK_DGRAM,
 } from "./_constants.ts";
 import { DatagramOptions } from "./_datagram_options.ts";
-import { DatagramReceiver } from "./_datagram_receiver.ts";
+import { DatagramReceiver, type Delivered } from "./_datagram_receiver.ts";
 import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
 import { checkFlags, DATAGRAM_RECV, SEND } from "./_flags.ts";
 import {
@@ -344,15 +344,9 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   recvfrom(bufsize: number, flags = 0, options?: AbortOptions): Promise<[Uint8Array, Address]> {
-    // Not async: a blocking call adds no promise of its own (see _datagram_receiver.ts).
     try {
       checkSize(bufsize, "recvfrom", "bufsize");
-      if (flags === 0 && options === undefined) {
-        return this.#receiving().receive(bufsize, null) as Promise<[Uint8Array, Address]>;
-      }
-      return this.#receiveWith(bufsize, null, flags, options, "recvfrom").then(
-        withAddress,
-      ) as Promise<
+      return this.#receiveFrom(bufsize, null, flags, options, "recvfrom") as Promise<
         [Uint8Array, Address]
       >;
     } catch (err) {
@@ -392,14 +386,11 @@ export class DatagramSocket extends SocketBase {
     flags = 0,
     options?: AbortOptions,
   ): Promise<[number, Address]> {
-    // Not async, as recvfrom: a blocking call adds no promise of its own.
     try {
       const target = checkInto(buf, nbytes, "recvfromInto");
-      if (flags === 0 && options === undefined) {
-        return this.#receiving().receive(target.length, target) as Promise<[number, Address]>;
-      }
-      return this.#receiveWith(target.length, target, flags, options, "recvfromInto")
-        .then(withAddress) as Promise<[number, Address]>;
+      return this.#receiveFrom(target.length, target, flags, options, "recvfromInto") as Promise<
+        [number, Address]
+      >;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -427,11 +418,7 @@ export class DatagramSocket extends SocketBase {
    */
   async recv(bufsize: number, flags = 0, options?: AbortOptions): Promise<Uint8Array> {
     checkSize(bufsize, "recv", "bufsize");
-    if (flags === 0 && options === undefined) {
-      const [data] = await this.#receiving().receive(bufsize, null);
-      return data as Uint8Array;
-    }
-    return (await this.#receiveWith(bufsize, null, flags, options, "recv"))[0] as Uint8Array;
+    return (await this.#receiveFrom(bufsize, null, flags, options, "recv"))[0] as Uint8Array;
   }
 
   /**
@@ -457,13 +444,8 @@ export class DatagramSocket extends SocketBase {
    */
   async recvInto(buf: Uint8Array, nbytes = 0, flags = 0, options?: AbortOptions): Promise<number> {
     const target = checkInto(buf, nbytes, "recvInto");
-    if (flags === 0 && options === undefined) {
-      const [count] = await this.#receiving().receive(target.length, target);
-      return count as number;
-    }
-    return (await this.#receiveWith(target.length, target, flags, options, "recvInto"))[
-      0
-    ] as number;
+    const [count] = await this.#receiveFrom(target.length, target, flags, options, "recvInto");
+    return count as number;
   }
 
   /**
@@ -754,6 +736,19 @@ export class DatagramSocket extends SocketBase {
     const signal = options?.signal;
     checkSignal(signal, action);
     return this.#receiving().receiveWith(limit, into, flags, signal);
+  }
+
+  // Every receive call, not async: a blocking recvfrom adds no promise of
+  // its own (see _datagram_receiver.ts).
+  #receiveFrom(
+    limit: number,
+    into: Uint8Array | null,
+    flags: number,
+    options: AbortOptions | undefined,
+    action: string,
+  ): Promise<Delivered> {
+    if (flags === 0 && options === undefined) return this.#receiving().receive(limit, into);
+    return this.#receiveWith(limit, into, flags, options, action).then(withAddress);
   }
 
   /** The receive side, binding the socket first when needed. */
