@@ -186,7 +186,9 @@ export class StreamSocket extends SocketBase {
    *
    * Deno has no bind-without-listen, so the port is held by a listener from
    * this moment; peers that connect before `listen()` wait in its queue
-   * instead of being refused.
+   * instead of being refused. Deno fixes the backlog (511) when the listener
+   * opens, so a `listen(n)` with another `n` reopens it, and peers that
+   * connected in between are reset.
    *
    * @param addr `[host, port]` (`""` is every interface; port 0 picks a free
    *   port), or a path for `AF_UNIX`.
