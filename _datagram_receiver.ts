@@ -4,10 +4,10 @@
 // One receive is in flight at a time, into one buffer large enough for any
 // datagram; the datagram is then copied out, cut to the caller's size as
 // Linux does. (A blocking recvfromInto with nothing kept receives straight
-// into the caller's array instead: see receive.) Deno cannot cancel a pending `DatagramConn.receive`
-// (denoland/deno#10181), so a call that times out leaves its receive running
-// (see _kept.ts): the datagram it brings is returned by the next call, never
-// lost and never returned twice.
+// into the caller's array instead: see receive.) Deno cannot cancel a
+// pending `DatagramConn.receive` (denoland/deno#10181), so a call that times
+// out leaves its receive running (see _kept.ts): the datagram it brings is
+// returned by the next call, never lost and never returned twice.
 //
 // Deno has no connected UDP (denoland/deno#10519; nor connected Unix
 // datagram sockets, #14214), so the kernel delivers every sender's

@@ -13,7 +13,10 @@ import type { Watcher } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
 import { OSError } from "./errors.ts";
 
-/** Reaches a stream socket's bind with its listen backlog, for createServer and socketserver; not exported. */
+/**
+ * Reaches a stream socket's bind with its listen backlog, for createServer
+ * and socketserver; not exported.
+ */
 export const kBindListen: unique symbol = Symbol("pysock.bindListen");
 
 /** Deno's listeners take 511 unless told otherwise; `listen()` without a backlog keeps it. */

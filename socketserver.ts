@@ -225,7 +225,7 @@ export abstract class SocketServer<R, S extends StreamSocket | DatagramSocket>
     this.serverAddress = this.socket.getsockname();
   }
 
-  /** `socket.bind(serverAddress)`: the step of `serverBind` a stream server opens its listener in. */
+  /** `socket.bind(serverAddress)`, the step of `serverBind` that opens a listener. */
   protected bindSocket(): void {
     this.socket.bind(this.serverAddress);
   }
