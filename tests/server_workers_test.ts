@@ -53,6 +53,9 @@ async function reach(address: [string, number], pid: number): Promise<number> {
     const reply = await talk(address, message);
     assert.deepEqual(reply.echoed, message);
     if (reply.pid === pid) return i;
+    // A restarted worker may still be starting (the test suite runs in
+    // parallel): give it time rather than more connections.
+    await sleep(20);
   }
   throw new Error(`pid ${pid} served none of ${TRIES} connections`);
 }
