@@ -3,6 +3,7 @@
 // s_client) driven over stdin/stdout.
 
 import { decoder, encoder } from "./_helpers.ts";
+import { openssl } from "../tools/_certs.ts";
 
 /** Paths of the certificates and keys of one test run. */
 export interface Certs {
@@ -33,16 +34,6 @@ export interface Certs {
   serverKeyEncrypted: string;
   /** A certificate with many name forms and extensions (not used for TLS). */
   rich: string;
-}
-
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(`openssl ${args.join(" ")}: ${decoder.decode(stderr)}`);
 }
 
 const key = (dir: string, name: string) =>

@@ -13,14 +13,15 @@ export type LocalhostCerts = {
   ca: string;
 };
 
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
+/** Runs `openssl args…` in `cwd`; throws with its stderr when it fails. */
+export async function openssl(cwd: string, ...args: string[]): Promise<void> {
   const { success, stderr } = await new Deno.Command("openssl", {
     args,
     cwd,
     stdout: "null",
     stderr: "piped",
   }).output();
-  if (!success) throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
+  if (!success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
 }
 
 /**
