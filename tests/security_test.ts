@@ -141,7 +141,10 @@ async function boundAddresses(port: number, udp: boolean): Promise<string[]> {
       if (parseInt(portHex, 16) === port && listening) found.push(decodeAddress(hex));
     }
   }
-  return found;
+  // /proc/net is read a page at a time; sockets that other tests open and
+  // close meanwhile can shift a line into the next page, so one socket may be
+  // listed twice. The question is which addresses, not how many lines.
+  return [...new Set(found)];
 }
 
 /** /proc/net's hex address (32-bit words in host order) as text. */
