@@ -23,7 +23,7 @@ export const kBindListen: unique symbol = Symbol("pysock.bindListen");
 export const DEFAULT_BACKLOG = 511;
 
 /** A bound listener and its pending accept. */
-export class Listener {
+export class Listener<T = unknown> {
   #listener: Deno.Listener;
   /** `listen()` was called: accept is allowed. */
   listening = false;
@@ -44,12 +44,25 @@ export class Listener {
   #landed: Promise<Deno.Conn> | null = null;
   #watched: Promise<Deno.Conn> | null = null;
   #watcher: Watcher | null = null;
+  // What an accepted connection becomes (the owner's socket), and how a
+  // failure reaches its caller: given once, so no accept makes closures.
+  #accepted: (conn: Deno.Conn) => T;
+  #failed: (err: unknown) => never;
 
   /**
    * Opens the listener now.
    * @throws the Deno error (`AddrInUse`, `PermissionDenied`, ...), for the socket to translate.
    */
-  constructor(endpoint: IpEndpoint | string, reusePort: boolean, backlog = DEFAULT_BACKLOG) {
+  constructor(
+    endpoint: IpEndpoint | string,
+    reusePort: boolean,
+    backlog: number | undefined,
+    accepted: (conn: Deno.Conn) => T,
+    failed: (err: unknown) => never,
+  ) {
+    this.#accepted = accepted;
+    this.#failed = failed;
+    backlog ??= DEFAULT_BACKLOG;
     this.#reusePort = reusePort;
     this.backlog = backlog;
     this.#listener = open(endpoint, reusePort, backlog);
@@ -82,7 +95,45 @@ export class Listener {
    * not keep the process alive. A connection its client reset before it was
    * accepted comes as a {@linkcode ResetConn}, as Linux hands it to CPython.
    */
-  async accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {
+  accept(timeout: number | null, signal?: AbortSignal): Promise<T> {
+    const kept = this.#kept;
+    if (timeout !== null || signal !== undefined || kept.pending !== null || kept.unrefed) {
+      return this.#accept(timeout, signal).then(this.#accepted, this.#failed);
+    }
+    // The common accept (no deadline, nothing kept) follows Kept's protocol
+    // by hand, with the listener's own continuations: a burst of connections
+    // then leaves no async frame or closure per connection to collect.
+    const op = kept.start(this.#listener.accept());
+    kept.enter();
+    this.#fastOp = op;
+    return op.then(this.#onAccepted, this.#onAcceptFailed);
+  }
+
+  #fastOp: Promise<Deno.Conn> | null = null;
+
+  #onAccepted = (conn: Deno.Conn): T | Promise<T> => {
+    const kept = this.#kept;
+    const op = this.#fastOp!;
+    this.#fastOp = null;
+    kept.leave();
+    if (kept.claim(op)) return this.#accepted(conn);
+    // close() forgot it (and closes the connection): the next accept fails.
+    return this.accept(null);
+  };
+
+  #onAcceptFailed = (err: unknown): T | Promise<T> => {
+    const kept = this.#kept;
+    const op = this.#fastOp!;
+    this.#fastOp = null;
+    kept.leave();
+    if (err instanceof OSError) return this.#failed(err);
+    const mine = kept.claim(op);
+    if (!isResetBeforeAccept(err)) return this.#failed(err);
+    if (mine) return this.#accepted(new ResetConn(this.#listener.addr) as unknown as Deno.Conn);
+    return this.accept(null);
+  };
+
+  async #accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {
     const kept = this.#kept;
     const deadline = toDeadline(timeout);
     while (true) {

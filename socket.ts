@@ -149,7 +149,7 @@ export {
  * ```
  */
 export class StreamSocket extends SocketBase {
-  #listener: Listener | null = null;
+  #listener: Listener<[StreamSocket, Address]> | null = null;
   #conn: Deno.Conn | null = null;
   #buffer: ReadBuffer | null = null;
   // Made on the first write: an idle connection holds no write queue.
@@ -218,12 +218,20 @@ export class StreamSocket extends SocketBase {
     this.#bind(addr, checkBacklog(backlog)).listening = listening;
   }
 
-  #bind(addr: AddressInput, backlog?: number): Listener {
+  #bind(addr: AddressInput, backlog?: number): Listener<[StreamSocket, Address]> {
     const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
     try {
-      this.#listener = new Listener(endpoint, this.#options?.reusePort ?? false, backlog);
+      this.#listener = new Listener(
+        endpoint,
+        this.#options?.reusePort ?? false,
+        backlog,
+        (conn) => this.#wrap(conn),
+        (err) => {
+          throw this.#translate(err);
+        },
+      );
     } catch (err) {
       throw this.#translate(err, endpoint);
     }
@@ -291,18 +299,22 @@ export class StreamSocket extends SocketBase {
    * assert.equal(addr[0], "127.0.0.1");
    * ```
    */
-  async accept(options?: AbortOptions): Promise<[StreamSocket, Address]> {
-    const signal = options?.signal;
-    checkSignal(signal, "accept");
-    this.checkOpen();
-    const listener = this.#listener;
-    if (listener === null || !listener.listening) throw new OSError(errno.EINVAL);
-    let conn: Deno.Conn;
+  accept(options?: AbortOptions): Promise<[StreamSocket, Address]> {
     try {
-      conn = await listener.accept(this.gettimeout(), signal);
+      const signal = options?.signal;
+      checkSignal(signal, "accept");
+      this.checkOpen();
+      const listener = this.#listener;
+      if (listener === null || !listener.listening) throw new OSError(errno.EINVAL);
+      // Not async: a server accepts once per connection, and an async frame
+      // is garbage that a burst of connections turns into heap growth.
+      return listener.accept(this.gettimeout(), signal);
     } catch (err) {
-      throw this.#translate(err);
+      return Promise.reject(err);
     }
+  }
+
+  #wrap(conn: Deno.Conn): [StreamSocket, Address] {
     const sock = new StreamSocket(this.family, this.proto, conn);
     // A client that reset before the accept left no address (see _reset_conn.ts).
     if (conn instanceof ResetConn) return [sock, unboundAddress(this.family)];
