@@ -21,6 +21,20 @@ import { concat, EMPTY } from "./_bytes.ts";
 import type { Watcher } from "./_ready.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 
+/** The method by which a writer's owner hears that its writer has nothing left to do. */
+export const kWriterIdle: unique symbol = Symbol("pysock.writerIdle");
+
+/** A writer's owner: it lets go of an idle writer and recycles it. */
+export interface WriterOwner {
+  [kWriterIdle](writer: Writer): void;
+}
+
+// Idle writers, for the next socket that writes: a connection between
+// writes then holds no writer, and a busy server does not make one per
+// write. Bounded: past it an idle writer is garbage.
+const spare: Writer[] = [];
+const SPARE_MAX = 64;
+
 /**
  * The most bytes non-blocking sends may have queued beyond what the kernel
  * has taken; a send that finds this many fails with BlockingIOError.
@@ -64,16 +78,45 @@ export class Writer {
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   // A selector waiting for a send not to wait (see watch).
   #watcher: Watcher | null = null;
+  // The bytes of the write #sendallNow has in flight.
+  #sending: Uint8Array = EMPTY;
 
   /**
    * @param conn The connection written to.
    * @param translate Turns a write error into the error callers see.
    * @param owner Passed to `translate` (the socket), instead of a closure per socket.
    */
-  constructor(conn: Deno.Conn, translate: Translate, owner: unknown) {
+  constructor(conn: Deno.Conn, translate: Translate, owner: WriterOwner) {
     this.#conn = conn;
     this.#translate = translate;
     this.#owner = owner;
+  }
+
+  /** A writer for `conn`: a spare one if there is one, else a new one. */
+  static for(conn: Deno.Conn, translate: Translate, owner: WriterOwner): Writer {
+    const writer = spare.pop();
+    if (writer === undefined) return new Writer(conn, translate, owner);
+    writer.#conn = conn;
+    writer.#translate = translate;
+    writer.#owner = owner;
+    return writer;
+  }
+
+  /** Back to the spare writers, once its owner no longer refers to it. */
+  recycle(): void {
+    this.#conn = NO_CONN;
+    this.#owner = null;
+    if (spare.length < SPARE_MAX) spare.push(this);
+  }
+
+  // Nothing in flight, queued or waiting, and no state to keep: what the
+  // owner would get from a new writer. Not closed: a write can resolve just
+  // before close() and report after it, and a closed writer must never serve
+  // another connection (its close would do nothing).
+  #idle(): boolean {
+    return this.#writers === 0 && this.#lastWrite === null && this.#stalled === null &&
+      this.#queued === 0 && this.#batch === null && this.#error === null && !this.shut &&
+      !this.#closing && !this.#closed && this.#watcher === null;
   }
 
   /** Whether a write is queued or in flight, so a new one would wait. */
@@ -287,22 +330,29 @@ export class Writer {
    */
   #sendallNow(bytes: Uint8Array): Promise<void> {
     this.#writers++;
-    const sending = this.#conn.write(bytes).then((n) => {
-      this.#writers--;
-      // A partial write finishes on the general path; later calls are
-      // already queued behind this promise.
-      if (n < bytes.length) return this.#sendall(bytes.subarray(n), null, null);
-      this.#settled();
-      if (this.#watcher !== null) this.#wakeIfWritable();
-    }, (err) => {
-      this.#writers--;
-      this.#settled();
-      if (this.#watcher !== null) this.#wakeIfWritable();
-      throw this.#translate(err, this.#owner);
-    });
+    this.#sending = bytes;
+    const sending = this.#conn.write(bytes).then(this.#onSent, this.#onSent);
     this.#lastWrite = sending;
     return sending;
   }
+
+  // The continuation of #sendallNow, made once per writer rather than as two
+  // closures per call (a busy server's garbage); the one write it serves is
+  // in #sending, since the fast path runs only while no other write is. A
+  // write resolves to a count and rejects with an Error, so one function
+  // serves both outcomes.
+  #onSent = (result: unknown): Promise<void> | undefined => {
+    const bytes = this.#sending;
+    this.#sending = EMPTY;
+    this.#writers--;
+    if (typeof result === "number" && result < bytes.length) {
+      return this.#sendall(bytes.subarray(result), null, null);
+    }
+    this.#settled();
+    if (this.#watcher !== null) this.#wakeIfWritable();
+    if (typeof result !== "number") throw this.#translate(result, this.#owner);
+    if (this.#idle()) (this.#owner as WriterOwner)[kWriterIdle](this);
+  };
 
   async #sendall(
     bytes: Uint8Array,
@@ -389,6 +439,9 @@ export class Writer {
 }
 
 function ignore(): void {}
+
+// What a spare writer refers to instead of its last connection.
+const NO_CONN = null as unknown as Deno.Conn;
 
 /**
  * The deadline for a sendall. Deno cannot withdraw a write once started, so

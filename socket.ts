@@ -81,7 +81,7 @@ import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
 import { ResetConn } from "./_reset_conn.ts";
 import { readableOf, writableOf } from "./_streams.ts";
-import { Writer } from "./_writer.ts";
+import { kWriterIdle, Writer } from "./_writer.ts";
 import { errnoOf } from "./_resolve.ts";
 import {
   BlockingIOError,
@@ -754,7 +754,7 @@ export class StreamSocket extends SocketBase {
     if (conn === null || conn instanceof ResetConn) throw new OSError(errno.ENOTCONN);
     if (how !== SHUT_WR) this.#buffer!.shutdown();
     if (how !== SHUT_RD) {
-      const writer = this.#writer ??= new Writer(conn, StreamSocket.#error, this);
+      const writer = this.#writer ??= Writer.for(conn, StreamSocket.#error, this);
       if (!writer.shut) writer.closeWrite();
     }
   }
@@ -1029,6 +1029,13 @@ export class StreamSocket extends SocketBase {
     } catch { /* already closed by Deno */ }
   }
 
+  /** @ignore Internal: the writer is idle; it goes back to the spare ones, so a connection between writes holds none. */
+  [kWriterIdle](writer: Writer): void {
+    if (this.#writer !== writer) return;
+    this.#writer = null;
+    writer.recycle();
+  }
+
   // One function for every socket's buffer, rather than a closure each.
   static #error = (err: unknown, sock: unknown): unknown => (sock as StreamSocket).#translate(err);
 
@@ -1078,7 +1085,7 @@ export class StreamSocket extends SocketBase {
     this.checkOpen();
     const conn = this.#conn;
     if (conn === null) throw new OSError(errno.ENOTCONN);
-    const writer = this.#writer ??= new Writer(conn, StreamSocket.#error, this);
+    const writer = this.#writer ??= Writer.for(conn, StreamSocket.#error, this);
     if (writer.shut) throw new BrokenPipeError();
     return writer;
   }

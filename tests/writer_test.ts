@@ -4,10 +4,12 @@
 import assert from "node:assert/strict";
 import {
   BlockingIOError,
+  BrokenPipeError,
   ConnectionError,
   createConnection,
   errno,
   OSError,
+  SHUT_WR,
   type StreamSocket,
 } from "../mod.ts";
 import { SEND_QUEUE_LIMIT } from "../_writer.ts";
@@ -165,4 +167,78 @@ control.recv(1)
   assert.ok(err instanceof ConnectionError, String(err));
   control.close();
   await peer.output();
+});
+
+// ---- idle writers are recycled (a connection between writes holds none) ----
+
+/** Reads exactly `count` bytes (or to end of stream); fails after 5 s rather than hang. */
+async function recvExactly(sock: StreamSocket, count: number): Promise<Uint8Array> {
+  sock.settimeout(5);
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  while (got < count) {
+    const data = await sock.recv(count - got);
+    if (data.length === 0) break;
+    parts.push(data);
+    got += data.length;
+  }
+  const out = new Uint8Array(got);
+  let at = 0;
+  for (const part of parts) out.set(part, (at += part.length) - part.length);
+  return out;
+}
+
+Deno.test("sockets taking turns with recycled writers each deliver exactly their own bytes, in order", async () => {
+  const pairs = await Promise.all(Array.from({ length: 6 }, () => pair()));
+  try {
+    for (let round = 0; round < 20; round++) {
+      // Alternately at once (every writer busy) and one at a time (each
+      // socket's writer goes idle and the next socket takes it).
+      const writes = pairs.map((p, i) => () =>
+        p.client.sendall(pattern(i * 1_000_000 + round * 5000, 5000))
+      );
+      if (round % 2 === 0) await Promise.all(writes.map((write) => write()));
+      else for (const write of writes) await write();
+      // One socket also sends non-blocking, another half-closes midway, so
+      // writers in those states are in play too.
+      if (round === 10) {
+        pairs[1].client.setblocking(false);
+        assert.equal(await pairs[1].client.send(pattern(1_000_000 + 50_000, 100)), 100);
+      }
+      for (const [i, p] of pairs.entries()) {
+        const want = pattern(i * 1_000_000 + round * 5000, 5000);
+        assert.deepEqual(await recvExactly(p.conn, 5000), want, `pair ${i}, round ${round}`);
+        if (i === 1 && round === 10) {
+          assert.deepEqual(await recvExactly(p.conn, 100), pattern(1_000_000 + 50_000, 100));
+          p.client.setblocking(true);
+        }
+      }
+    }
+    pairs[2].client.shutdown(SHUT_WR);
+    await pairs[3].client.sendall("after");
+    assert.equal((await recvExactly(pairs[2].conn, 1)).length, 0, "end of stream");
+    assert.equal(text(await recvExactly(pairs[3].conn, 5)), "after");
+    await assert.rejects(pairs[2].client.sendall("x"), BrokenPipeError);
+  } finally {
+    for (const p of pairs) await p[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("a socket closed as its sendall lands does not hand a closed writer to the next socket", async () => {
+  // close() right after sendall: the write completes, then the socket
+  // closes before the write's continuation runs. That writer must not be
+  // reused, or the next socket's close() would not close its connection
+  // and its peer would wait for end of stream for ever.
+  for (let i = 0; i < 20; i++) {
+    await using a = await pair();
+    const sent = a.client.sendall("first");
+    a.client.close();
+    await sent.catch(() => {});
+    await using b = await pair();
+    // b closes with its writer held, so that writer's close is what ends b's stream.
+    const second = b.client.sendall("second");
+    b.client.close();
+    await second;
+    assert.equal(text(await recvExactly(b.conn, 100)), "second");
+  }
 });
