@@ -1,7 +1,7 @@
 // Where a stream socket's reads land: how large a read is, and the arrays
 // (slabs) the read buffer reads into.
 
-import { EMPTY } from "./_bytes.ts";
+import { EMPTY, view } from "./_bytes.ts";
 
 // Reads start small so an idle connection pins little memory (a pending read
 // holds its target), and double while the peer fills them, up to 256 KiB as
@@ -45,7 +45,7 @@ function piece(size: number): Uint8Array {
     block = new Uint8Array(BLOCK_SIZE);
     blockUsed = 0;
   }
-  const bytes = block.subarray(blockUsed, blockUsed + size);
+  const bytes = view(block, blockUsed, size);
   blockUsed += size;
   return bytes;
 }
