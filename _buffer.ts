@@ -357,6 +357,28 @@ export class ReadBuffer extends Turns {
     return this.#take(size);
   }
 
+  /**
+   * {@linkcode takePrefixed}, except that when `sizeOf` throws it returns
+   * `undefined` and consumes nothing, leaving the error to the next
+   * `takePrefixed` or `readPrefixed`.
+   */
+  takePrefixedQuietly<C>(
+    header: number,
+    sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
+    context: C,
+  ): Uint8Array | undefined {
+    if (this.busy || this.#end - this.#start < header) return undefined;
+    let size: number;
+    try {
+      size = sizeOf(this.#slab, this.#start, context);
+    } catch {
+      return undefined;
+    }
+    if (this.#end - this.#start < header + size) return undefined;
+    this.#start += header;
+    return this.#take(size);
+  }
+
   #sizeAt<C>(
     header: number,
     sizeOf: (bytes: Uint8Array, at: number, context: C) => number,

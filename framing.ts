@@ -31,9 +31,9 @@
  */
 
 import { describe } from "./_address.ts";
-import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { toBytes } from "./_bytes.ts";
 import { IncompleteReadError } from "./errors.ts";
+import { MessageBatches, Messages, readerOf } from "./_messages.ts";
 import type { StreamSocket } from "./socket.ts";
 import {
   checkDelimiter,
@@ -66,15 +66,6 @@ export {
 // ---------------------------------------------------------------------------
 // Over a socket: the socket's own read buffer, so bytes read ahead here are
 // the next bytes recv() and makefile() see, and the other way round.
-
-/** A socket's buffer and timeout, checked before any I/O. */
-function readerOf(sock: StreamSocket, action: string): ReadBuffer {
-  const reader = (sock as Partial<StreamSocket> | null)?.[kReader];
-  if (typeof reader !== "function") {
-    throw new TypeError(`Cannot ${action}: expected a stream socket, got ${describe(sock)}`);
-  }
-  return reader.call(sock);
-}
 
 /**
  * Sends one length-prefixed message: the header, then the payload. With the
@@ -241,71 +232,58 @@ export function recvMsgs(
   sock: StreamSocket,
   options?: FramingOptions,
 ): AsyncIterableIterator<Uint8Array, undefined> {
-  return new Messages(sock, options);
-}
-
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
-
-/**
- * The iterator of {@linkcode recvMsgs}. Hand-written rather than an async
- * generator: a generator's `yield` awaits the value and resumes a frame,
- * about twice the cost of the message itself; here a buffered message costs
- * one settled promise and its result object.
- */
-class Messages implements AsyncIterableIterator<Uint8Array, undefined> {
-  #sock: StreamSocket;
-  #options: FramingOptions | undefined;
-  #reader: ReadBuffer | null = null;
-  #framing: Framing | null = null;
-  #done = false;
-
-  constructor(sock: StreamSocket, options: FramingOptions | undefined) {
-    this.#sock = sock;
-    this.#options = options;
-  }
-
-  next(): Promise<IteratorResult<Uint8Array, undefined>> {
-    if (this.#done) return Promise.resolve(DONE);
-    try {
-      let reader = this.#reader;
-      let framing = this.#framing;
-      if (reader === null || framing === null) {
-        // Checked on the first next(), as an async generator would.
-        framing = this.#framing = resolveFraming(this.#options, RECV_MSGS);
-        reader = this.#reader = readerOf(this.#sock, RECV_MSGS);
-      }
-      const message = reader.takePrefixed(framing.header, readHeader, framing);
-      if (message !== undefined) return Promise.resolve({ value: message, done: false });
-      return reader.readPrefixed(framing.header, readHeader, framing, this.#sock.gettimeout())
-        .then(this.#received, this.#failed);
-    } catch (err) {
-      this.#done = true;
-      return Promise.reject(err);
-    }
-  }
-
-  return(): Promise<IteratorResult<Uint8Array, undefined>> {
-    this.#done = true;
-    return Promise.resolve(DONE);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  #received = (message: Uint8Array | null): IteratorResult<Uint8Array, undefined> => {
-    if (message !== null) return { value: message, done: false };
-    this.#done = true;
-    return DONE;
-  };
-
-  #failed = (err: unknown): never => {
-    this.#done = true;
-    throw err;
-  };
+  return new Messages(sock, options, RECV_MSGS);
 }
 
 const RECV_MSGS = "receive messages";
+
+/**
+ * Receives length-prefixed messages until a clean end of stream, as
+ * {@linkcode recvMsgs} does, but a batch per step: every message buffered
+ * whole at that moment (at least one), in order. A read of many small
+ * messages then costs one step of `for await` rather than one per message,
+ * for a server whose messages are small and many.
+ *
+ * Ownership is as with `recvMsgs`: each message is a view of the socket's
+ * buffer that the caller owns and that never changes, and each batch is a
+ * new array. A header over `maxMessage` met after the first message of a
+ * batch ends that batch, unconsumed; the next step raises the error, so no
+ * message before it is lost. After an error or `return()` the iterator is done; the
+ * socket stays open and a new iterator continues where it stopped.
+ *
+ * @param sock A connected stream socket; its timeout applies to a step that waits.
+ * @param options The header size, byte order and `maxMessage`.
+ * @returns An async iterator of non-empty arrays of payloads; it ends at a clean end of stream.
+ * @throws {MessageTooLargeError} when a header announces more than `maxMessage`.
+ * @throws {IncompleteReadError} at end of stream inside a message.
+ * @throws {TypeError|RangeError} for bad options, before any I/O (on the first `next()`).
+ *
+ * @example Three messages sent before the reader looks come as one batch
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketpair } from "./socket.ts";
+ * import { recvMsgBatches, sendMsg } from "./framing.ts";
+ *
+ * const [client, server] = await socketpair();
+ * await using _s = server;
+ * for (const word of ["one", "two", "three"]) await sendMsg(client, word);
+ * client.close();
+ * const batches: string[][] = [];
+ * for await (const batch of recvMsgBatches(server)) {
+ *   batches.push(batch.map((m) => new TextDecoder().decode(m)));
+ * }
+ * assert.deepEqual(batches.flat(), ["one", "two", "three"]);
+ * assert.ok(batches.every((batch) => batch.length > 0));
+ * ```
+ */
+export function recvMsgBatches(
+  sock: StreamSocket,
+  options?: FramingOptions,
+): AsyncIterableIterator<Uint8Array[], undefined> {
+  return new MessageBatches(sock, options, RECV_MSG_BATCHES);
+}
+
+const RECV_MSG_BATCHES = "receive message batches";
 
 /**
  * Receives exactly `n` bytes (asyncio's `readexactly`), from the socket's

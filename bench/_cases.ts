@@ -264,6 +264,13 @@ export function cases(quick: boolean): Case[] {
       pin: "split",
     },
     {
+      id: "framing-batches",
+      workload: "framing-recv",
+      spec: { ...framing, views: true, batch: true, makefile: true, batches: true },
+      impls: ["pysock", "raw", "cpython"],
+      pin: "split",
+    },
+    {
       id: "framing-send",
       workload: "framing-send",
       spec: { ...framing, count: framing.count / 5 },

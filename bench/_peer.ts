@@ -66,6 +66,8 @@ export interface Spec {
   views?: boolean;
   /** framing-recv: pysock reads with the batched `recvMsgs` iterator instead of `recvMsg`. */
   batch?: boolean;
+  /** framing-recv, with `batch`: pysock reads a batch per step with `recvMsgBatches`. */
+  batches?: boolean;
   /** framing-recv: CPython reads with `makefile("rb")` and `struct` instead of a bytearray. */
   makefile?: boolean;
   /** pingpong: bind with SO_REUSEPORT (the scale-out row). */

@@ -1,5 +1,6 @@
 /**
- * The pysock column for the framing rows: `recvMsg` (or, with `batch`, the `recvMsgs` iterator)
+ * The pysock column for the framing rows: `recvMsg` (or, with `batch`, the `recvMsgs` iterator,
+ * and with `batches` too, `recvMsgBatches`)
  * against a stream of length-prefixed messages, and `sendMsg` once per message.
  *
  * Usage (the harness does this): `deno run -A bench/peer_pysock_framing.ts server|client '<spec>'`.
@@ -7,7 +8,7 @@
  * @module
  */
 
-import { recvExactly, recvMsg, recvMsgs, sendMsg } from "../framing.ts";
+import { recvExactly, recvMsg, recvMsgBatches, recvMsgs, sendMsg } from "../framing.ts";
 import { SHUT_WR, type StreamSocket } from "../socket.ts";
 import {
   checkFrames,
@@ -26,7 +27,12 @@ import { connect, listen } from "./peer_pysock.ts";
 async function readFrames(sock: StreamSocket, spec: Spec): Promise<number> {
   let got = 0;
   let last: Uint8Array | null = null;
-  if (spec.batch) {
+  if (spec.batches) {
+    for await (const batch of recvMsgBatches(sock)) {
+      got += batch.length;
+      last = batch[batch.length - 1];
+    }
+  } else if (spec.batch) {
     for await (const msg of recvMsgs(sock)) {
       got++;
       last = msg;

@@ -24,6 +24,7 @@ import {
   recvExactly,
   recvLine,
   recvMsg,
+  recvMsgBatches,
   recvMsgs,
   recvUntil,
   sendMsg,
@@ -803,4 +804,98 @@ Deno.test("recvMsgs is done after an error, and the socket still reads", async (
   await a.sendall(encodeMessage("after"));
   b.settimeout(null);
   equal(text((await recvMsg(b))!), "after");
+});
+
+// recvMsgBatches: a batch of whole messages per step.
+
+/** Every batch until end of stream, as arrays of text. */
+async function textBatches(sock: StreamSocket, options?: FramingOptions): Promise<string[][]> {
+  const batches: string[][] = [];
+  for await (const batch of recvMsgBatches(sock, options)) batches.push(batch.map(text));
+  return batches;
+}
+
+Deno.test("recvMsgBatches yields a CPython sender's frames in order, in non-empty batches", async () => {
+  await using peer = python(PY_FRAMED_SERVER, SIZES.join(","));
+  const port = Number(await peer.firstLine());
+  const sock = socket();
+  await sock.connect(["127.0.0.1", port]);
+  using _sock = sock;
+  const batches: Uint8Array[][] = [];
+  for await (const batch of recvMsgBatches(sock)) batches.push(batch);
+  ok(batches.every((batch) => batch.length > 0));
+  const received = batches.flat();
+  deepEqual(received.map((m) => m.length), SIZES);
+  received.forEach((m, i) => deepEqual(m, payloadOf(i, SIZES[i])));
+  equal((await peer.output()).trim().split("\n").at(-1), "sent 6");
+});
+
+Deno.test("recvMsgBatches hands out 1,000 messages of one write in a few batches, in order", async () => {
+  await using pair = await connected();
+  const [a, b] = pair;
+  await a.sendall(concat(Array.from({ length: 1000 }, (_, i) => encodeMessage(`m${i}`))));
+  a.close();
+  const batches = await textBatches(b);
+  deepEqual(batches.flat(), Array.from({ length: 1000 }, (_, i) => `m${i}`));
+  // 6,890 bytes in one write come in one read or very few: a step per read, not per message.
+  ok(batches.length <= 10, `${batches.length} batches`);
+});
+
+Deno.test("recvMsgBatches hands out the messages before a header over maxMessage, then raises", async () => {
+  await using pair = await connected();
+  const [a, b] = pair;
+  await a.sendall(
+    concat([encodeMessage("ok"), encodeMessage("fine"), new Uint8Array([0, 0, 1, 0])]),
+  );
+  const batches = recvMsgBatches(b, { maxMessage: 100 });
+  const first = await batches.next();
+  deepEqual((first.value as Uint8Array[]).map(text), ["ok", "fine"]);
+  await rejects(
+    batches.next(),
+    (e) => e instanceof MessageTooLargeError && e.size === 256 && e.maxMessage === 100,
+  );
+  deepEqual(await batches.next(), { value: undefined, done: true });
+});
+
+Deno.test("recvMsgBatches rejects with IncompleteReadError at end of stream inside a message", async () => {
+  await using pair = await connected();
+  const [a, b] = pair;
+  await a.sendall(concat([encodeMessage("whole"), new Uint8Array([0, 0, 0, 9, 1, 2])]));
+  a.close();
+  const received: string[] = [];
+  await rejects(async () => {
+    for await (const batch of recvMsgBatches(b)) received.push(...batch.map(text));
+  }, (e) => e instanceof IncompleteReadError && e.expected === 9 && e.partial.length === 2);
+  deepEqual(received, ["whole"]);
+});
+
+Deno.test("recvMsgBatches waits for a split message, and a timeout loses nothing", async () => {
+  await using pair = await connected();
+  const [a, b] = pair;
+  b.settimeout(0.05);
+  const frame = encodeMessage("split across two writes");
+  await a.sendall(frame.subarray(0, 7));
+  await rejects(recvMsgBatches(b).next(), TimeoutError);
+  b.settimeout(null);
+  const batches = recvMsgBatches(b);
+  const waiting = batches.next();
+  await a.sendall(concat([frame.subarray(7), encodeMessage("x")]));
+  a.close();
+  const got = [((await waiting).value as Uint8Array[]).map(text)];
+  for await (const batch of batches) got.push(batch.map(text));
+  deepEqual(got.flat(), ["split across two writes", "x"]);
+});
+
+Deno.test("recvMsgBatches checks its options before any I/O and shares the buffer with recv", async () => {
+  await using pair = await connected();
+  const [a, b] = pair;
+  await rejects(recvMsgBatches(b, { header: 3 as HeaderSize }).next(), RangeError);
+  await rejects(recvMsgBatches({} as StreamSocket).next(), TypeError);
+  await a.sendall(concat([encodeMessage("one"), encodeMessage("two"), bytes("raw tail")]));
+  for await (const batch of recvMsgBatches(b, { maxMessage: 1000 })) {
+    deepEqual(batch.map(text), ["one", "two"]);
+    break;
+  }
+  // The bytes after the last whole message stay in the socket's buffer for recv.
+  equal(text(await b.recv(100)), "raw tail");
 });
