@@ -108,7 +108,12 @@ export class MessageBatches extends MessageIterator<Uint8Array[]> {
     framing: Framing,
     first?: Uint8Array,
   ): Uint8Array[] | undefined {
-    first ??= reader.takePrefixed(framing.header, readHeader, framing);
+    // A step that waited ends with the message its read brought: by the
+    // time it hears of it the read turn is free, and a read call made after
+    // this step may already have taken the next message. The messages
+    // after it come with the next step, taken when that step is called.
+    if (first !== undefined) return [first];
+    first = reader.takePrefixed(framing.header, readHeader, framing);
     if (first === undefined) return undefined;
     const batch = [first];
     // Quietly after the first: a header over maxMessage ends the batch

@@ -848,12 +848,13 @@ Deno.test("recvMsgBatches hands out the messages before a header over maxMessage
     concat([encodeMessage("ok"), encodeMessage("fine"), new Uint8Array([0, 0, 1, 0])]),
   );
   const batches = recvMsgBatches(b, { maxMessage: 100 });
-  const first = await batches.next();
-  deepEqual((first.value as Uint8Array[]).map(text), ["ok", "fine"]);
-  await rejects(
-    batches.next(),
-    (e) => e instanceof MessageTooLargeError && e.size === 256 && e.maxMessage === 100,
-  );
+  const received: string[] = [];
+  await rejects(async () => {
+    for (let step = await batches.next(); !step.done; step = await batches.next()) {
+      received.push(...step.value.map(text));
+    }
+  }, (e) => e instanceof MessageTooLargeError && e.size === 256 && e.maxMessage === 100);
+  deepEqual(received, ["ok", "fine"]);
   deepEqual(await batches.next(), { value: undefined, done: true });
 });
 
@@ -892,10 +893,68 @@ Deno.test("recvMsgBatches checks its options before any I/O and shares the buffe
   await rejects(recvMsgBatches(b, { header: 3 as HeaderSize }).next(), RangeError);
   await rejects(recvMsgBatches({} as StreamSocket).next(), TypeError);
   await a.sendall(concat([encodeMessage("one"), encodeMessage("two"), bytes("raw tail")]));
+  const received: string[] = [];
   for await (const batch of recvMsgBatches(b, { maxMessage: 1000 })) {
-    deepEqual(batch.map(text), ["one", "two"]);
-    break;
+    received.push(...batch.map(text));
+    if (received.length >= 2) break;
   }
+  deepEqual(received, ["one", "two"]);
   // The bytes after the last whole message stay in the socket's buffer for recv.
   equal(text(await b.recv(100)), "raw tail");
+});
+
+/** The prototype that holds Deno's TCP connection read(), found on a real connection. */
+async function tcpConnPrototype(): Promise<{ read: Deno.Conn["read"] }> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await listener.accept();
+  let proto = Object.getPrototypeOf(client);
+  while (!Object.hasOwn(proto, "read")) proto = Object.getPrototypeOf(proto);
+  client.close();
+  server.close();
+  listener.close();
+  return proto;
+}
+
+Deno.test("recvMsgBatches serves a read call made after a waiting step in call order", async () => {
+  // The race a review found: the step's read lands and frees the read turn
+  // a few microtasks before the step hears of it; a recvMsg made in that
+  // window takes m2, and the step must not then add m3 and m4 to its batch.
+  // A hook on the Deno connection's read() makes that call d microtasks
+  // after the read lands, for each d that can fall in the window.
+  const proto = await tcpConnPrototype();
+  const realRead = proto.read;
+  try {
+    for (let d = 0; d < 16; d++) {
+      await using p = await pair();
+      const { client: a, conn: b } = p;
+      const batches = recvMsgBatches(b);
+      let later: Promise<Uint8Array | null> | null = null;
+      let armed = true;
+      proto.read = function (this: Deno.Conn, buf: Uint8Array) {
+        const reading = realRead.call(this, buf);
+        if (armed) {
+          armed = false;
+          reading.then(() => {
+            let n = d;
+            const step = () => n-- > 0 ? queueMicrotask(step) : (later = recvMsg(b));
+            step();
+          });
+        }
+        return reading;
+      };
+      const waiting = batches.next();
+      await a.sendall(concat(["m1", "m2", "m3", "m4"].map((w) => encodeMessage(w))));
+      for (let i = 0; i < 1000 && later === null; i++) await sleep(1);
+      proto.read = realRead;
+      a.close();
+      const order = ((await waiting).value as Uint8Array[]).map(text);
+      const got = await later!;
+      if (got !== null) order.push(text(got));
+      for await (const batch of batches) order.push(...batch.map(text));
+      deepEqual(order, ["m1", "m2", "m3", "m4"], `d=${d}`);
+    }
+  } finally {
+    proto.read = realRead;
+  }
 });
