@@ -5,7 +5,7 @@
 import { type Address, describe } from "./_address.ts";
 import { checkAttached } from "./_bytes.ts";
 import { type Described, kDenoInspect, kNodeInspect, socketRepr } from "./_repr.ts";
-import { AF_INET6, AF_UNIX } from "./_constants.ts";
+import { AF_INET6, AF_UNIX, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./_constants.ts";
 import { optionName } from "./_option_names.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 
@@ -242,6 +242,19 @@ export function checkSize(value: unknown, action: string, name: string): void {
   }
   if (value < 0) {
     throw new RangeError(`Cannot ${action}: ${name} must be non-negative, got ${value}`);
+  }
+}
+
+/**
+ * Checks `shutdown`'s `how`.
+ * @throws {TypeError} for a non-integer; {RangeError} for anything but `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
+ */
+export function checkHow(how: unknown): void {
+  if (typeof how !== "number" || !Number.isInteger(how)) {
+    throw new TypeError(`Cannot shutdown: how must be an integer, got ${describe(how)}`);
+  }
+  if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
+    throw new RangeError(`Cannot shutdown: how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`);
   }
 }
 

@@ -44,10 +44,12 @@ export class Listener<T = unknown> {
   #landed: Promise<Deno.Conn> | null = null;
   #watched: Promise<Deno.Conn> | null = null;
   #watcher: Watcher | null = null;
-  // What an accepted connection becomes (the owner's socket), and how a
-  // failure reaches its caller: given once, so no accept makes closures.
-  #accepted: (conn: Deno.Conn) => T;
-  #failed: (err: unknown) => never;
+  // What an accepted connection becomes and what a failure is, both given
+  // the owner (the socket): one function each for every listener, and no
+  // closure per accept.
+  #accepted: (conn: Deno.Conn, owner: unknown) => T;
+  #translate: (err: unknown, owner: unknown) => unknown;
+  #owner: unknown;
 
   /**
    * Opens the listener now.
@@ -57,11 +59,13 @@ export class Listener<T = unknown> {
     endpoint: IpEndpoint | string,
     reusePort: boolean,
     backlog: number | undefined,
-    accepted: (conn: Deno.Conn) => T,
-    failed: (err: unknown) => never,
+    accepted: (conn: Deno.Conn, owner: unknown) => T,
+    translate: (err: unknown, owner: unknown) => unknown,
+    owner: unknown,
   ) {
     this.#accepted = accepted;
-    this.#failed = failed;
+    this.#translate = translate;
+    this.#owner = owner;
     backlog ??= DEFAULT_BACKLOG;
     this.#reusePort = reusePort;
     this.backlog = backlog;
@@ -98,7 +102,7 @@ export class Listener<T = unknown> {
   accept(timeout: number | null, signal?: AbortSignal): Promise<T> {
     const kept = this.#kept;
     if (timeout !== null || signal !== undefined || kept.pending !== null || kept.unrefed) {
-      return this.#accept(timeout, signal).then(this.#accepted, this.#failed);
+      return this.#accept(timeout, signal).then(this.#wrap, this.#failed);
     }
     // The common accept (no deadline, nothing kept) follows Kept's protocol
     // by hand, with the listener's own continuations: a burst of connections
@@ -116,7 +120,7 @@ export class Listener<T = unknown> {
     const op = this.#fastOp!;
     this.#fastOp = null;
     kept.leave();
-    if (kept.claim(op)) return this.#accepted(conn);
+    if (kept.claim(op)) return this.#wrap(conn);
     // close() forgot it (and closes the connection): the next accept fails.
     return this.accept(null);
   };
@@ -126,11 +130,17 @@ export class Listener<T = unknown> {
     const op = this.#fastOp!;
     this.#fastOp = null;
     kept.leave();
-    if (err instanceof OSError) return this.#failed(err);
+    // No deadline here, so no OSError of ours: this is Deno's failure.
     const mine = kept.claim(op);
     if (!isResetBeforeAccept(err)) return this.#failed(err);
-    if (mine) return this.#accepted(new ResetConn(this.#listener.addr) as unknown as Deno.Conn);
+    if (mine) return this.#wrap(new ResetConn(this.#listener.addr) as unknown as Deno.Conn);
     return this.accept(null);
+  };
+
+  #wrap = (conn: Deno.Conn): T => this.#accepted(conn, this.#owner);
+
+  #failed = (err: unknown): never => {
+    throw this.#translate(err, this.#owner);
   };
 
   async #accept(timeout: number | null, signal?: AbortSignal): Promise<Deno.Conn> {

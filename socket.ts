@@ -35,7 +35,6 @@ import {
   AF_UNIX,
   MSG_DONTWAIT,
   SHUT_RD,
-  SHUT_RDWR,
   SHUT_WR,
   SO_ERROR,
   SOCK_STREAM,
@@ -45,12 +44,12 @@ import {
   type Address,
   type AddressInput,
   checkSocketAddress,
-  describe,
   fromDenoAddr,
   type IpEndpoint,
 } from "./_address.ts";
 import {
   type AbortOptions,
+  checkHow,
   checkInto,
   checkOption,
   checkSignal,
@@ -223,15 +222,9 @@ export class StreamSocket extends SocketBase {
     this.checkOpen();
     if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
     try {
-      this.#listener = new Listener(
-        endpoint,
-        this.#options?.reusePort ?? false,
-        backlog,
-        (conn) => this.#wrap(conn),
-        (err) => {
-          throw this.#translate(err);
-        },
-      );
+      const reusePort = this.#options?.reusePort ?? false;
+      const wrap = StreamSocket.#wrap;
+      this.#listener = new Listener(endpoint, reusePort, backlog, wrap, StreamSocket.#error, this);
     } catch (err) {
       throw this.#translate(err, endpoint);
     }
@@ -314,12 +307,15 @@ export class StreamSocket extends SocketBase {
     }
   }
 
-  #wrap(conn: Deno.Conn): [StreamSocket, Address] {
-    const sock = new StreamSocket(this.family, this.proto, conn);
+  // What a listener makes of a connection, for every listening socket
+  // (given the socket, as the buffer and the writer are given #error).
+  static #wrap = (conn: Deno.Conn, owner: unknown): [StreamSocket, Address] => {
+    const { family, proto } = owner as StreamSocket;
+    const sock = new StreamSocket(family, proto, conn);
     // A client that reset before the accept left no address (see _reset_conn.ts).
-    if (conn instanceof ResetConn) return [sock, unboundAddress(this.family)];
-    return [sock, fromDenoAddr(conn.remoteAddr, this.family)];
-  }
+    if (conn instanceof ResetConn) return [sock, unboundAddress(family)];
+    return [sock, fromDenoAddr(conn.remoteAddr, family)];
+  };
 
   /**
    * Connects to `addr`, resolving a host name first with the system resolver.
@@ -741,14 +737,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   shutdown(how: number): void {
-    if (typeof how !== "number" || !Number.isInteger(how)) {
-      throw new TypeError(`Cannot shutdown: how must be an integer, got ${describe(how)}`);
-    }
-    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
-      throw new RangeError(
-        `Cannot shutdown: how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`,
-      );
-    }
+    checkHow(how);
     this.checkOpen();
     const conn = this.#conn;
     if (conn === null || conn instanceof ResetConn) throw new OSError(errno.ENOTCONN);
@@ -1036,7 +1025,7 @@ export class StreamSocket extends SocketBase {
     writer.recycle();
   }
 
-  // One function for every socket's buffer, rather than a closure each.
+  // One function for every socket's buffer, writer and listener, rather than a closure each.
   static #error = (err: unknown, sock: unknown): unknown => (sock as StreamSocket).#translate(err);
 
   #adopt(conn: Deno.Conn): void {
