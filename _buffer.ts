@@ -265,9 +265,7 @@ export class ReadBuffer extends Turns {
   }
 
   static async #exactly(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
-    if (!(await b.#wait(n, deadline))) {
-      throw new IncompleteReadError(b.#take(Infinity), n);
-    }
+    if (!(await b.#wait(n, deadline))) throw new IncompleteReadError(b.#take(Infinity), n);
     return b.#take(n);
   }
 
@@ -343,50 +341,34 @@ export class ReadBuffer extends Turns {
    * already buffered whole and no read call is in progress, else `undefined`:
    * no wait, no promise, so a batch of small records parsed from one read
    * costs no round trip each.
+   * @param quiet When `sizeOf` throws, return `undefined` and consume
+   *   nothing, leaving the error to the next call that is not quiet.
    * @throws whatever `sizeOf` throws, with the header consumed.
    */
   takePrefixed<C>(
     header: number,
     sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
     context: C,
+    quiet = false,
   ): Uint8Array | undefined {
     if (this.busy || this.#end - this.#start < header) return undefined;
-    const size = this.#sizeAt(header, sizeOf, context);
-    if (this.#end - this.#start < header + size) return undefined;
+    const size = this.#sizeAt(header, sizeOf, context, quiet);
+    if (size < 0 || this.#end - this.#start < header + size) return undefined;
     this.#start += header;
     return this.#take(size);
   }
 
-  /**
-   * {@linkcode takePrefixed}, except that when `sizeOf` throws it returns
-   * `undefined` and consumes nothing, leaving the error to the next
-   * `takePrefixed` or `readPrefixed`.
-   */
-  takePrefixedQuietly<C>(
-    header: number,
-    sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
-    context: C,
-  ): Uint8Array | undefined {
-    if (this.busy || this.#end - this.#start < header) return undefined;
-    let size: number;
-    try {
-      size = sizeOf(this.#slab, this.#start, context);
-    } catch {
-      return undefined;
-    }
-    if (this.#end - this.#start < header + size) return undefined;
-    this.#start += header;
-    return this.#take(size);
-  }
-
+  /** What `sizeOf` says; when it throws, -1 if `quiet`, else its error with the header consumed. */
   #sizeAt<C>(
     header: number,
     sizeOf: (bytes: Uint8Array, at: number, context: C) => number,
     context: C,
+    quiet = false,
   ): number {
     try {
       return sizeOf(this.#slab, this.#start, context);
     } catch (err) {
+      if (quiet) return -1;
       this.#start += header;
       throw err;
     }
@@ -715,10 +697,9 @@ export class ReadBuffer extends Turns {
   /** Hands out the next `n` buffered bytes (or all there are) as a view the caller owns. */
   #take(n: number): Uint8Array {
     const start = this.#start;
-    const slab = this.#slab;
     this.#start = Math.min(this.#end, start + n);
     this.#shared = true;
-    return view(slab, start, this.#start - start);
+    return view(this.#slab, start, this.#start - start);
   }
 }
 

@@ -120,10 +120,10 @@ export class MessageBatches extends MessageIterator<Uint8Array[]> {
     // before it, unconsumed, and the next step raises its error, so the
     // messages before it are handed out and nothing is lost if none follows.
     // Bounded by what is buffered: a read brings at most 256 KiB.
-    let m = reader.takePrefixedQuietly(framing.header, readHeader, framing);
+    let m = reader.takePrefixed(framing.header, readHeader, framing, true);
     while (m !== undefined) {
       batch.push(m);
-      m = reader.takePrefixedQuietly(framing.header, readHeader, framing);
+      m = reader.takePrefixed(framing.header, readHeader, framing, true);
     }
     return batch;
   }
