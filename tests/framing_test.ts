@@ -453,16 +453,20 @@ srv.close()
 print("sent", len(frames))
 `;
 
-Deno.test("a CPython sender's struct.pack('>I') frames arrive as the same messages", async () => {
+/** Reads a CPython sender's frames with `read`; checks they are the messages it sent, in order. */
+async function readPythonFrames(read: (sock: StreamSocket) => Promise<Uint8Array[]>) {
   await using peer = python(PY_FRAMED_SERVER, SIZES.join(","));
   const port = Number(await peer.firstLine());
-  const sock = socket();
+  using sock = socket();
   await sock.connect(["127.0.0.1", port]);
-  using _sock = sock;
-  const received = await recvAll(sock);
+  const received = await read(sock);
   deepEqual(received.map((m) => m.length), SIZES);
   received.forEach((m, i) => deepEqual(m, payloadOf(i, SIZES[i])));
   equal((await peer.output()).trim().split("\n").at(-1), "sent 6");
+}
+
+Deno.test("a CPython sender's struct.pack('>I') frames arrive as the same messages", async () => {
+  await readPythonFrames((sock) => recvAll(sock));
 });
 
 const PY_FRAMED_ECHO = `
@@ -671,16 +675,11 @@ Deno.test("a call that times out while waiting its turn consumes nothing", async
 // recvMsgs: the batched reader.
 
 Deno.test("recvMsgs yields a CPython sender's struct.pack('>I') frames in order, then ends", async () => {
-  await using peer = python(PY_FRAMED_SERVER, SIZES.join(","));
-  const port = Number(await peer.firstLine());
-  const sock = socket();
-  await sock.connect(["127.0.0.1", port]);
-  using _sock = sock;
-  const received: Uint8Array[] = [];
-  for await (const m of recvMsgs(sock)) received.push(m);
-  deepEqual(received.map((m) => m.length), SIZES);
-  received.forEach((m, i) => deepEqual(m, payloadOf(i, SIZES[i])));
-  equal((await peer.output()).trim().split("\n").at(-1), "sent 6");
+  await readPythonFrames(async (sock) => {
+    const received: Uint8Array[] = [];
+    for await (const m of recvMsgs(sock)) received.push(m);
+    return received;
+  });
 });
 
 Deno.test("recvMsgs hands out all of 1,000 messages sent in one write, in order", async () => {
@@ -816,18 +815,12 @@ async function textBatches(sock: StreamSocket, options?: FramingOptions): Promis
 }
 
 Deno.test("recvMsgBatches yields a CPython sender's frames in order, in non-empty batches", async () => {
-  await using peer = python(PY_FRAMED_SERVER, SIZES.join(","));
-  const port = Number(await peer.firstLine());
-  const sock = socket();
-  await sock.connect(["127.0.0.1", port]);
-  using _sock = sock;
-  const batches: Uint8Array[][] = [];
-  for await (const batch of recvMsgBatches(sock)) batches.push(batch);
-  ok(batches.every((batch) => batch.length > 0));
-  const received = batches.flat();
-  deepEqual(received.map((m) => m.length), SIZES);
-  received.forEach((m, i) => deepEqual(m, payloadOf(i, SIZES[i])));
-  equal((await peer.output()).trim().split("\n").at(-1), "sent 6");
+  await readPythonFrames(async (sock) => {
+    const batches: Uint8Array[][] = [];
+    for await (const batch of recvMsgBatches(sock)) batches.push(batch);
+    ok(batches.every((batch) => batch.length > 0));
+    return batches.flat();
+  });
 });
 
 Deno.test("recvMsgBatches hands out 1,000 messages of one write in a few batches, in order", async () => {
