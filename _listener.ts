@@ -115,23 +115,23 @@ export class Listener<T = unknown> {
 
   #fastOp: Promise<Deno.Conn> | null = null;
 
-  #onAccepted = (conn: Deno.Conn): T | Promise<T> => {
-    const kept = this.#kept;
+  // The fast accept has settled: leave the kept operation and return it, for claim().
+  #fastDone(): Promise<Deno.Conn> {
     const op = this.#fastOp!;
     this.#fastOp = null;
-    kept.leave();
-    if (kept.claim(op)) return this.#wrap(conn);
+    this.#kept.leave();
+    return op;
+  }
+
+  #onAccepted = (conn: Deno.Conn): T | Promise<T> => {
+    if (this.#kept.claim(this.#fastDone())) return this.#wrap(conn);
     // close() forgot it (and closes the connection): the next accept fails.
     return this.accept(null);
   };
 
   #onAcceptFailed = (err: unknown): T | Promise<T> => {
-    const kept = this.#kept;
-    const op = this.#fastOp!;
-    this.#fastOp = null;
-    kept.leave();
     // No deadline here, so no OSError of ours: this is Deno's failure.
-    const mine = kept.claim(op);
+    const mine = this.#kept.claim(this.#fastDone());
     if (!isResetBeforeAccept(err)) return this.#failed(err);
     if (mine) return this.#wrap(new ResetConn(this.#listener.addr) as unknown as Deno.Conn);
     return this.accept(null);

@@ -52,7 +52,7 @@ export type Translate = (err: unknown, owner: unknown) => unknown;
 export class Writer {
   #conn: Deno.Conn;
   #translate: Translate;
-  #owner: unknown;
+  #owner: WriterOwner | null;
   // The last send/sendall, so that closeWrite() ends the stream after it.
   #lastWrite: Promise<unknown> | null = null;
   // send/sendall calls in progress: a new one waits for #lastWrite first.
@@ -351,7 +351,7 @@ export class Writer {
     this.#settled();
     if (this.#watcher !== null) this.#wakeIfWritable();
     if (typeof result !== "number") throw this.#translate(result, this.#owner);
-    if (this.#idle()) (this.#owner as WriterOwner)[kWriterIdle](this);
+    if (this.#idle()) this.#owner?.[kWriterIdle](this);
   };
 
   async #sendall(
