@@ -406,36 +406,52 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     await this.serverClose();
   }
 
-  // The wait for a request: null ms waits for ever; `stoppable` lets
-  // shutdown() end it. A timeout (the socket's own too) or an abort
-  // loses nothing: the socket keeps the pending accept or receive.
-  async #nextRequest(ms: number | null, stoppable: boolean): Promise<[R, Address] | symbol> {
-    if (stoppable && this.#shutdownRequest) return STOP;
-    let wait: AbortController;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (stoppable) {
-      wait = this.#wait = this.#wait?.signal.aborted === false ? this.#wait : new AbortController();
-      this.#waiting = true;
-      if (ms !== null) {
-        this.#pollAt = performance.now() + ms;
-        this.#pollTimer ??= setTimeout(this.#pollTick, ms);
-      }
-    } else {
-      wait = new AbortController();
-      timer = ms === null ? undefined : setTimeout(() => wait.abort(POLL), ms);
+  // The wait for a request: null ms waits for ever; `stoppable` (the serve
+  // loop) lets shutdown() end it. A timeout (the socket's own too) or an
+  // abort loses nothing: the socket keeps the pending accept or receive.
+  #nextRequest(ms: number | null, stoppable: boolean): Promise<[R, Address] | symbol> {
+    if (!stoppable) return this.#nextRequestOnce(ms);
+    if (this.#shutdownRequest) return Promise.resolve(STOP);
+    const wait = this.#wait = this.#wait?.signal.aborted === false
+      ? this.#wait
+      : new AbortController();
+    this.#waiting = true;
+    if (ms !== null) {
+      this.#pollAt = performance.now() + ms;
+      this.#pollTimer ??= setTimeout(this.#pollTick, ms);
     }
+    // Not async: the serve loop waits once per request, and the server's
+    // own continuations leave no frame per request to collect.
+    let got: Promise<[R, Address]>;
+    try {
+      got = this.getRequest({ signal: wait.signal });
+    } catch (err) {
+      got = Promise.reject(err);
+    }
+    return got.then(this.#gotRequest, this.#requestFailed);
+  }
+
+  #gotRequest = (next: [R, Address]): [R, Address] => {
+    this.#waiting = false;
+    return next;
+  };
+
+  // The serve loop's wait failed; its controller is still this.#wait.
+  #requestFailed = (err: unknown): symbol => {
+    this.#waiting = false;
+    return failure(err, this.#wait!.signal);
+  };
+
+  // handleRequest()'s wait: a controller and timer of its own.
+  async #nextRequestOnce(ms: number | null): Promise<[R, Address] | symbol> {
+    const wait = new AbortController();
+    const timer = ms === null ? undefined : setTimeout(() => wait.abort(POLL), ms);
     try {
       return await this.getRequest({ signal: wait.signal });
     } catch (err) {
-      if (wait.signal.aborted) return wait.signal.reason;
-      if (err instanceof TimeoutError) return POLL;
-      // Python drops a failed accept (a client that reset, EMFILE) and
-      // goes on; a closed server socket is the end.
-      if (err instanceof OSError && err.errno !== errno.EBADF) return FAILED;
-      throw err;
+      return failure(err, wait.signal);
     } finally {
       clearTimeout(timer);
-      if (stoppable) this.#waiting = false;
     }
   }
 
@@ -526,6 +542,17 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     }
     for (let left = ends(); left.length > 0; left = ends()) await Promise.all(left);
   }
+}
+
+// What a failed wait for a request means: the abort's reason (a poll tick
+// or shutdown), a poll tick for a timeout, or FAILED for an OSError other
+// than EBADF (Python drops a failed accept: a client that reset, EMFILE)
+// and goes on; a closed server socket is the end.
+function failure(err: unknown, signal: AbortSignal): symbol {
+  if (signal.aborted) return signal.reason;
+  if (err instanceof TimeoutError) return POLL;
+  if (err instanceof OSError && err.errno !== errno.EBADF) return FAILED;
+  throw err;
 }
 
 function checkSeconds(value: unknown, action: string, name: string): number {

@@ -101,7 +101,7 @@ export class Listener<T = unknown> {
    */
   accept(timeout: number | null, signal?: AbortSignal): Promise<T> {
     const kept = this.#kept;
-    if (timeout !== null || signal !== undefined || kept.pending !== null || kept.unrefed) {
+    if (timeout !== null || kept.pending !== null || kept.unrefed) {
       return this.#accept(timeout, signal).then(this.#wrap, this.#failed);
     }
     // The common accept (no deadline, nothing kept) follows Kept's protocol
@@ -110,10 +110,66 @@ export class Listener<T = unknown> {
     const op = kept.start(this.#listener.accept());
     kept.enter();
     this.#fastOp = op;
-    return op.then(this.#onAccepted, this.#onAcceptFailed);
+    if (signal === undefined) return op.then(this.#onAccepted, this.#onAcceptFailed);
+    // One that a signal can end: socketserver's serve loop passes the same
+    // signal to every accept, so the listener on it is added once per
+    // signal rather than once per connection.
+    if (signal !== this.#signal) {
+      this.#signal?.removeEventListener("abort", this.#onAbort);
+      this.#signal = signal;
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    const caller = Promise.withResolvers<unknown>();
+    this.#caller = caller;
+    op.then(this.#onSignalledAccepted, this.#onSignalledFailed);
+    return caller.promise as Promise<T>;
   }
 
   #fastOp: Promise<Deno.Conn> | null = null;
+  // The signal whose abort ends a fast accept, and the caller it would end.
+  // (Not typed with T: a Listener<T> stays usable as a Listener<unknown>.)
+  #signal: AbortSignal | null = null;
+  #caller: PromiseWithResolvers<unknown> | null = null;
+
+  // The fast accept's signal was aborted: the call rejects with its reason
+  // and the accept is kept, so the connection it brings goes to the next call.
+  #onAbort = (): void => {
+    const reason = this.#signal!.reason;
+    this.#signal = null;
+    const caller = this.#caller;
+    if (caller === null) return;
+    this.#caller = null;
+    this.#kept.abandon(this.#fastOp!);
+    this.#fastOp = null;
+    caller.reject(reason);
+  };
+
+  // The caller of a fast accept with a signal, or null once its signal ended it.
+  #takeCaller(): PromiseWithResolvers<unknown> | null {
+    const caller = this.#caller;
+    this.#caller = null;
+    return caller;
+  }
+
+  #onSignalledAccepted = (conn: Deno.Conn): void => {
+    const caller = this.#takeCaller();
+    if (caller === null) return;
+    try {
+      caller.resolve(this.#onAccepted(conn));
+    } catch (err) {
+      caller.reject(err);
+    }
+  };
+
+  #onSignalledFailed = (err: unknown): void => {
+    const caller = this.#takeCaller();
+    if (caller === null) return;
+    try {
+      caller.resolve(this.#onAcceptFailed(err));
+    } catch (err) {
+      caller.reject(err);
+    }
+  };
 
   // The fast accept has settled: leave the kept operation and return it, for claim().
   #fastDone(): Promise<Deno.Conn> {
@@ -213,6 +269,9 @@ export class Listener<T = unknown> {
     // removes a Unix socket's file only then.
     const pending = this.#kept.pending;
     this.#kept.clear();
+    // A signal that outlives the socket must not keep the listener alive.
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal = null;
     const restore = typeof this.endpoint === "string" ? keepFile(this.endpoint) : null;
     try {
       // The kept accept is unref'd while nobody waits; its end is awaited

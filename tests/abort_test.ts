@@ -6,12 +6,15 @@ import assert from "node:assert/strict";
 import {
   createConnection,
   createServer,
+  errno,
   MSG_PEEK,
   MSG_WAITALL,
+  OSError,
   recvMsg,
   sendMsg,
   socket,
 } from "../mod.ts";
+import type { Address, StreamSocket } from "../socket.ts";
 import { FAMILIES, pair, silentListener, sleep, text } from "./_helpers.ts";
 
 /** A reason no pysock error could be mistaken for. */
@@ -91,6 +94,73 @@ Deno.test("an aborted accept rejects with the reason and the connection goes to 
   const [conn, addr] = await server.accept();
   using _conn = conn;
   assert.deepEqual(addr, c.getsockname());
+});
+
+Deno.test("one signal for many accepts, as a serve loop passes: each takes its own connection, the abort ends only the one waiting, and the connection after it is kept", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  const controller = new AbortController();
+  const { signal } = controller;
+  const clients = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const c = socket();
+      clients.push(c);
+      await c.connect(server.getsockname());
+      const [conn, addr] = await server.accept({ signal });
+      conn.close();
+      assert.deepEqual(addr, c.getsockname(), `accept ${i}`);
+    }
+    const waiting = server.accept({ signal });
+    await sleep(20);
+    controller.abort(new Stop("serving ends"));
+    await assert.rejects(waiting, Stop);
+    const late = socket();
+    clients.push(late);
+    await late.connect(server.getsockname());
+    const [conn, addr] = await server.accept({ signal: new AbortController().signal });
+    conn.close();
+    assert.deepEqual(addr, late.getsockname());
+  } finally {
+    for (const c of clients) c.close();
+  }
+});
+
+Deno.test("a signal an earlier accept used, aborted later, ends no accept that did not take it", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  const first = new AbortController();
+  const second = new AbortController();
+  const take = async (waiting: Promise<[StreamSocket, Address]>) => {
+    using client = socket();
+    await client.connect(server.getsockname());
+    const [conn, addr] = await waiting;
+    conn.close();
+    assert.deepEqual(addr, client.getsockname());
+  };
+  await take(server.accept({ signal: first.signal }));
+  // Waiting with another signal: first's abort must not end it.
+  const other = server.accept({ signal: second.signal });
+  first.abort(new Stop("stale"));
+  await sleep(10);
+  await take(other);
+  // Waiting with none: second's abort must not end it either.
+  const plain = server.accept();
+  second.abort(new Stop("stale too"));
+  await sleep(10);
+  await take(plain);
+});
+
+Deno.test("closing the socket ends an accept waiting with a signal with EBADF, and the signal's later abort does nothing", async () => {
+  const server = createServer(["127.0.0.1", 0]);
+  const controller = new AbortController();
+  const waiting = server.accept({ signal: controller.signal });
+  await sleep(10);
+  server.close();
+  await assert.rejects(
+    waiting,
+    (err: OSError) => err instanceof OSError && err.errno === errno.EBADF,
+  );
+  controller.abort(new Stop("too late"));
+  await sleep(10);
 });
 
 Deno.test("an aborted connect to a listener that drops SYNs rejects with the reason, and the socket can connect again", async () => {
