@@ -16,6 +16,8 @@ export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 /** Raw IP packets (not available in Deno). */
 export const SOCK_RAW = 3;
+/** Reliably delivered datagrams, in any order (not available in Deno, nor in Linux for IP). */
+export const SOCK_RDM = 4;
 /** Reliable, ordered datagrams (not available in Deno). */
 export const SOCK_SEQPACKET = 5;
 /** `shutdown`: no more receives. */

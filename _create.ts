@@ -98,6 +98,10 @@ export function socket(
       detail: `Deno has no ${name}; use SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)`,
     });
   }
+  // Linux knows the types below SOCK_MAX (11), and has no others.
+  if (type < 0 || type >= 11) {
+    throw new OSError(errno.EINVAL, { detail: `type ${type} is no socket type` });
+  }
   if (type !== SOCK_STREAM && type !== SOCK_DGRAM) {
     throw new OSError(errno.ESOCKTNOSUPPORT, {
       detail: `type ${type}; Deno supports SOCK_STREAM and SOCK_DGRAM`,

@@ -339,6 +339,10 @@ export function checkBacklog(backlog: unknown): number | undefined {
   if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
     throw new TypeError(`Cannot listen: backlog must be an integer, got ${describe(backlog)}`);
   }
+  // A C int, as Python's OverflowError says: the kernel caps a large one at somaxconn.
+  if (backlog > 2 ** 31 - 1 || backlog < -(2 ** 31)) {
+    throw new RangeError(`Cannot listen: backlog must fit in a C int, got ${backlog}`);
+  }
   return Math.max(backlog, 0);
 }
 

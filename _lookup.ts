@@ -14,6 +14,7 @@ import {
   SOCK_STREAM,
 } from "./_constants.ts";
 import { resolve, resolveOne } from "./_resolve.ts";
+import { getservbyname } from "./_services.ts";
 import { EAI, fromDenoError, gaierror } from "./errors.ts";
 
 /** One `getaddrinfo` result: `[family, type, proto, canonname, sockaddr]`. */
@@ -30,7 +31,8 @@ export type AddrInfo = [
  * `socket.getaddrinfo` (so `/etc/hosts` and `localhost` work offline).
  *
  * @param host A name or IP literal; `null` means loopback.
- * @param port A port number, numeric string, or `null` for 0.
+ * @param port A port number, numeric string, service name (`"http"`,
+ *   from the same database as {@linkcode getservbyname}), or `null` for 0.
  * @param family `AF_UNSPEC` (default), `AF_INET` or `AF_INET6`.
  * @param type 0 for every type, or `SOCK_STREAM`/`SOCK_DGRAM`.
  * @returns One entry per address and socket type.
@@ -51,7 +53,7 @@ export async function getaddrinfo(
   family: number = AF_UNSPEC,
   type = 0,
 ): Promise<AddrInfo[]> {
-  const portNumber = toPort(port);
+  const service = toService(port);
   if (host !== null && typeof host !== "string") {
     throw new TypeError(`Cannot getaddrinfo: host must be a string or null, got ${describe(host)}`);
   }
@@ -61,13 +63,25 @@ export async function getaddrinfo(
   if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) {
     throw new gaierror(EAI.EAI_SOCKTYPE);
   }
+  // A service name gives the types it is listed for, each with its port,
+  // as glibc does: "http" is TCP only, "domain" both; none is EAI_SERVICE.
+  const types: [type: number, port: number][] = [];
+  for (const t of type === 0 ? [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW] : [type]) {
+    if (typeof service === "number") types.push([t, service]);
+    else if (t !== SOCK_RAW) {
+      const found = servicePort(service, t === SOCK_STREAM ? "tcp" : "udp");
+      if (found !== null) types.push([t, found]);
+    }
+  }
+  if (types.length === 0) throw new gaierror(EAI.EAI_SERVICE);
   const name = host === null || host === "" ? (family === AF_INET6 ? "::1" : "127.0.0.1") : host;
   const found = await resolve(name, family);
-  const types = type === 0 ? [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW] : [type];
   const result: AddrInfo[] = [];
   for (const { family: f, address } of found) {
-    const sockaddr: Address = f === AF_INET6 ? [address, portNumber, 0, 0] : [address, portNumber];
-    for (const t of types) {
+    for (const [t, portNumber] of types) {
+      const sockaddr: Address = f === AF_INET6
+        ? [address, portNumber, 0, 0]
+        : [address, portNumber];
       const proto = t === SOCK_STREAM ? IPPROTO_TCP : t === SOCK_DGRAM ? IPPROTO_UDP : 0;
       result.push([f, t, proto, "", sockaddr]);
     }
@@ -75,13 +89,23 @@ export async function getaddrinfo(
   return result;
 }
 
-function toPort(port: number | string | null): number {
-  if (port === null) return 0;
+// The port as a number, or the service name to look up per socket type.
+function toService(port: number | string | null): number | string {
+  // "" is no service, as null is (glibc's port 0).
+  if (port === null || port === "") return 0;
   if (typeof port === "string") {
-    if (!/^\d+$/.test(port)) throw new gaierror(EAI.EAI_SERVICE);
-    return checkPort(Number(port), "getaddrinfo");
+    if (/^\d+$/.test(port)) return checkPort(Number(port), "getaddrinfo");
+    return port;
   }
   return checkPort(port, "getaddrinfo");
+}
+
+function servicePort(name: string, proto: string): number | null {
+  try {
+    return getservbyname(name, proto);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -55,8 +55,10 @@ export function checkAncbufsize(ancbufsize: unknown, action: string): void {
 }
 
 /**
- * Checks `ancdata` for sending: an iterable, and empty.
- * @throws {TypeError} when not iterable.
+ * Checks `ancdata` for sending: an iterable of `[level, type, data]` items,
+ * and empty.
+ * @throws {TypeError} when not iterable, or for an item that is not three
+ *   elements (two integers and bytes), as Python checks every item first.
  * @throws {OSError} `EOPNOTSUPP` naming the first control message: Deno
  *   cannot send one.
  */
@@ -67,17 +69,28 @@ export function checkAncdata(ancdata: unknown, action: string): void {
       `Cannot ${action}: ancdata must be an array of [level, type, data], got ${describe(ancdata)}`,
     );
   }
-  for (const item of ancdata) {
-    const [level, type] = Array.isArray(item) ? item : [];
-    const name = level === SOL_SOCKET && type === SCM_RIGHTS
-      ? "SCM_RIGHTS (file descriptors)"
-      : level === SOL_SOCKET && type === SCM_CREDENTIALS
-      ? "SCM_CREDENTIALS"
-      : `the control message ${describe(item)}`;
-    throw new OSError(errno.EOPNOTSUPP, {
-      detail: `Deno cannot send ${name}: it has no sendmsg(2)`,
-    });
+  const items = [...ancdata];
+  for (const item of items) {
+    const valid = Array.isArray(item) && item.length === 3 && Number.isInteger(item[0]) &&
+      Number.isInteger(item[1]) && (ArrayBuffer.isView(item[2]) || item[2] instanceof ArrayBuffer);
+    if (!valid) {
+      throw new TypeError(
+        `Cannot ${action}: each ancdata item must be [level, type, data] (two integers and bytes), got ${
+          describe(item)
+        }`,
+      );
+    }
   }
+  if (items.length === 0) return;
+  const [level, type] = items[0] as [number, number];
+  const name = level === SOL_SOCKET && type === SCM_RIGHTS
+    ? "SCM_RIGHTS (file descriptors)"
+    : level === SOL_SOCKET && type === SCM_CREDENTIALS
+    ? "SCM_CREDENTIALS"
+    : `the control message [${level}, ${type}, …]`;
+  throw new OSError(errno.EOPNOTSUPP, {
+    detail: `Deno cannot send ${name}: it has no sendmsg(2)`,
+  });
 }
 
 /**

@@ -388,9 +388,15 @@ async function addressOf(name: string): Promise<Uint8Array> {
   const v6 = parseIpv6WithZone(name);
   if (v6) return v6;
   const [first] = await resolve(name, AF_UNSPEC);
-  const bytes = new Uint8Array(16);
-  if (first.family === AF_INET6 && parseIpv6(first.address.replace(/%.*/, ""), bytes)) return bytes;
-  return uintToBytes(parseIpv4Lenient(first.address, true));
+  if (first.family === AF_INET6) {
+    const bytes = parseIpv6WithZone(first.address);
+    if (bytes === null) throw new gaierror(EAI.EAI_NONAME);
+    return bytes;
+  }
+  const v4Resolved = parseIpv4Lenient(first.address, true);
+  // What the resolver returns is an address; anything else is no address.
+  if (v4Resolved < 0) throw new gaierror(EAI.EAI_NONAME);
+  return uintToBytes(v4Resolved);
 }
 
 /**

@@ -2,15 +2,24 @@
 // getaddrinfo), so /etc/hosts and `localhost` work offline, as in Python.
 
 import { AF_INET, AF_INET6, AF_UNSPEC } from "./_constants.ts";
-import { normalizeIpv6 } from "./_inet.ts";
+import { normalizeIpv6, parseIpv6 } from "./_inet.ts";
 import { EAI, errno, fromDenoError, gaierror } from "./errors.ts";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** The family of an IP literal, or 0 when `host` is a name to resolve. */
+const scratch = new Uint8Array(16);
+
+/**
+ * The family of an IP literal, or 0 when `host` is a name to resolve. A
+ * malformed IPv6 literal (`::1::2`) is a name, which no resolver has: a
+ * name has no `:`, so the lookup fails with EAI_NONAME, as CPython's does.
+ */
 export function literalFamily(host: string): number {
   if (IPV4.test(host)) return AF_INET;
-  if (host.includes(":") && /^[0-9a-fA-F:.]+(%\w+)?$/.test(host)) return AF_INET6;
+  if (host.includes(":") && /^[0-9a-fA-F:.]+(%\w+)?$/.test(host)) {
+    const zone = host.indexOf("%");
+    if (parseIpv6(zone === -1 ? host : host.slice(0, zone), scratch)) return AF_INET6;
+  }
   return AF_UNSPEC;
 }
 

@@ -38,6 +38,7 @@ interface FileSocket {
   [kReader](): ReadBuffer;
   gettimeout(): number | null;
   sendall(data: Uint8Array): Promise<void>;
+  send(data: Uint8Array): Promise<number>;
   /** The file no longer holds the socket open. */
   [kFileClosed]?(): void;
 }
@@ -116,10 +117,15 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
    * negative. Text is UTF-8, decoded as it arrives: a character split across
    * segments is waited for, so `""` means end of stream and nothing else.
    *
+   * On a non-blocking socket (timeout 0) a binary `read(size)` returns what
+   * is there, from 1 to `size` bytes, as Python's does, and fails with
+   * `BlockingIOError` where Python returns `None`: nothing is there yet.
+   *
    * @param size How many bytes (characters in text mode); negative or `null`
    *   (Python's `None`) for all.
    * @returns The data; empty at end of stream.
    * @throws {TypeError} for a size that is not an integer.
+   * @throws {BlockingIOError} on a non-blocking socket with nothing to read.
    */
   async read(size: number | null = -1): Promise<T> {
     size = checkCount(size, "read", "size");
@@ -133,6 +139,7 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
       if (size > 0) return await text.read(reader, size, timeout) as T;
       return await text.readAll(reader, timeout) as T;
     }
+    if (size > 0 && timeout === 0) return await reader.readSome(size, 0) as T;
     if (size >= 0) return await readUpTo(reader, size, timeout) as T;
     return await reader.readAll(timeout) as T;
   }
@@ -177,8 +184,14 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
    *
    * @param data Bytes, or a string (UTF-8; `"\n"` becomes `newline` when
    *   that is `"\r"` or `"\r\n"`).
+   * On a non-blocking socket (timeout 0) a binary file sends at once what
+   * the socket takes, as Python's unbuffered file (`makefile("wb", 0)`)
+   * does: it returns the count taken, maybe fewer than given, and fails
+   * with `BlockingIOError` where Python returns `None`.
+   *
    * @returns The number of bytes (binary) or characters (text, code points
    *   as Python counts them) taken.
+   * @throws {BlockingIOError} on a non-blocking socket that takes nothing now.
    */
   async write(data: T): Promise<number> {
     if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
@@ -188,6 +201,11 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
       text !== null && typeof data === "string" ? text.encode(data) : data,
       "write",
     );
+    if (text === null && this.#sock.gettimeout() === 0) {
+      // What earlier, blocking writes left buffered goes first.
+      await this.flush();
+      return await this.#sock.send(bytes);
+    }
     this.#pending.push(bytes);
     this.#pendingSize += bytes.length;
     if (this.#pendingSize >= WRITE_BUFFER) await this.flush();

@@ -239,6 +239,8 @@ export class StreamSocket extends SocketBase {
    *   `tcpBacklog`; 511 when omitted). Ignored for `AF_UNIX`, where Deno
    *   has no such setting.
    * @throws {OSError} `EINVAL` on a connected socket.
+   * @throws {TypeError} for a backlog that is not an integer, and
+   *   {RangeError} for one outside a C int (Python's `OverflowError`).
    *
    * @example
    * ```ts
@@ -919,8 +921,9 @@ export class StreamSocket extends SocketBase {
    * @param count How many bytes at most: a positive integer, or omitted
    *   (`null`, Python's `None`) for all to end of file.
    * @returns The number of bytes sent.
-   * @throws {RangeError} for a negative offset or a count <= 0 (Python's
-   *   `ValueError`), {TypeError} for a non-integer, before any I/O.
+   * @throws {RangeError} for a negative offset or a count <= 0, or on a
+   *   non-blocking socket (Python's `ValueError`s), {TypeError} for a
+   *   non-integer, before any I/O.
    *
    * @example
    * ```ts
@@ -942,6 +945,11 @@ export class StreamSocket extends SocketBase {
     count?: number | null,
   ): Promise<number> {
     checkSendfile(file, offset, count);
+    // As Python's ValueError: a send that can stop part-way would leave the
+    // file's position and the stream out of step.
+    if (this.gettimeout() === 0) {
+      throw new RangeError("Cannot sendfile: non-blocking sockets are not supported");
+    }
     this.#writerOf();
     return await sendFile(this, file, offset, count ?? undefined);
   }

@@ -484,6 +484,16 @@ function isInt(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v);
 }
 
+/** Whether `text` is an IPv6 address, by the URL parser's rules (a reference independent of _inet.ts). */
+function isIpv6(text: string): boolean {
+  try {
+    new URL(`http://[${text}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The reference address check, written from API.md and Python's rules. */
 function referenceIpAddress(addr: unknown, family: number): Verdict {
   const max = family === AF_INET6 ? 4 : 2;
@@ -506,7 +516,8 @@ function referenceIpAddress(addr: unknown, family: number): Verdict {
       ? host.slice(1, -1)
       : host;
     const literal = DOTTED.test(mapped) ||
-      (mapped.includes(":") && /^[0-9a-fA-F:.]+(%\w+)?$/.test(mapped));
+      (mapped.includes(":") && /^[0-9a-fA-F:.]+(%\w+)?$/.test(mapped) &&
+        isIpv6(mapped.replace(/%.*/, "")));
     if (!literal) {
       const name = mapped.toLowerCase().replace(/\.$/, "");
       const bad = name === "invalid" || name.endsWith(".invalid") ||
