@@ -7,6 +7,7 @@
 // ownership rule: a chunk is valid until the next call to `next()`, which
 // reads over it.
 
+import { checkSize } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 
 /** What a {@linkcode Chunks} iterator reads from: a stream socket. */
@@ -32,8 +33,13 @@ export class Chunks implements AsyncIterableIterator<Uint8Array, undefined> {
   /**
    * @param sock The socket read.
    * @param size The buffer's size: the most bytes one chunk holds.
+   * @throws {TypeError|RangeError} for a size that is not an integer of 1 or more.
    */
   constructor(sock: ChunkSource, size: number) {
+    checkSize(size, "iterate chunks", "bufsize");
+    if (size === 0) {
+      throw new RangeError("Cannot iterate chunks: bufsize must be at least 1, got 0");
+    }
     this.#sock = sock;
     this.#size = size;
   }

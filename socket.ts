@@ -559,6 +559,106 @@ export class StreamSocket extends SocketBase {
   }
 
   /**
+   * Python's `recvfrom` on a stream socket: what {@linkcode StreamSocket.recv}
+   * gives, and no address (`null`, Python's `None`: Linux reports none for
+   * a connected stream).
+   *
+   * @param bufsize The most bytes to return.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @returns `[data, null]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall("hi");
+   * const [data, address] = await b.recvfrom(10);
+   * assert.equal(new TextDecoder().decode(data), "hi");
+   * assert.equal(address, null);
+   * ```
+   */
+  async recvfrom(bufsize: number, flags = 0, options?: AbortOptions): Promise<[Uint8Array, null]> {
+    return [await this.recv(bufsize, flags, options), null];
+  }
+
+  /**
+   * Python's `recvfrom_into` on a stream socket: what
+   * {@linkcode StreamSocket.recvInto} gives, and no address (`null`).
+   *
+   * @param buf The array to fill.
+   * @param nbytes The most bytes to write; 0 means `buf.length`.
+   * @param flags As for {@linkcode StreamSocket.recv}.
+   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
+   * @returns `[count, null]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * await a.sendall("abc");
+   * assert.deepEqual(await b.recvfromInto(new Uint8Array(8)), [3, null]);
+   * ```
+   */
+  async recvfromInto(
+    buf: Uint8Array,
+    nbytes = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<[number, null]> {
+    return [await this.recvInto(buf, nbytes, flags, options), null];
+  }
+
+  /**
+   * Python's `sendto` on a stream socket: a {@linkcode StreamSocket.send}
+   * to the connected peer. The address is checked, then ignored, as Linux
+   * ignores it on a connected TCP socket (a connected Unix stream socket
+   * refuses one with `EISCONN`), as {@linkcode StreamSocket.sendmsg} does.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   * @param addr An address of the socket's family.
+   * @returns The number of bytes sent.
+   * @throws {OSError} `ENOTCONN` when not connected, as `send`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { socketpair } from "./socket.ts";
+   * const [a, b] = await socketpair();
+   * await using _a = a;
+   * await using _b = b;
+   * assert.equal(await a.sendto("hi", ["127.0.0.1", 9]), 2);
+   * assert.equal(new TextDecoder().decode(await b.recv(10)), "hi");
+   * ```
+   */
+  sendto(data: Uint8Array | string, addr: AddressInput): Promise<number>;
+  /**
+   * Python's `sendto(data, flags, address)` on a stream socket.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   * @param flags As for {@linkcode StreamSocket.send}.
+   * @param addr An address of the socket's family, ignored once checked.
+   * @returns The number of bytes sent.
+   */
+  sendto(data: Uint8Array | string, flags: number, addr: AddressInput): Promise<number>;
+  sendto(
+    data: Uint8Array | string,
+    flagsOrAddr: number | AddressInput,
+    address?: AddressInput,
+  ): Promise<number> {
+    // sendmsg's checks: the address's, and EISCONN for a connected Unix stream.
+    const flagged = typeof flagsOrAddr === "number" && address !== undefined;
+    const addr = (flagged ? address : flagsOrAddr) as AddressInput;
+    return this.sendmsg([data], undefined, flagged ? flagsOrAddr as number : 0, addr);
+  }
+
+  /**
    * Python's `recvmsg` on a stream: `recv` in the shape
    * `[data, ancdata, msgFlags, address]`. `ancdata` is always `[]`: Deno
    * has no recvmsg(2), so no control message can reach pysock (descriptors
@@ -709,10 +809,6 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   chunks(bufsize = 65536): AsyncIterableIterator<Uint8Array, undefined> {
-    checkSize(bufsize, "iterate chunks", "bufsize");
-    if (bufsize === 0) {
-      throw new RangeError("Cannot iterate chunks: bufsize must be at least 1, got 0");
-    }
     return new Chunks(this, bufsize);
   }
 

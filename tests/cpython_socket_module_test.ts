@@ -226,7 +226,8 @@ Deno.test("GeneralModuleTests.testCrucialIpProtoConstants: IPPROTO_TCP, IPPROTO_
 
 Deno.test("GeneralModuleTests.test_socket_methods: the socket methods are all there", () => {
   // API.md splits Python's one socket class in two: the stream socket has
-  // accept/listen/shutdown, the datagram socket recvfrom/recvfromInto/sendto.
+  // accept/listen/shutdown (and recvfrom/recvfromInto/sendto, as Python's
+  // TCP socket does), the datagram socket recvfrom/recvfromInto/sendto.
   // Python's _accept is accept here, connect_ex connectEx, recvfrom_into recvfromInto.
   using stream = socket(AF_INET, SOCK_STREAM);
   const streamNames = [
@@ -237,6 +238,9 @@ Deno.test("GeneralModuleTests.test_socket_methods: the socket methods are all th
     "getpeername",
     "getsockname",
     "listen",
+    "recvfrom",
+    "recvfromInto",
+    "sendto",
     "setsockopt",
     "shutdown",
   ];

@@ -11,9 +11,6 @@
 // 0.5 s); the timeouts CPython tests (1 s) are kept.
 //
 // Not ported:
-// - BasicTCPTest{,2}.testRecvFrom, testOverFlowRecvFrom: a StreamSocket has
-//   no recvfrom (API.md lists it for DatagramSocket only); testRecv and
-//   testOverFlowRecv are the same reads.
 // - BasicTCPTest{,2}.testFromFd: socket.fromfd(): not in API.md or mod.ts, and
 //   fileno() is not an OS descriptor (API.md).
 // - BasicTCPTest{,2}.testDup: socket.dup(): not in API.md or mod.ts.
@@ -28,10 +25,6 @@
 // - NetworkConnectionAttributesTest.testTimeoutValueNonamed: a positional
 //   timeout; createConnection takes an options object, so it is
 //   testTimeoutValueNamed's call.
-// - BufferIOTest.testRecvFromIntoArray/Bytearray/Memoryview: a StreamSocket
-//   has no recvfromInto (API.md); testRecvInto* are the same reads.
-//   (testRecvFromIntoSmallBuffer and testRecvFromIntoEmptyBuffer are ported
-//   onto recvInto, whose checks they test.)
 // - SendfileUsingSendTest.testNonRegularFile: io.BytesIO and
 //   socket._GiveupOnSendfile; pysock's sendfile takes a Deno.FsFile or a path.
 // - SendfileUsingSendfileTest (every method): pysock has one sendfile (chunks
@@ -212,6 +205,28 @@ function basicTCPTests(cls: string, clientSetUp: ClientSetUp): void {
       const seg2 = await t.cliConn.recv(1024);
       const msg = concat(seg1, seg2);
       assert.deepEqual(msg, MSG);
+    }, async () => {
+      await t.servConn.send(MSG);
+    });
+  });
+
+  Deno.test(`${cls}.testRecvFrom: large recvfrom() over TCP`, async () => {
+    await using t = await socketConnectedTest(clientSetUp);
+    await threaded(t.all, async () => {
+      const [msg, addr] = await t.cliConn.recvfrom(1024);
+      assert.deepEqual(msg, MSG);
+      assert.equal(addr, null); // Python's None: a connected stream has no sender address
+    }, async () => {
+      await t.servConn.send(MSG);
+    });
+  });
+
+  Deno.test(`${cls}.testOverFlowRecvFrom: recvfrom() in chunks over TCP`, async () => {
+    await using t = await socketConnectedTest(clientSetUp);
+    await threaded(t.all, async () => {
+      const [seg1] = await t.cliConn.recvfrom(MSG.length - 3);
+      const [seg2] = await t.cliConn.recvfrom(1024);
+      assert.deepEqual(concat(seg1, seg2), MSG);
     }, async () => {
       await t.servConn.send(MSG);
     });
@@ -739,20 +754,46 @@ bufferIOTest("testRecvIntoMemoryview: recv_into() a view of a bytearray", async 
   assert.deepEqual(msg, MSG);
 });
 
-// recvfrom_into on a stream is recv_into plus an address of None; a
-// StreamSocket has recvInto only (API.md), so these two check it.
+bufferIOTest(
+  "testRecvFromIntoArray: recvfrom_into() an array('B') of len(MSG)",
+  async (cliConn) => {
+    const buf = new Uint8Array(MSG.length);
+    const [nbytes, addr] = await cliConn.recvfromInto(buf);
+    assert.equal(nbytes, MSG.length);
+    assert.equal(addr, null);
+    assert.deepEqual(buf.slice(0, MSG.length), MSG);
+  },
+);
+
+bufferIOTest("testRecvFromIntoBytearray: recvfrom_into() a bytearray(1024)", async (cliConn) => {
+  const buf = new Uint8Array(1024);
+  const [nbytes] = await cliConn.recvfromInto(buf);
+  assert.equal(nbytes, MSG.length);
+  assert.deepEqual(buf.slice(0, MSG.length), MSG);
+});
+
+bufferIOTest(
+  "testRecvFromIntoMemoryview: recvfrom_into() a view of a bytearray",
+  async (cliConn) => {
+    const buf = new Uint8Array(1024);
+    const [nbytes] = await cliConn.recvfromInto(new Uint8Array(buf.buffer)); // memoryview(buf)
+    assert.equal(nbytes, MSG.length);
+    assert.deepEqual(buf.slice(0, MSG.length), MSG);
+  },
+);
+
 bufferIOTest(
   "testRecvFromIntoSmallBuffer: nbytes past the buffer is ValueError (issue 20246)",
   async (cliConn) => {
     const buf = new Uint8Array(8);
-    await assert.rejects(cliConn.recvInto(buf, 1024), RangeError);
+    await assert.rejects(cliConn.recvfromInto(buf, 1024), RangeError);
   },
 );
 
 bufferIOTest("testRecvFromIntoEmptyBuffer: an empty buffer receives 0 bytes", async (cliConn) => {
   const buf = new Uint8Array(0);
-  assert.equal(await cliConn.recvInto(buf), 0); // CPython returns (0, None)
-  assert.equal(await cliConn.recvInto(buf, 0), 0);
+  assert.deepEqual(await cliConn.recvfromInto(buf), [0, null]); // CPython: (0, None)
+  assert.deepEqual(await cliConn.recvfromInto(buf, 0), [0, null]);
 });
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import {
   gaierror,
   IncompleteReadError,
   IPPROTO_TCP,
+  MSG_PEEK,
   OSError,
   recvExactly,
   recvLine,
@@ -1189,4 +1190,40 @@ Deno.test("bind to a host that is neither an address nor a name raises gaierror 
         err.message === "[Errno -2] Name or service not known",
     );
   }
+});
+
+Deno.test("a stream socket's recvfrom and recvfromInto give recv's bytes and a null address, flags included", async () => {
+  await using p = await pair();
+  await p.client.sendall("peeked then taken");
+  await sleep(20);
+  const [peeked, none] = await p.conn.recvfrom(6, MSG_PEEK);
+  assert.equal(text(peeked), "peeked");
+  assert.equal(none, null);
+  const buf = new Uint8Array(32);
+  const [n, address] = await p.conn.recvfromInto(buf);
+  assert.equal(text(buf.subarray(0, n)), "peeked then taken");
+  assert.equal(address, null);
+  await assert.rejects(p.conn.recvfrom(-1), RangeError);
+});
+
+Deno.test("a stream socket's sendto sends to the connected peer, checks the address first, and is ENOTCONN unconnected", async () => {
+  await using p = await pair();
+  // As on Linux TCP, the address of a connected socket is ignored once checked.
+  assert.equal(await p.client.sendto("one", ["127.0.0.1", 9]), 3);
+  assert.equal(await p.client.sendto("two", 0, p.server.getsockname()), 3);
+  await assert.rejects(p.client.sendto("x", "not a tuple" as never), TypeError);
+  await assert.rejects(p.client.sendto("x", ["127.0.0.1", 70000]), RangeError);
+  await assert.rejects(p.client.sendto("x", 5 as never), TypeError);
+  assert.equal(text(await recvExactly(p.conn, 6)), "onetwo");
+  using lone = socket();
+  await assert.rejects(
+    lone.sendto("x", ["127.0.0.1", 9]),
+    (e) => e instanceof OSError && e.errno === errno.ENOTCONN,
+  );
+  // A connected Unix stream socket refuses an address, as Linux does (EISCONN).
+  await using u = await pair(AF_UNIX);
+  await assert.rejects(
+    u.client.sendto("x", "/tmp/elsewhere.sock"),
+    (e) => e instanceof OSError && e.errno === errno.EISCONN,
+  );
 });
