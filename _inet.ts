@@ -10,13 +10,11 @@ import { errno, errorFromErrno, OSError } from "./errors.ts";
 
 /**
  * Python's `OSError("message")`, raised with a message alone: `message` is
- * the bare text, as `str(err)` is in Python.
- *
- * Python leaves `errno` at `None` for these; here it is `EINVAL`, since
- * {@linkcode OSError}'s `errno` is a number.
+ * the bare text, as `str(err)` is in Python, and `errno` and `strerror` are
+ * `null` (Python's `None`).
  */
 export function plainOSError(message: string): OSError {
-  const err = new OSError(errno.EINVAL, { strerror: message });
+  const err = new OSError(null);
   err.message = message;
   return err;
 }
@@ -277,7 +275,7 @@ function checkFamily(value: unknown, action: string): number {
  * @param ipString The address.
  * @returns A new 4-byte array.
  * @throws {OSError} `illegal IP address string passed to inet_aton` when the
- *   text is no IPv4 address (`errno` is `EINVAL`; Python's is `None`).
+ *   text is no IPv4 address (`errno` `null`, as Python's is `None`).
  * @throws {TypeError} when `ipString` is not a string or contains a NUL.
  *
  * @example

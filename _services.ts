@@ -123,7 +123,7 @@ function checkProto(value: unknown, action: string): string | undefined {
  * @param protocolname `"tcp"` or `"udp"`; any protocol when omitted.
  * @returns The port number.
  * @throws {OSError} `service/proto not found` when no entry matches (`errno`
- *   is `EINVAL`; Python's is `None`).
+ *   `null`, as Python's is `None`).
  * @throws {TypeError} when a name is not a string.
  *
  * @example
