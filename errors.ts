@@ -273,10 +273,11 @@ export class OSError extends Error {
   /**
    * Creates an error for `code`.
    *
-   * @param code The errno number, or `null` for an error that has none.
+   * @param code The errno number, or `null` (the default, as Python's
+   *   `OSError()`) for an error that has none.
    * @param options The original error, and text to replace or extend the standard one.
    */
-  constructor(code: number | null, options: OSErrorOptions = {}) {
+  constructor(code: number | null = null, options: OSErrorOptions = {}) {
     const detail = options.detail ? `: ${options.detail}` : "";
     if (code === null) {
       super(`${options.strerror ?? ""}${detail}`, { cause: options.cause });

@@ -193,3 +193,13 @@ Deno.test("socket.error and socket.timeout are aliases of OSError and TimeoutErr
   assert.ok(new TimeoutError() instanceof timeout);
   assert.ok(new BrokenPipeError() instanceof error);
 });
+
+Deno.test("OSError() and herror() take no arguments, as Python's: errno and strerror null, no message", () => {
+  for (const err of [new OSError(), new herror()]) {
+    assert.ok(err instanceof OSError);
+    assert.equal(err.errno, null);
+    assert.equal(err.strerror, null);
+    assert.equal(err.message, "");
+  }
+  assert.equal(String(new herror()), "herror");
+});
