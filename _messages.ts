@@ -20,11 +20,19 @@ import type { StreamSocket } from "./socket.ts";
 
 /** A socket's read buffer, checked before any I/O. */
 export function readerOf(sock: StreamSocket, action: string): ReadBuffer {
+  return checkStream(sock, action).call(sock);
+}
+
+/**
+ * Checks that `sock` is a stream socket, before any I/O; returns its reader.
+ * @throws {TypeError} when it is not.
+ */
+export function checkStream(sock: StreamSocket, action: string): () => ReadBuffer {
   const reader = (sock as Partial<StreamSocket> | null)?.[kReader];
   if (typeof reader !== "function") {
     throw new TypeError(`Cannot ${action}: expected a stream socket, got ${describe(sock)}`);
   }
-  return reader.call(sock);
+  return reader;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });

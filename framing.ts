@@ -33,7 +33,7 @@
 import { describe } from "./_address.ts";
 import { toBytes } from "./_bytes.ts";
 import { IncompleteReadError } from "./errors.ts";
-import { MessageBatches, Messages, readerOf } from "./_messages.ts";
+import { checkStream, MessageBatches, Messages, readerOf } from "./_messages.ts";
 import type { StreamSocket } from "./socket.ts";
 import {
   checkDelimiter,
@@ -113,7 +113,8 @@ export function sendMsg(
     framing = resolveFraming(options, action);
     payload = toBytes(data, action);
     checkPayload(payload.length, framing, action);
-    readerOf(sock, action);
+    // A stream socket: what a closed or unconnected one is, sendall says.
+    checkStream(sock, action);
   } catch (err) {
     return Promise.reject(err);
   }

@@ -450,7 +450,9 @@ export class StreamSocket extends SocketBase {
    * @param data Bytes, or a string sent as UTF-8.
    * @param flags As for {@linkcode StreamSocket.send}; with `MSG_DONTWAIT`
    *   it still waits for every byte, as a non-blocking `sendall` does.
-   * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone.
+   * @throws {BrokenPipeError|ConnectionResetError} when the peer has gone;
+   *   {BrokenPipeError} also when never connected (`ENOTCONN` for a Unix
+   *   socket), as on Linux.
    *
    * @example
    * ```ts
@@ -624,7 +626,8 @@ export class StreamSocket extends SocketBase {
    * @param data Bytes, or a string sent as UTF-8.
    * @param addr An address of the socket's family.
    * @returns The number of bytes sent.
-   * @throws {OSError} `ENOTCONN` when not connected, as `send`.
+   * @throws {BrokenPipeError} when not connected, as `send` (`ENOTCONN` for
+   *   a Unix socket), as on Linux.
    *
    * @example
    * ```ts
@@ -1168,16 +1171,20 @@ export class StreamSocket extends SocketBase {
     this.#adopt(conn);
   }
 
+  // Unconnected (or listening), Linux's answers differ by family: a Unix
+  // stream socket's receive is EINVAL, and a TCP socket's send EPIPE.
   #readBuffer(): ReadBuffer {
     this.checkOpen();
-    if (this.#buffer === null) throw new OSError(errno.ENOTCONN);
-    return this.#buffer;
+    if (this.#buffer !== null) return this.#buffer;
+    throw new OSError(this.family === AF_UNIX ? errno.EINVAL : errno.ENOTCONN);
   }
 
   #writerOf(): Writer {
     this.checkOpen();
     const conn = this.#conn;
-    if (conn === null) throw new OSError(errno.ENOTCONN);
+    if (conn === null) {
+      throw this.family === AF_UNIX ? new OSError(errno.ENOTCONN) : new BrokenPipeError();
+    }
     const writer = this.#writer ??= Writer.for(conn, StreamSocket.#error, this);
     if (writer.shut) throw new BrokenPipeError();
     return writer;
