@@ -424,7 +424,8 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     // own continuations leave no frame per request to collect.
     let got: Promise<[R, Address]>;
     try {
-      got = this.getRequest({ signal: wait.signal });
+      // Promise.resolve: a subclass's getRequest may return the pair itself.
+      got = Promise.resolve(this.getRequest({ signal: wait.signal }));
     } catch (err) {
       got = Promise.reject(err);
     }

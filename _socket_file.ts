@@ -8,7 +8,7 @@ import { describe } from "./_address.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { concat, toBytes } from "./_bytes.ts";
 import { codePoints, type Newline, TextReader } from "./_text.ts";
-import { errno, IncompleteReadError, OSError } from "./errors.ts";
+import { BlockingIOError, errno, IncompleteReadError, OSError } from "./errors.ts";
 
 export type { Newline } from "./_text.ts";
 
@@ -181,17 +181,22 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
 
   /**
    * Buffers `data` for sending; sends once the buffer is full or on `flush()`.
+   * The bytes are the file's once `write` returns: the caller may reuse its
+   * array.
+   *
+   * On a non-blocking socket (timeout 0) a binary file behaves as Python's
+   * buffered one: what fits in the buffer is buffered; otherwise the buffer
+   * and `data` go out as far as the socket takes them without waiting, what
+   * is left is kept up to the buffer's size, and a `write` that could not
+   * take all of `data` fails with `BlockingIOError`, whose
+   * `charactersWritten` says how many of its bytes it took.
    *
    * @param data Bytes, or a string (UTF-8; `"\n"` becomes `newline` when
    *   that is `"\r"` or `"\r\n"`).
-   * On a non-blocking socket (timeout 0) a binary file sends at once what
-   * the socket takes, as Python's unbuffered file (`makefile("wb", 0)`)
-   * does: it returns the count taken, maybe fewer than given, and fails
-   * with `BlockingIOError` where Python returns `None`.
-   *
    * @returns The number of bytes (binary) or characters (text, code points
    *   as Python counts them) taken.
-   * @throws {BlockingIOError} on a non-blocking socket that takes nothing now.
+   * @throws {BlockingIOError} on a non-blocking socket that takes less than
+   *   all of `data` now.
    */
   async write(data: T): Promise<number> {
     if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
@@ -201,15 +206,47 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
       text !== null && typeof data === "string" ? text.encode(data) : data,
       "write",
     );
-    if (text === null && this.#sock.gettimeout() === 0) {
-      // What earlier, blocking writes left buffered goes first.
+    if (text === null && this.#sock.gettimeout() === 0) return await this.#writeNow(bytes);
+    if (this.#pendingSize + bytes.length >= WRITE_BUFFER) {
+      this.#pending.push(bytes);
+      this.#pendingSize += bytes.length;
       await this.flush();
-      return await this.#sock.send(bytes);
+    } else {
+      // Kept past this call: a copy, unless it is the encoder's own array.
+      this.#pending.push(typeof data === "string" ? bytes : bytes.slice());
+      this.#pendingSize += bytes.length;
     }
-    this.#pending.push(bytes);
-    this.#pendingSize += bytes.length;
-    if (this.#pendingSize >= WRITE_BUFFER) await this.flush();
     return typeof data === "string" ? codePoints(data) : data.length;
+  }
+
+  // A non-blocking write, as Python's BufferedWriter over a non-blocking socket.
+  async #writeNow(bytes: Uint8Array): Promise<number> {
+    const before = this.#pendingSize;
+    if (before + bytes.length < WRITE_BUFFER) {
+      this.#pending.push(bytes.slice());
+      this.#pendingSize += bytes.length;
+      return bytes.length;
+    }
+    const data = before === 0 ? bytes : concat([...this.#pending, bytes]);
+    this.#pending = [];
+    this.#pendingSize = 0;
+    let sent = 0;
+    try {
+      while (sent < data.length) sent += await this.#sock.send(data.subarray(sent));
+    } catch (err) {
+      if (!(err instanceof BlockingIOError)) throw err;
+    }
+    if (sent === data.length) return bytes.length;
+    const kept = data.slice(sent, sent + WRITE_BUFFER);
+    this.#pending = [kept];
+    this.#pendingSize = kept.length;
+    const taken = Math.max(0, sent + kept.length - before);
+    if (taken >= bytes.length) return bytes.length;
+    const blocked = new BlockingIOError(errno.EAGAIN, {
+      strerror: "write could not complete without blocking",
+    });
+    blocked.charactersWritten = taken;
+    throw blocked;
   }
 
   /** Sends everything buffered by `write`. */

@@ -441,6 +441,12 @@ export class TimeoutError extends OSError {
  */
 export class BlockingIOError extends OSError {
   /**
+   * How much a buffered file's `write` took before it would block (Python's
+   * `characters_written`): bytes sent or buffered; 0 for a socket call.
+   */
+  charactersWritten = 0;
+
+  /**
    * Creates the error.
    *
    * @param code The errno, `EAGAIN` by default.

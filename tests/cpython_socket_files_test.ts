@@ -31,6 +31,8 @@ import assert from "node:assert/strict";
 import {
   AF_INET,
   BlockingIOError,
+  BrokenPipeError,
+  ConnectionResetError,
   errno,
   type MakefileOptions,
   OSError,
@@ -151,6 +153,12 @@ interface Ctx {
   servFinished: Event;
   cliFinished: Event;
   servSkipped: string | null;
+  /**
+   * The write file still buffers bytes the peer will never read (pysock's
+   * file is buffered; CPython's unbuffered one holds none): its close at
+   * tearDown fails once the peer has gone, which the test does not check.
+   */
+  unflushed?: boolean;
 }
 
 interface Case {
@@ -200,7 +208,10 @@ async function threaded(v: Variant, test: Case): Promise<void> {
     } finally {
       // clientTearDown
       c.cliFinished.set();
-      await c.writeFile.close();
+      await c.writeFile.close().catch((e) => {
+        const gone = e instanceof BrokenPipeError || e instanceof ConnectionResetError;
+        if (!(c.unflushed && gone)) throw e;
+      });
       assert.ok(c.writeFile.closed);
       c.servConn.close();
     }
@@ -426,8 +437,7 @@ const UNBUFFERED_TESTS: Case[] = [
   },
   {
     method: "testWriteNonBlocking",
-    doc:
-      "non-blocking writes take part, then fail with BlockingIOError (Python: None) once the buffer is full",
+    doc: "non-blocking writes take part, then take nothing once the socket's buffers are full",
     server: async (c) => {
       await c.cliFinished.wait(5.0);
       // CPython skips here when the client could not saturate the buffer.
@@ -442,16 +452,21 @@ const UNBUFFERED_TESTS: Case[] = [
       // pysock send takes at most its 64 KiB send queue (socket.ts send),
       // so saturating the same kernel buffers takes ~65 writes, not 10.
       const LIMIT = 1000;
+      // pysock's file is buffered (no makefile("wb", 0)): as Python's
+      // buffered file, a write that takes part of BIG fails with
+      // BlockingIOError and says how much it took (charactersWritten); the
+      // unbuffered file's count is that, and its None a count of 0.
+      const write = () =>
+        guarded(c.writeFile.write(BIG), "write").catch((e) => {
+          if (!(e instanceof BlockingIOError)) throw e;
+          return e.charactersWritten || null;
+        });
       // The first write() succeeds since a chunk of data can be buffered
-      let n: number | null = await guarded(c.writeFile.write(BIG), "write");
-      assert.ok(n > 0);
+      let n: number | null = await write();
+      assert.ok(n !== null && n > 0);
       let saturated = false;
       for (let i = 0; i < LIMIT; i++) {
-        // Where Python returns None, pysock fails with BlockingIOError (the write's JSDoc).
-        n = await guarded(c.writeFile.write(BIG), "write").catch((e) => {
-          if (!(e instanceof BlockingIOError)) throw e;
-          return null;
-        });
+        n = await write();
         if (n === null) {
           saturated = true;
           break;
@@ -459,6 +474,7 @@ const UNBUFFERED_TESTS: Case[] = [
         assert.ok(n > 0);
       }
       if (!saturated) c.servSkipped = "failed to saturate the socket buffer";
+      c.unflushed = true;
     },
   },
 ];

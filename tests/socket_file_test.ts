@@ -4,7 +4,7 @@
 // close() (_socket_file.ts, _text.ts). Each case beside its CPython twin.
 
 import assert from "node:assert/strict";
-import { OSError, SHUT_WR, type StreamSocket } from "../mod.ts";
+import { BlockingIOError, OSError, recvExactly, SHUT_WR, type StreamSocket } from "../mod.ts";
 import { pair, pythonJson, sleep, text } from "./_helpers.ts";
 
 /** Sends `parts` one by one, with a pause between, so each is its own TCP segment. */
@@ -232,4 +232,38 @@ Deno.test("the socket closes when the last of its open files closes, and not bef
   await using q = await pair();
   await q.conn.makefile("rb").close();
   assert.notEqual(q.conn.fileno(), -1);
+});
+
+Deno.test("a file's write keeps its own copy: the caller may reuse its array at once", async () => {
+  await using p = await pair();
+  const f = p.client.makefile("wb");
+  const buf = new TextEncoder().encode("first");
+  await f.write(buf);
+  buf.fill(0x7a);
+  await f.write(buf.subarray(0, 2));
+  await f.close();
+  assert.equal(text(await recvExactly(p.conn, 7)), "firstzz");
+});
+
+Deno.test("non-blocking, a file's write buffers what fits, and takes the rest only as far as the socket does, saying how far", async () => {
+  await using p = await pair();
+  p.client.setblocking(false);
+  const f = p.client.makefile("wb");
+  // Fits in the buffer: taken whole, sent by flush.
+  assert.equal(await f.write(new Uint8Array([1, 2, 3])), 3);
+  const data = new Uint8Array(4 << 20).map((_, i) => i % 251);
+  // Nobody reads: the socket takes part of 4 MiB, and the write says how much.
+  const err = await f.write(data).then(() => null, (e) => e);
+  assert.ok(err instanceof BlockingIOError, String(err));
+  assert.equal(err.errno, 11);
+  assert.equal(err.message, "[Errno 11] write could not complete without blocking");
+  const taken = err.charactersWritten;
+  assert.ok(taken > 0 && taken < data.length, String(taken));
+  p.client.setblocking(true);
+  await f.close();
+  p.client.shutdown(SHUT_WR);
+  // Exactly the three bytes, then the first `taken` bytes of data: nothing lost, nothing twice.
+  assert.deepEqual(await recvExactly(p.conn, 3), new Uint8Array([1, 2, 3]));
+  assert.deepEqual(await recvExactly(p.conn, taken), data.subarray(0, taken));
+  assert.equal((await p.conn.recv(10)).length, 0);
 });

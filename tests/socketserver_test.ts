@@ -19,7 +19,7 @@ import {
   ThreadingTCPServer,
   ThreadingUDPServer,
 } from "../mod.ts";
-import { createConnection } from "../socket.ts";
+import { type Address, createConnection } from "../socket.ts";
 import { sleep, text } from "./_helpers.ts";
 
 type Port = [string, number];
@@ -337,4 +337,29 @@ Deno.test("a client that connects between serverBind() and serverActivate() is s
   await client.sendall("early");
   await server.handleRequest();
   assert.equal(text(await within(client.recv(100), 3000, "the echo")), "early");
+});
+
+Deno.test("serveForever takes a request a subclass's getRequest returns as a value, not a promise", async () => {
+  // A JavaScript subclass may hand back a pair it already holds.
+  class Handed extends TCPServer {
+    held: [StreamSocket, Address] | null = null;
+    override getRequest(options?: { signal?: AbortSignal }): Promise<[StreamSocket, Address]> {
+      const held = this.held;
+      this.held = null;
+      return held === null ? super.getRequest(options) : held as never;
+    }
+  }
+  class Echo extends BaseRequestHandler {
+    override async handle() {
+      await this.request.sendall(await this.request.recv(100));
+    }
+  }
+  await using server = new Handed(["127.0.0.1", 0], Echo);
+  await using client = await createConnection(server.serverAddress as [string, number]);
+  server.held = await server.socket.accept();
+  const serving = server.serveForever(0.05);
+  await client.sendall("plain");
+  assert.equal(text(await client.recv(100)), "plain");
+  await server.shutdown();
+  await serving;
 });
