@@ -339,6 +339,9 @@ export class NodeSession implements TlsSession {
     if (this.#error !== null || socket.destroyed) {
       return Promise.reject(new BrokenPipeError());
     }
+    // node:tls fails an empty write (EPERM) and the connection with it;
+    // Python's send(b"") returns 0.
+    if (p.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
       socket.write(p, (err) => err ? reject(translate(err)) : resolve(p.length));
     });

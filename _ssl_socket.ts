@@ -7,6 +7,7 @@
 
 import { waitFor } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
+import { kWatch, type Watcher } from "./_ready.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 import { type Address, type AddressInput, type OptionValue, StreamSocket } from "./socket.ts";
 import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
@@ -125,6 +126,9 @@ export class SSLSocket extends StreamSocket {
   /** Whether a close without close_notify reads as end of stream. */
   readonly suppressRaggedEofs: boolean;
   #raw: StreamSocket;
+  // A non-blocking connect still under way: the session's settings, for
+  // when it has connected (doHandshake, or the first read or write).
+  #deferred: TlsConfig | null = null;
   #settings: ContextSettings;
   #channel: Channel;
   #unwrapped = false;
@@ -163,6 +167,16 @@ export class SSLSocket extends StreamSocket {
     this.doHandshakeOnConnect = options.doHandshakeOnConnect ?? true;
     this.suppressRaggedEofs = options.suppressRaggedEofs ?? true;
     this.settimeout(raw.gettimeout());
+  }
+
+  /**
+   * @ignore Internal: readiness, for selectors. While a non-blocking
+   * connect is under way it is the wrapped socket's (writable once
+   * connected, as a selector waiting for the connect expects).
+   */
+  override [kWatch](events: number, watcher: Watcher | null): number {
+    if (this.#deferred !== null && !this.closed) return this.#raw[kWatch](events, watcher);
+    return super[kWatch](events, watcher);
   }
 
   /** The engine carrying the session (`"node"` or `"deno"`), or `null` before there is one. */
@@ -213,9 +227,21 @@ export class SSLSocket extends StreamSocket {
 
   #session(): TlsSession {
     this.checkOpen();
-    const session = this.#channel.session;
+    const session = this.#channel.session ?? this.#startDeferred();
     if (session === null) throw new OSError(errno.ENOTCONN);
     return session;
+  }
+
+  #startDeferred(): TlsSession | null {
+    const config = this.#deferred;
+    if (config === null) return null;
+    try {
+      this.#raw.getpeername();
+    } catch {
+      return null; // still connecting, or the connect failed
+    }
+    this.#deferred = null;
+    return this.#channel.session = new NodeSession(this.#raw, config);
   }
 
   /**
@@ -261,7 +287,13 @@ export class SSLSocket extends StreamSocket {
       this.#channel.session = await dialNative(this.#raw, addr, config, timeout);
     } else {
       this.#raw.settimeout(timeout);
-      await this.#raw.connect(addr);
+      try {
+        await this.#raw.connect(addr);
+      } catch (err) {
+        // Non-blocking (EINPROGRESS): the connect goes on, the session waits for it.
+        if (err instanceof BlockingIOError) this.#deferred = config;
+        throw err;
+      }
       this.#channel.session = new NodeSession(this.#raw, config);
     }
     if (this.doHandshakeOnConnect) await this.doHandshake();
@@ -491,6 +523,8 @@ export class SSLSocket extends StreamSocket {
    * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine, which cannot tell.
    */
   version(): string | null {
+    // After close, null, as Python's (its SSL object is gone).
+    if (this.closed) return null;
     const info = this.#info();
     return info === null ? null : info.version;
   }
@@ -502,6 +536,7 @@ export class SSLSocket extends StreamSocket {
    * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine, which cannot tell.
    */
   cipher(): [string, string, number] | null {
+    if (this.closed) return null;
     const info = this.#info();
     return info === null ? null : info.cipher;
   }
@@ -512,7 +547,7 @@ export class SSLSocket extends StreamSocket {
    * @returns The protocol.
    */
   selectedAlpnProtocol(): string | null {
-    this.checkOpen();
+    if (this.closed) return null;
     return this.#channel.session?.info()?.alpn ?? null;
   }
 

@@ -57,6 +57,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Buffer } from "node:buffer";
 import tls from "node:tls";
 import { describe } from "./_address.ts";
+import { literalFamily } from "./_resolve.ts";
 import { errno, fromDenoError, OSError } from "./errors.ts";
 import { StreamSocket } from "./socket.ts";
 import { decodeCertificate, type PeerCertificate, pemBlocks } from "./_ssl_cert.ts";
@@ -254,6 +255,9 @@ export class SSLContext {
   }
 
   set verifyMode(mode: number) {
+    if (typeof mode !== "number") {
+      throw new TypeError(`Cannot set verifyMode: expected an integer, got ${describe(mode)}`);
+    }
     if (mode !== CERT_NONE && mode !== CERT_OPTIONAL && mode !== CERT_REQUIRED) {
       throw new RangeError(
         `Cannot set verifyMode to ${describe(mode)}: use CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED`,
@@ -287,7 +291,9 @@ export class SSLContext {
   }
 
   set minimumVersion(version: TLSVersion) {
-    this.#minimum = checkVersion(version, "minimumVersion");
+    // The other bound's sentinel is a real version, as CPython resolves it.
+    const checked = checkVersion(version, "minimumVersion");
+    this.#minimum = checked === TlsMax ? TLSVersion.TLSv1_3 : checked;
   }
 
   /** The highest TLS version offered (`TLSVersion.MAXIMUM_SUPPORTED` by default). */
@@ -296,7 +302,8 @@ export class SSLContext {
   }
 
   set maximumVersion(version: TLSVersion) {
-    this.#maximum = checkVersion(version, "maximumVersion");
+    const checked = checkVersion(version, "maximumVersion");
+    this.#maximum = checked === TlsMin ? TLSVersion.TLSv1_2 : checked;
   }
 
   /**
@@ -327,11 +334,15 @@ export class SSLContext {
    *
    * @param certfile The certificate (then any intermediates), PEM.
    * @param keyfile The private key, PEM; `certfile` itself when omitted.
-   * @param password The key's password, when it is encrypted.
+   * @param password The key's password, when it is encrypted: a string,
+   *   bytes, or a function returning one (called only for an encrypted key;
+   *   what it throws is thrown).
    * @throws {OSError} when a file cannot be read (`ENOENT`, ...).
    * @throws {SSLError} `[SSL] PEM lib` when there is no certificate or key,
-   *   or the password is wrong; `[X509: KEY_VALUES_MISMATCH]` when the key
-   *   is not the certificate's.
+   *   a certificate cannot be read, or the password is wrong;
+   *   `[X509: KEY_VALUES_MISMATCH]` when the key is not the certificate's.
+   * @throws {TypeError} for a password (or a callback's result) of another
+   *   type; {RangeError} for one over 1024 bytes (Python's `ValueError`).
    *
    * @example
    * ```ts
@@ -358,18 +369,46 @@ export class SSLContext {
       keyText,
     );
     if (keyPem === null) throw pemError(`no private key in ${keyfile ?? certfile}`);
+    const given = password ?? null;
+    if (
+      given !== null && typeof given !== "string" && typeof given !== "function" &&
+      !(given instanceof Uint8Array)
+    ) {
+      throw new TypeError(
+        `Cannot load cert chain: password should be a string or callable, got ${describe(given)}`,
+      );
+    }
+    // As OpenSSL asks: a callback only for an encrypted key, and its errors are the caller's.
+    const encrypted = /ENCRYPTED/.test(keyPem[0]);
+    const secret = typeof given === "function" ? (encrypted ? given() : null) : given;
+    if (secret !== null && typeof secret !== "string" && !(secret instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot load cert chain: password callback must return a string, got ${describe(secret)}`,
+      );
+    }
+    const passphrase = typeof secret === "string" ? Buffer.from(secret) : secret;
+    if (passphrase !== null && passphrase.length > 1024) {
+      throw new RangeError("Cannot load cert chain: password cannot be longer than 1024 bytes");
+    }
     let key;
     try {
-      const secret = typeof password === "function" ? password() : password;
-      const passphrase = secret instanceof Uint8Array ? Buffer.from(secret) : secret;
-      key = createPrivateKey({ key: keyPem[0], passphrase: passphrase ?? undefined });
+      key = createPrivateKey({
+        key: keyPem[0],
+        passphrase: passphrase === null ? undefined : Buffer.from(passphrase),
+      });
     } catch (err) {
       throw pemError(
         password ? "the key does not decrypt with this password" : "the key cannot be read",
         err,
       );
     }
-    if (!new X509Certificate(chain[0]).checkPrivateKey(key)) {
+    let leaf: X509Certificate;
+    try {
+      leaf = new X509Certificate(chain[0]);
+    } catch (err) {
+      throw pemError(`the certificate in ${certfile} cannot be read`, err);
+    }
+    if (!leaf.checkPrivateKey(key)) {
       throw new SSLError(116, "key values mismatch", {
         reason: "KEY_VALUES_MISMATCH",
         library: "X509",
@@ -411,18 +450,48 @@ export class SSLContext {
         "Cannot load verify locations: cafile, capath and cadata cannot be all omitted",
       );
     }
+    if (capath != null && typeof capath !== "string") {
+      throw new TypeError(
+        `Cannot load verify locations: capath should be a valid filesystem path, got ${
+          describe(capath)
+        }`,
+      );
+    }
+    if (cadata != null && typeof cadata !== "string" && !(cadata instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot load verify locations: cadata should be a str or bytes, got ${describe(cadata)}`,
+      );
+    }
     const found: string[] = [];
     if (cafile != null) found.push(...certsIn(readText(cafile), cafile));
     if (capath != null) {
+      // OpenSSL looks in capath only when it verifies, so a file there that
+      // is no certificate fails nothing: it is left out.
       for (const entry of readDir(capath)) {
-        if (entry.isFile) found.push(...pemBlocks(readText(`${capath}/${entry.name}`)));
+        if (!entry.isFile) continue;
+        for (const pem of pemBlocks(readText(`${capath}/${entry.name}`))) {
+          if (canRead(pem)) found.push(pem);
+        }
       }
     }
     if (cadata != null) {
-      if (typeof cadata === "string") found.push(...certsIn(cadata, "cadata"));
-      else found.push(derToPem(cadata));
+      if (typeof cadata === "string") {
+        const blocks = pemBlocks(cadata);
+        if (blocks.length === 0) {
+          throw new SSLError(9, "no start line: cadata does not contain a certificate", {
+            reason: "NO_START_LINE",
+            library: "PEM",
+          });
+        }
+        found.push(...blocks);
+      } else found.push(...derCerts(cadata));
     }
-    this.#ca.push(...found);
+    // Each is read now (a malformed one fails here, as OpenSSL's load does),
+    // and kept once, as OpenSSL's store keeps a certificate once.
+    for (const pem of found) {
+      const normal = readCert(pem).toString();
+      if (!this.#ca.includes(normal)) this.#ca.push(normal);
+    }
   }
 
   /**
@@ -440,7 +509,12 @@ export class SSLContext {
    * ok(ctx.getCaCerts().length > 0);
    * ```
    */
-  loadDefaultCerts(_purpose: Purpose = Purpose.SERVER_AUTH): void {
+  loadDefaultCerts(purpose: Purpose = Purpose.SERVER_AUTH): void {
+    if (purpose !== Purpose.SERVER_AUTH && purpose !== Purpose.CLIENT_AUTH) {
+      throw new TypeError(
+        `Cannot load default certs: purpose must be a Purpose, got ${describe(purpose)}`,
+      );
+    }
     this.#defaultRoots = true;
   }
 
@@ -469,7 +543,10 @@ export class SSLContext {
   getCaCerts(binaryForm: true): Uint8Array[];
   getCaCerts(binaryForm = false): PeerCertificate[] | Uint8Array[] {
     const all = [...(this.#defaultRoots ? tls.rootCertificates : []), ...this.#ca];
-    const ders = all.map((pem) => new Uint8Array(new X509Certificate(pem).raw));
+    // Python lists the CA certificates only (basicConstraints CA:TRUE);
+    // a leaf loaded as a trust anchor still verifies, but is not listed.
+    const ders = all.map((pem) => new X509Certificate(pem)).filter((cert) => cert.ca)
+      .map((cert) => new Uint8Array(cert.raw));
     return binaryForm ? ders : ders.map(decodeCertificate);
   }
 
@@ -588,6 +665,17 @@ export class SSLContext {
         `Cannot wrap socket: serverHostname must be a string, got ${describe(host)}`,
       );
     }
+    // Python's checks of the name: a NUL is a TypeError, an empty label
+    // (".example.org") its IDNA codec's UnicodeError, a ValueError (a
+    // TypeError here, as this module's other ValueErrors).
+    if (host !== null && host.includes("\0")) {
+      throw new TypeError("Cannot wrap socket: serverHostname contains a NUL character");
+    }
+    if (host !== null && host !== "" && literalFamily(host) === 0 && /^\.|\.\./.test(host)) {
+      throw new TypeError(
+        `Cannot wrap socket: serverHostname ${JSON.stringify(host)} has an empty label`,
+      );
+    }
     if (serverSide && this.protocol === PROTOCOL_TLS_CLIENT) {
       throw new TypeError("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context");
     }
@@ -602,7 +690,7 @@ export class SSLContext {
     if (!serverSide && this.#checkHostname && (host === null || host === "")) {
       throw new TypeError("Cannot wrap socket: checkHostname requires serverHostname");
     }
-    return { ...options, serverSide, serverHostname: host };
+    return { ...options, serverSide, serverHostname: host === null ? null : idnaEncode(host) };
   }
 
   /** @ignore Internal: the settings a socket reads when it starts a session. */
@@ -692,13 +780,68 @@ function certsIn(text: string, where: string): string[] {
   return found;
 }
 
-function derToPem(der: Uint8Array): string {
+// The certificates of DER `cadata`: one DER SEQUENCE after another.
+function derCerts(der: Uint8Array): string[] {
+  const certs: string[] = [];
+  for (let at = 0; at < der.length;) {
+    const end = at + derLength(der, at);
+    try {
+      certs.push(new X509Certificate(der.subarray(at, end)).toString());
+    } catch (err) {
+      throw new SSLError(SSL_ERROR_NONE, "not enough data: cadata does not contain a certificate", {
+        cause: err,
+      });
+    }
+    at = end;
+  }
+  return certs;
+}
+
+// The whole length of the DER element at `at` (tag, length and contents),
+// or what is left when the header is not one.
+function derLength(der: Uint8Array, at: number): number {
+  const first = der[at + 1];
+  if (der[at] !== 0x30 || first === undefined) return der.length - at;
+  if (first < 0x80) return 2 + first;
+  const bytes = first & 0x7f;
+  let length = 0;
+  for (let i = 0; i < bytes && i < 4; i++) length = length * 256 + (der[at + 2 + i] ?? 0);
+  return Math.min(2 + bytes + length, der.length - at);
+}
+
+/**
+ * A host name as Python's `idna` codec (IDNA 2003) encodes it: unchanged
+ * when ASCII, otherwise A-labels. UTS #46's transitional mapping is
+ * IDNA 2003's for the four characters where the two differ (ß → ss,
+ * ς → σ, ZWJ and ZWNJ dropped); the URL parser then gives the A-labels.
+ * @throws {TypeError} for a name that cannot be encoded (Python's UnicodeError).
+ */
+function idnaEncode(host: string): string {
+  if (![...host].some((c) => c.codePointAt(0)! > 0x7f)) return host;
+  const mapped = host.replace(/ß/g, "ss").replace(/ς/g, "σ").replace(/[\u200c\u200d]/g, "");
   try {
-    return new X509Certificate(der).toString();
+    return new URL(`http://${mapped}/`).hostname;
+  } catch {
+    throw new TypeError(
+      `Cannot wrap socket: serverHostname ${JSON.stringify(host)} is no IDNA name`,
+    );
+  }
+}
+
+function canRead(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readCert(pem: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
   } catch (err) {
-    throw new SSLError(SSL_ERROR_NONE, "not enough data: cadata does not contain a certificate", {
-      cause: err,
-    });
+    throw pemError("a certificate cannot be read", err);
   }
 }
 

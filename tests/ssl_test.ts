@@ -302,9 +302,10 @@ Deno.test("loadVerifyLocations takes a file, a directory, PEM text and DER bytes
   ctx.loadVerifyLocations({ capath: dir });
   ctx.loadVerifyLocations(null, null, pem);
   ctx.loadVerifyLocations({ cadata: PEMCertToDERCert(pem) });
+  // The same CA three times is listed once, as OpenSSL's store keeps it once.
   const names = ctx.getCaCerts().map((cert) => cert.subject.at(-1)?.[0][1]);
-  deepEqual(names, ["pysock test CA", "other CA", "pysock test CA", "pysock test CA"]);
-  equal(ctx.getCaCerts(true).length, 4);
+  deepEqual(names, ["pysock test CA", "other CA"]);
+  equal(ctx.getCaCerts(true).length, 2);
 });
 
 Deno.test("context settings are checked as Python checks them, before any I/O", () => {
