@@ -250,7 +250,7 @@ export class ReadBuffer extends Turns {
     all = false,
   ): Promise<Uint8Array> {
     return this.#withTurn(timeout, max, async (b, max, deadline) => {
-      await b.#wait(all ? max : 1, deadline);
+      await b.#wait(all ? max : 1, deadline, true);
       return b.#slab.slice(b.#start, Math.min(b.#end, b.#start + max));
     }, signal);
   }
@@ -281,7 +281,9 @@ export class ReadBuffer extends Turns {
 
   static async #upTo(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
     try {
-      await b.#wait(n, deadline);
+      // An error after some bytes returns them and leaves the error for the
+      // next call, as Linux's MSG_WAITALL returns what it has.
+      await b.#wait(n, deadline, true);
     } catch (err) {
       const timedOut = err instanceof TimeoutError || err instanceof BlockingIOError;
       if (!timedOut || b.#end === b.#start) throw err;

@@ -95,7 +95,23 @@ export class RawDuplex extends Duplex {
   override _write(chunk: Uint8Array, _encoding: string, done: (err?: Error | null) => void): void {
     const writing = this.raw.sendall(chunk);
     this.#lastWrite = writing;
-    writing.then(() => done(), done);
+    writing.then(() => done(), (err) => {
+      this.writeError ??= err;
+      done(err);
+    });
+  }
+
+  /** The first failure of a write to the socket: every later write fails with it. */
+  writeError: unknown = null;
+
+  /**
+   * Settles once every write handed to the socket so far has: node:tls
+   * calls a write back once it has encrypted it, before the socket has
+   * sent it, so a write is the caller's only when this resolves.
+   */
+  written(): Promise<void> {
+    if (this.writeError !== null) return Promise.reject(this.writeError);
+    return this.#lastWrite ?? Promise.resolve();
   }
 
   override _final(done: (err?: Error | null) => void): void {

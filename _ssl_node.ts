@@ -336,14 +336,23 @@ export class NodeSession implements TlsSession {
     if (this.#closed) return Promise.reject(new OSError(errno.EBADF));
     if (this.#info === null) return this.#handshake.then(() => this.write(p));
     const socket = this.#tls!;
-    if (this.#error !== null || socket.destroyed) {
+    // The connection under the session has failed (a reset): nothing can
+    // reach the peer any more, whatever node:tls would say of the write.
+    if (this.#error !== null || socket.destroyed || this.#duplex.destroyed) {
       return Promise.reject(new BrokenPipeError());
     }
     // node:tls fails an empty write (EPERM) and the connection with it;
     // Python's send(b"") returns 0.
     if (p.length === 0) return Promise.resolve(0);
+    const duplex = this.#duplex;
+    if (duplex.writeError !== null) return Promise.reject(translate(duplex.writeError));
     return new Promise((resolve, reject) => {
-      socket.write(p, (err) => err ? reject(translate(err)) : resolve(p.length));
+      socket.write(p, (err) => {
+        if (err) return reject(translate(err));
+        // Done once the socket has sent the records too: a reset under them
+        // is this write's failure, not one nobody hears of.
+        duplex.written().then(() => resolve(p.length), (e) => reject(translate(e)));
+      });
     });
   }
 

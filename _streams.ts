@@ -10,13 +10,29 @@ import { SHUT_WR } from "./_constants.ts";
 /** The size of each chunk the readable pulls. */
 const CHUNK = 65536;
 
-/** A `ReadableStream` of what `buffer` receives; bytes already buffered come first. */
-export function readableOf(buffer: ReadBuffer): ReadableStream<Uint8Array> {
+/**
+ * A `ReadableStream` of what `buffer` receives; bytes already buffered come
+ * first. Cancelling it (a `pipeTo` aborted, `reader.cancel()`) ends the read
+ * waiting under it as an aborted call does, losing nothing: what arrives
+ * next stays in the buffer for the socket's other readers.
+ */
+export function readableOf(buffer: ReadBuffer, onCancel?: () => void): ReadableStream<Uint8Array> {
+  const stop = new AbortController();
   return new ReadableStream<Uint8Array>({
     pull: async (controller) => {
-      const chunk = await buffer.readSome(CHUNK, null);
+      let chunk: Uint8Array;
+      try {
+        chunk = await buffer.readSome(CHUNK, null, stop.signal);
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        throw err;
+      }
       if (chunk.length === 0) controller.close();
       else controller.enqueue(chunk);
+    },
+    cancel: () => {
+      stop.abort();
+      onCancel?.();
     },
   }, { highWaterMark: 0 });
 }

@@ -1056,7 +1056,9 @@ export class StreamSocket extends SocketBase {
   /**
    * A Web `ReadableStream` of the bytes received, built on the socket's own
    * buffer (bytes already buffered come first). Reaching end of stream, or
-   * cancelling, leaves the write side open.
+   * cancelling, leaves the write side open; cancelling loses nothing (the
+   * bytes that arrive next go to `recv`), and the next `readable` is a new
+   * stream.
    *
    * @example
    * ```ts
@@ -1071,7 +1073,7 @@ export class StreamSocket extends SocketBase {
    * ```
    */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= readableOf(this.#readBuffer());
+    return this.#readable ??= readableOf(this.#readBuffer(), () => this.#readable = null);
   }
 
   /**

@@ -34,6 +34,7 @@ import {
   SOCK_DGRAM,
   SOCK_STREAM,
   socket,
+  socketpair,
   SOL_SOCKET,
   StreamSocket,
   TCP_NODELAY,
@@ -1229,4 +1230,20 @@ Deno.test("a stream socket's sendto sends to the connected peer, checks the addr
     u.client.sendto("x", "/tmp/elsewhere.sock"),
     (e) => e instanceof OSError && e.errno === errno.EISCONN,
   );
+});
+
+Deno.test("after its readable is cancelled, a socket's next readable is a new stream that gets the next bytes", async () => {
+  const [a, b] = await socketpair();
+  await using _b = b;
+  const first = b.readable;
+  const reader = first.getReader();
+  const pending = reader.read();
+  await sleep(10);
+  await reader.cancel();
+  assert.equal((await pending).done, true);
+  const second = b.readable;
+  assert.notEqual(second, first);
+  await a.sendall("after the cancel");
+  a.close();
+  assert.equal(await new Response(second).text(), "after the cancel");
 });
