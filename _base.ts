@@ -68,8 +68,8 @@ export function socketByFileno(fd: number): SocketBase | undefined {
 
 /**
  * Waits for `promise` for at most `timeout` seconds. `null` waits forever and
- * adds nothing (no timer, no extra promise); `0` gives the event loop one
- * timer turn to deliver what is already there, then fails with
+ * adds nothing (no timer, no extra promise); `0` gives the event loop two
+ * timer turns to deliver what is already there, then fails with
  * BlockingIOError. A timer rather than setImmediate: a read that is already
  * parked in Deno's reactor takes a few hundred microseconds to wake when
  * its bytes arrive, and a non-blocking call must still return bytes the
@@ -101,11 +101,18 @@ export function waitFor<T>(
       waiting.delete(waiter);
       waiter.settle(false, signal!.reason);
     };
-    const timer = timeout === null ? undefined : setTimeout(() => {
+    const expire = () => {
       waiting.delete(waiter);
       signal?.removeEventListener("abort", onAbort);
       reject(timeout === 0 ? new BlockingIOError() : new TimeoutError());
-    }, timeout * 1000);
+    };
+    // Non-blocking: two timer turns, not one. An operation that found its
+    // bytes at once can be delivered in the same turn as the first timer
+    // but after it (measured under the full suite's load: a datagram sent
+    // just before was missed), and must still be returned.
+    let timer = timeout === null
+      ? undefined
+      : setTimeout(timeout === 0 ? () => timer = setTimeout(expire, 0) : expire, timeout * 1000);
     signal?.addEventListener("abort", onAbort, { once: true });
     waiting.add(waiter);
   });
