@@ -144,32 +144,21 @@ export class Listener<T = unknown> {
     caller.reject(reason);
   };
 
-  // The caller of a fast accept with a signal, or null once its signal ended it.
-  #takeCaller(): PromiseWithResolvers<unknown> | null {
+  #onSignalledAccepted = (conn: Deno.Conn): void => this.#toCaller(true, conn);
+  #onSignalledFailed = (err: unknown): void => this.#toCaller(false, err);
+
+  // The fast accept with a signal has settled: its caller gets what the
+  // unsignalled continuations make of it, unless the signal ended it first.
+  #toCaller(accepted: boolean, value: unknown): void {
     const caller = this.#caller;
+    if (caller === null) return;
     this.#caller = null;
-    return caller;
+    try {
+      caller.resolve(accepted ? this.#onAccepted(value as Deno.Conn) : this.#onAcceptFailed(value));
+    } catch (err) {
+      caller.reject(err);
+    }
   }
-
-  #onSignalledAccepted = (conn: Deno.Conn): void => {
-    const caller = this.#takeCaller();
-    if (caller === null) return;
-    try {
-      caller.resolve(this.#onAccepted(conn));
-    } catch (err) {
-      caller.reject(err);
-    }
-  };
-
-  #onSignalledFailed = (err: unknown): void => {
-    const caller = this.#takeCaller();
-    if (caller === null) return;
-    try {
-      caller.resolve(this.#onAcceptFailed(err));
-    } catch (err) {
-      caller.reject(err);
-    }
-  };
 
   // The fast accept has settled: leave the kept operation and return it, for claim().
   #fastDone(): Promise<Deno.Conn> {

@@ -463,3 +463,49 @@ export async function resetWhileStopped(
     server.kill("SIGCONT");
   }
 }
+
+/** What a promise settled to within a time, or "pending" (see {@linkcode within}). */
+export type Within = { value: unknown } | { error: unknown } | "pending";
+
+/** What `promise` settled to within `ms`, or "pending". Clears its timer either way. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<Within> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"pending">((resolve) =>
+    timer = setTimeout(() => resolve("pending"), ms)
+  );
+  try {
+    return await Promise.race([
+      promise.then((value) => ({ value }), (error) => ({ error })),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Python's threading.Event, for the handshakes between the two halves of a ported test. */
+export class Event {
+  #set = false;
+  #wake!: () => void;
+  #promise = new Promise<void>((resolve) => this.#wake = resolve);
+
+  /** Sets the event: every wait, now and later, resolves to true. */
+  set(): void {
+    this.#set = true;
+    this.#wake();
+  }
+
+  /** Resolves to whether the event was set within `timeout` seconds. */
+  async wait(timeout: number): Promise<boolean> {
+    if (this.#set) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeout * 1000);
+    });
+    try {
+      return await Promise.race([this.#promise.then(() => true), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

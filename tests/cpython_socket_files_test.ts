@@ -40,7 +40,7 @@ import {
   type StreamSocket,
   TimeoutError,
 } from "../mod.ts";
-import { bytes, pair, text } from "./_helpers.ts";
+import { bytes, Event, pair, text } from "./_helpers.ts";
 
 const MSG = bytes("Michael Gilfix was here\u1234\r\n");
 const MSG_TEXT = "Michael Gilfix was here\u1234\r\n";
@@ -49,32 +49,6 @@ const SOCK_MAX_SIZE = 16 * 1024 * 1024 + 1;
 
 type Data = string | Uint8Array;
 type File = SocketFile<Data>;
-
-/** threading.Event */
-class Event {
-  #set = false;
-  #wake!: () => void;
-  #promise = new Promise<void>((resolve) => this.#wake = resolve);
-
-  set(): void {
-    this.#set = true;
-    this.#wake();
-  }
-
-  /** Resolves to whether the event was set within `timeout` seconds. */
-  async wait(timeout: number): Promise<boolean> {
-    if (this.#set) return true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeout * 1000);
-    });
-    try {
-      return await Promise.race([this.#promise.then(() => true), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 interface Variant {
   cls: string;

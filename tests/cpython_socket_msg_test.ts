@@ -52,7 +52,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import type { Address } from "../socket.ts";
-import { bytes, HAS_IPV6, pair } from "./_helpers.ts";
+import { bytes, Event, HAS_IPV6, pair } from "./_helpers.ts";
 
 const MSG = bytes("Michael Gilfix was here\u1234\r\n");
 /** support.LOOPBACK_TIMEOUT */
@@ -60,32 +60,6 @@ const FAIL_TIMEOUT = 10;
 
 type Sock = StreamSocket | DatagramSocket;
 type AnyCall = (...args: unknown[]) => Promise<unknown>;
-
-/** threading.Event, for the handshakes between the two halves of a test. */
-class Event {
-  #set = false;
-  #wake!: () => void;
-  #promise = new Promise<void>((resolve) => this.#wake = resolve);
-
-  set(): void {
-    this.#set = true;
-    this.#wake();
-  }
-
-  /** Resolves to whether the event was set within `timeout` seconds. */
-  async wait(timeout: number): Promise<boolean> {
-    if (this.#set) return true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeout * 1000);
-    });
-    try {
-      return await Promise.race([this.#promise.then(() => true), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 /** A transport: CPython's SendrecvmsgUDPTestBase, ...UDP6..., ...TCP..., ...UnixStream.... */
 interface Transport {

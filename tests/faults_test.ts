@@ -23,30 +23,12 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { encodeMessage, recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
-import { bytes, FAMILIES, pair, python, silentListener, sleep, text } from "./_helpers.ts";
+import { bytes, FAMILIES, pair, python, silentListener, sleep, text, within } from "./_helpers.ts";
 
 /** How long a call may take to settle once its socket is closed (the issue's bound). */
 const SETTLE_MS = 1000;
 /** A bound that only a hang reaches, for calls whose peer fails them. */
 const HANG_MS = 10_000;
-
-type Outcome = { value: unknown } | { error: unknown } | "pending";
-
-/** What `promise` settled to within `ms`, or "pending". Clears its timer either way. */
-async function within(promise: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"pending">((resolve) =>
-    timer = setTimeout(() => resolve("pending"), ms)
-  );
-  try {
-    return await Promise.race([
-      promise.then((value) => ({ value }), (error) => ({ error })),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The error `promise` rejects with within `ms`; fails on a hang or a resolve. */
 async function rejection(promise: Promise<unknown>, ms: number, what: string): Promise<unknown> {

@@ -43,29 +43,11 @@ import {
 import { DefaultSelector, EVENT_READ } from "../selectors.ts";
 import { StreamRequestHandler, TCPServer, ThreadingTCPServer } from "../socketserver.ts";
 import * as ssl from "../ssl.ts";
-import { bytes, python, pythonJson, type PythonPeer, sleep, text } from "./_helpers.ts";
+import { bytes, python, pythonJson, type PythonPeer, sleep, text, within } from "./_helpers.ts";
 import { certs } from "./_ssl_helpers.ts";
 
 /** A bound that only a hang reaches. */
 const HANG_MS = 10_000;
-
-type Outcome = { value: unknown } | { error: unknown } | "pending";
-
-/** What `promise` settled to within `ms`, or "pending". Clears its timer either way. */
-async function within(promise: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"pending">((resolve) =>
-    timer = setTimeout(() => resolve("pending"), ms)
-  );
-  try {
-    return await Promise.race([
-      promise.then((value) => ({ value }), (error) => ({ error })),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The value `promise` resolves to within `ms`; fails on a hang or a rejection. */
 async function settled<T>(promise: Promise<T>, what: string, ms = HANG_MS): Promise<T> {
