@@ -64,17 +64,8 @@ import { toBytes } from "./_bytes.ts";
 import { Chunks } from "./_chunks.ts";
 import { dial, endpointError } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
-import {
-  type AncillaryItem,
-  checkAncbufsize,
-  checkAncdata,
-  checkTargets,
-  gather,
-  type RecvmsgIntoResult,
-  type RecvmsgResult,
-  roomOf,
-  scatter,
-} from "./_message.ts";
+import type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
+import { streamRecvmsg, streamRecvmsgInto, streamSendmsg } from "./_stream_messages.ts";
 import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
 import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
@@ -686,16 +677,13 @@ export class StreamSocket extends SocketBase {
    * assert.deepEqual([new TextDecoder().decode(data), ancdata, flags, address], ["hello", [], 0, null]);
    * ```
    */
-  async recvmsg(
+  recvmsg(
     bufsize: number,
     ancbufsize = 0,
     flags = 0,
     options?: AbortOptions,
   ): Promise<RecvmsgResult> {
-    checkSize(bufsize, "recvmsg", "bufsize");
-    checkAncbufsize(ancbufsize, "recvmsg");
-    checkFlags(flags, STREAM_RECV, "recvmsg");
-    return [await this.recv(bufsize, flags, options), [], 0, null];
+    return streamRecvmsg(this, bufsize, ancbufsize, flags, options);
   }
 
   /**
@@ -721,19 +709,13 @@ export class StreamSocket extends SocketBase {
    * assert.equal(new TextDecoder().decode(tail), "cde");
    * ```
    */
-  async recvmsgInto(
+  recvmsgInto(
     buffers: Iterable<Uint8Array>,
     ancbufsize = 0,
     flags = 0,
     options?: AbortOptions,
   ): Promise<RecvmsgIntoResult> {
-    const targets = checkTargets(buffers, "recvmsgInto");
-    checkAncbufsize(ancbufsize, "recvmsgInto");
-    checkFlags(flags, STREAM_RECV, "recvmsgInto");
-    const n = targets.length === 1
-      ? await this.recvInto(targets[0], 0, flags, options)
-      : scatter(await this.recv(roomOf(targets), flags, options), targets);
-    return [n, [], 0, null];
+    return streamRecvmsgInto(this, buffers, ancbufsize, flags, options);
   }
 
   /**
@@ -755,18 +737,7 @@ export class StreamSocket extends SocketBase {
     flags = 0,
     address?: AddressInput | null,
   ): Promise<number> {
-    try {
-      const data = gather(buffers, "sendmsg");
-      checkAncdata(ancdata, "sendmsg");
-      checkFlags(flags, SEND, "sendmsg");
-      if (address !== undefined && address !== null) {
-        checkSocketAddress(address, this.family, "sendmsg");
-        if (this.family === AF_UNIX && this.#conn !== null) throw new OSError(errno.EISCONN);
-      }
-      return this.send(data, flags);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return streamSendmsg(this, this.#conn !== null, buffers, ancdata, flags, address);
   }
 
   /**
