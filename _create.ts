@@ -30,14 +30,17 @@ import { DatagramSocket } from "./udp.ts";
 /**
  * Creates a socket, as Python's `socket.socket(family, type, proto)`.
  * `SOCK_STREAM` gives a {@linkcode StreamSocket}, `SOCK_DGRAM` a
- * {@linkcode DatagramSocket} (which needs Deno's `--unstable-net`).
+ * {@linkcode DatagramSocket} (which needs Deno's `--unstable-net`). As in
+ * Python, -1 for any argument means its default.
  *
  * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
  * @param type `SOCK_STREAM` (default) or `SOCK_DGRAM`.
- * @param proto 0, or the protocol matching the type (`IPPROTO_TCP`, `IPPROTO_UDP`).
+ * @param proto 0, or the protocol matching the type (`IPPROTO_TCP`,
+ *   `IPPROTO_UDP`; 1 for `AF_UNIX`).
  * @returns The new, unconnected socket.
  * @throws {OSError} `EPROTONOSUPPORT` for `SOCK_RAW`/`SOCK_SEQPACKET` or a
- *   mismatched protocol, `EAFNOSUPPORT` for an unknown family.
+ *   mismatched protocol, `EINVAL` for an unknown type or a protocol outside
+ *   0–262, `EAFNOSUPPORT` for an unknown family.
  * @throws {TypeError} for non-integer arguments.
  *
  * @example
@@ -80,6 +83,10 @@ export function socket(
   type: number = SOCK_STREAM,
   proto = 0,
 ): StreamSocket | DatagramSocket {
+  // -1 is CPython's "default" for each argument (socket.py's __init__).
+  if (family === -1) family = AF_INET;
+  if (type === -1) type = SOCK_STREAM;
+  if (proto === -1) proto = 0;
   for (const [name, value] of [["family", family], ["type", type], ["proto", proto]] as const) {
     if (typeof value !== "number" || !Number.isInteger(value)) {
       throw new TypeError(
@@ -107,7 +114,12 @@ export function socket(
       detail: `type ${type}; Deno supports SOCK_STREAM and SOCK_DGRAM`,
     });
   }
-  const expected = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+  // Linux's inet_create refuses a protocol outside [0, IPPROTO_MAX) as
+  // invalid before it looks for one; AF_UNIX takes 0 or PF_UNIX (1).
+  if (family !== AF_UNIX && (proto < 0 || proto >= KERNEL_IPPROTO_MAX)) {
+    throw new OSError(errno.EINVAL, { detail: `protocol ${proto} is out of range` });
+  }
+  const expected = family === AF_UNIX ? AF_UNIX : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
   if (proto !== 0 && proto !== expected) {
     throw new OSError(errno.EPROTONOSUPPORT, {
       detail: `protocol ${proto} with this family and type`,
@@ -116,6 +128,9 @@ export function socket(
   if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
   return new StreamSocket(family, proto);
 }
+
+// The kernel's IPPROTO_MAX; glibc's (and so Python's socket.IPPROTO_MAX) is 256.
+const KERNEL_IPPROTO_MAX = 263;
 
 /** Options of {@linkcode createConnection}. */
 export interface CreateConnectionOptions {

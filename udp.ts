@@ -165,7 +165,7 @@ export class DatagramSocket extends SocketBase {
    *
    * @param family `AF_INET`, `AF_INET6` or `AF_UNIX`.
    * @param type `SOCK_DGRAM`.
-   * @param proto 0, or `IPPROTO_UDP` for the IP families.
+   * @param proto 0, or `IPPROTO_UDP` for the IP families (1 for `AF_UNIX`).
    * @throws {OSError} `ENOSYS` when Deno runs without `--unstable-net`;
    *   `EAFNOSUPPORT`/`EPROTONOSUPPORT`/`ESOCKTNOSUPPORT` for other arguments.
    */
@@ -179,7 +179,8 @@ export class DatagramSocket extends SocketBase {
     if (type !== SOCK_DGRAM) {
       throw new OSError(errno.ESOCKTNOSUPPORT, { detail: "a DatagramSocket is SOCK_DGRAM" });
     }
-    if (proto !== 0 && (family === AF_UNIX || proto !== IPPROTO_UDP)) {
+    // Linux takes PF_UNIX (1) as a Unix socket's protocol, as it does 0.
+    if (proto !== 0 && proto !== (family === AF_UNIX ? AF_UNIX : IPPROTO_UDP)) {
       throw new OSError(errno.EPROTONOSUPPORT, { detail: `protocol ${proto} with SOCK_DGRAM` });
     }
     if (typeof Deno.listenDatagram !== "function") {

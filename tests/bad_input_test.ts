@@ -351,7 +351,8 @@ Deno.test("socket() refuses wrong types, unknown families, types and protocols",
     ["socket(AF_INET, null)", [AF_INET, null], TYPE],
     ['socket(AF_INET, SOCK_STREAM, "6")', [AF_INET, SOCK_STREAM, "6"], TYPE],
     ["socket(99)", [99], os(errno.EAFNOSUPPORT)],
-    ["socket(-1)", [-1], os(errno.EAFNOSUPPORT)],
+    // -1 is CPython's default for each argument; -2 is no family.
+    ["socket(-2)", [-2], os(errno.EAFNOSUPPORT)],
     ["socket(AF_INET, 3) (SOCK_RAW)", [AF_INET, 3], os(errno.EPROTONOSUPPORT)],
     ["socket(AF_INET, 5) (SOCK_SEQPACKET)", [AF_INET, 5], os(errno.EPROTONOSUPPORT)],
     ["socket(AF_INET, 4) (SOCK_RDM)", [AF_INET, 4], os(errno.ESOCKTNOSUPPORT)],
@@ -360,11 +361,29 @@ Deno.test("socket() refuses wrong types, unknown families, types and protocols",
     ["socket(AF_INET, SOCK_STREAM, 17)", [AF_INET, SOCK_STREAM, 17], os(errno.EPROTONOSUPPORT)],
     ["socket(AF_INET, SOCK_DGRAM, 6)", [AF_INET, SOCK_DGRAM, 6], os(errno.EPROTONOSUPPORT)],
     ["socket(AF_UNIX, SOCK_STREAM, 6)", [AF_UNIX, SOCK_STREAM, 6], os(errno.EPROTONOSUPPORT)],
+    ["socket(AF_UNIX, SOCK_STREAM, -2)", [AF_UNIX, SOCK_STREAM, -2], os(errno.EPROTONOSUPPORT)],
+    // Linux checks an IP protocol's range first: EINVAL, as CPython reports.
+    ["socket(AF_INET, SOCK_STREAM, -2)", [AF_INET, SOCK_STREAM, -2], os(errno.EINVAL)],
+    ["socket(AF_INET, SOCK_STREAM, 263)", [AF_INET, SOCK_STREAM, 263], os(errno.EINVAL)],
+    ["socket(AF_INET6, SOCK_DGRAM, 300)", [AF_INET6, SOCK_DGRAM, 300], os(errno.EINVAL)],
   ];
   for (const [label, args, expected] of cases) {
     failures.throws(label, () => (socket as (...a: unknown[]) => unknown)(...args), expected);
   }
   failures.check();
+});
+
+Deno.test("socket() takes -1 for each argument as its default, and PF_UNIX (1) as a Unix protocol, as CPython does", () => {
+  for (const [args, family, type, proto] of [
+    [[-1, -1, -1], AF_INET, SOCK_STREAM, 0],
+    [[AF_INET6, SOCK_DGRAM, -1], AF_INET6, SOCK_DGRAM, 0],
+    [[-1, SOCK_DGRAM], AF_INET, SOCK_DGRAM, 0],
+    [[AF_UNIX, SOCK_STREAM, 1], AF_UNIX, SOCK_STREAM, 1],
+    [[AF_UNIX, SOCK_DGRAM, 1], AF_UNIX, SOCK_DGRAM, 1],
+  ] as const) {
+    using s = (socket as (...a: number[]) => StreamSocket | DatagramSocket)(...args);
+    assert.deepEqual([s.family, s.type, s.proto], [family, type, proto], `socket(${args})`);
+  }
 });
 
 for (const { name, family } of FAMILIES) {
