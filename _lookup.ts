@@ -94,8 +94,14 @@ function toService(port: number | string | null): number | string {
   // "" is no service, as null is (glibc's port 0).
   if (port === null || port === "") return 0;
   if (typeof port === "string") {
-    if (/^\d+$/.test(port)) return checkPort(Number(port), "getaddrinfo");
-    return port;
+    // A number as glibc's strtoul reads one: leading white space and a
+    // sign are allowed. A negative port is no service; trailing text makes
+    // the string a service name.
+    const digits = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(port);
+    if (digits === null) return port;
+    const value = Number(digits[2]);
+    if (digits[1] === "-" && value !== 0) throw new gaierror(EAI.EAI_SERVICE);
+    return checkPort(value, "getaddrinfo");
   }
   return checkPort(port, "getaddrinfo");
 }

@@ -141,6 +141,29 @@ Deno.test("getaddrinfo resolves localhost offline, one entry per socket type", a
   assert.deepEqual(v6, [[AF_INET6, SOCK_STREAM, IPPROTO_TCP, "", ["::1", 443, 0, 0]]]);
 });
 
+Deno.test("getaddrinfo reads a port string as glibc's strtoul does: white space and a sign before the digits", async () => {
+  // What CPython 3.11 on Linux returns for each (checked with python3).
+  const cases: [string, number | null][] = [
+    [" 80", 80],
+    ["+80", 80],
+    [" \t+80", 80],
+    ["080", 80],
+    ["-0", 0],
+    ["80 ", null],
+    ["8 0", null],
+    ["0x50", null],
+    ["-1", null],
+    [" http", null],
+  ];
+  for (const [port, expected] of cases) {
+    const got = await getaddrinfo("127.0.0.1", port, AF_INET, SOCK_STREAM).then(
+      (infos) => infos[0][4][1],
+      (e: unknown) => (e instanceof gaierror && e.errno === EAI.EAI_SERVICE ? null : e),
+    );
+    assert.equal(got, expected, JSON.stringify(port));
+  }
+});
+
 Deno.test("getaddrinfo of an unknown name rejects with gaierror", async () => {
   const err = await getaddrinfo("no-such-host.invalid", 80).catch((e) => e);
   assert.ok(err instanceof gaierror, String(err));
