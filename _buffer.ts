@@ -590,11 +590,15 @@ export class ReadBuffer extends Turns {
       this.#shared = false;
       this.#start = this.#end = 0;
     }
-    let want = Math.max(Math.min(this.#readSize, cap), need - avail);
+    // A length a peer announced is a claim, not bytes: past TRUSTED_ROOM the
+    // room made grows with what has arrived (to at most 4x it), so headers
+    // alone cannot make every connection reserve its maxMessage.
+    const more = Math.min(need - avail, Math.max(TRUSTED_ROOM, 3 * avail));
+    let want = Math.max(Math.min(this.#readSize, cap), more);
     const tail = this.#slab.length - this.#end;
     // Read into what is left of the slab while it is worth a read: small
     // messages then share one slab instead of costing an allocation each.
-    if (tail >= MIN_TAIL && tail >= need - avail) want = Math.min(want, tail);
+    if (tail >= MIN_TAIL && tail >= more) want = Math.min(want, tail);
     else this.#reserve(want);
     this.#want = want;
     // A read into the whole slab passes the slab: no view per read (an
@@ -669,11 +673,8 @@ export class ReadBuffer extends Turns {
   /** Forgets the read that just landed: the next wait starts another. */
   #endRead(): void {
     this.#kept.clear();
-    this.#fill =
-      this.#settle =
-      this.#recv =
-      this.#recvFailed =
-        null;
+    this.#fill = this.#settle = null;
+    this.#recv = this.#recvFailed = null;
     this.#direct = false;
   }
 
@@ -704,6 +705,9 @@ export class ReadBuffer extends Turns {
     return view(this.#slab, start, this.#start - start);
   }
 }
+
+// Room reserved at once for bytes a call waits for; beyond it, see #fillTarget.
+const TRUSTED_ROOM = 1 << 20;
 
 const twiceAvail = (_bytes: Uint8Array, _at: number, avail: number): number => avail * 2;
 const orEmpty = (bytes: Uint8Array | null): Uint8Array => bytes ?? new Uint8Array(0);

@@ -294,7 +294,8 @@ const RECV_MSG_BATCHES = "receive message batches";
  *
  * @param sock A connected stream socket; its timeout applies. A timed-out
  *   call consumes nothing: the bytes are there for the next call.
- * @param n How many bytes. Room for all of them is reserved up front: check a
+ * @param n How many bytes. Room for up to 1 MiB of them is reserved at once,
+ *   and past that it grows with what arrives (to at most 4x it); still, check a
  *   length that came from the peer against a limit before passing it here.
  * @returns `n` bytes, the caller's own.
  * @throws {IncompleteReadError} when the stream ends first; `partial` holds

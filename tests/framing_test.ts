@@ -951,3 +951,39 @@ Deno.test("recvMsgBatches serves a read call made after a waiting step in call o
     proto.read = realRead;
   }
 });
+
+Deno.test("a length header alone reserves at most about 1 MiB; room for the rest grows as its bytes arrive", async () => {
+  // 16 peers each announce a message of almost 16 MiB (the default limit)
+  // and send 10 bytes of it. Reserving what they announce would be 256 MiB.
+  const announced = 0x00ffff00;
+  const pairs = await Promise.all(Array.from({ length: 16 }, () => socketpair()));
+  try {
+    const before = Deno.memoryUsage().external;
+    const pending = await Promise.all(pairs.map(async ([a, b]) => {
+      const start = new Uint8Array(14);
+      start.set([0x00, 0xff, 0xff, 0x00]);
+      await b.sendall(start);
+      const message = recvMsg(a);
+      message.catch(() => {});
+      return { message };
+    }));
+    await sleep(100);
+    const grown = Deno.memoryUsage().external - before;
+    ok(grown < 48 * 2 ** 20, `16 waiting receivers reserved ${grown} bytes`);
+    // The announced message still arrives whole, through the growing room.
+    const b = pairs[0][1];
+    const payload = new Uint8Array(announced);
+    for (let i = 0; i < payload.length; i += 4096) payload[i] = (i >> 12) & 0xff;
+    const sending = b.sendall(payload.subarray(10));
+    payload.set(new Uint8Array(10));
+    const got = await pending[0].message;
+    await sending;
+    strictEqual(got?.length, announced);
+    deepEqual(got, payload);
+  } finally {
+    for (const [a, b] of pairs) {
+      a.close();
+      b.close();
+    }
+  }
+});
