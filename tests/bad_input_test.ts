@@ -374,13 +374,15 @@ Deno.test("socket() refuses wrong types, unknown families, types and protocols",
 });
 
 Deno.test("socket() takes -1 for each argument as its default, and PF_UNIX (1) as a Unix protocol, as CPython does", () => {
-  for (const [args, family, type, proto] of [
-    [[-1, -1, -1], AF_INET, SOCK_STREAM, 0],
-    [[AF_INET6, SOCK_DGRAM, -1], AF_INET6, SOCK_DGRAM, 0],
-    [[-1, SOCK_DGRAM], AF_INET, SOCK_DGRAM, 0],
-    [[AF_UNIX, SOCK_STREAM, 1], AF_UNIX, SOCK_STREAM, 1],
-    [[AF_UNIX, SOCK_DGRAM, 1], AF_UNIX, SOCK_DGRAM, 1],
-  ] as const) {
+  for (
+    const [args, family, type, proto] of [
+      [[-1, -1, -1], AF_INET, SOCK_STREAM, 0],
+      [[AF_INET6, SOCK_DGRAM, -1], AF_INET6, SOCK_DGRAM, 0],
+      [[-1, SOCK_DGRAM], AF_INET, SOCK_DGRAM, 0],
+      [[AF_UNIX, SOCK_STREAM, 1], AF_UNIX, SOCK_STREAM, 1],
+      [[AF_UNIX, SOCK_DGRAM, 1], AF_UNIX, SOCK_DGRAM, 1],
+    ] as const
+  ) {
     using s = (socket as (...a: number[]) => StreamSocket | DatagramSocket)(...args);
     assert.deepEqual([s.family, s.type, s.proto], [family, type, proto], `socket(${args})`);
   }
