@@ -13,13 +13,12 @@
 // times out therefore leaves its read running; the bytes it brings land here
 // and the next call returns them. A timeout loses nothing.
 
-import { EMPTY, indexOfNeedle, view } from "./_bytes.ts";
+import { indexOfNeedle } from "./_bytes.ts";
 import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { promise, RECV_PENDING, rejecter, resolver } from "./_capture.ts";
 import { Kept } from "./_kept.ts";
-import { adaptReadSize, LARGE_READ, MAX_READ, MIN_READ, MIN_TAIL, newSlab } from "./_slab.ts";
+import { LARGE_READ, SlabWindow } from "./_slab.ts";
 import type { Watcher } from "./_ready.ts";
-import { Turns } from "./_turns.ts";
 import {
   BlockingIOError,
   errno,
@@ -45,18 +44,10 @@ export interface Source {
  * A growable window `slab[start, end)` of bytes read but not yet consumed,
  * filled by at most one pending read at a time.
  */
-export class ReadBuffer extends Turns {
+export class ReadBuffer extends SlabWindow {
   #source: Source;
   #translate: (err: unknown, owner: unknown) => unknown;
   #owner: unknown;
-  #slab: Uint8Array = EMPTY;
-  #start = 0;
-  #end = 0;
-  // Views of the slab were handed to callers: its bytes must never change,
-  // so the window may move forward but never back.
-  #shared = false;
-  #readSize = MIN_READ;
-  #want = 0;
   // The pending read, as a promise its waiters await and shutdown() can
   // settle: Deno cannot cancel the read itself. It resolves to the count
   // read (0 when woken, at end of stream or on error) and never rejects.
@@ -105,7 +96,7 @@ export class ReadBuffer extends Turns {
 
   /** Bytes read ahead and not yet consumed. */
   get buffered(): number {
-    return this.#end - this.#start;
+    return this.end - this.start;
   }
 
   /**
@@ -113,7 +104,7 @@ export class ReadBuffer extends Turns {
    * or an error is there to report. What a selector calls readable.
    */
   get readable(): boolean {
-    return this.#end > this.#start || this.#eof || this.#error !== null;
+    return this.end > this.start || this.#eof || this.#error !== null;
   }
 
   /**
@@ -127,7 +118,7 @@ export class ReadBuffer extends Turns {
     if (this.#eof || this.#error !== null) return;
     this.#watcher = watcher;
     if (this.#fill !== null) return;
-    this.#read(this.#fillTarget(0));
+    this.#read(this.fillTarget(0));
     this.#kept.release();
   }
 
@@ -148,7 +139,7 @@ export class ReadBuffer extends Turns {
    */
   shutdown(err: unknown = null): void {
     this.#eof = true;
-    this.#start = this.#end;
+    this.start = this.end;
     if (err !== null) this.#error = err;
     const recv = this.#recv;
     const failed = this.#recvFailed;
@@ -172,7 +163,7 @@ export class ReadBuffer extends Turns {
    */
   readSome(max: number, timeout: number | null, signal?: AbortSignal): Promise<Uint8Array> {
     if (!this.busy) {
-      if (this.#end > this.#start) return Promise.resolve(this.#take(max));
+      if (this.end > this.start) return Promise.resolve(this.take(max));
       if (
         timeout === null && signal === undefined && this.#fill === null &&
         this.#error === null && !this.#eof && !this.#kept.unrefed
@@ -191,7 +182,7 @@ export class ReadBuffer extends Turns {
         this.#fill = this.#kept.start(RECV_PENDING);
         // A recv reads no more than 64 KiB or its bufsize ahead: past that a
         // larger read only helps a reader that parses many records per read.
-        const target = this.#fillTarget(0, max > LARGE_READ ? max : LARGE_READ);
+        const target = this.fillTarget(0, max > LARGE_READ ? max : LARGE_READ);
         this.#source.read(target).then(this.#onSettled, this.#onSettled);
         return bytes;
       }
@@ -200,13 +191,13 @@ export class ReadBuffer extends Turns {
   }
 
   static async #some(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
-    return (await b.#wait(1, deadline)) ? b.#take(max) : new Uint8Array(0);
+    return (await b.#wait(1, deadline)) ? b.take(max) : new Uint8Array(0);
   }
 
   /** Fills `buf` with what is there (at least one byte); 0 at end of stream. */
   readInto(buf: Uint8Array, timeout: number | null, signal?: AbortSignal): Promise<number> {
     if (
-      !this.busy && this.#end === this.#start && timeout === null && signal === undefined &&
+      !this.busy && this.end === this.start && timeout === null && signal === undefined &&
       this.#fill === null && !this.#eof && !this.#kept.unrefed && this.#error === null
     ) {
       // Nothing buffered and no deadline: read straight into the caller's
@@ -231,9 +222,9 @@ export class ReadBuffer extends Turns {
 
   static async #into(b: ReadBuffer, buf: Uint8Array, deadline: number | null): Promise<number> {
     await b.#wait(1, deadline);
-    const n = Math.min(buf.length, b.#end - b.#start);
-    buf.set(b.#slab.subarray(b.#start, b.#start + n));
-    b.#start += n;
+    const n = Math.min(buf.length, b.end - b.start);
+    buf.set(b.slab.subarray(b.start, b.start + n));
+    b.start += n;
     return n;
   }
 
@@ -251,7 +242,7 @@ export class ReadBuffer extends Turns {
   ): Promise<Uint8Array> {
     return this.#withTurn(timeout, max, async (b, max, deadline) => {
       await b.#wait(all ? max : 1, deadline, true);
-      return b.#slab.slice(b.#start, Math.min(b.#end, b.#start + max));
+      return b.slab.slice(b.start, Math.min(b.end, b.start + max));
     }, signal);
   }
 
@@ -265,8 +256,8 @@ export class ReadBuffer extends Turns {
   }
 
   static async #exactly(b: ReadBuffer, n: number, deadline: number | null): Promise<Uint8Array> {
-    if (!(await b.#wait(n, deadline))) throw new IncompleteReadError(b.#take(Infinity), n);
-    return b.#take(n);
+    if (!(await b.#wait(n, deadline))) throw new IncompleteReadError(b.take(Infinity), n);
+    return b.take(n);
   }
 
   /**
@@ -286,9 +277,9 @@ export class ReadBuffer extends Turns {
       await b.#wait(n, deadline, true);
     } catch (err) {
       const timedOut = err instanceof TimeoutError || err instanceof BlockingIOError;
-      if (!timedOut || b.#end === b.#start) throw err;
+      if (!timedOut || b.end === b.start) throw err;
     }
-    return b.#take(n);
+    return b.take(n);
   }
 
   /**
@@ -327,14 +318,14 @@ export class ReadBuffer extends Turns {
     if (whole !== undefined) return Promise.resolve(whole);
     return this.#withTurn(timeout, 0, async (_buffer, _, deadline) => {
       if (!(await this.#wait(header, deadline))) {
-        if (this.#end === this.#start) return null;
-        throw new IncompleteReadError(this.#take(header), header);
+        if (this.end === this.start) return null;
+        throw new IncompleteReadError(this.take(header), header);
       }
       const size = this.#sizeAt(header, sizeOf, context);
       const whole = await this.#wait(header + size, deadline);
-      this.#start += header;
-      if (!whole) throw new IncompleteReadError(this.#take(size), size);
-      return this.#take(size);
+      this.start += header;
+      if (!whole) throw new IncompleteReadError(this.take(size), size);
+      return this.take(size);
     });
   }
 
@@ -353,11 +344,11 @@ export class ReadBuffer extends Turns {
     context: C,
     quiet = false,
   ): Uint8Array | undefined {
-    if (this.busy || this.#end - this.#start < header) return undefined;
+    if (this.busy || this.end - this.start < header) return undefined;
     const size = this.#sizeAt(header, sizeOf, context, quiet);
-    if (size < 0 || this.#end - this.#start < header + size) return undefined;
-    this.#start += header;
-    return this.#take(size);
+    if (size < 0 || this.end - this.start < header + size) return undefined;
+    this.start += header;
+    return this.take(size);
   }
 
   /** What `sizeOf` says; when it throws, -1 if `quiet`, else its error with the header consumed. */
@@ -368,10 +359,10 @@ export class ReadBuffer extends Turns {
     quiet = false,
   ): number {
     try {
-      return sizeOf(this.#slab, this.#start, context);
+      return sizeOf(this.slab, this.start, context);
     } catch (err) {
       if (quiet) return -1;
-      this.#start += header;
+      this.start += header;
       throw err;
     }
   }
@@ -390,13 +381,13 @@ export class ReadBuffer extends Turns {
     timeout: number | null,
   ): Promise<Uint8Array | null> {
     return this.#withTurn(timeout, minimum, async (b, minimum, deadline) => {
-      if (!(await b.#wait(minimum, deadline))) return b.buffered > 0 ? b.#take(Infinity) : null;
+      if (!(await b.#wait(minimum, deadline))) return b.buffered > 0 ? b.take(Infinity) : null;
       while (true) {
-        const avail = b.#end - b.#start;
-        const size = sizeOf(b.#slab, b.#start, avail);
+        const avail = b.end - b.start;
+        const size = sizeOf(b.slab, b.start, avail);
         if (size === 0) return null;
-        if (size <= avail) return b.#take(size);
-        if (!(await b.#wait(size, deadline))) return b.#take(Infinity);
+        if (size <= avail) return b.take(size);
+        if (!(await b.#wait(size, deadline))) return b.take(Infinity);
       }
     });
   }
@@ -414,24 +405,24 @@ export class ReadBuffer extends Turns {
       // delimiter can straddle what was searched and what arrives next.
       let offset = 0;
       while (true) {
-        const avail = this.#end - this.#start;
-        const at = indexOfNeedle(this.#slab, delimiter, this.#start + offset, this.#end);
+        const avail = this.end - this.start;
+        const at = indexOfNeedle(this.slab, delimiter, this.start + offset, this.end);
         if (at !== -1) {
-          const before = at - this.#start;
+          const before = at - this.start;
           if (before > limit) {
             throw new LimitOverrunError(
               "Separator is found, but chunk is longer than limit",
               before,
             );
           }
-          return this.#take(before + delimiter.length);
+          return this.take(before + delimiter.length);
         }
         offset = Math.max(0, avail + 1 - delimiter.length);
         if (offset > limit) {
           throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
         }
         if (!(await this.#wait(avail + 1, deadline))) {
-          throw new IncompleteReadError(this.#take(Infinity), null);
+          throw new IncompleteReadError(this.take(Infinity), null);
         }
       }
     });
@@ -448,15 +439,15 @@ export class ReadBuffer extends Turns {
   static async #line(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
     let searched = 0;
     while (true) {
-      const avail = b.#end - b.#start;
-      const to = Math.min(b.#end, b.#start + max);
-      const at = b.#slab.subarray(0, to).indexOf(10, b.#start + searched);
-      if (at !== -1) return b.#take(at - b.#start + 1);
-      if (avail >= max) return b.#take(max);
+      const avail = b.end - b.start;
+      const to = Math.min(b.end, b.start + max);
+      const at = b.slab.subarray(0, to).indexOf(10, b.start + searched);
+      if (at !== -1) return b.take(at - b.start + 1);
+      if (avail >= max) return b.take(max);
       searched = avail;
       // A file's readline returns the last bytes before an error, as at end
       // of stream; the error is reported by the next call.
-      if (!(await b.#wait(avail + 1, deadline, true))) return b.#take(avail);
+      if (!(await b.#wait(avail + 1, deadline, true))) return b.take(avail);
     }
   }
 
@@ -482,11 +473,11 @@ export class ReadBuffer extends Turns {
     deadline: number | null,
   ): Promise<Uint8Array> {
     while (true) {
-      const avail = b.#end - b.#start;
-      const n = scan(b.#slab.subarray(b.#start, b.#end), false);
-      if (n >= 0) return b.#take(n);
+      const avail = b.end - b.start;
+      const n = scan(b.slab.subarray(b.start, b.end), false);
+      if (n >= 0) return b.take(n);
       if (!(await b.#wait(avail + 1, deadline, true))) {
-        return b.#take(scan(b.#slab.subarray(b.#start, b.#end), true));
+        return b.take(scan(b.slab.subarray(b.start, b.end), true));
       }
     }
   }
@@ -526,9 +517,9 @@ export class ReadBuffer extends Turns {
    * @throws the error the read met, when fewer than `n` bytes came before it.
    */
   async #wait(n: number, deadline: number | null, partial = false): Promise<boolean> {
-    while (this.#end - this.#start < n) {
+    while (this.end - this.start < n) {
       if (this.#error !== null) {
-        if (partial && this.#end > this.#start) return false;
+        if (partial && this.end > this.start) return false;
         this.#throwError();
       }
       if (this.#eof) return false;
@@ -562,7 +553,7 @@ export class ReadBuffer extends Turns {
   #throwError(): never {
     const err = this.#translate(this.#error, this.#owner);
     this.#eof = true;
-    if (err instanceof OSError && err.errno === errno.EBADF) this.#start = this.#end;
+    if (err instanceof OSError && err.errno === errno.EBADF) this.start = this.end;
     else this.#error = null;
     throw err;
   }
@@ -574,37 +565,7 @@ export class ReadBuffer extends Turns {
    */
   #startFill(need: number): Promise<number> {
     if (this.#fill !== null) return this.#fill;
-    return this.#read(this.#fillTarget(need));
-  }
-
-  /**
-   * Where the next read goes: the slab's tail, or fresh room for `need`
-   * buffered bytes; at most `cap` bytes beyond what `need` asks for.
-   */
-  #fillTarget(need: number, cap = MAX_READ): Uint8Array {
-    const avail = this.#end - this.#start;
-    if (avail === 0 && this.#end > 0) {
-      // Drained: the slab becomes its unread tail (the views handed out keep
-      // the bytes before it), so the read's target is the slab itself.
-      if (this.#shared) this.#slab = view(this.#slab, this.#end, this.#slab.length - this.#end);
-      this.#shared = false;
-      this.#start = this.#end = 0;
-    }
-    // A length a peer announced is a claim, not bytes: past TRUSTED_ROOM the
-    // room made grows with what has arrived (to at most 4x it), so headers
-    // alone cannot make every connection reserve its maxMessage.
-    const more = Math.min(need - avail, Math.max(TRUSTED_ROOM, 3 * avail));
-    let want = Math.max(Math.min(this.#readSize, cap), more);
-    const tail = this.#slab.length - this.#end;
-    // Read into what is left of the slab while it is worth a read: small
-    // messages then share one slab instead of costing an allocation each.
-    if (tail >= MIN_TAIL && tail >= more) want = Math.min(want, tail);
-    else this.#reserve(want);
-    this.#want = want;
-    // A read into the whole slab passes the slab: no view per read (an
-    // idle connection holds one array less).
-    if (this.#end === 0 && want === this.#slab.length) return this.#slab;
-    return view(this.#slab, this.#end, want);
+    return this.#read(this.fillTarget(need));
   }
 
   /** Starts the one pending read, into `target`. */
@@ -625,6 +586,10 @@ export class ReadBuffer extends Turns {
   };
 
   #onRead(n: number | null): void {
+    // The read landed in a slab a caller transferred (see _slab.ts).
+    if (n !== null && !this.#direct && this.end + n > this.slab.length) {
+      return this.#onReadError(this.detached(n));
+    }
     const settle = this.#settle;
     const direct = this.#direct;
     const recv = this.#recv;
@@ -639,13 +604,10 @@ export class ReadBuffer extends Turns {
         recv(new Uint8Array(0));
       }
     } else {
-      if (!direct) {
-        this.#end += n;
-        this.#readSize = adaptReadSize(this.#readSize, n, this.#want);
-      }
+      if (!direct) this.landed(n);
       settle?.(n);
       if (recv !== null) {
-        const bytes = this.#take(this.#max);
+        const bytes = this.take(this.#max);
         this.releaseTurn();
         recv(bytes);
       }
@@ -678,36 +640,12 @@ export class ReadBuffer extends Turns {
     this.#direct = false;
   }
 
-  /** Makes room for `want` more bytes after `end`, keeping the buffered window. */
-  #reserve(want: number): void {
-    const avail = this.#end - this.#start;
-    if (avail === 0 && !this.#shared) {
-      this.#start = this.#end = 0;
-    }
-    if (this.#slab.length - this.#end >= want) return;
-    if (!this.#shared && this.#slab.length - avail >= want) {
-      this.#slab.copyWithin(0, this.#start, this.#end);
-    } else {
-      const slab = newSlab(avail, want);
-      if (avail > 0) slab.set(this.#slab.subarray(this.#start, this.#end));
-      this.#slab = slab;
-      this.#shared = false;
-    }
-    this.#start = 0;
-    this.#end = avail;
-  }
-
-  /** Hands out the next `n` buffered bytes (or all there are) as a view the caller owns. */
-  #take(n: number): Uint8Array {
-    const start = this.#start;
-    this.#start = Math.min(this.#end, start + n);
-    this.#shared = true;
-    return view(this.#slab, start, this.#start - start);
+  /** A stream with a hole ends: reported once (TypeError), then end of stream. */
+  protected override broken(err: TypeError): never {
+    this.#eof = true;
+    throw err;
   }
 }
-
-// Room reserved at once for bytes a call waits for; beyond it, see #fillTarget.
-const TRUSTED_ROOM = 1 << 20;
 
 const twiceAvail = (_bytes: Uint8Array, _at: number, avail: number): number => avail * 2;
 const orEmpty = (bytes: Uint8Array | null): Uint8Array => bytes ?? new Uint8Array(0);

@@ -341,7 +341,8 @@ export class DatagramReceiver {
   #copy(data: Uint8Array, count: number): Uint8Array {
     if (count > SLAB_PIECE_MAX) return data.slice(0, count);
     let offset = this.#slabOffset;
-    if (this.#slab === null || offset + count > SLAB_SIZE) {
+    // (A block whose ArrayBuffer a caller transferred reads as length 0.)
+    if (this.#slab === null || offset + count > this.#slab.length) {
       this.#slab = new Uint8Array(SLAB_SIZE);
       offset = 0;
     }
