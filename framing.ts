@@ -58,6 +58,8 @@ export {
   type HeaderSize,
 } from "./_framing_options.ts";
 export { encodeMessage, MessageDecoder } from "./_codec.ts";
+// The errors the calls below reject with, importable beside them.
+export { IncompleteReadError, LimitOverrunError, MessageTooLargeError } from "./errors.ts";
 export {
   DelimiterDecoderStream,
   MessageDecoderStream,
