@@ -18,7 +18,7 @@ import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { promise, RECV_PENDING, rejecter, resolver } from "./_capture.ts";
 import { Kept } from "./_kept.ts";
 import { LARGE_READ, SlabWindow } from "./_slab.ts";
-import type { Watcher } from "./_ready.ts";
+import { type Watcher, watchStarted } from "./_ready.ts";
 import {
   BlockingIOError,
   errno,
@@ -570,6 +570,8 @@ export class ReadBuffer extends SlabWindow {
 
   /** Starts the one pending read, into `target`. */
   #read(target: Uint8Array): Promise<number> {
+    // A read a selector may see land (a watch's, or one a call left behind).
+    watchStarted();
     this.#fill = this.#kept.start(promise<number>());
     this.#settle = resolver as (n: number) => void;
     this.#source.read(target).then(this.#onSettled, this.#onSettled);

@@ -19,7 +19,7 @@ import { normalizeIpv6 } from "./_inet.ts";
 import { toDeadline } from "./_base.ts";
 import { AF_INET, AF_UNIX, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./_constants.ts";
 import { Kept, type Referable } from "./_kept.ts";
-import { READ, type Watcher, WRITE } from "./_ready.ts";
+import { READ, type Watcher, watchStarted, WRITE } from "./_ready.ts";
 import { BlockingIOError, errno, fromDenoError, OSError, TimeoutError } from "./errors.ts";
 
 /** What a receive brings: the bytes in the shared buffer, and the sender. */
@@ -123,6 +123,7 @@ export class DatagramReceiver {
     if (pending === null) {
       this.#prepare(0);
       pending = kept.start(this.#conn.receive(this.#buffer!));
+      watchStarted();
       kept.release();
     }
     if (this.#watched === pending) return;

@@ -9,7 +9,7 @@
 import { describe, type IpEndpoint } from "./_address.ts";
 import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
-import type { Watcher } from "./_ready.ts";
+import { type Watcher, watchStarted } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
 import { OSError } from "./errors.ts";
 
@@ -233,6 +233,7 @@ export class Listener<T = unknown> {
     let pending = kept.pending;
     if (pending === null) {
       pending = kept.start(this.#listener.accept());
+      watchStarted();
       kept.release();
     }
     if (this.#watched === pending) return;

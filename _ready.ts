@@ -44,6 +44,21 @@ export interface Watchable {
   [kWatch](events: number, watcher: Watcher | null): number;
 }
 
+// When a watch last started an operation (a read, accept or receive) for
+// a selector: what it brings may already be in the kernel, but Deno hears
+// of it only once its event loop waits. See DefaultSelector's settle.
+let lastStart = -Infinity;
+
+/** Notes that a watch started an operation now. */
+export function watchStarted(): void {
+  lastStart = performance.now();
+}
+
+/** Whether a watch started an operation in the last `ms` milliseconds. */
+export function startedWithin(ms: number): boolean {
+  return performance.now() - lastStart < ms;
+}
+
 /** Readable: a receive or accept would not wait. */
 export const READ = 1;
 /** Writable: a send would not wait. */

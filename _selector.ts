@@ -10,6 +10,7 @@ import {
   type Hub,
   hubOf,
   READ,
+  startedWithin,
   watchableOf,
   WRITE,
 } from "./_ready.ts";
@@ -371,16 +372,16 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     }
     this.#selecting = true;
     try {
-      // One event-loop turn before returning without a wait (or polling):
-      // reads that landed meanwhile count, and a loop of selects that
-      // always find a socket ready cannot starve the other I/O.
+      // A turn of the event loop before returning without a wait (or
+      // polling): reads that landed meanwhile count, and a loop of selects
+      // that always find a socket ready cannot starve the other I/O.
       if (wait === 0) {
-        await nextTurn();
+        await this.#settle(true);
         return this.#collect();
       }
       let ready = this.#collect();
       if (ready.length > 0) {
-        await nextTurn();
+        await this.#settle();
         ready = this.#collect();
         if (ready.length > 0) return ready;
       }
@@ -449,6 +450,29 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
   }
 
   /**
+   * Until a wake or two timer turns: bytes (or a connection) already in the
+   * kernel land within them, as a non-blocking call waits for them (waitFor
+   * in _base.ts), so they count as ready in this select, as in CPython.
+   * Deno polls the kernel only while its event loop waits, which no other
+   * turn makes it do. A poll (`always`) settles so; a select that found a
+   * socket ready only when a read, accept or receive started in the last few
+   * ms (a socket just registered), else after one cheap turn: a loop of
+   * selects that always find a socket ready must not wait in each.
+   */
+  #settle(always = false): Promise<void> {
+    if (!always && !startedWithin(SETTLE_MS)) return nextTurn();
+    return new Promise((resolve) => {
+      let timer = setTimeout(() => timer = setTimeout(done, 0), 0);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiter = null;
+        resolve();
+      };
+      this.#waiter = done;
+    });
+  }
+
+  /**
    * Waits for a wake or `ms`. `null` waits indefinitely and keeps the
    * process alive, as Python's select does (the kept reads it waits on do
    * not), with one long timer per selector ref'd only while it waits.
@@ -487,6 +511,8 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
   }
 }
 
+// How recent a watch's start makes select() settle (see #settle).
+const SETTLE_MS = 10;
 // The longest delay setTimeout takes (about 24.8 days).
 const MAX_DELAY = 2 ** 31 - 1;
 

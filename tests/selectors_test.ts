@@ -663,3 +663,58 @@ Deno.test("a Unix datagram socket is readable once a datagram is queued", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// Bytes (or a connection) already in the kernel count as ready in the select
+// that follows, as in CPython: Deno hears of them only once its event loop
+// waits, so a poll and a select that registered a socket just now settle.
+Deno.test("test_select_read_write: a socket registered for both, with bytes sent before, is seen readable and writable in one select", async () => {
+  for (let round = 0; round < 20; round++) {
+    const [sock1, sock2] = await socketpair();
+    using selector = new DefaultSelector();
+    try {
+      await sock2.sendall("foo");
+      const key = selector.register(sock1, EVENT_READ | EVENT_WRITE);
+      const result = await selector.select();
+      let events = 0;
+      for (const [k, e] of result) {
+        assert.equal(k, key);
+        events |= e;
+      }
+      assert.equal(events, EVENT_READ | EVENT_WRITE, `round ${round}`);
+    } finally {
+      sock1.close();
+      sock2.close();
+    }
+  }
+});
+
+Deno.test("select(0) and select([conn], [client], [], 1) right after a send report the bytes readable, as CPython does", async () => {
+  for (let round = 0; round < 20; round++) {
+    using server = createServer(["127.0.0.1", 0]);
+    using client = socket();
+    const accepted = server.accept();
+    await client.connect(server.getsockname());
+    const [conn] = await accepted;
+    try {
+      await client.sendall("x");
+      using polled = new DefaultSelector();
+      polled.register(conn, EVENT_READ);
+      assert.equal((await polled.select(0)).length, 1, `select(0), round ${round}`);
+      const [fresh, other] = await socketpair();
+      try {
+        await other.sendall("y");
+        using both = new DefaultSelector();
+        const readKey = both.register(fresh, EVENT_READ);
+        const writeKey = both.register(client, EVENT_WRITE);
+        const ready = new Map(await both.select(1));
+        assert.equal(ready.get(readKey), EVENT_READ, `readable, round ${round}`);
+        assert.equal(ready.get(writeKey), EVENT_WRITE);
+      } finally {
+        fresh.close();
+        other.close();
+      }
+    } finally {
+      conn.close();
+    }
+  }
+});
