@@ -408,6 +408,13 @@ export async function pythonJson(code: string, ...args: string[]): Promise<unkno
 }
 
 /** The error `call` throws, as the twins print it: `[className, errno]`, or null when it returns. */
+/** Asserts that `call` fails, by a synchronous throw or a rejection, as `check` says. */
+export async function fails(call: () => unknown, check: (e: unknown) => boolean): Promise<void> {
+  await assert.rejects(async () => {
+    await call();
+  }, check);
+}
+
 export function errorOfCall(call: () => unknown): [string, unknown] | null {
   try {
     call();

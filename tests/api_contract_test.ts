@@ -81,6 +81,7 @@ import * as socketMod from "../socket.ts";
 import * as errorsMod from "../errors.ts";
 import {
   bytes,
+  fails,
   freePort,
   HAS_IPV6,
   MOD,
@@ -103,22 +104,6 @@ function isErr(
   cls: abstract new (...a: never[]) => unknown = OSError,
 ) {
   return e instanceof cls && (e as OSError).errno === code;
-}
-
-/** Asserts that `call` throws synchronously or returns a Promise that rejects, matching `test`. */
-async function fails(call: () => unknown, test: (e: unknown) => boolean): Promise<void> {
-  let result: unknown;
-  try {
-    result = call();
-  } catch (e) {
-    assert.ok(test(e), `unexpected error: ${e}`);
-    return;
-  }
-  assert.ok(result instanceof Promise, `no error: ${String(result)}`);
-  await assert.rejects(result as Promise<unknown>, (e) => {
-    assert.ok(test(e), `unexpected error: ${e}`);
-    return true;
-  });
 }
 
 /** A listening TCP socket on loopback and its address. */

@@ -102,7 +102,7 @@ import {
   timeout,
   TimeoutError,
 } from "../mod.ts";
-import { bytes, freePort, HAS_IPV6, text } from "./_helpers.ts";
+import { bytes, fails, freePort, HAS_IPV6, text } from "./_helpers.ts";
 
 const HOST = "127.0.0.1";
 const HOSTv6 = "::1";
@@ -125,13 +125,6 @@ function pyTuple(addr: unknown): string {
 /** Whether `e` is an OSError with `code` (any errno when omitted). */
 function isOSError(code?: number | null) {
   return (e: unknown) => e instanceof OSError && (code === undefined || e.errno === code);
-}
-
-/** Asserts that `call` fails, by a synchronous throw or a rejection, as `check` says. */
-async function fails(call: () => unknown, check: (e: unknown) => boolean): Promise<void> {
-  await assert.rejects(async () => {
-    await call();
-  }, check);
 }
 
 // inet_aton/inet_pton/inet_ntoa raise Python's OSError("message") with errno None (null).
