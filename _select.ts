@@ -51,21 +51,17 @@ export async function select<R extends FileObject, W extends FileObject, X exten
   const reads = descriptors(rlist);
   const writes = descriptors(wlist);
   const exceptional = descriptors(xlist);
-  const wanted = new Map<number, { fileobj: FileObject; events: number }>();
+  // By descriptor: each object's fileno() is called once, as Python does
+  // (the selector is given the number, not the object, to call it again).
+  const wanted = new Map<number, number>();
   const want = (list: [FileObject, number][], event: number) => {
-    for (const [fileobj, fd] of list) {
-      const entry = wanted.get(fd);
-      if (entry === undefined) wanted.set(fd, { fileobj, events: event });
-      else entry.events |= event;
-    }
+    for (const [, fd] of list) wanted.set(fd, (wanted.get(fd) ?? 0) | event);
   };
   want(reads, READ);
   want(writes, WRITE);
   for (const [fileobj, fd] of exceptional) watchableOf(fileobj, fd);
   using sel = new DefaultSelector();
-  for (const { fileobj, events } of wanted.values()) {
-    if (events !== 0) sel.register(fileobj, events);
-  }
+  for (const [fd, events] of wanted) sel.register(fd, events);
   const ready = new Map<number, number>();
   for (const [key, events] of await sel.select(timeout)) ready.set(key.fd, events);
   const pick = <T>(list: [T, number][], event: number) =>
