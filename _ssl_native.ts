@@ -68,7 +68,7 @@ export async function dialNative(
   try {
     tcp = await Deno.connect({ hostname: address, port: endpoint.port, signal: abort.signal });
   } catch (err) {
-    if (abort.signal.aborted) throw new TimeoutError(errno.ETIMEDOUT, { cause: err });
+    if (abort.signal.aborted) throw new TimeoutError(null, { cause: err });
     throw fromDenoError(err, `${endpoint.hostname}:${endpoint.port}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);

@@ -261,7 +261,7 @@ export class SSLSocket extends StreamSocket {
     } catch (err) {
       if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
       if (err instanceof TimeoutError) {
-        throw new TimeoutError(errno.ETIMEDOUT, {
+        throw new TimeoutError(null, {
           strerror: "The handshake operation timed out",
           cause: err,
         });
