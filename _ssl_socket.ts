@@ -132,6 +132,8 @@ export class SSLSocket extends StreamSocket {
   #settings: ContextSettings;
   #channel: Channel;
   #unwrapped = false;
+  // Connections accept() took and is still shaking hands on (a listener).
+  #handshaking: Set<StreamSocket> | null = null;
   #handshaken = false;
 
   /**
@@ -310,12 +312,24 @@ export class SSLSocket extends StreamSocket {
     this.checkOpen();
     this.#raw.settimeout(this.gettimeout());
     const [conn, addr] = await this.#raw.accept();
-    const sock = await this.context.wrapSocket(conn, {
-      serverSide: true,
-      doHandshakeOnConnect: this.doHandshakeOnConnect,
-      suppressRaggedEofs: this.suppressRaggedEofs,
-    });
-    return [sock, addr];
+    // A client can stall its handshake for ever: close() closes the
+    // connections still in one, so that this call settles too.
+    const handshaking = this.#handshaking ??= new Set();
+    handshaking.add(conn);
+    try {
+      const sock = await this.context.wrapSocket(conn, {
+        serverSide: true,
+        doHandshakeOnConnect: this.doHandshakeOnConnect,
+        suppressRaggedEofs: this.suppressRaggedEofs,
+      });
+      return [sock, addr];
+    } catch (err) {
+      conn.close();
+      if (this.closed) throw new OSError(errno.EBADF, { cause: err });
+      throw err;
+    } finally {
+      handshaking.delete(conn);
+    }
   }
 
   /**
@@ -636,6 +650,7 @@ export class SSLSocket extends StreamSocket {
   protected override onClose(): void {
     super.onClose();
     if (!this.#unwrapped) this.#raw.close();
+    for (const conn of this.#handshaking ?? []) conn.close();
   }
 }
 
