@@ -127,6 +127,15 @@ export function checkUnixPath(addr: unknown, action: string): string {
     // Deno would throw its own TypeError deep in the call; refuse it here, as a NUL in a host.
     throw new TypeError(`Cannot ${action}: an AF_UNIX path contains a NUL character`);
   }
+  if (!addr.isWellFormed()) {
+    // Python binds a lone surrogate (U+DC80–U+DCFF) as the byte it escapes;
+    // Deno passes paths as UTF-8 and would bind U+FFFD instead, a name
+    // other than the one asked for.
+    throw new RangeError(
+      `Cannot ${action}: an AF_UNIX path contains a lone surrogate, which Deno cannot pass as ` +
+        `the byte it stands for`,
+    );
+  }
   if (new TextEncoder().encode(addr).length > UNIX_PATH_MAX) {
     throw new OSError(errno.ENAMETOOLONG, {
       detail: `AF_UNIX path too long (at most ${UNIX_PATH_MAX} bytes)`,

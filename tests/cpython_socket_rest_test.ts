@@ -113,25 +113,23 @@ Deno.test("GeneralModuleTests.test_str_for_enums: str() of family and type is st
 // TestUnixDomain (unittest.TestCase). CPython binds os.path.abspath(TESTFN_...)
 // in its working directory; here the same name in a temp dir.
 
-Deno.test({
-  name: "BUG: TestUnixDomain.testUnencodableAddr: bind to a path that is not valid UTF-8",
+Deno.test("TestUnixDomain.testUnencodableAddr: a path that is not valid UTF-8 is refused, not bound under another name", async () => {
   // CPython (checked, python3 3.11.7 on this Linux) binds the bytes
   // b"@test_<pid>_tmp-\xff" (surrogateescape) and getsockname() == path.
-  // pysock binds "@test_<pid>_tmp-\ufffd" instead, silently, and getsockname()
-  // returns that other name: Deno converts the lone surrogate to U+FFFD on the
-  // way to the kernel (_address.ts checkUnixPath passes the string on as is).
-  // Deno cannot bind the byte 0xff at all, so the best pysock can do is refuse
-  // such a path; this test then asserts that refusal instead.
-  ignore: true,
-  async fn() {
-    const dir = await Deno.makeTempDir();
-    try {
-      using sock = socket(AF_UNIX, SOCK_STREAM);
-      const path = `${dir}/@test_${Deno.pid}_tmp-\udcff`; // os_helper.TESTFN_UNENCODABLE
-      sock.bind(path);
-      assert.equal(sock.getsockname(), path);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  // Deno passes paths as UTF-8 and cannot bind the byte 0xff: it bound
+  // "@test_<pid>_tmp-\ufffd" silently. pysock refuses the path instead
+  // (README, "What differs from Python"), before any I/O, and creates nothing.
+  const dir = await Deno.makeTempDir();
+  try {
+    using sock = socket(AF_UNIX, SOCK_STREAM);
+    const path = `${dir}/@test_${Deno.pid}_tmp-\udcff`; // os_helper.TESTFN_UNENCODABLE
+    assert.throws(
+      () => sock.bind(path),
+      (e) => e instanceof RangeError && /lone surrogate/.test(e.message),
+    );
+    await assert.rejects(sock.connect(path), RangeError);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
