@@ -376,6 +376,9 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
       // polling): reads that landed meanwhile count, and a loop of selects
       // that always find a socket ready cannot starve the other I/O.
       if (wait === 0) {
+        // The first look starts a read on each socket not ready (one a
+        // call drained since the last select), for the settle to see land.
+        this.#collect();
         await this.#settle(true);
         return this.#collect();
       }

@@ -467,8 +467,7 @@ const PY_SELECT0_RESET = PY_SELECT_RESET.replace(/sel\.select\(0\.5\)/g, "sel.se
 
 Deno.test({
   name:
-    "BUG: select(0) right after recv drained the bytes before an RST reports the socket not readable, though a non-blocking recv would raise ConnectionResetError at once (CPython: readable)",
-  ignore: true,
+    "select(0) right after recv drained the bytes before an RST reports the socket readable, since a non-blocking recv would raise ConnectionResetError at once (as CPython)",
   fn: async () => {
     const py = await pythonJson(PY_SELECT0_RESET);
     assert.deepEqual(py, [1, "q", 1, ["ConnectionResetError", 104], 1, ""]);
@@ -481,7 +480,7 @@ Deno.test({
     const ours = await outcomes([
       ready,
       () => c.recv(10),
-      ready, // pysock: 0 (a turn later it is 1)
+      ready, // was 0: select(0) settled before it started the read that finds the reset
       () => c.recv(10),
       async () => (await select([c], [], [], 0))[0].length,
       () => c.recv(10),
