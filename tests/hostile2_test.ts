@@ -548,13 +548,9 @@ Deno.test("a reset while a selector and select() wait wakes them with the socket
       ? sel.select(3).then((r) => r.map(([k]) => k.data))
       : select([c], [], [], 3).then(([r]) => r.map(() => "conn"));
     assert.equal(await within(waiting, 80), "pending", `${form} should wait`);
-    const t0 = performance.now();
     await c.sendall("go");
+    // Woken by the reset: a select that ran out its 3 s would give [].
     assert.deepEqual(await settled(waiting, form), ["conn"]);
-    assert.ok(
-      performance.now() - t0 < 1000,
-      `${form} woke only after ${performance.now() - t0} ms`,
-    );
     c.setblocking(false);
     assertReset(await rejection(c.recv(10), "recv"), form);
     assert.deepEqual(await settled(c.recv(10), "recv"), new Uint8Array(0));
@@ -703,10 +699,7 @@ Deno.test("a million 1-byte messages in one burst: recvMsgBatches, recvMsgs and 
   for (const [what, count] of forms) {
     await using a = await accepted([["frames", N], ["shut_wr"], ["drain"]]);
     const before = rss();
-    const t0 = performance.now();
     assert.equal(await settled(count(a.conn), what), N, what);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 3000, `${what} took ${ms} ms`);
     assert.ok(rss() - before < 200 * MiB, `${what}: RSS grew by ${(rss() - before) / MiB} MiB`);
   }
 });
@@ -1113,7 +1106,9 @@ Deno.test("TLS listener: a client stuck half-way through its ClientHello holds o
       const t0 = performance.now();
       const err = await rejection(u.listener.accept(), "accept");
       assert.ok(err instanceof TimeoutError, String(err));
-      assert.ok(performance.now() - t0 < 1500, `after ${performance.now() - t0} ms`);
+      // The default timeout ended it, not a hang guard (no timing threshold
+      // beyond that: machines differ).
+      assert.ok(performance.now() - t0 < HANG_MS, `after ${performance.now() - t0} ms`);
     } finally {
       setdefaulttimeout(null);
     }
@@ -1218,16 +1213,19 @@ Deno.test("slowloris: 50 clients trickling a byte per 100 ms do not stop Threadi
   await using loris = python(SLOWLORIS, String(port), "2");
   assert.equal(await settled(loris.firstLine(), "slowloris"), "connected");
   await sleep(300);
-  const latencies: number[] = [];
+  const slowEnd = loris.output();
   for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
     using c = await createConnection(["127.0.0.1", port], { timeout: 2 });
     await c.sendall(`ping ${i}\n`);
     assert.equal(text(await settled(recvLine(c), "reply")), `got ping ${i}\n`);
-    latencies.push(performance.now() - t0);
+    // Served while the slow clients still trickle (an order, not a time).
+    assert.equal(
+      await within(slowEnd, 0),
+      "pending",
+      `reply ${i} came only after the slow clients`,
+    );
   }
-  assert.ok(Math.max(...latencies) < 500, `latencies ${latencies}`);
-  await settled(loris.output(), "slowloris end");
+  await settled(slowEnd, "slowloris end");
   await settled(server.shutdown(1), "shutdown");
   await serving;
   // The slow clients' lines end at their close; a reply to a closed client
