@@ -490,6 +490,34 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<Wit
   }
 }
 
+/** A bound only a hang reaches (for {@linkcode settled} and {@linkcode rejection}). */
+export const HANG_MS = 10_000;
+
+/** The value `promise` resolves to within `ms`; fails on a hang or a rejection. */
+export async function settled<T>(promise: Promise<T>, what: string, ms = HANG_MS): Promise<T> {
+  const outcome = await within(promise, ms);
+  assert.notEqual(outcome, "pending", `${what} still pending after ${ms} ms`);
+  if (typeof outcome === "object" && "error" in outcome) {
+    assert.fail(`${what} rejected: ${outcome.error}`);
+  }
+  return (outcome as { value: T }).value;
+}
+
+/** The error `promise` rejects with within `ms`; fails on a hang or a resolve. */
+export async function rejection(
+  promise: Promise<unknown>,
+  what: string,
+  ms = HANG_MS,
+): Promise<unknown> {
+  const outcome = await within(promise, ms);
+  assert.notEqual(outcome, "pending", `${what} still pending after ${ms} ms`);
+  assert.ok(
+    typeof outcome === "object" && "error" in outcome,
+    `${what} resolved instead of failing: ${JSON.stringify(outcome)}`,
+  );
+  return (outcome as { error: unknown }).error;
+}
+
 /** Python's threading.Event, for the handshakes between the two halves of a ported test. */
 export class Event {
   #set = false;

@@ -43,32 +43,19 @@ import {
 import { DefaultSelector, EVENT_READ } from "../selectors.ts";
 import { StreamRequestHandler, TCPServer, ThreadingTCPServer } from "../socketserver.ts";
 import * as ssl from "../ssl.ts";
-import { bytes, python, pythonJson, type PythonPeer, sleep, text, within } from "./_helpers.ts";
+import {
+  bytes,
+  HANG_MS,
+  python,
+  pythonJson,
+  type PythonPeer,
+  rejection,
+  settled,
+  sleep,
+  text,
+  within,
+} from "./_helpers.ts";
 import { certs } from "./_ssl_helpers.ts";
-
-/** A bound that only a hang reaches. */
-const HANG_MS = 10_000;
-
-/** The value `promise` resolves to within `ms`; fails on a hang or a rejection. */
-async function settled<T>(promise: Promise<T>, what: string, ms = HANG_MS): Promise<T> {
-  const outcome = await within(promise, ms);
-  assert.notEqual(outcome, "pending", `${what} still pending after ${ms} ms`);
-  if (typeof outcome === "object" && "error" in outcome) {
-    assert.fail(`${what} rejected: ${outcome.error}`);
-  }
-  return (outcome as { value: T }).value;
-}
-
-/** The error `promise` rejects with within `ms`; fails on a hang or a resolve. */
-async function rejection(promise: Promise<unknown>, what: string, ms = HANG_MS): Promise<unknown> {
-  const outcome = await within(promise, ms);
-  assert.notEqual(outcome, "pending", `${what} still pending after ${ms} ms`);
-  assert.ok(
-    typeof outcome === "object" && "error" in outcome,
-    `${what} resolved instead of failing: ${JSON.stringify(outcome)}`,
-  );
-  return (outcome as { error: unknown }).error;
-}
 
 /** Asserts `err` is an instance of `cls` with `errno` among `codes`. */
 function assertOSError(
