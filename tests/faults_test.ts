@@ -23,23 +23,22 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { encodeMessage, recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
-import { bytes, FAMILIES, pair, python, silentListener, sleep, text, within } from "./_helpers.ts";
+import {
+  bytes,
+  FAMILIES,
+  HANG_MS,
+  pair,
+  python,
+  rejection,
+  silentListener,
+  sleep,
+  text,
+  within,
+} from "./_helpers.ts";
 
 /** How long a call may take to settle once its socket is closed (the issue's bound). */
 const SETTLE_MS = 1000;
 /** A bound that only a hang reaches, for calls whose peer fails them. */
-const HANG_MS = 10_000;
-
-/** The error `promise` rejects with within `ms`; fails on a hang or a resolve. */
-async function rejection(promise: Promise<unknown>, ms: number, what: string): Promise<unknown> {
-  const outcome = await within(promise, ms);
-  assert.notEqual(outcome, "pending", `${what} still pending after ${ms} ms`);
-  assert.ok(
-    typeof outcome === "object" && "error" in outcome,
-    `${what} resolved instead of failing`,
-  );
-  return (outcome as { error: unknown }).error;
-}
 
 /** Asserts `promise` has not settled yet: the call really is waiting. */
 async function assertPending(promise: Promise<unknown>, what: string): Promise<void> {
@@ -110,7 +109,7 @@ for (const family of [AF_INET, AF_UNIX]) {
           how,
         );
         using s = await connectTo(family, await peer.firstLine());
-        const err = await rejection(s.sendall(bigPayload()), HANG_MS, "sendall");
+        const err = await rejection(s.sendall(bigPayload()), "sendall", HANG_MS);
         assert.ok(err instanceof ConnectionError, String(err));
         assert.ok(
           ([errno.ECONNRESET, errno.EPIPE] as number[]).includes((err as OSError).errno as number),
@@ -139,7 +138,7 @@ Deno.test("a recv pending when the peer resets rejects with ConnectionResetError
   // The peer resets once it has read this: the connection is surely established by then.
   const pending = s.recv(100);
   await s.sendall("go");
-  const err = await rejection(pending, HANG_MS, "recv");
+  const err = await rejection(pending, "recv", HANG_MS);
   assert.ok(err instanceof ConnectionResetError, String(err));
   assert.equal(err.errno, errno.ECONNRESET);
   assert.equal(err.message, "[Errno 104] Connection reset by peer");
@@ -182,7 +181,7 @@ for (const { name, family } of FAMILIES) {
         await assertPending(pending, `${what} with its file open`);
         for (const file of files.splice(0)) await file.close();
       }
-      const err = await rejection(pending, SETTLE_MS, what);
+      const err = await rejection(pending, what, SETTLE_MS);
       assert.ok(err instanceof OSError && err.errno === errno.EBADF, `${what}: ${err}`);
     }
   });
@@ -194,7 +193,7 @@ for (const { name, family } of FAMILIES) {
     const pending = recvMsg(p.conn);
     await assertPending(pending, "recvMsg");
     p.conn.close();
-    const err = await rejection(pending, SETTLE_MS, "recvMsg");
+    const err = await rejection(pending, "recvMsg", SETTLE_MS);
     assert.ok(err instanceof OSError && err.errno === errno.EBADF, String(err));
   });
 
@@ -203,7 +202,7 @@ for (const { name, family } of FAMILIES) {
     const pending = p.client.sendall(bigPayload());
     await assertPending(pending, "sendall");
     p.client.close();
-    const err = await rejection(pending, SETTLE_MS, "sendall");
+    const err = await rejection(pending, "sendall", SETTLE_MS);
     assert.ok(err instanceof OSError && err.errno === errno.EBADF, String(err));
   });
 
@@ -212,7 +211,7 @@ for (const { name, family } of FAMILIES) {
     const pending = p.server.accept();
     await assertPending(pending, "accept");
     p.server.close();
-    const err = await rejection(pending, SETTLE_MS, "accept");
+    const err = await rejection(pending, "accept", SETTLE_MS);
     assert.ok(err instanceof OSError && err.errno === errno.EBADF, String(err));
   });
 }
@@ -229,7 +228,7 @@ Deno.test("closing a datagram socket settles pending recvfrom, recvfromInto and 
     const pending = start(s);
     await assertPending(pending, what);
     s.close();
-    const err = await rejection(pending, SETTLE_MS, what);
+    const err = await rejection(pending, what, SETTLE_MS);
     assert.ok(err instanceof OSError && err.errno === errno.EBADF, `${what}: ${err}`);
   }
 });
@@ -242,7 +241,7 @@ Deno.test("connect to a listener that drops SYNs honours the timeout: connect, c
   await using silent = await silentListener();
   using s = socket();
   s.settimeout(0.2);
-  const err = await rejection(s.connect(silent.addr), HANG_MS, "connect");
+  const err = await rejection(s.connect(silent.addr), "connect", HANG_MS);
   assert.ok(err instanceof TimeoutError, String(err));
   assert.equal(err.message, "timed out");
   assert.equal((err as TimeoutError).errno, null);
@@ -252,8 +251,8 @@ Deno.test("connect to a listener that drops SYNs honours the timeout: connect, c
   assert.equal(await t.connectEx(silent.addr), errno.EAGAIN);
   const viaCreate = await rejection(
     createConnection(silent.addr, { timeout: 0.2 }),
-    HANG_MS,
     "createConnection",
+    HANG_MS,
   );
   assert.ok(viaCreate instanceof TimeoutError, String(viaCreate));
 });
@@ -264,7 +263,7 @@ Deno.test("closing a socket settles its connect to a silent listener within 1 s"
   const pending = s.connect(silent.addr);
   await assertPending(pending, "connect");
   s.close();
-  const err = await rejection(pending, SETTLE_MS, "connect");
+  const err = await rejection(pending, "connect", SETTLE_MS);
   assert.ok(err instanceof OSError && err.errno === errno.EBADF, String(err));
 });
 
@@ -273,7 +272,7 @@ Deno.test("a peer that half-closes mid-message gives IncompleteReadError with wh
   const frame = encodeMessage(new Uint8Array(100).fill(7));
   await p.client.sendall(frame.subarray(0, 4 + 40));
   p.client.shutdown(SHUT_WR);
-  const err = await rejection(recvMsg(p.conn), HANG_MS, "recvMsg");
+  const err = await rejection(recvMsg(p.conn), "recvMsg", HANG_MS);
   assert.ok(err instanceof IncompleteReadError, String(err));
   assert.equal(err.expected, 100);
   assert.deepEqual(err.partial, new Uint8Array(40).fill(7));
@@ -286,7 +285,7 @@ Deno.test("a peer that half-closes inside the header gives IncompleteReadError w
   await using p = await pair();
   await p.client.sendall(new Uint8Array([0, 0]));
   p.client.shutdown(SHUT_WR);
-  const err = await rejection(recvMsg(p.conn), HANG_MS, "recvMsg");
+  const err = await rejection(recvMsg(p.conn), "recvMsg", HANG_MS);
   assert.ok(err instanceof IncompleteReadError, String(err));
   assert.equal(err.expected, 4);
   assert.deepEqual(err.partial, new Uint8Array([0, 0]));
@@ -296,14 +295,14 @@ Deno.test("recvExactly and recvUntil at a half-close give IncompleteReadError ca
   await using p = await pair();
   await p.client.sendall("abcd");
   p.client.shutdown(SHUT_WR);
-  const exact = await rejection(recvExactly(p.conn, 10), HANG_MS, "recvExactly");
+  const exact = await rejection(recvExactly(p.conn, 10), "recvExactly", HANG_MS);
   assert.ok(exact instanceof IncompleteReadError);
   assert.equal(text(exact.partial), "abcd");
   assert.equal(exact.expected, 10);
   await using q = await pair();
   await q.client.sendall("no delimiter here");
   q.client.shutdown(SHUT_WR);
-  const until = await rejection(recvUntil(q.conn, "\n"), HANG_MS, "recvUntil");
+  const until = await rejection(recvUntil(q.conn, "\n"), "recvUntil", HANG_MS);
   assert.ok(until instanceof IncompleteReadError);
   assert.equal(text(until.partial), "no delimiter here");
   assert.equal(until.expected, null);
@@ -324,7 +323,7 @@ s.close()
   await using peer = python(code, String(server.getsockname()[1]));
   const [conn] = await server.accept();
   using _conn = conn;
-  const err = await rejection(recvMsg(conn), HANG_MS, "recvMsg");
+  const err = await rejection(recvMsg(conn), "recvMsg", HANG_MS);
   assert.ok(err instanceof IncompleteReadError, String(err));
   assert.equal(err.expected, 1000);
   assert.deepEqual(err.partial, bytes("x".repeat(10)));
@@ -337,7 +336,7 @@ Deno.test("a sendall that times out on a peer that stops reading leaves a prefix
   const data = new Uint8Array(PAYLOAD_SIZE);
   for (let i = 0; i < data.length; i++) data[i] = (i * 131 + (i >> 13)) & 0xff;
   p.client.settimeout(0.2);
-  const err = await rejection(p.client.sendall(data), HANG_MS, "sendall");
+  const err = await rejection(p.client.sendall(data), "sendall", HANG_MS);
   assert.ok(err instanceof TimeoutError, String(err));
   p.client.settimeout(null);
   // The write in flight completes; end of stream follows it, so the peer sees exactly what went out.
@@ -357,12 +356,12 @@ Deno.test("close during a pending sendall on a half-written message leaves the p
   const sending = sendMsg(p.client, new Uint8Array(PAYLOAD_SIZE), { maxMessage: PAYLOAD_SIZE });
   await assertPending(sending, "sendMsg");
   p.client.close();
-  const err = await rejection(sending, SETTLE_MS, "sendMsg");
+  const err = await rejection(sending, "sendMsg", SETTLE_MS);
   assert.ok(err instanceof OSError, String(err));
   const partial = await rejection(
     recvMsg(p.conn, { maxMessage: PAYLOAD_SIZE }),
-    HANG_MS,
     "recvMsg",
+    HANG_MS,
   );
   assert.ok(
     partial instanceof IncompleteReadError || partial instanceof ConnectionResetError,
