@@ -178,6 +178,20 @@ export async function silentListener(): Promise<AsyncDisposable & { addr: [strin
 }
 
 /** The package's mod.ts, for scripts run by {@linkcode runScript}. */
+/**
+ * Whether `command` runs and succeeds with `args` (a version flag): false when it is
+ * not installed. Spawning a missing program throws before any promise exists, so
+ * this catches rather than chaining a rejection handler.
+ */
+export async function installed(command: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
 export const MOD: string = new URL("../mod.ts", import.meta.url).href;
 
 /** What a script run by {@linkcode runScript} did. */

@@ -5,7 +5,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { recvMsg, sendMsg } from "../framing.ts";
 import { AF_INET, createConnection, createServer, SHUT_WR, SOCK_DGRAM, socket } from "../mod.ts";
 import { concat } from "../_bytes.ts";
-import { bytes, freePort, HAS_IPV6, resetWhileStopped, text } from "./_helpers.ts";
+import { bytes, freePort, HAS_IPV6, installed, resetWhileStopped, text } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
@@ -461,9 +461,7 @@ Deno.test("connect without net permission names the --allow-net flag to add", as
 });
 
 Deno.test("connect talks to socat as the peer, half-close included", async (t) => {
-  const socat = await new Deno.Command("socat", { args: ["-V"], stdout: "null", stderr: "null" })
-    .output().then((o) => o.success, () => false);
-  if (!socat) {
+  if (!await installed("socat", ["-V"])) {
     console.log("skipped: socat is not installed (apt-get install -y socat)");
     return;
   }
@@ -883,13 +881,7 @@ Deno.test("recv-file stops on SIGTERM before a file arrives and exits 1", async 
 });
 
 Deno.test("send-file draws a progress line with bytes, percent and rate when stderr is a terminal", async () => {
-  const script = await new Deno.Command("script", {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output().then((o) => o.success, () => false);
-  if (!script) {
+  if (!await installed("script", ["--version"])) {
     console.log("skipped: util-linux script (for a pseudo-terminal) is not installed");
     return;
   }

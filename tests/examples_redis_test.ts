@@ -3,18 +3,12 @@
 // not installed (`.ci/run` installs it with apt).
 
 import assert from "node:assert/strict";
-import { freePort, sleep } from "./_helpers.ts";
+import { freePort, installed, sleep } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const TIMEOUT_MS = 20_000;
 
-const HAS_REDIS = await (async () => {
-  try {
-    return (await new Deno.Command("redis-server", { args: ["--version"] }).output()).success;
-  } catch {
-    return false;
-  }
-})();
+const HAS_REDIS = await installed("redis-server", ["--version"]);
 if (!HAS_REDIS) {
   console.log(
     "examples_redis_test.ts: skipped, redis-server is not installed " +
