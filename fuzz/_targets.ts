@@ -21,7 +21,15 @@ import {
   socket,
   type StreamSocket,
 } from "../mod.ts";
-import { type HeaderSize, MessageDecoder, recvExactly, recvMsg, recvUntil } from "../framing.ts";
+import {
+  type HeaderSize,
+  MessageDecoder,
+  recvExactly,
+  recvMsg,
+  recvMsgBatches,
+  recvMsgs,
+  recvUntil,
+} from "../framing.ts";
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same run. */
 export function prng(seed: number): () => number {
@@ -328,6 +336,37 @@ export async function fuzzRecvMsg(random: () => number): Promise<void> {
   checkMessages("recvMsg", c, got, want.messages);
   if (!sameEnding(ending, want.ending, c.maxMessage)) {
     throw new FuzzMismatch("recvMsg", `ended ${show(ending)}, reference ${show(want.ending)}`, c);
+  }
+}
+
+/**
+ * recvMsgs, or with `batches` recvMsgBatches (every batch non-empty),
+ * against the reference decoder: the same messages, then the same ending
+ * (the iterator ends, or its step rejects with the error).
+ */
+async function fuzzIterator(random: () => number, batches: boolean): Promise<void> {
+  const target = batches ? "recvMsgBatches" : "recvMsgs";
+  const c = framingCase(random);
+  const want = referenceDecode(c);
+  const sock = fakeSocket(c.chunks);
+  const got: Uint8Array[] = [];
+  let ending: unknown = null;
+  try {
+    if (batches) {
+      for await (const batch of recvMsgBatches(sock, c)) {
+        if (batch.length === 0) throw new FuzzMismatch(target, "an empty batch", c);
+        got.push(...batch);
+      }
+    } else {
+      for await (const message of recvMsgs(sock, c)) got.push(message);
+    }
+  } catch (err) {
+    if (err instanceof FuzzMismatch) throw err;
+    ending = err;
+  }
+  checkMessages(target, c, got, want.messages);
+  if (!sameEnding(ending, want.ending, c.maxMessage)) {
+    throw new FuzzMismatch(target, `ended ${show(ending)}, reference ${show(want.ending)}`, c);
   }
 }
 
@@ -807,6 +846,8 @@ export interface Target {
 export const TARGETS: readonly Target[] = [
   { name: "MessageDecoder", run: fuzzDecoder },
   { name: "recvMsg", run: fuzzRecvMsg },
+  { name: "recvMsgs", run: (random) => fuzzIterator(random, false) },
+  { name: "recvMsgBatches", run: (random) => fuzzIterator(random, true) },
   { name: "recvUntil/recvExactly", run: fuzzRecvUntil },
   { name: "address parsing", run: fuzzAddress },
 ];

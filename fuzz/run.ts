@@ -1,5 +1,5 @@
 // The long fuzz run: `deno task fuzz` feeds 1,000,000 seeded inputs to the
-// targets in fuzz/_targets.ts (MessageDecoder, recvMsg, recvUntil/
+// targets in fuzz/_targets.ts (MessageDecoder, recvMsg, recvMsgs, recvMsgBatches, recvUntil/
 // recvExactly, address parsing) and compares every outcome with the
 // reference implementations there. Exits 1 with the input's seed on the
 // first mismatch, so it can be replayed:

@@ -18,6 +18,8 @@ import { pair } from "./_helpers.ts";
 const QUICK: Record<string, number> = {
   "MessageDecoder": 30_000,
   "recvMsg": 8_000,
+  "recvMsgs": 6_000,
+  "recvMsgBatches": 6_000,
   "recvUntil/recvExactly": 16_000,
   "address parsing": 60_000,
 };
