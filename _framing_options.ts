@@ -185,7 +185,7 @@ export function writeHeader(
       .setBigUint64(0, BigInt(size), framing.littleEndian);
     return;
   }
-  // Plain byte stores, as readHeaderSmall reads: no DataView per message.
+  // Plain byte stores, as headerValue reads: no DataView per message.
   for (let i = 0; i < n; i++) {
     const shift = 8 * (framing.littleEndian ? i : n - 1 - i);
     target[offset + i] = (size >>> shift) & 0xff;
@@ -198,35 +198,38 @@ export function writeHeader(
  * @throws {MessageTooLargeError} when it exceeds `maxMessage`.
  */
 export function readHeader(bytes: Uint8Array, offset: number, framing: Framing): number {
-  const size = framing.header === 8 ? readHeader64(bytes, offset, framing) : readHeaderSmall(
-    bytes,
-    offset,
-    framing,
-  );
+  const size = headerValue(bytes, offset, framing);
   if (size > framing.maxMessage) throw new MessageTooLargeError(size, framing.maxMessage);
   return size;
 }
 
-// The decoder's hot path: plain byte arithmetic, no DataView allocated per message.
-function readHeaderSmall(b: Uint8Array, i: number, framing: Framing): number {
-  if (framing.header === 1) return b[i];
-  if (framing.header === 2) {
-    return framing.littleEndian ? b[i] | (b[i + 1] << 8) : (b[i] << 8) | b[i + 1];
+/**
+ * The length in the header at `b[i]`, unchecked: the decoders' hot path,
+ * plain byte arithmetic with no DataView or BigInt per message. Past 2^53 an
+ * 8-byte length is the nearest number (as `Number(bigint)` rounds), which is
+ * still over any `maxMessage`.
+ */
+export function headerValue(b: Uint8Array, i: number, framing: Framing): number {
+  const le = framing.littleEndian;
+  switch (framing.header) {
+    case 1:
+      return b[i];
+    case 2:
+      return le ? b[i] | (b[i + 1] << 8) : (b[i] << 8) | b[i + 1];
+    case 4:
+      return uint32(b, i, le);
+    default:
+      return le
+        ? uint32(b, i + 4, true) * 2 ** 32 + uint32(b, i, true)
+        : uint32(b, i, false) * 2 ** 32 + uint32(b, i + 4, false);
   }
-  const value = framing.littleEndian
+}
+
+function uint32(b: Uint8Array, i: number, le: boolean): number {
+  const value = le
     ? b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)
     : (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
   return value >>> 0;
-}
-
-function readHeader64(b: Uint8Array, i: number, framing: Framing): number {
-  const big = new DataView(b.buffer, b.byteOffset + i, 8).getBigUint64(0, framing.littleEndian);
-  // Past 2^53 a number would silently round; report the size as the
-  // nearest number, which is still over any maxMessage.
-  if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new MessageTooLargeError(Number(big), framing.maxMessage);
-  }
-  return Number(big);
 }
 
 /** Header and payload in one array; the payload was checked against `framing`. */

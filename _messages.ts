@@ -10,12 +10,7 @@
 
 import { describe } from "./_address.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
-import {
-  type Framing,
-  type FramingOptions,
-  readHeader,
-  resolveFraming,
-} from "./_framing_options.ts";
+import { type Framing, type FramingOptions, resolveFraming } from "./_framing_options.ts";
 import type { StreamSocket } from "./socket.ts";
 
 /** A socket's read buffer, checked before any I/O. */
@@ -71,7 +66,7 @@ abstract class MessageIterator<Item> implements AsyncIterableIterator<Item, unde
       }
       const item = this.item(reader, framing);
       if (item !== undefined) return Promise.resolve({ value: item, done: false });
-      return reader.readPrefixed(framing.header, readHeader, framing, this.#sock.gettimeout())
+      return reader.readPrefixed(framing, this.#sock.gettimeout())
         .then(this.#received, this.#failed);
     } catch (err) {
       this.#done = true;
@@ -105,7 +100,7 @@ abstract class MessageIterator<Item> implements AsyncIterableIterator<Item, unde
 /** One message per step. */
 export class Messages extends MessageIterator<Uint8Array> {
   protected item(reader: ReadBuffer, framing: Framing, first?: Uint8Array): Uint8Array | undefined {
-    return first ?? reader.takePrefixed(framing.header, readHeader, framing);
+    return first ?? reader.takeMessage(framing);
   }
 }
 
@@ -121,17 +116,15 @@ export class MessageBatches extends MessageIterator<Uint8Array[]> {
     // this step may already have taken the next message. The messages
     // after it come with the next step, taken when that step is called.
     if (first !== undefined) return [first];
-    first = reader.takePrefixed(framing.header, readHeader, framing);
+    first = reader.takeMessage(framing);
     if (first === undefined) return undefined;
     const batch = [first];
-    // Quietly after the first: a header over maxMessage ends the batch
-    // before it, unconsumed, and the next step raises its error, so the
-    // messages before it are handed out and nothing is lost if none follows.
-    // Bounded by what is buffered: a read brings at most 256 KiB.
-    let m = reader.takePrefixed(framing.header, readHeader, framing, true);
-    while (m !== undefined) {
+    // A header over maxMessage ends the batch before it, unconsumed, and
+    // the next step raises its error, so the messages before it are handed
+    // out and nothing is lost if none follows. Bounded by what is buffered:
+    // a read brings at most 256 KiB.
+    for (let m = reader.takeMessage(framing); m !== undefined; m = reader.takeMessage(framing)) {
       batch.push(m);
-      m = reader.takePrefixed(framing.header, readHeader, framing, true);
     }
     return batch;
   }

@@ -45,7 +45,6 @@ import {
   type Framing,
   type FramingOptions,
   headerBytes,
-  readHeader,
   resolveFraming,
 } from "./_framing_options.ts";
 
@@ -186,7 +185,7 @@ export function recvMsg(
     const reader = readerOf(sock, RECV_MSG);
     // A message already buffered (a read brings many small ones at once)
     // comes back without an async frame, as a view, not a copy.
-    return reader.readPrefixed(framing.header, readHeader, framing, sock.gettimeout());
+    return reader.readPrefixed(framing, sock.gettimeout());
   } catch (err) {
     return Promise.reject(err);
   }

@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { ReadBuffer, type Source } from "../_buffer.ts";
+import type { Framing } from "../_framing_options.ts";
 import {
   BlockingIOError,
   ConnectionResetError,
@@ -16,6 +17,7 @@ import {
   fromDenoError,
   IncompleteReadError,
   LimitOverrunError,
+  MessageTooLargeError,
   OSError,
   TimeoutError,
 } from "../errors.ts";
@@ -297,10 +299,8 @@ function chunked(data: Uint8Array): Uint8Array[] {
 const MiB = 1 << 20;
 
 /** Parses a 2-byte big-endian header, counting its calls in `context`. */
-function size16(data: Uint8Array, at: number, context: { calls: number }): number {
-  context.calls++;
-  return (data[at] << 8) | data[at + 1];
-}
+// Records with a 2-byte big-endian length, at most 1,000 bytes.
+const SIZE16: Framing = { header: 2, littleEndian: false, maxMessage: 1000 };
 
 // ---------------------------------------------------------------------------
 // readSome
@@ -532,28 +532,20 @@ Deno.test("a readAll that times out loses nothing: the next readAll returns ever
 // ---------------------------------------------------------------------------
 // readPrefixed
 
-Deno.test("readPrefixed returns one record's payload, passing the context to sizeOf, and leaves the next record buffered", async () => {
+Deno.test("readPrefixed returns one record's payload and leaves the next record buffered", async () => {
   const { source, buffer } = scripted();
-  const context = { calls: 0 };
-  const seen: unknown[] = [];
-  const sizeOf = (data: Uint8Array, at: number, ctx: { calls: number }) => {
-    seen.push(ctx);
-    return size16(data, at, ctx);
-  };
   source.push([0, 3, 0x61, 0x62, 0x63, 0, 2, 0x64, 0x65, 0, 0]);
-  assert.deepEqual(await value(buffer.readPrefixed(2, sizeOf, context, null)), bytes("abc"));
+  assert.deepEqual(await value(buffer.readPrefixed(SIZE16, null)), bytes("abc"));
   assert.equal(buffer.buffered, 6);
   // Already buffered: served at once.
-  assert.deepEqual(await value(buffer.readPrefixed(2, sizeOf, context, null)), bytes("de"));
-  assert.deepEqual(await value(buffer.readPrefixed(2, sizeOf, context, null)), new Uint8Array(0));
+  assert.deepEqual(await value(buffer.readPrefixed(SIZE16, null)), bytes("de"));
+  assert.deepEqual(await value(buffer.readPrefixed(SIZE16, null)), new Uint8Array(0));
   assert.equal(buffer.buffered, 0);
-  assert.deepEqual(seen, [context, context, context]);
-  assert.equal(context.calls, 3);
 });
 
 Deno.test("readPrefixed waits for a record split across reads", async () => {
   const { source, buffer } = scripted();
-  const record = buffer.readPrefixed(2, size16, { calls: 0 }, null);
+  const record = buffer.readPrefixed(SIZE16, null);
   source.push([0]);
   await assertPending(record);
   source.push([3, 0x61]);
@@ -565,15 +557,15 @@ Deno.test("readPrefixed waits for a record split across reads", async () => {
 
 Deno.test("readPrefixed returns null at end of stream before a header", async () => {
   const { source, buffer } = scripted();
-  const record = buffer.readPrefixed(2, size16, { calls: 0 }, null);
+  const record = buffer.readPrefixed(SIZE16, null);
   source.end();
   assert.equal(await value(record), null);
-  assert.equal(await value(buffer.readPrefixed(2, size16, { calls: 0 }, null)), null);
+  assert.equal(await value(buffer.readPrefixed(SIZE16, null)), null);
 });
 
 Deno.test("readPrefixed at end of stream inside the header throws IncompleteReadError with the header bytes so far", async () => {
   const { source, buffer } = scripted();
-  const record = buffer.readPrefixed(4, size16, { calls: 0 }, null);
+  const record = buffer.readPrefixed({ ...SIZE16, header: 4 }, null);
   source.push([0, 0, 1]);
   source.end();
   const err = await failure(record);
@@ -585,47 +577,48 @@ Deno.test("readPrefixed at end of stream inside the header throws IncompleteRead
 
 Deno.test("readPrefixed at end of stream inside the payload throws IncompleteReadError with the payload so far and its size", async () => {
   const { source, buffer } = scripted();
-  const record = buffer.readPrefixed(2, size16, { calls: 0 }, null);
+  const record = buffer.readPrefixed(SIZE16, null);
   source.push([0, 5, 0x61, 0x62]);
   source.end();
   assertIncomplete(await failure(record), "ab", 5);
   assert.equal(buffer.buffered, 0);
-  assert.equal(await value(buffer.readPrefixed(2, size16, { calls: 0 }, null)), null);
+  assert.equal(await value(buffer.readPrefixed(SIZE16, null)), null);
 });
 
 Deno.test("a readPrefixed that times out consumes nothing, and the next call returns the whole record", async () => {
   const { source, buffer } = scripted();
   source.push([0]);
-  assertTimeout(await rejection(buffer.readPrefixed(2, size16, { calls: 0 }, 0.05)));
+  assertTimeout(await rejection(buffer.readPrefixed(SIZE16, 0.05)));
   assert.equal(buffer.buffered, 1);
   source.push([4, 0x61]);
-  assertTimeout(await rejection(buffer.readPrefixed(2, size16, { calls: 0 }, 0.05)));
+  assertTimeout(await rejection(buffer.readPrefixed(SIZE16, 0.05)));
   assert.equal(buffer.buffered, 3);
   source.push([0x62, 0x63, 0x64]);
-  assert.deepEqual(await value(buffer.readPrefixed(2, size16, { calls: 0 }, null)), bytes("abcd"));
+  assert.deepEqual(await value(buffer.readPrefixed(SIZE16, null)), bytes("abcd"));
   assert.equal(buffer.buffered, 0);
 });
 
-Deno.test("when sizeOf throws, readPrefixed rejects with that error and the header is consumed", async () => {
-  const bad = new RangeError("Cannot read a record: bad header");
-  const sizeOf = () => {
-    throw bad;
+Deno.test("a header over maxMessage: readPrefixed rejects with MessageTooLargeError and the header is consumed", async () => {
+  const tooLarge = (err: unknown) => {
+    assert.ok(err instanceof MessageTooLargeError);
+    assert.equal(err.size, 0x0909);
+    assert.equal(err.maxMessage, 1000);
   };
   // The header was buffered before the call.
   {
     const { source, buffer } = scripted();
     await fill(source, buffer, [9, 9, 0x78, 0x79]);
-    assert.equal(await failure(buffer.readPrefixed(2, sizeOf, null, null)), bad);
+    tooLarge(await failure(buffer.readPrefixed(SIZE16, null)));
     assert.equal(buffer.buffered, 2);
     assert.deepEqual(await value(buffer.readSome(10, null)), bytes("xy"));
   }
   // The header arrived while the call waited.
   {
     const { source, buffer } = scripted();
-    const record = buffer.readPrefixed(2, sizeOf, null, null);
+    const record = buffer.readPrefixed(SIZE16, null);
     await assertPending(record);
     source.push([9, 9, 0x78, 0x79]);
-    assert.equal(await failure(record), bad);
+    tooLarge(await failure(record));
     assert.equal(buffer.buffered, 2);
     assert.deepEqual(await value(buffer.readSome(10, null)), bytes("xy"));
   }
@@ -811,7 +804,7 @@ Deno.test("a readPrefixed made while another call waits queues, even with a whol
   const { source, buffer } = scripted();
   const four = buffer.readExactly(4, null);
   source.push([0, 1, 0x78]);
-  const record = buffer.readPrefixed(2, size16, { calls: 0 }, null);
+  const record = buffer.readPrefixed(SIZE16, null);
   await assertPending(four);
   await assertPending(record);
   source.push([0x79, 0, 1, 0x7a]);
@@ -853,7 +846,7 @@ Deno.test("with timeout 0, a call that would wait for its turn fails at once wit
     buffer.peek(10, 0),
     buffer.readExactly(1, 0),
     buffer.readAll(0),
-    buffer.readPrefixed(2, size16, { calls: 0 }, 0),
+    buffer.readPrefixed(SIZE16, 0),
     buffer.readUntil(bytes("\n"), 10, 0),
     buffer.readLine(10, 0),
   ];
@@ -968,7 +961,7 @@ Deno.test("after shutdown every read sees end of stream and the buffered bytes a
   assert.deepEqual(await value(buffer.peek(10, null)), new Uint8Array(0));
   assertIncomplete(await failure(buffer.readExactly(1, null)), "", 1);
   assert.deepEqual(await value(buffer.readAll(null)), new Uint8Array(0));
-  assert.equal(await value(buffer.readPrefixed(2, size16, { calls: 0 }, null)), null);
+  assert.equal(await value(buffer.readPrefixed(SIZE16, null)), null);
   assertIncomplete(await failure(buffer.readUntil(bytes("\n"), 10, null)), "", null);
   assert.deepEqual(await value(buffer.readLine(10, null)), new Uint8Array(0));
   assert.equal(source.reads, 2);
@@ -1044,14 +1037,14 @@ Deno.test("readUntil, readPrefixed and readAll report a read error, and the byte
   }
   {
     const { source, buffer } = scripted();
-    const record = buffer.readPrefixed(2, size16, { calls: 0 }, null);
+    const record = buffer.readPrefixed(SIZE16, null);
     source.push([0, 4, 0x61]);
     await assertPending(record);
     source.fail(raw);
     assertTranslated(await failure(record), raw);
     assert.equal(buffer.buffered, 3);
     assertIncomplete(
-      await failure(buffer.readPrefixed(2, size16, { calls: 0 }, null)),
+      await failure(buffer.readPrefixed(SIZE16, null)),
       "a",
       4,
     );
@@ -1231,7 +1224,7 @@ Deno.test("over loopback, the buffer returns exactly what the peer wrote and end
   })();
   assert.deepEqual(await buffer.readLine(100, null), bytes("hello\n"));
   assert.deepEqual(await buffer.readUntil(bytes("\r\n"), 100, null), bytes("world\r\n"));
-  assert.deepEqual(await buffer.readPrefixed(2, size16, { calls: 0 }, null), bytes("abc"));
+  assert.deepEqual(await buffer.readPrefixed(SIZE16, null), bytes("abc"));
   await writing;
   assertIncomplete(await rejection(buffer.readExactly(5, null)), "xy", 5);
   assert.deepEqual(await buffer.readSome(10, null), new Uint8Array(0));
