@@ -48,7 +48,8 @@
 //   MemoryBIOTests, SSLObjectTests, SimpleBackgroundTests.test_bio_handshake,
 //     test_bio_read_write_data: SSLObject/MemoryBIO not provided (README)
 //   SimpleBackgroundTests.test_get_server_certificate(_sni, _fail, _timeout): not in pysock
-//   NetworkedTests: need the Internet (loopback only here)
+//   NetworkedTests: need the Internet (loopback only here); test_timeout_connect_ex
+//     is ported on loopback in cpython_ssl_rest_test.ts
 //   ThreadedTests.test_crl_check: CRLs and verify_flags not provided (README)
 //   ThreadedTests.test_hostname_checks_common_name: attribute not in pysock
 //   ThreadedTests.test_dual_rsa_ecc: set_ciphers refused and one cert chain per context
@@ -67,7 +68,7 @@
 //     test_sni_callback_wrong_return_type: SNI callbacks not provided (README)
 //   ThreadedTests.test_session, test_session_handling: session reuse not provided (README)
 //   TestPostHandshakeAuth, TestSSLDebug, TestPreHandshakeClose, TestEnumerations:
-//     outside this port (post-handshake auth, keylog and msg_callback are not provided)
+//     see cpython_ssl_rest_test.ts, which has the gap list of the whole file
 
 import assert from "node:assert/strict";
 import {

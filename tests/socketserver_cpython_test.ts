@@ -5,10 +5,12 @@
 // Not ported, because Deno has no fork(): the Forking* servers and tests
 // (test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer,
 // test_ForkingUnixDatagramServer, test_forking_handled, test_forking_not_handled).
-// test_ThreadingUnixDatagramServer has no twin either: pysock has no
+// test_ThreadingUnixDatagramServer has no twin here: pysock has no
 // ThreadingUnixDatagramServer (a Deno Unix datagram socket runs one call at
 // a time, denoland/deno#6290; socketserver.ts says so), and test_all below
-// asserts that it is absent rather than half there.
+// asserts that it is absent rather than half there; the same class made with
+// ThreadingMixIn is tested in cpython_socketserver_rest_test.ts, with the gap
+// list of the whole CPython file.
 //
 // Where pysock must differ from CPython the test asserts pysock's documented
 // behaviour and says why: serveForever/shutdown/handleRequest/serverClose
