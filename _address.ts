@@ -3,8 +3,8 @@
 // reaches the network.
 
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC } from "./_constants.ts";
-import { normalizeIpv6 } from "./_inet.ts";
-import { literalFamily, specialName } from "./_resolve.ts";
+import { normalizeIpv6, plainOSError } from "./_inet.ts";
+import { literalFamily, mappedIpv4, numericFamily, specialName } from "./_resolve.ts";
 import { EAI, errno, gaierror, OSError } from "./errors.ts";
 
 /** An IPv4 address: `[host, port]`. */
@@ -85,8 +85,20 @@ export function checkIpAddress(addr: unknown, family: number, action: string): I
   // answers: a name that cannot exist (.invalid, malformed) would be sent to
   // the DNS server and fail with an untranslated error. Refuse it here.
   if (literalFamily(hostname) === AF_UNSPEC) specialName(hostname, family);
+  // As CPython parses the tuple: every field's type first, then the ranges.
+  for (const [i, name] of [[2, "flowinfo"], [3, "scopeId"]] as const) {
+    if (addr.length > i) checkInteger(addr[i], name, action);
+  }
   if (addr.length >= 3) checkUint(addr[2], 0xfffff, "flowinfo", action);
   if (addr.length === 4) checkUint(addr[3], 0xffffffff, "scopeId", action);
+  if (family === AF_INET6 && literalFamily(hostname) === AF_INET6) {
+    // CPython gives the socket the tuple's scope id, not a zone in the host
+    // ("fe80::1%1" with scope 0 is fe80::1 with none); Deno takes it as a zone.
+    const scopeId = addr.length === 4 ? addr[3] as number : 0;
+    const zone = hostname.indexOf("%");
+    const bare = zone === -1 ? hostname : hostname.slice(0, zone);
+    return { hostname: scopeId === 0 ? bare : `${bare}%${scopeId}`, port };
+  }
   return { hostname, port };
 }
 
@@ -105,7 +117,16 @@ export function checkSocketAddress(
 ): IpEndpoint | string {
   if (family === AF_UNIX) return checkUnixPath(addr, action);
   const endpoint = checkIpAddress(addr, family, action);
-  const literal = literalFamily(endpoint.hostname);
+  if (family === AF_INET6 && endpoint.hostname === "255.255.255.255") {
+    // CPython's own check of "<broadcast>" (and its address), before any lookup.
+    throw plainOSError("address family mismatched");
+  }
+  const literal = numericFamily(endpoint.hostname);
+  if (literal === AF_INET6 && family === AF_INET) {
+    // glibc reads an IPv4-mapped address as the IPv4 address for AF_INET.
+    const v4 = mappedIpv4(endpoint.hostname);
+    if (v4 !== null) return { hostname: v4, port: endpoint.port };
+  }
   if (literal !== AF_UNSPEC && literal !== family) throw new gaierror(EAI.EAI_ADDRFAMILY);
   return endpoint;
 }
@@ -144,11 +165,15 @@ export function checkUnixPath(addr: unknown, action: string): string {
   return addr;
 }
 
-function checkUint(value: unknown, max: number, name: string, action: string): void {
+function checkInteger(value: unknown, name: string, action: string): void {
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new TypeError(`Cannot ${action}: ${name} must be an integer, got ${describe(value)}`);
   }
-  if (value < 0 || value > max) {
+}
+
+function checkUint(value: unknown, max: number, name: string, action: string): void {
+  checkInteger(value, name, action);
+  if ((value as number) < 0 || (value as number) > max) {
     throw new RangeError(`Cannot ${action}: ${name} must be 0-${max}, got ${value}`);
   }
 }
@@ -226,4 +251,17 @@ export function checkText(value: unknown, action: string, name: string): string 
     throw new TypeError(`Cannot ${action}: ${name} contains a NUL character`);
   }
   return value;
+}
+
+/**
+ * Checks a string argument that CPython reads as a C string (its `s`
+ * format): a NUL in it is Python's `ValueError: embedded null character`,
+ * so a RangeError here.
+ * @throws {TypeError} for a non-string; {RangeError} for a NUL in it.
+ */
+export function checkCString(value: unknown, action: string, name: string): string {
+  if (typeof value === "string" && value.includes("\0")) {
+    throw new RangeError(`Cannot ${action}: ${name} contains a NUL character`);
+  }
+  return checkText(value, action, name);
 }

@@ -4,7 +4,7 @@
 // formatter below follow glibc's rules (resolv/inet_addr.c, inet_pton.c,
 // inet_ntop.c) so that every input is accepted or refused exactly as there.
 
-import { checkText, describe } from "./_address.ts";
+import { checkCString, describe } from "./_address.ts";
 import { AF_INET, AF_INET6 } from "./_constants.ts";
 import { errno, errorFromErrno, OSError } from "./errors.ts";
 
@@ -264,6 +264,10 @@ function checkFamily(value: unknown, action: string): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new TypeError(`Cannot ${action}: family must be an integer, got ${describe(value)}`);
   }
+  // A C int, as CPython's OverflowError says for anything wider.
+  if (value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`Cannot ${action}: family ${value} does not fit a C int`);
+  }
   return value;
 }
 
@@ -276,7 +280,8 @@ function checkFamily(value: unknown, action: string): number {
  * @returns A new 4-byte array.
  * @throws {OSError} `illegal IP address string passed to inet_aton` when the
  *   text is no IPv4 address (`errno` `null`, as Python's is `None`).
- * @throws {TypeError} when `ipString` is not a string or contains a NUL.
+ * @throws {TypeError} when `ipString` is not a string.
+ * @throws {RangeError} when it contains a NUL (Python's `ValueError`).
  *
  * @example
  * ```ts
@@ -291,7 +296,7 @@ function checkFamily(value: unknown, action: string): number {
  * ```
  */
 export function inet_aton(ipString: string): Uint8Array {
-  const text = checkText(ipString, "inet_aton", "ip_string");
+  const text = checkCString(ipString, "inet_aton", "ip_string");
   const value = parseIpv4Lenient(text, false);
   if (value < 0) throw plainOSError("illegal IP address string passed to inet_aton");
   return new Uint8Array([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
@@ -335,6 +340,8 @@ export function inet_ntoa(packedIp: Uint8Array): string {
  * @throws {OSError} `illegal IP address string passed to inet_pton` for text
  *   that is no address of the family; `EAFNOSUPPORT` (97) for another family.
  * @throws {TypeError} for a non-integer family or a non-string address.
+ * @throws {RangeError} for a NUL in the address or a family wider than a C
+ *   int (Python's `ValueError`, `OverflowError`).
  *
  * @example
  * ```ts
@@ -351,7 +358,7 @@ export function inet_ntoa(packedIp: Uint8Array): string {
  */
 export function inet_pton(addressFamily: number, ipString: string): Uint8Array {
   const family = checkFamily(addressFamily, "inet_pton");
-  const text = checkText(ipString, "inet_pton", "ip_string");
+  const text = checkCString(ipString, "inet_pton", "ip_string");
   let out: Uint8Array;
   if (family === AF_INET) {
     out = new Uint8Array(4);

@@ -2,7 +2,7 @@
 // gethostbyname, gethostname and hasDualstackIpv6, over the system
 // resolver (_resolve.ts).
 
-import { type Address, checkPort, describe } from "./_address.ts";
+import { type Address, checkPort, checkText, describe } from "./_address.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -11,11 +11,17 @@ import {
   IPPROTO_UDP,
   SOCK_DGRAM,
   SOCK_RAW,
+  SOCK_SEQPACKET,
   SOCK_STREAM,
 } from "./_constants.ts";
 import { resolve, resolveOne } from "./_resolve.ts";
 import { getservbyname } from "./_services.ts";
 import { EAI, fromDenoError, gaierror } from "./errors.ts";
+
+/** Linux's SOCK_DCCP, IPPROTO_DCCP and IPPROTO_SCTP, which glibc's getaddrinfo knows. */
+const SOCK_DCCP = 6;
+const IPPROTO_DCCP = 33;
+const IPPROTO_SCTP = 132;
 
 /** One `getaddrinfo` result: `[family, type, proto, canonname, sockaddr]`. */
 export type AddrInfo = [
@@ -30,7 +36,8 @@ export type AddrInfo = [
  * Resolves a host and port with the system resolver, as Python's
  * `socket.getaddrinfo` (so `/etc/hosts` and `localhost` work offline).
  *
- * @param host A name or IP literal; `null` means loopback.
+ * @param host A name or IP literal (an IPv6 one may carry a zone, given back
+ *   as the scope id); `null` means loopback, `""` no host (`EAI_NONAME`).
  * @param port A port number, numeric string, service name (`"http"`,
  *   from the same database as {@linkcode getservbyname}), or `null` for 0.
  * @param family `AF_UNSPEC` (default), `AF_INET` or `AF_INET6`.
@@ -53,46 +60,111 @@ export async function getaddrinfo(
   family: number = AF_UNSPEC,
   type = 0,
 ): Promise<AddrInfo[]> {
-  const service = toService(port);
+  // In CPython's order: the integer arguments, the host's type, the port's.
+  checkCInt(family, "family");
+  checkCInt(type, "type");
   if (host !== null && typeof host !== "string") {
     throw new TypeError(`Cannot getaddrinfo: host must be a string or null, got ${describe(host)}`);
   }
+  const service = toService(port);
+  if (host === null && service === null) throw new gaierror(EAI.EAI_NONAME);
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) {
     throw new gaierror(EAI.EAI_FAMILY);
   }
-  if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) {
-    throw new gaierror(EAI.EAI_SOCKTYPE);
-  }
+  if (type !== 0 && !(type in SOCKET_TYPES)) throw new gaierror(EAI.EAI_SOCKTYPE);
   // A service name gives the types it is listed for, each with its port,
   // as glibc does: "http" is TCP only, "domain" both; none is EAI_SERVICE.
-  const types: [type: number, port: number][] = [];
+  // A raw socket has no port: asked for by type, it takes no service.
+  const types: [type: number, proto: number, port: number][] = [];
   for (const t of type === 0 ? [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW] : [type]) {
-    if (typeof service === "number") types.push([t, service]);
-    else if (t !== SOCK_RAW) {
-      const found = servicePort(service, t === SOCK_STREAM ? "tcp" : "udp");
-      if (found !== null) types.push([t, found]);
+    const [proto, protoName] = SOCKET_TYPES[t];
+    if (service === null) types.push([t, proto, 0]);
+    else if (typeof service === "number") {
+      if (protoName !== null || type === 0) types.push([t, proto, service]);
+    } else if (protoName !== null) {
+      const found = servicePort(service, protoName);
+      if (found !== null) types.push([t, proto, found]);
     }
   }
   if (types.length === 0) throw new gaierror(EAI.EAI_SERVICE);
-  const name = host === null || host === "" ? (family === AF_INET6 ? "::1" : "127.0.0.1") : host;
-  const found = await resolve(name, family);
+  if (host === "") throw new gaierror(EAI.EAI_NONAME);
+  // No host is loopback: both families' for AF_UNSPEC, IPv6 first, as glibc gives them.
+  const found = host !== null ? await resolve(host, family) : [
+    ...(family !== AF_INET ? [{ family: AF_INET6, address: "::1" }] : []),
+    ...(family !== AF_INET6 ? [{ family: AF_INET, address: "127.0.0.1" }] : []),
+  ];
   const result: AddrInfo[] = [];
   for (const { family: f, address } of found) {
-    for (const [t, portNumber] of types) {
+    const [hostText, scopeId] = f === AF_INET6 ? splitZone(address) : [address, 0];
+    for (const [t, proto, portNumber] of types) {
       const sockaddr: Address = f === AF_INET6
-        ? [address, portNumber, 0, 0]
-        : [address, portNumber];
-      const proto = t === SOCK_STREAM ? IPPROTO_TCP : t === SOCK_DGRAM ? IPPROTO_UDP : 0;
+        ? [hostText, portNumber, 0, scopeId]
+        : [hostText, portNumber];
       result.push([f, t, proto, "", sockaddr]);
     }
   }
   return result;
 }
 
-// The port as a number, or the service name to look up per socket type.
-function toService(port: number | string | null): number | string {
+// glibc's socket types and protocols: [protocol, services protocol name];
+// a raw socket's name is null (no service).
+const SOCKET_TYPES: Record<number, [proto: number, protoName: string | null]> = {
+  [SOCK_STREAM]: [IPPROTO_TCP, "tcp"],
+  [SOCK_DGRAM]: [IPPROTO_UDP, "udp"],
+  [SOCK_SEQPACKET]: [IPPROTO_SCTP, "sctp"],
+  [SOCK_DCCP]: [IPPROTO_DCCP, "dccp"],
+  [SOCK_RAW]: [0, null],
+};
+
+function checkCInt(value: unknown, name: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot getaddrinfo: ${name} must be an integer, got ${describe(value)}`);
+  }
+  if (value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`Cannot getaddrinfo: ${name} ${value} does not fit a C int`);
+  }
+}
+
+// An IPv6 literal's zone as the scope id glibc gives: a number, or for a
+// link-local address the index of the interface it names.
+function splitZone(address: string): [host: string, scopeId: number] {
+  const at = address.indexOf("%");
+  if (at === -1) return [address, 0];
+  const [host, zone] = [address.slice(0, at), address.slice(at + 1)];
+  if (/^\d+$/.test(zone) && Number(zone) <= 0xffffffff) return [host, Number(zone)];
+  const linkLocal = /^fe[89ab]/i.test(host) || /^ff[0-9a-f]2:/i.test(host);
+  const index = linkLocal ? interfaceIndex(zone) : null;
+  if (index === null) throw new gaierror(EAI.EAI_NONAME);
+  return [host, index];
+}
+
+// if_nametoindex(3), which Deno lacks: Linux's loopback is always index 1
+// (LOOPBACK_IFINDEX); another interface's index is the scope id of its
+// link-local address (--allow-sys=networkInterfaces), or is read from sysfs
+// (which Deno opens only with --allow-all).
+function interfaceIndex(name: string): number | null {
+  if (name === "lo") return 1;
+  if (Deno.permissions.querySync({ name: "sys", kind: "networkInterfaces" }).state === "granted") {
+    for (const i of Deno.networkInterfaces()) {
+      if (i.name === name && i.family === "IPv6" && i.scopeid) return i.scopeid;
+    }
+  }
+  if (!/^[\w.-]+$/.test(name)) return null;
+  const path = `/sys/class/net/${name}/ifindex`;
+  // Only with read access granted: a lookup must not prompt for a permission.
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return null;
+  try {
+    return Number(Deno.readTextFileSync(path).trim());
+  } catch {
+    return null;
+  }
+}
+
+// The port as a number, the service name to look up per socket type, or
+// null for no service.
+function toService(port: unknown): number | string | null {
   // "" is no service, as null is (glibc's port 0).
-  if (port === null || port === "") return 0;
+  if (port === null || port === "") return null;
   if (typeof port === "string") {
     // A number as glibc's strtoul reads one: leading white space and a
     // sign are allowed. A negative port is no service; trailing text makes
@@ -103,6 +175,7 @@ function toService(port: number | string | null): number | string {
     if (digits[1] === "-" && value !== 0) throw new gaierror(EAI.EAI_SERVICE);
     return checkPort(value, "getaddrinfo");
   }
+  // An argument error, as API.md has them (CPython: OSError("Int or String expected")).
   return checkPort(port, "getaddrinfo");
 }
 
@@ -129,10 +202,11 @@ function servicePort(name: string, proto: string): number | null {
  * ```
  */
 export async function gethostbyname(host: string): Promise<string> {
-  if (typeof host !== "string") {
-    throw new TypeError(`Cannot gethostbyname: host must be a string, got ${describe(host)}`);
-  }
-  return (await resolveOne(host === "" ? "0.0.0.0" : host, AF_INET)).address;
+  checkText(host, "gethostbyname", "host");
+  // Python's own names: "" is INADDR_ANY, "<broadcast>" INADDR_BROADCAST.
+  if (host === "") return "0.0.0.0";
+  if (host === "<broadcast>") return "255.255.255.255";
+  return (await resolveOne(host, AF_INET)).address;
 }
 
 /**

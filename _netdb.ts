@@ -12,7 +12,7 @@
 // without it the system resolver answers alone: the same names, but no
 // aliases.
 
-import { type AddressInput, checkText, describe } from "./_address.ts";
+import { type AddressInput, checkCString, checkText, describe } from "./_address.ts";
 import { AF_INET, AF_INET6, AF_UNSPEC, NI_DGRAM, NI_NAMEREQD } from "./_constants.ts";
 import { NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV } from "./_constants.ts";
 import {
@@ -23,7 +23,7 @@ import {
   parseIpv6,
   plainOSError,
 } from "./_inet.ts";
-import { resolve } from "./_resolve.ts";
+import { mappedIpv4, resolve } from "./_resolve.ts";
 import { getservbyport } from "./_services.ts";
 import { EAI, fromDenoError, gaierror, herror, OSError, PermissionError } from "./errors.ts";
 
@@ -337,7 +337,12 @@ export async function getnameinfo(
       }`,
     );
   }
-  const host = checkText(sockaddr[0], action, "host");
+  const host = checkCString(sockaddr[0], action, "host");
+  // As CPython parses the tuple: every field's type first, then the ranges.
+  const fields = ["port", "flowinfo", "scopeId"] as const;
+  for (let i = 1; i < sockaddr.length; i++) {
+    checkInt(sockaddr[i], -Infinity, Infinity, fields[i - 1], action);
+  }
   const port = checkInt(sockaddr[1], 0, 65535, "port", action);
   if (sockaddr.length > 2) checkInt(sockaddr[2], 0, 0xfffff, "flowinfo", action);
   const scopeId = sockaddr.length > 3 ? checkInt(sockaddr[3], 0, 0xffffffff, "scopeId", action) : 0;
@@ -467,6 +472,10 @@ export async function gethostbynameEx(
     if (/^[\d.]*\d$/.test(name)) return [name, [], [formatIpv4(v4)]];
     throw hostError(HOST_NOT_FOUND);
   }
+  // CPython checks the name with getaddrinfo(AF_INET) first, which takes
+  // "<broadcast>" and an IPv4-mapped address; then gethostbyname(3) finds
+  // no host of that name.
+  if (name === "<broadcast>" || mappedIpv4(name) !== null) throw hostError(HOST_NOT_FOUND);
   if (parseIpv6WithZone(name)) throw new gaierror(EAI.EAI_ADDRFAMILY);
   const hosts = await readHosts();
   const hit = hosts && hostsByName(hosts.lines, name, AF_INET, hosts.multi);

@@ -2,7 +2,7 @@
 // getaddrinfo), so /etc/hosts and `localhost` work offline, as in Python.
 
 import { AF_INET, AF_INET6, AF_UNSPEC } from "./_constants.ts";
-import { normalizeIpv6, parseIpv6 } from "./_inet.ts";
+import { formatIpv4, normalizeIpv6, parseIpv4Lenient, parseIpv6 } from "./_inet.ts";
 import { EAI, errno, fromDenoError, gaierror } from "./errors.ts";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -21,6 +21,23 @@ export function literalFamily(host: string): number {
     if (parseIpv6(zone === -1 ? host : host.slice(0, zone), scratch)) return AF_INET6;
   }
   return AF_UNSPEC;
+}
+
+/**
+ * The family of a numeric host as glibc's getaddrinfo reads one: also the
+ * forms C's `inet_aton` takes (`127.1`, `0x7f.1`), which need no lookup.
+ */
+export function numericFamily(host: string): number {
+  const literal = literalFamily(host);
+  if (literal !== AF_UNSPEC || host.includes(":")) return literal;
+  return parseIpv4Lenient(host, true) >= 0 ? AF_INET : AF_UNSPEC;
+}
+
+/** The IPv4 address of an IPv4-mapped IPv6 literal (`::ffff:127.0.0.1`), or null. */
+export function mappedIpv4(host: string): string | null {
+  if (host.includes("%") || !parseIpv6(host, scratch)) return null;
+  for (let i = 0; i < 12; i++) if (scratch[i] !== (i < 10 ? 0 : 0xff)) return null;
+  return `${scratch[12]}.${scratch[13]}.${scratch[14]}.${scratch[15]}`;
 }
 
 /** One resolved address. */
@@ -45,13 +62,19 @@ const EAI_BY_CODE: Record<string, number> = {
  * @throws {gaierror} when the name does not resolve.
  */
 export async function resolve(host: string, family: number): Promise<Resolved[]> {
-  const literal = literalFamily(host);
+  const literal = numericFamily(host);
   if (literal !== AF_UNSPEC) {
+    const mapped = literal === AF_INET6 && family === AF_INET ? mappedIpv4(host) : null;
+    if (mapped !== null) return [{ family: AF_INET, address: mapped }];
     if (family !== AF_UNSPEC && family !== literal) {
       throw new gaierror(EAI.EAI_ADDRFAMILY);
     }
-    // As Python gives it: an IPv6 literal comes back in its compressed form.
-    return [{ family: literal, address: literal === AF_INET6 ? normalizeIpv6(host) : host }];
+    // As Python gives it: an IPv6 literal in its compressed form, an IPv4
+    // one in dotted quads (`127.1` is 127.0.0.1).
+    const address = literal === AF_INET6
+      ? normalizeIpv6(host)
+      : formatIpv4(parseIpv4Lenient(host, true));
+    return [{ family: literal, address }];
   }
   const special = specialName(host, family);
   if (special !== null) return special;

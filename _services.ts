@@ -2,7 +2,7 @@
 // /etc/services, read as glibc's "files" backend reads it, or from a built-in
 // table of the common services when the file cannot be read.
 
-import { checkText, describe } from "./_address.ts";
+import { checkCString, describe } from "./_address.ts";
 import { plainOSError } from "./_inet.ts";
 
 /** One line of a services file: `name port/proto aliases...`. */
@@ -111,7 +111,7 @@ function readServicesFile(): ServiceEntry[] | null {
 }
 
 function checkProto(value: unknown, action: string): string | undefined {
-  return value === undefined ? undefined : checkText(value, action, "protocolname");
+  return value === undefined ? undefined : checkCString(value, action, "protocolname");
 }
 
 /**
@@ -124,7 +124,7 @@ function checkProto(value: unknown, action: string): string | undefined {
  * @returns The port number.
  * @throws {OSError} `service/proto not found` when no entry matches (`errno`
  *   `null`, as Python's is `None`).
- * @throws {TypeError} when a name is not a string.
+ * @throws {TypeError} when a name is not a string; {RangeError} when it holds a NUL.
  *
  * @example
  * ```ts
@@ -137,7 +137,7 @@ function checkProto(value: unknown, action: string): string | undefined {
  * ```
  */
 export function getservbyname(servicename: string, protocolname?: string): number {
-  const name = checkText(servicename, "getservbyname", "servicename");
+  const name = checkCString(servicename, "getservbyname", "servicename");
   const proto = checkProto(protocolname, "getservbyname");
   for (const entry of services()) {
     if (proto !== undefined && entry.proto !== proto) continue;

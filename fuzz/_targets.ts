@@ -573,6 +573,12 @@ function referenceIpAddress(addr: unknown, family: number): Verdict {
     else if (scopeId < 0 || scopeId > 0xffffffff) errors.push("RangeError");
   }
   if (errors.length > 0) return { ok: false, errors };
+  if (family === AF_INET6 && mapped.includes(":")) {
+    // The tuple's scope id, as CPython gives the socket, not a zone in the host.
+    const bare = mapped.replace(/%.*/, "");
+    const scope = addr.length === 4 ? scopeId as number : 0;
+    return { ok: true, host: scope === 0 ? bare : `${bare}%${scope}`, port: port as number };
+  }
   return { ok: true, host: mapped, port: port as number };
 }
 

@@ -169,5 +169,6 @@ Deno.test("a service or port that is not there is Python's OSError text, an argu
     message: "Cannot getservbyname: servicename must be a string, got Uint8Array(4)",
   });
   assert.throws(() => getservbyname("http", null as unknown as string), TypeError);
-  assert.throws(() => getservbyname("http\0"), TypeError);
+  // A NUL is Python's ValueError (embedded null character): a RangeError.
+  assert.throws(() => getservbyname("http\0"), RangeError);
 });
