@@ -76,6 +76,7 @@ import { errnoOf } from "./_resolve.ts";
 import {
   BlockingIOError,
   BrokenPipeError,
+  ConnectionResetError,
   errno,
   gaierror,
   OSError,
@@ -154,6 +155,8 @@ export class StreamSocket extends SocketBase {
   // Open makefile() files: each holds the socket open, as in CPython.
   #files = 0;
   #accepted = false;
+  // A read or write met the peer's reset: the kernel's connection is gone.
+  #reset = false;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -823,7 +826,9 @@ export class StreamSocket extends SocketBase {
   /**
    * The peer's address.
    *
-   * @throws {OSError} `ENOTCONN` when not connected.
+   * @throws {OSError} `ENOTCONN` when not connected, and once a call on the
+   *   socket has met the peer's reset (Linux forgets the peer then; pysock
+   *   learns of the reset only through a call that meets it).
    *
    * @example
    * ```ts
@@ -837,7 +842,7 @@ export class StreamSocket extends SocketBase {
    */
   getpeername(): Address {
     this.checkOpen();
-    if (this.#conn === null) throw new OSError(errno.ENOTCONN);
+    if (this.#conn === null || this.#reset) throw new OSError(errno.ENOTCONN);
     return fromDenoAddr(this.#conn.remoteAddr, this.family);
   }
 
@@ -1166,6 +1171,9 @@ export class StreamSocket extends SocketBase {
   #translate(err: unknown, endpoint?: IpEndpoint | string): unknown {
     if (err instanceof OSError && !(err.cause instanceof Error)) return err;
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
-    return endpointError(err, endpoint);
+    const translated = endpointError(err, endpoint);
+    // (Not EPIPE: our own SHUT_WR gives it too, and the peer is still there.)
+    if (translated instanceof ConnectionResetError) this.#reset = true;
+    return translated;
   }
 }

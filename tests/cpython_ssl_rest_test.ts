@@ -331,8 +331,9 @@ c.close()
 // SSLError(107, "Closed before TLS handshake with data in recv buffer.")
 // with reason that text and library None: wrap_socket sees the reset as
 // getpeername() failing with ENOTCONN, and data still in the buffer. pysock
-// never takes that path, since its getpeername() answers from the address
-// Deno gave at connect/accept, even after a reset: the server's wrap fails
+// never takes that path: its getpeername() fails with ENOTCONN only once a
+// call has met the reset (README), and no call has before the wrap, so it
+// answers from the address Deno gave at connect/accept: the server's wrap fails
 // on the bytes (SSLError WRONG_VERSION_NUMBER) and the client's on its own
 // ClientHello (ConnectionResetError 104). Deno shows no connection state to
 // check before the handshake, so this is not a small fix.
