@@ -48,6 +48,13 @@ interface Writable {
 /** A `WritableStream` over `sock.sendall`; closing it sends end of stream, aborting closes. */
 export function writableOf(sock: Writable): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
+    // The sink's abort() runs only once the write in flight settles, which a
+    // sendall to a peer that reads nothing never does: abort() (or an aborted
+    // pipeTo) would hang and the socket stay open. The controller's signal
+    // fires at once, and closing ends that write with EBADF.
+    start: (controller) => {
+      controller.signal.addEventListener("abort", () => sock.close(), { once: true });
+    },
     write: (chunk) => sock.sendall(chunk),
     close: () => {
       if (!sock.closed) sock.shutdown(SHUT_WR);

@@ -76,8 +76,9 @@ import { errnoOf } from "./_resolve.ts";
 import {
   BlockingIOError,
   BrokenPipeError,
-  ConnectionResetError,
+  ConnectionError,
   errno,
+  errorFromErrno,
   gaierror,
   OSError,
   TimeoutError,
@@ -155,8 +156,12 @@ export class StreamSocket extends SocketBase {
   // Open makefile() files: each holds the socket open, as in CPython.
   #files = 0;
   #accepted = false;
-  // A read or write met the peer's reset: the kernel's connection is gone.
-  #reset = false;
+  // A read or write reported that the connection is gone (reset, broken
+  // pipe): Linux has moved it to CLOSE, where shutdown() and getpeername()
+  // fail with ENOTCONN.
+  #lost = false;
+  // A non-blocking connect failed and no connect() has reported it yet.
+  #connectFailed = false;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -214,7 +219,10 @@ export class StreamSocket extends SocketBase {
   #bind(addr: AddressInput, backlog?: number): Listener<[StreamSocket, Address]> {
     const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
-    if (this.#listener !== null || this.#conn !== null) throw new OSError(errno.EINVAL);
+    // Connecting binds too, as the kernel binds before it sends a SYN.
+    if (this.#listener !== null || this.#conn !== null || this.#connectAbort !== null) {
+      throw new OSError(errno.EINVAL);
+    }
     try {
       const reusePort = this.#options?.reusePort ?? false;
       const wrap = StreamSocket.#wrap;
@@ -247,7 +255,7 @@ export class StreamSocket extends SocketBase {
   listen(backlog?: number): void {
     const size = checkBacklog(backlog);
     this.checkOpen();
-    if (this.#conn !== null) throw new OSError(errno.EINVAL);
+    if (this.#conn !== null || this.#connectAbort !== null) throw new OSError(errno.EINVAL);
     let listener = this.#listener;
     if (listener === null) {
       listener = this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
@@ -326,7 +334,10 @@ export class StreamSocket extends SocketBase {
    *   chosen local address, and pysock will not silently drop it.
    * @throws {BlockingIOError} `EINPROGRESS` in non-blocking mode: the connect
    *   goes on, the socket becomes writable when it ends, and
-   *   `getsockopt(SOL_SOCKET, SO_ERROR)` then gives its errno (0 on success).
+   *   `getsockopt(SOL_SOCKET, SO_ERROR)` then gives its errno (0 on success);
+   *   the next `connect` raises a failure's error (`ECONNABORTED` once
+   *   `SO_ERROR` took it). `EALREADY` while another connect on the socket is
+   *   in progress, blocking or not, as on Linux.
    *
    * @example
    * ```ts
@@ -346,7 +357,20 @@ export class StreamSocket extends SocketBase {
     checkSignal(signal, "connect");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EISCONN);
-    if (this.#connecting !== null) throw new OSError(errno.EALREADY);
+    // Linux's answer while a connect is in progress, blocking or not: an
+    // unawaited second connect must not open a second connection.
+    if (this.#connectAbort !== null) throw new BlockingIOError(errno.EALREADY);
+    if (this.#connectFailed) {
+      // Linux reports a failed non-blocking connect to the next connect:
+      // its errno (taking it from SO_ERROR), or ECONNABORTED once SO_ERROR
+      // has taken it; the connect after that starts afresh. Programs that
+      // poll with connect_ex() until it stops saying EINPROGRESS rely on it.
+      this.#connectFailed = false;
+      const options = this.#options!;
+      const code = options.error || errno.ECONNABORTED;
+      options.error = 0;
+      throw errorFromErrno(code);
+    }
     if (this.#listener !== null) {
       throw new OSError(errno.EOPNOTSUPP, {
         detail: "Deno cannot connect from a bound address; connect() without bind()",
@@ -359,6 +383,7 @@ export class StreamSocket extends SocketBase {
       // socket is writable and SO_ERROR holds the errno of a failure.
       this.#connecting = this.#open(endpoint, null, signal).then(null, (err) => {
         (this.#options ??= new StreamOptions()).error = errnoOf(err);
+        this.#connectFailed = true;
       }).finally(() => this.#connecting = null);
       throw new BlockingIOError(errno.EINPROGRESS);
     }
@@ -796,7 +821,8 @@ export class StreamSocket extends SocketBase {
    * until `close()`.
    *
    * @param how `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
-   * @throws {OSError} `ENOTCONN` when not connected.
+   * @throws {OSError} `ENOTCONN` when not connected, or once a receive or
+   *   send has reported the connection reset (Linux has closed it then).
    *
    * @example
    * ```ts
@@ -815,7 +841,9 @@ export class StreamSocket extends SocketBase {
     checkHow(how);
     this.checkOpen();
     const conn = this.#conn;
-    if (conn === null || conn instanceof ResetConn) throw new OSError(errno.ENOTCONN);
+    if (conn === null || conn instanceof ResetConn || this.#lost) {
+      throw new OSError(errno.ENOTCONN);
+    }
     if (how !== SHUT_WR) this.#buffer!.shutdown();
     if (how !== SHUT_RD) {
       const writer = this.#writer ??= Writer.for(conn, StreamSocket.#error, this);
@@ -826,9 +854,8 @@ export class StreamSocket extends SocketBase {
   /**
    * The peer's address.
    *
-   * @throws {OSError} `ENOTCONN` when not connected, and once a call on the
-   *   socket has met the peer's reset (Linux forgets the peer then; pysock
-   *   learns of the reset only through a call that meets it).
+   * @throws {OSError} `ENOTCONN` when not connected, or once a receive or
+   *   send has reported the connection reset, as on Linux.
    *
    * @example
    * ```ts
@@ -842,7 +869,7 @@ export class StreamSocket extends SocketBase {
    */
   getpeername(): Address {
     this.checkOpen();
-    if (this.#conn === null || this.#reset) throw new OSError(errno.ENOTCONN);
+    if (this.#conn === null || this.#lost) throw new OSError(errno.ENOTCONN);
     return fromDenoAddr(this.#conn.remoteAddr, this.family);
   }
 
@@ -1111,7 +1138,14 @@ export class StreamSocket extends SocketBase {
   }
 
   // One function for every socket's buffer, writer and listener, rather than a closure each.
-  static #error = (err: unknown, sock: unknown): unknown => (sock as StreamSocket).#translate(err);
+  static #error = (err: unknown, sock: unknown): unknown => {
+    const self = sock as StreamSocket;
+    const translated = self.#translate(err);
+    // The buffer's and the writer's errors: the connection is gone. (The
+    // listener's come here too, but a listener has no connection to lose.)
+    if (translated instanceof ConnectionError && self.#conn !== null) self.#lost = true;
+    return translated;
+  };
 
   #adopt(conn: Deno.Conn): void {
     this.#conn = conn;
@@ -1171,9 +1205,6 @@ export class StreamSocket extends SocketBase {
   #translate(err: unknown, endpoint?: IpEndpoint | string): unknown {
     if (err instanceof OSError && !(err.cause instanceof Error)) return err;
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
-    const translated = endpointError(err, endpoint);
-    // (Not EPIPE: our own SHUT_WR gives it too, and the peer is still there.)
-    if (translated instanceof ConnectionResetError) this.#reset = true;
-    return translated;
+    return endpointError(err, endpoint);
   }
 }
