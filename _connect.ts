@@ -3,28 +3,47 @@
 
 import { describeEndpoint, type IpEndpoint } from "./_address.ts";
 import { resolveOne } from "./_resolve.ts";
-import { ConnectionRefusedError, errno, fromDenoError, PermissionError } from "./errors.ts";
+import {
+  ConnectionRefusedError,
+  errno,
+  fromDenoError,
+  OSError,
+  PermissionError,
+} from "./errors.ts";
+
+/**
+ * Deno cannot connect from a chosen local address (a bound socket, or
+ * createConnection's sourceAddress): the error says so rather than drop it.
+ */
+export function noSourceAddress(what: string): OSError {
+  return new OSError(errno.EOPNOTSUPP, { detail: `Deno cannot connect from ${what}` });
+}
 
 /**
  * Connects to `endpoint` (resolving a host name for `family` first), until
- * `abort` is aborted: by close(), or by a timer after `timeout` seconds.
- * The Deno error is thrown as it is, for the socket to translate.
+ * `abort` is aborted: by close(), by a timer after `timeout` seconds, or
+ * by the caller's `signal`. The Deno error is thrown as it is, for the
+ * socket to translate.
  */
 export async function dial(
   endpoint: IpEndpoint | string,
   family: number,
   timeout: number | null,
   abort: AbortController,
+  signal?: AbortSignal,
 ): Promise<Deno.Conn> {
   const timer = timeout === null
     ? undefined
     : setTimeout(() => abort.abort(), Math.max(timeout * 1000, 1));
+  const onAbort = () => abort.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     return await connect(endpoint, family, abort.signal);
   } finally {
     // Guarded: the first clearTimeout loads Deno's timer module (~6 ms),
     // a cost a connect without a timeout should not pay.
     if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 

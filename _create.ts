@@ -20,6 +20,7 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
 } from "./_constants.ts";
+import { noSourceAddress } from "./_connect.ts";
 import { kBindListen } from "./_listener.ts";
 import { hasDualstackIpv6 } from "./_lookup.ts";
 import { resolve } from "./_resolve.ts";
@@ -197,9 +198,7 @@ export async function createConnection(
   if (source !== undefined && source !== null) {
     const local = checkIpAddress(source, AF_INET6, "createConnection");
     if (!(local.port === 0 && (source as readonly unknown[])[0] === "")) {
-      throw new OSError(errno.EOPNOTSUPP, {
-        detail: "Deno cannot connect from a chosen source address",
-      });
+      throw noSourceAddress("a chosen source address");
     }
   }
   const signal = options.signal;

@@ -14,7 +14,7 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
 } from "./_constants.ts";
-import { errno, OSError } from "./errors.ts";
+import { errno, errorFromErrno, OSError } from "./errors.ts";
 
 /** What `setsockopt` set on one stream socket; applied to its connection once there is one. */
 export class StreamOptions {
@@ -24,7 +24,30 @@ export class StreamOptions {
   reusePort = false;
   /** The errno of a failed non-blocking connect, until SO_ERROR reads it. */
   error = 0;
+  /** A non-blocking connect failed and no connect() has reported it yet. */
+  #unreported = false;
   reuseAddr = false;
+
+  /** Records a failed non-blocking connect, for SO_ERROR and for the next connect(). */
+  connectFailed(code: number): void {
+    this.error = code;
+    this.#unreported = true;
+  }
+
+  /**
+   * What Linux's next connect() reports of a failed non-blocking connect,
+   * once: its error (taken from SO_ERROR), or `ECONNABORTED` once SO_ERROR
+   * has taken it; `null` when there is none, and the connect starts afresh.
+   * Programs that poll with connect_ex() until it stops saying EINPROGRESS
+   * rely on it.
+   */
+  takeConnectFailure(): OSError | null {
+    if (!this.#unreported) return null;
+    this.#unreported = false;
+    const code = this.error || errno.ECONNABORTED;
+    this.error = 0;
+    return errorFromErrno(code);
+  }
 
   /** Sets an option; `conn` (when connected) gets it at once, `bound` refuses SO_REUSEPORT. */
   set(

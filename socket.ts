@@ -62,7 +62,7 @@ import { kReader, ReadBuffer } from "./_buffer.ts";
 import { CLOSED, kWatch, streamReady, type Watcher } from "./_ready.ts";
 import { toBytes } from "./_bytes.ts";
 import { Chunks } from "./_chunks.ts";
-import { dial, endpointError } from "./_connect.ts";
+import { dial, endpointError, noSourceAddress } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
 import type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
 import { streamRecvmsg, streamRecvmsgInto, streamSendmsg } from "./_stream_messages.ts";
@@ -78,7 +78,6 @@ import {
   BrokenPipeError,
   ConnectionError,
   errno,
-  errorFromErrno,
   gaierror,
   OSError,
   TimeoutError,
@@ -160,8 +159,6 @@ export class StreamSocket extends SocketBase {
   // pipe): Linux has moved it to CLOSE, where shutdown() and getpeername()
   // fail with ENOTCONN.
   #lost = false;
-  // A non-blocking connect failed and no connect() has reported it yet.
-  #connectFailed = false;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -360,21 +357,10 @@ export class StreamSocket extends SocketBase {
     // Linux's answer while a connect is in progress, blocking or not: an
     // unawaited second connect must not open a second connection.
     if (this.#connectAbort !== null) throw new BlockingIOError(errno.EALREADY);
-    if (this.#connectFailed) {
-      // Linux reports a failed non-blocking connect to the next connect:
-      // its errno (taking it from SO_ERROR), or ECONNABORTED once SO_ERROR
-      // has taken it; the connect after that starts afresh. Programs that
-      // poll with connect_ex() until it stops saying EINPROGRESS rely on it.
-      this.#connectFailed = false;
-      const options = this.#options!;
-      const code = options.error || errno.ECONNABORTED;
-      options.error = 0;
-      throw errorFromErrno(code);
-    }
+    const failed = this.#options?.takeConnectFailure() ?? null;
+    if (failed !== null) throw failed;
     if (this.#listener !== null) {
-      throw new OSError(errno.EOPNOTSUPP, {
-        detail: "Deno cannot connect from a bound address; connect() without bind()",
-      });
+      throw noSourceAddress("a bound address; connect() without bind()");
     }
     const timeout = this.gettimeout();
     if (timeout === 0) {
@@ -382,8 +368,7 @@ export class StreamSocket extends SocketBase {
       // (bounded by the kernel, close() or the signal), and when it ends the
       // socket is writable and SO_ERROR holds the errno of a failure.
       this.#connecting = this.#open(endpoint, null, signal).then(null, (err) => {
-        (this.#options ??= new StreamOptions()).error = errnoOf(err);
-        this.#connectFailed = true;
+        (this.#options ??= new StreamOptions()).connectFailed(errnoOf(err));
       }).finally(() => this.#connecting = null);
       throw new BlockingIOError(errno.EINPROGRESS);
     }
@@ -1160,13 +1145,10 @@ export class StreamSocket extends SocketBase {
   ): Promise<void> {
     // One controller ends the attempt on timeout, on close() or when the
     // caller's signal aborts, so a connect to a silent peer outlives none.
-    const abort = new AbortController();
-    this.#connectAbort = abort;
-    const onAbort = () => abort.abort();
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const abort = this.#connectAbort = new AbortController();
     let conn: Deno.Conn;
     try {
-      conn = await dial(endpoint, this.family, timeout, abort);
+      conn = await dial(endpoint, this.family, timeout, abort, signal);
     } catch (err) {
       if (this.closed) throw new OSError(errno.EBADF, { cause: err });
       if (signal?.aborted) throw signal.reason;
@@ -1174,7 +1156,6 @@ export class StreamSocket extends SocketBase {
       throw this.#translate(err, endpoint);
     } finally {
       this.#connectAbort = null;
-      signal?.removeEventListener("abort", onAbort);
     }
     if (this.closed) {
       conn.close();
