@@ -14,6 +14,7 @@
 // becomes the pending socket error that call, or `getsockopt(SO_ERROR)`,
 // reports once.
 
+import { describe } from "./_address.ts";
 import { optionInt, type OptionValue, unsupportedOption } from "./_base.ts";
 import {
   AF_INET,
@@ -32,6 +33,7 @@ import {
 } from "./_constants.ts";
 import { optionName } from "./_option_names.ts";
 import type { Gate } from "./_datagram_receiver.ts";
+import { literalFamily } from "./_resolve.ts";
 import { errno, fromDenoError, OSError } from "./errors.ts";
 
 type Membership = Deno.MulticastV4Membership;
@@ -270,4 +272,40 @@ function setBroadcast(value: number): void {
       detail: "SO_BROADCAST cannot be turned off: Deno enables it on every UDP socket",
     });
   }
+}
+
+/**
+ * Packs an `IP_ADD_MEMBERSHIP`/`IP_DROP_MEMBERSHIP` value: the 8 bytes of
+ * Python's `struct.pack("4s4s", inet_aton(group), inet_aton(iface))`.
+ *
+ * @param group The IPv4 multicast group (224.0.0.0 to 239.255.255.255).
+ * @param iface The address of the interface to join on; `"0.0.0.0"` (the
+ *   default, Python's `INADDR_ANY`) lets the kernel choose by route.
+ * @returns The packed request.
+ * @throws {TypeError} when either is not a dotted IPv4 address.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { multicastRequest } from "./udp.ts";
+ * const mreq = multicastRequest("239.1.2.3", "127.0.0.1");
+ * assert.deepEqual(mreq, new Uint8Array([239, 1, 2, 3, 127, 0, 0, 1]));
+ * ```
+ */
+export function multicastRequest(group: string, iface = "0.0.0.0"): Uint8Array {
+  const out = new Uint8Array(8);
+  out.set(ipv4Bytes(group, "group"), 0);
+  out.set(ipv4Bytes(iface, "interface"), 4);
+  return out;
+}
+
+function ipv4Bytes(address: string, what: string): Uint8Array {
+  if (typeof address !== "string" || literalFamily(address) !== AF_INET) {
+    throw new TypeError(
+      `Cannot pack a multicast request: ${what} must be a dotted IPv4 address, got ${
+        describe(address)
+      }`,
+    );
+  }
+  return new Uint8Array(address.split(".").map(Number));
 }

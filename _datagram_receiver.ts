@@ -228,7 +228,8 @@ export class DatagramReceiver {
 
   /** The general case: timeouts, a connected peer, option calls in flight, concurrent calls. */
   async #receiveLoop(limit: number, into: Uint8Array | null): Promise<Delivered> {
-    return this.#take(await this.#next(0, undefined), limit, into);
+    const [out, address] = await this.#next(0, undefined, limit, into);
+    return [out, address];
   }
 
   /**
@@ -248,9 +249,7 @@ export class DatagramReceiver {
     signal: AbortSignal | undefined,
   ): Promise<[Uint8Array | number, Address, number]> {
     this.#prepare(limit);
-    const received = await this.#next(flags, signal);
-    const length = received[0].length;
-    const [out, address] = this.#take(received, limit, into);
+    const [out, address, length] = await this.#next(flags, signal, limit, into);
     const cut = length > limit;
     if (!(flags & MSG_TRUNC) || !cut) return [out, address, cut ? MSG_TRUNC : 0];
     if (typeof out === "number") return [length, address, MSG_TRUNC];
@@ -259,8 +258,19 @@ export class DatagramReceiver {
     return [whole, address, MSG_TRUNC];
   }
 
-  /** The next datagram for this socket, claimed unless `MSG_PEEK` leaves it for the next call. */
-  async #next(flags: number, signal: AbortSignal | undefined): Promise<Received> {
+  /**
+   * The next datagram for this socket, claimed unless `MSG_PEEK` leaves it
+   * for the next call, copied out as {@linkcode #take} does, with its whole
+   * length. The copy is made in the same turn as the claim: once claimed,
+   * another waiting call may start the next receive into the one buffer,
+   * and Deno can fill it before this async function's caller resumes.
+   */
+  async #next(
+    flags: number,
+    signal: AbortSignal | undefined,
+    limit: number,
+    into: Uint8Array | null,
+  ): Promise<[Uint8Array | number, Address, number]> {
     if (this.#gate.busy) await this.#gate.settle();
     const timeout = flags & MSG_DONTWAIT ? 0 : this.#owner.gettimeout();
     const deadline = toDeadline(timeout);
@@ -284,7 +294,7 @@ export class DatagramReceiver {
       // A peeked datagram stays kept: its bytes stay in the one buffer,
       // since no receive starts until a call claims it.
       if (!(flags & MSG_PEEK)) kept.claim(pending);
-      return received;
+      return [...this.#take(received, limit, into), received[0].length];
     }
   }
 
@@ -310,7 +320,9 @@ export class DatagramReceiver {
       return (source as Deno.UnixAddr).path === (peer as Deno.UnixAddr).path;
     }
     const { hostname, port } = source as Deno.NetAddr;
-    if (port !== (peer as Deno.NetAddr).port) return false;
+    // Connected to port 0, Linux takes datagrams from any port of the host.
+    const peerPort = (peer as Deno.NetAddr).port;
+    if (port !== peerPort && peerPort !== 0) return false;
     return hostname === this.#peerHost || normalizeIpv6(hostname) === this.#peerHost;
   }
 

@@ -50,7 +50,6 @@ import {
   type Address,
   type AddressInput,
   checkSocketAddress,
-  describe,
   describeEndpoint,
   familyOfHost,
   formatEndpoint,
@@ -70,16 +69,9 @@ import {
 } from "./_base.ts";
 import { toBytes } from "./_bytes.ts";
 import { normalizeIpv6 } from "./_inet.ts";
-import {
-  AF_INET,
-  AF_INET6,
-  AF_UNIX,
-  AF_UNSPEC,
-  IPPROTO_UDP,
-  MSG_TRUNC,
-  SOCK_DGRAM,
-} from "./_constants.ts";
+import { AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_UDP, MSG_TRUNC, SOCK_DGRAM } from "./_constants.ts";
 import { DatagramOptions } from "./_datagram_options.ts";
+export { multicastRequest } from "./_datagram_options.ts";
 import { DatagramReceiver, type Delivered } from "./_datagram_receiver.ts";
 import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
 import { checkFlags, DATAGRAM_RECV, SEND } from "./_flags.ts";
@@ -104,6 +96,9 @@ import {
   OSError,
   PermissionError,
 } from "./errors.ts";
+
+/** Where Linux connects a datagram socket given the wildcard address: loopback. */
+const WILDCARD_PEER = new Map([["0.0.0.0", "127.0.0.1"], ["::", "::1"]]);
 
 /** Largest UDP payload over IPv4: 65535 minus the 20-byte IP and 8-byte UDP headers. */
 export const MAX_DATAGRAM_IPV4 = 65507;
@@ -282,7 +277,8 @@ export class DatagramSocket extends SocketBase {
    * @param data Bytes, or a string sent as UTF-8.
    * @param flags As for {@linkcode DatagramSocket.sendto}.
    * @returns The number of bytes sent.
-   * @throws {OSError} `EDESTADDRREQ` when not connected.
+   * @throws {OSError} `EDESTADDRREQ` when not connected (`ENOTCONN` on
+   *   `AF_UNIX`, as Linux says).
    *
    * @example
    * ```ts
@@ -302,7 +298,10 @@ export class DatagramSocket extends SocketBase {
       this.checkOpen();
       const bytes = toBytes(data, "send");
       checkFlags(flags, SEND, "send");
-      if (this.#peer === null) throw new OSError(errno.EDESTADDRREQ);
+      if (this.#peer === null) {
+        // Linux's Unix datagram send says ENOTCONN where UDP says EDESTADDRREQ.
+        throw new OSError(this.family === AF_UNIX ? errno.ENOTCONN : errno.EDESTADDRREQ);
+      }
       return this.#send(bytes, this.#peer);
     } catch (err) {
       return Promise.reject(err);
@@ -401,7 +400,9 @@ export class DatagramSocket extends SocketBase {
    * Receives one datagram, without its address: what Python's `recv` gives
    * on a datagram socket (usually a connected one).
    *
-   * @param bufsize The most bytes to return.
+   * @param bufsize The most bytes to return. 0 returns an empty array at
+   *   once and consumes no datagram, as CPython's `recv(0)` does (which
+   *   never calls the kernel; `recvfrom(0)` and `recvmsg(0)` consume one).
    * @param flags As for {@linkcode DatagramSocket.recvfrom}.
    * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
    * @returns The datagram, cut to `bufsize`.
@@ -419,13 +420,15 @@ export class DatagramSocket extends SocketBase {
    */
   async recv(bufsize: number, flags = 0, options?: AbortOptions): Promise<Uint8Array> {
     checkSize(bufsize, "recv", "bufsize");
+    if (bufsize === 0) return this.#receiveNothing(flags, options, "recv");
     return (await this.#receiveFrom(bufsize, null, flags, options, "recv"))[0] as Uint8Array;
   }
 
   /**
    * Receives one datagram into `buf`, without its address.
    *
-   * @param buf The array to fill.
+   * @param buf The array to fill; an empty one returns 0 at once and
+   *   consumes no datagram, as CPython's `recv_into` does.
    * @param nbytes The most bytes to write; 0 means `buf.length`.
    * @param flags As for {@linkcode DatagramSocket.recvfromInto}.
    * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
@@ -445,6 +448,7 @@ export class DatagramSocket extends SocketBase {
    */
   async recvInto(buf: Uint8Array, nbytes = 0, flags = 0, options?: AbortOptions): Promise<number> {
     const target = checkInto(buf, nbytes, "recvInto");
+    if (target.length === 0) return this.#receiveNothing(flags, options, "recvInto").length;
     const [count] = await this.#receiveFrom(target.length, target, flags, options, "recvInto");
     return count as number;
   }
@@ -500,7 +504,8 @@ export class DatagramSocket extends SocketBase {
    *
    * @param buffers The arrays to fill.
    * @param ancbufsize Room for control messages (Python's); none come.
-   * @param flags As for {@linkcode DatagramSocket.recvmsg}.
+   * @param flags As for {@linkcode DatagramSocket.recvmsg}, except that with
+   *   `MSG_TRUNC` the count is the datagram's whole length, as in Python.
    * @param options `signal`, as for {@linkcode DatagramSocket.recvfrom}.
    * @returns `[nbytes, [], msgFlags, address]`.
    */
@@ -514,10 +519,12 @@ export class DatagramSocket extends SocketBase {
     checkAncbufsize(ancbufsize, "recvmsgInto");
     checkFlags(flags, DATAGRAM_RECV, "recvmsgInto");
     const one = targets.length === 1 ? targets[0] : null;
+    // With MSG_TRUNC the count is the datagram's whole length, as CPython's
+    // recvmsg_into returns what the kernel does; the buffers hold what fits.
     const [got, address, msgFlags] = await this.#receiveWith(
       roomOf(targets),
       one,
-      flags & ~MSG_TRUNC,
+      flags,
       options,
       "recvmsgInto",
     );
@@ -536,7 +543,8 @@ export class DatagramSocket extends SocketBase {
    * @param address Where to send; the connected peer when omitted.
    * @returns The number of bytes sent.
    * @throws {OSError} `EOPNOTSUPP` naming a control message in `ancdata`;
-   *   `EDESTADDRREQ` with no address on an unconnected socket.
+   *   `EDESTADDRREQ` (`ENOTCONN` on `AF_UNIX`) with no address on an
+   *   unconnected socket.
    */
   sendmsg(
     buffers: Iterable<Uint8Array | string>,
@@ -590,7 +598,9 @@ export class DatagramSocket extends SocketBase {
         return Promise.resolve();
       }
       if (literalFamily(endpoint.hostname) === AF_UNSPEC) return this.#connectByName(endpoint);
-      this.#setPeer({ transport: "udp", ...endpoint }, endpoint.hostname);
+      // Linux connects a datagram socket to the wildcard address as to loopback.
+      const hostname = WILDCARD_PEER.get(endpoint.hostname) ?? endpoint.hostname;
+      this.#setPeer({ transport: "udp", hostname, port: endpoint.port }, hostname);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
@@ -600,7 +610,8 @@ export class DatagramSocket extends SocketBase {
   /**
    * The address given to `connect`, in this family's form.
    *
-   * @throws {OSError} `ENOTCONN` when not connected.
+   * @throws {OSError} `ENOTCONN` when not connected, or connected to port 0
+   *   (Linux names no peer then, and takes datagrams from any port of the host).
    *
    * @example
    * ```ts
@@ -612,8 +623,11 @@ export class DatagramSocket extends SocketBase {
    */
   getpeername(): Address {
     this.checkOpen();
-    if (this.#peerAddress === null) throw new OSError(errno.ENOTCONN);
     const peer = this.#peerAddress;
+    // Linux: a socket connected to port 0 has no peer to name.
+    if (peer === null || (typeof peer !== "string" && peer[1] === 0)) {
+      throw new OSError(errno.ENOTCONN);
+    }
     return typeof peer === "string" ? peer : [...peer] as Address;
   }
 
@@ -723,6 +737,18 @@ export class DatagramSocket extends SocketBase {
     try {
       conn?.close();
     } catch { /* already closed by Deno */ }
+  }
+
+  /**
+   * `recv(0)` and `recvInto` of no room: CPython's recv returns at once
+   * without calling the kernel, so no datagram is consumed and the call
+   * never waits (recvfrom and recvmsg do call it, and consume one).
+   */
+  #receiveNothing(flags: number, options: AbortOptions | undefined, action: string): Uint8Array {
+    checkFlags(flags, DATAGRAM_RECV, action);
+    checkSignal(options?.signal, action);
+    this.checkOpen();
+    return new Uint8Array(0);
   }
 
   /** A receive with flags or a signal: checked, then as the receiver gives it with its msg_flags. */
@@ -899,42 +925,6 @@ export class DatagramSocket extends SocketBase {
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
     return fromDenoError(err, describeEndpoint(endpoint));
   }
-}
-
-/**
- * Packs an `IP_ADD_MEMBERSHIP`/`IP_DROP_MEMBERSHIP` value: the 8 bytes of
- * Python's `struct.pack("4s4s", inet_aton(group), inet_aton(iface))`.
- *
- * @param group The IPv4 multicast group (224.0.0.0 to 239.255.255.255).
- * @param iface The address of the interface to join on; `"0.0.0.0"` (the
- *   default, Python's `INADDR_ANY`) lets the kernel choose by route.
- * @returns The packed request.
- * @throws {TypeError} when either is not a dotted IPv4 address.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { multicastRequest } from "./udp.ts";
- * const mreq = multicastRequest("239.1.2.3", "127.0.0.1");
- * assert.deepEqual(mreq, new Uint8Array([239, 1, 2, 3, 127, 0, 0, 1]));
- * ```
- */
-export function multicastRequest(group: string, iface = "0.0.0.0"): Uint8Array {
-  const out = new Uint8Array(8);
-  out.set(ipv4Bytes(group, "group"), 0);
-  out.set(ipv4Bytes(iface, "interface"), 4);
-  return out;
-}
-
-function ipv4Bytes(address: string, what: string): Uint8Array {
-  if (typeof address !== "string" || literalFamily(address) !== AF_INET) {
-    throw new TypeError(
-      `Cannot pack a multicast request: ${what} must be a dotted IPv4 address, got ${
-        describe(address)
-      }`,
-    );
-  }
-  return new Uint8Array(address.split(".").map(Number));
 }
 
 /**
