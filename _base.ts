@@ -320,9 +320,12 @@ export abstract class SocketBase {
    *
    * @param value Seconds, `0`, or `null`.
    * @throws {TypeError} for a non-number; {RangeError} for a negative value.
+   * @throws {OSError} `EBADF` once closed, as CPython's (whose fcntl fails
+   *   after the value is recorded).
    */
   settimeout(value: number | null): void {
     this.#timeout = checkTimeout(value);
+    this.checkOpen();
   }
 
   /**
@@ -338,9 +341,11 @@ export abstract class SocketBase {
    * `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`.
    *
    * @param flag Whether calls should block.
+   * @throws {OSError} `EBADF` once closed, as `settimeout`.
    */
   setblocking(flag: boolean): void {
     this.#timeout = flag ? null : 0;
+    this.checkOpen();
   }
 
   /**

@@ -505,6 +505,31 @@ export class gaierror extends OSError {
 }
 
 /**
+ * A path that does not exist (`ENOENT`, 2), as Python's `OSError(2, ...)`
+ * is: a Unix socket path nobody bound, a file `sendfile` cannot open.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorFromErrno, FileNotFoundError, OSError } from "./errors.ts";
+ * const err = errorFromErrno(2);
+ * assert.ok(err instanceof FileNotFoundError && err instanceof OSError);
+ * assert.equal(err.message, "[Errno 2] No such file or directory");
+ * ```
+ */
+export class FileNotFoundError extends OSError {
+  /**
+   * Creates the error.
+   *
+   * @param code The errno, `ENOENT` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number | null = errno.ENOENT, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
  * An address-related error from the legacy resolver calls (`socket.herror`).
  *
  * @example
@@ -655,6 +680,9 @@ const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => O
   [errno.EPIPE]: BrokenPipeError,
   [errno.ETIMEDOUT]: TimeoutError,
   [errno.EAGAIN]: BlockingIOError,
+  [errno.EALREADY]: BlockingIOError,
+  [errno.EINPROGRESS]: BlockingIOError,
+  [errno.ENOENT]: FileNotFoundError,
   [errno.EACCES]: PermissionError,
   [errno.EPERM]: PermissionError,
 };
