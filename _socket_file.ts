@@ -12,17 +12,39 @@ import { BlockingIOError, errno, IncompleteReadError, OSError } from "./errors.t
 
 export type { Newline } from "./_text.ts";
 
+/** The binary modes of `makefile`: bytes in, bytes out. */
+export type BinaryMode = "rb" | "wb" | "rwb" | "wrb";
+/** The text modes of `makefile`: strings, UTF-8 on the wire. */
+export type TextMode = "r" | "w" | "rw" | "wr";
 /** The modes `makefile` accepts: text unless `b` is present. */
-export type SocketFileMode = "r" | "w" | "rw" | "wr" | "rb" | "wb" | "rwb" | "wrb";
+export type SocketFileMode = BinaryMode | TextMode;
 
 /** Options of `makefile`, as Python's keyword arguments. */
 export interface MakefileOptions {
+  /** Python's `buffering`, as `makefile`'s second argument (see there). */
+  buffering?: number | null;
+  /**
+   * Text mode only: `"utf-8"`, spelled any way Python takes it (`"UTF8"`,
+   * `"utf_8"`); text files are UTF-8, so any other is a `RangeError`.
+   */
+  encoding?: string | null;
+  /**
+   * Text mode only: `"replace"`, what text files do with ill-formed UTF-8
+   * (U+FFFD); any other handler is a `RangeError`.
+   */
+  errors?: string | null;
   /**
    * Text mode only: Python's `newline`. `null` (default) reads `"\r\n"`
    * and `"\r"` as `"\n"`; see {@linkcode Newline}.
    */
   newline?: Newline;
 }
+
+/**
+ * `makefile`'s second argument: Python's `buffering` (a number, or `null`
+ * for the default), or the options object.
+ */
+export type Buffering = number | null | MakefileOptions;
 
 /** Key of the socket method a file calls when it closes (its hold on the socket ends). */
 export const kFileClosed: unique symbol = Symbol("pysock.fileClosed");
@@ -77,6 +99,11 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   #writable: boolean;
   #pending: Uint8Array[] = [];
   #pendingSize = 0;
+  // Text mode: encoded text not yet in #pending (io.TextIOWrapper's pending bytes).
+  #textPending: Uint8Array[] = [];
+  #textSize = 0;
+  // io.BufferedWriter's buffer_size; 0 sends every write at once.
+  #bufferSize = WRITE_BUFFER;
   #closed = false;
   #textReader: TextReader | null;
 
@@ -85,12 +112,29 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
    *
    * @param sock The socket.
    * @param mode The file mode.
-   * @param options `newline`, for text mode.
+   * @param buffering Python's `buffering`, or the options.
+   * @param more The options, after a `buffering` number.
    */
-  constructor(sock: FileSocket, mode: SocketFileMode, options: MakefileOptions = {}) {
+  constructor(
+    sock: FileSocket,
+    mode: SocketFileMode,
+    buffering?: Buffering,
+    more?: MakefileOptions,
+  ) {
     if (!MODES.has(mode)) {
       throw new RangeError(`Cannot make file: invalid mode "${mode}" (use r, w, rw, with b)`);
     }
+    const options = fileOptions(buffering, more);
+    const binary = mode.includes("b");
+    // CPython's socket.makefile: buffering is the BufferedWriter's size (1
+    // too: no line buffering), 0 the raw socket, which text cannot be; a
+    // binary file has no use for encoding and errors, and ignores them.
+    const size = checkCount(options.buffering ?? -1, "make file", "buffering");
+    if (size === 0 && !binary) {
+      throw new RangeError("Cannot make file: unbuffered streams must be binary");
+    }
+    if (size >= 0) this.#bufferSize = size;
+    if (!binary) checkText(options);
     const newline = options.newline ?? null;
     if (!NEWLINES.has(newline)) {
       throw new RangeError(`Cannot make file: illegal newline value: ${describe(newline)}`);
@@ -169,20 +213,33 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   }
 
   /**
-   * Reads all remaining lines.
+   * Reads all remaining lines, or with a positive `hint` only until their
+   * total size (bytes, characters in text mode) exceeds it, as CPython's
+   * `IOBase.readlines`: the lines after that stay readable.
    *
-   * @returns The lines, each with its `\n`.
+   * @param hint The size past which no more lines are read; 0, negative or
+   *   `null` (Python's `None`) for all.
+   * @returns The lines, each with its line end.
+   * @throws {TypeError} for a hint that is not an integer.
    */
-  async readlines(): Promise<T[]> {
+  async readlines(hint: number | null = -1): Promise<T[]> {
+    hint = checkCount(hint, "readlines", "hint");
     const lines: T[] = [];
-    for await (const line of this) lines.push(line);
+    let total = 0;
+    for await (const line of this) {
+      lines.push(line);
+      total += typeof line === "string" ? codePoints(line) : line.length;
+      if (hint > 0 && total > hint) break;
+    }
     return lines;
   }
 
   /**
-   * Buffers `data` for sending; sends once the buffer is full or on `flush()`.
-   * The bytes are the file's once `write` returns: the caller may reuse its
-   * array.
+   * Buffers `data` for sending; sends on `flush()`, or when `data` does not
+   * fit in what is left of the 8192-byte buffer, as io.BufferedWriter does:
+   * then the buffer goes out, and `data` too when it is larger than the
+   * buffer. The bytes are the file's once `write` returns: the caller may
+   * reuse its array.
    *
    * On a non-blocking socket (timeout 0) a binary file behaves as Python's
    * buffered one: what fits in the buffer is buffered; otherwise the buffer
@@ -206,23 +263,47 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
       text !== null && typeof data === "string" ? text.encode(data) : data,
       "write",
     );
-    if (text === null && this.#sock.gettimeout() === 0) return await this.#writeNow(bytes);
-    if (this.#pendingSize + bytes.length >= WRITE_BUFFER) {
-      this.#pending.push(bytes);
-      this.#pendingSize += bytes.length;
-      await this.flush();
-    } else {
-      // Kept past this call: a copy, unless it is the encoder's own array.
-      this.#pending.push(typeof data === "string" ? bytes : bytes.slice());
-      this.#pendingSize += bytes.length;
+    // Kept past this call: a copy, unless it is the encoder's own array.
+    const own = typeof data === "string";
+    if (text === null) {
+      if (this.#sock.gettimeout() === 0) return await this.#writeNow(bytes);
+      await this.#buffer(bytes, own);
+      return bytes.length;
     }
-    return typeof data === "string" ? codePoints(data) : data.length;
+    // io.TextIOWrapper keeps up to a chunk (8192 bytes) of encoded text of
+    // its own, and hands it to the binary buffer once it is full or would
+    // overflow.
+    if (this.#textSize + bytes.length > WRITE_BUFFER) await this.#passText();
+    this.#textPending.push(own ? bytes : bytes.slice());
+    this.#textSize += bytes.length;
+    if (this.#textSize >= WRITE_BUFFER) await this.#passText();
+    return own ? codePoints(data) : bytes.length;
+  }
+
+  // io.BufferedWriter's rule: what fits in the buffer waits there (a write
+  // that fills it exactly too); otherwise the buffer goes out, then `bytes`
+  // itself if it is larger than the buffer, or else it waits.
+  async #buffer(bytes: Uint8Array, own: boolean): Promise<void> {
+    const fits = this.#pendingSize + bytes.length <= this.#bufferSize;
+    if (!fits) await this.#sendBuffer();
+    if (!fits && bytes.length > this.#bufferSize) return await this.#sock.sendall(bytes);
+    this.#pending.push(own ? bytes : bytes.slice());
+    this.#pendingSize += bytes.length;
+  }
+
+  // The text waiting in front of the binary buffer goes into it.
+  async #passText(): Promise<void> {
+    if (this.#textSize === 0) return;
+    const data = this.#textPending.length === 1 ? this.#textPending[0] : concat(this.#textPending);
+    this.#textPending = [];
+    this.#textSize = 0;
+    await this.#buffer(data, true);
   }
 
   // A non-blocking write, as Python's BufferedWriter over a non-blocking socket.
   async #writeNow(bytes: Uint8Array): Promise<number> {
     const before = this.#pendingSize;
-    if (before + bytes.length < WRITE_BUFFER) {
+    if (before + bytes.length <= this.#bufferSize) {
       this.#pending.push(bytes.slice());
       this.#pendingSize += bytes.length;
       return bytes.length;
@@ -249,8 +330,18 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     throw blocked;
   }
 
-  /** Sends everything buffered by `write`. */
+  /**
+   * Sends everything buffered by `write`.
+   *
+   * @throws {OSError} `EBADF` once the file is closed (CPython: `ValueError`).
+   */
   async flush(): Promise<void> {
+    if (this.#closed) throw new OSError(errno.EBADF, { detail: "file is closed" });
+    await this.#passText();
+    await this.#sendBuffer();
+  }
+
+  async #sendBuffer(): Promise<void> {
     if (this.#pendingSize === 0) return;
     const data = this.#pending.length === 1 ? this.#pending[0] : concat(this.#pending);
     this.#pending = [];
@@ -316,4 +407,39 @@ function checkCount(value: unknown, action: string, name: string): number {
     );
   }
   return value;
+}
+
+// makefile(mode, buffering?, options?): Python's positional buffering, or
+// the options object in its place.
+function fileOptions(buffering: Buffering | undefined, more?: MakefileOptions): MakefileOptions {
+  const options = typeof buffering === "object" && buffering !== null ? buffering : more ?? {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot make file: options must be an object, got ${describe(options)}`);
+  }
+  if (buffering === undefined || buffering === options) return options;
+  return { ...options, buffering: buffering as number | null };
+}
+
+// A text file's encoding and errors: only the values it honours.
+function checkText(options: MakefileOptions): void {
+  for (const key of ["encoding", "errors"] as const) {
+    const value = options[key];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      throw new TypeError(`Cannot make file: ${key} must be a string, got ${describe(value)}`);
+    }
+  }
+  const encoding = options.encoding;
+  if (typeof encoding === "string" && encoding.toLowerCase().replace(/[-_ ]/g, "") !== "utf8") {
+    throw new RangeError(
+      `Cannot make file: encoding ${describe(encoding)} is not supported: text files are ` +
+        "UTF-8; for another encoding, decode a binary file's bytes",
+    );
+  }
+  const errors = options.errors;
+  if (typeof errors === "string" && errors !== "replace") {
+    throw new RangeError(
+      `Cannot make file: errors ${describe(errors)} is not supported: text files read ` +
+        'ill-formed UTF-8 as U+FFFD (errors="replace")',
+    );
+  }
 }

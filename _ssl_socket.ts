@@ -10,7 +10,14 @@ import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { kWatch, type Watcher } from "./_ready.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 import { type Address, type AddressInput, type OptionValue, StreamSocket } from "./socket.ts";
-import { SocketFile, type SocketFileMode } from "./_socket_file.ts";
+import type {
+  BinaryMode,
+  Buffering,
+  MakefileOptions,
+  SocketFile,
+  SocketFileMode,
+  TextMode,
+} from "./_socket_file.ts";
 import { decodeCertificate, type PeerCertificate } from "./_ssl_cert.ts";
 import { SSLWantReadError } from "./_ssl_errors.ts";
 import { dialNative, nativeApplies } from "./_ssl_native.ts";
@@ -477,21 +484,41 @@ export class SSLSocket extends StreamSocket {
 
   /**
    * A buffered file over the decrypted stream (shares the socket's buffer).
+   * As in CPython, the open file holds the socket: `close()` takes effect
+   * once the file is closed too.
    *
    * @param mode `"r"`, `"w"`, `"rw"`, with `"b"` for bytes.
+   * @param buffering As for {@linkcode StreamSocket.makefile}.
+   * @param options As for {@linkcode StreamSocket.makefile}.
    * @returns The file.
    */
-  override makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
+  override makefile(
+    mode: BinaryMode,
+    buffering?: Buffering,
+    options?: MakefileOptions,
+  ): SocketFile<Uint8Array>;
   /**
    * A text file over the decrypted stream.
    *
    * @param mode `"r"`, `"w"` or `"rw"`.
+   * @param buffering As for {@linkcode StreamSocket.makefile}.
+   * @param options As for {@linkcode StreamSocket.makefile}.
    * @returns The file.
    */
-  override makefile(mode?: "r" | "w" | "rw" | "wr"): SocketFile<string>;
-  override makefile(mode: SocketFileMode = "r"): SocketFile<Uint8Array> | SocketFile<string> {
+  override makefile(
+    mode?: TextMode,
+    buffering?: Buffering,
+    options?: MakefileOptions,
+  ): SocketFile<string>;
+  override makefile(
+    mode: SocketFileMode = "r",
+    buffering?: Buffering,
+    options?: MakefileOptions,
+  ): SocketFile<Uint8Array> | SocketFile<string> {
     this.#session();
-    return new SocketFile<Uint8Array>(this, mode);
+    // StreamSocket's makefile counts the file as holding the socket; the cast
+    // only picks one of its overloads (the mode is checked there).
+    return super.makefile(mode as "r", buffering, options);
   }
 
   /**

@@ -50,6 +50,15 @@
  */
 
 export * from "./socket.ts";
+export {
+  type BinaryMode,
+  type Buffering,
+  type MakefileOptions,
+  type Newline,
+  SocketFile,
+  type SocketFileMode,
+  type TextMode,
+} from "./_socket_file.ts";
 export * from "./udp.ts";
 export * from "./framing.ts";
 export * from "./selectors.ts";

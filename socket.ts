@@ -83,11 +83,14 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import {
+  type BinaryMode,
+  type Buffering,
   kAbandon,
   kFileClosed,
   type MakefileOptions,
   SocketFile,
   type SocketFileMode,
+  type TextMode,
 } from "./_socket_file.ts";
 
 export * from "./_constants.ts";
@@ -100,12 +103,6 @@ export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
 export type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
 export { CMSG_LEN, CMSG_SPACE } from "./_message.ts";
-export {
-  type MakefileOptions,
-  type Newline,
-  SocketFile,
-  type SocketFileMode,
-} from "./_socket_file.ts";
 export {
   createConnection,
   type CreateConnectionOptions,
@@ -943,7 +940,14 @@ export class StreamSocket extends SocketBase {
    * the file is open takes effect when the file is closed.
    *
    * @param mode `"r"`/`"w"`/`"rw"` for text (strings, UTF-8), with `"b"` for bytes.
+   * @param buffering Python's: `0` sends every write at once (binary only),
+   *   `1` line-buffers a text file, a larger number is the write buffer's
+   *   size; omitted, `null` or negative, 8192 bytes. Or the options object.
+   * @param opts `buffering`, `encoding` (UTF-8 spelled any way), `errors`
+   *   (`"replace"`) and `newline`, as Python's keyword arguments.
    * @returns The file; closing it does not close the socket.
+   * @throws {RangeError} for a value pysock cannot honour (another encoding,
+   *   unbuffered text), as Python's `ValueError`.
    *
    * @example
    * ```ts
@@ -953,27 +957,29 @@ export class StreamSocket extends SocketBase {
    * await using _a = a;
    * await using _b = b;
    * await a.sendall("one\ntwo\n");
-   * const f = b.makefile("rb");
+   * const f = b.makefile("rb", 0);
    * assert.equal(new TextDecoder().decode(await f.readline()), "one\n");
    * assert.equal(new TextDecoder().decode(await b.recv(10)), "two\n");
    * ```
    */
-  makefile(mode: "rb" | "wb" | "rwb" | "wrb"): SocketFile<Uint8Array>;
+  makefile(mode: BinaryMode, buffering?: Buffering, opts?: MakefileOptions): SocketFile<Uint8Array>;
   /**
    * A text file over the socket (strings, UTF-8): Python's default mode
    * `"r"`, with universal newlines unless `newline` says otherwise.
    *
    * @param mode `"r"`, `"w"` or `"rw"`.
-   * @param options `newline`, as Python's keyword argument.
+   * @param buffering As for a binary file; `1` is line buffering.
+   * @param options `buffering`, `encoding`, `errors` and `newline`, as Python's keyword arguments.
    * @returns The file.
    */
-  makefile(mode?: "r" | "w" | "rw" | "wr", options?: MakefileOptions): SocketFile<string>;
+  makefile(mode?: TextMode, buffering?: Buffering, options?: MakefileOptions): SocketFile<string>;
   makefile(
     mode: SocketFileMode = "r",
+    buffering?: Buffering,
     options?: MakefileOptions,
   ): SocketFile<Uint8Array> | SocketFile<string> {
     this.checkOpen();
-    const file = new SocketFile<Uint8Array>(this, mode, options);
+    const file = new SocketFile<Uint8Array>(this, mode, buffering, options);
     this.#files++;
     return file;
   }

@@ -33,6 +33,7 @@ import {
   SSLZeroReturnError,
   TLSVersion,
 } from "../ssl.ts";
+import type { SocketFile } from "../_socket_file.ts";
 import { bytes, text } from "./_helpers.ts";
 import { certs } from "./_ssl_helpers.ts";
 
@@ -490,4 +491,18 @@ Deno.test('the "deno" engine keeps the stream surface: a timed-out recv loses no
   equal(text(await recvExactly(ssock, 22)), "kept for the next call");
   await sendMsg(ssock, "framed");
   equal(text((await recvMsg(server))!), "framed");
+});
+
+Deno.test("TLS makefile: an open file holds the socket after close(), and text files take newline, as CPython's", async () => {
+  await using p = await tlsPair();
+  await p.client.sendall("one\r\ntwo\r\n");
+  // CPython's SSLSocket.makefile is socket.makefile: the same newline argument,
+  // and the file's reference keeps the connection open after close().
+  const make = p.server.makefile as (mode: string, options?: unknown) => SocketFile<string>;
+  const file = make.call(p.server, "r", { newline: "" });
+  p.server.close();
+  equal(await file.readline(), "one\r\n");
+  equal(await file.readline(), "two\r\n");
+  await file.close();
+  throws(() => p.server.getsockname(), (e) => e instanceof OSError && e.errno === errno.EBADF);
 });
