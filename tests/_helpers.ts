@@ -504,6 +504,11 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<Wit
   }
 }
 
+/** Asserts `promise` has not settled within 30 ms: the call really is waiting. */
+export async function assertPending(promise: Promise<unknown>, what: string): Promise<void> {
+  assert.equal(await within(promise, 30), "pending", `${what} should wait`);
+}
+
 /** A bound only a hang reaches (for {@linkcode settled} and {@linkcode rejection}). */
 export const HANG_MS = 10_000;
 

@@ -58,6 +58,15 @@ import { certs } from "./_ssl_helpers.ts";
 const HOST = "127.0.0.1";
 const SHORT_TIMEOUT = 10;
 
+// A CPython listener that prints its port, accepts one client as `c`, and stops listening.
+const PY_ACCEPT_ONE = `l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.settimeout(${SHORT_TIMEOUT})
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+l.close()`;
+
 // ---------------------------------------------------------------------------
 // NetworkedTests
 
@@ -203,13 +212,7 @@ Deno.test("TestPreHandshakeClose.test_preauth_data_to_tls_server: data and a res
 function resettingServer(response: string) {
   return python(
     PY_RESET + `
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.settimeout(${SHORT_TIMEOUT})
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-c, _ = l.accept()
-l.close()
+${PY_ACCEPT_ONE}
 c.recv(1)
 c.send(${JSON.stringify(response)}.encode())
 reset(c)  # RST
@@ -273,13 +276,7 @@ Deno.test("TestPreHandshakeClose.test_https_client_non_tls_response_ignored: a p
 Deno.test("TestPreHandshakeClose: bytes peeked before the wrap are fed to the handshake and fail it with SSLError, as in CPython", async () => {
   const program = `
 import socket, ssl, sys
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.settimeout(${SHORT_TIMEOUT})
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-c, _ = l.accept()
-l.close()
+${PY_ACCEPT_ONE}
 c.sendall(b"HTTP/1.0 200 OK\\r\\n\\r\\n")
 c.settimeout(${SHORT_TIMEOUT})
 try:

@@ -24,6 +24,7 @@ import {
 } from "../mod.ts";
 import { encodeMessage, recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
 import {
+  assertPending,
   bytes,
   FAMILIES,
   HANG_MS,
@@ -39,11 +40,6 @@ import {
 /** How long a call may take to settle once its socket is closed (the issue's bound). */
 const SETTLE_MS = 1000;
 /** A bound that only a hang reaches, for calls whose peer fails them. */
-
-/** Asserts `promise` has not settled yet: the call really is waiting. */
-async function assertPending(promise: Promise<unknown>, what: string): Promise<void> {
-  assert.equal(await within(promise, 30), "pending", `${what} should wait`);
-}
 
 const PAYLOAD_SIZE = 64 << 20;
 

@@ -16,6 +16,7 @@ import {
 import { recvExactly, recvMsg } from "../framing.ts";
 import { DefaultSelector, EVENT_READ, select } from "../selectors.ts";
 import {
+  assertPending,
   errorOf,
   pair,
   pythonJson,
@@ -24,13 +25,7 @@ import {
   silentListener,
   sleep,
   text,
-  within,
 } from "./_helpers.ts";
-
-/** Asserts `promise` has not settled yet: the call really is waiting. */
-async function assertPending(promise: Promise<unknown>, what: string): Promise<void> {
-  assert.equal(await within(promise, 30), "pending", `${what} should wait`);
-}
 
 /** A call's result as text (bytes decoded, counts as they are). */
 function shown(value: unknown): unknown {

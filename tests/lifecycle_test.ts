@@ -21,6 +21,7 @@ import {
 import { recvMsg } from "../framing.ts";
 import { select } from "../selectors.ts";
 import {
+  assertPending,
   bytes,
   errorOf,
   errorOfCall,
@@ -31,13 +32,7 @@ import {
   rejection,
   settled,
   silentListener,
-  within,
 } from "./_helpers.ts";
-
-/** Asserts `promise` has not settled yet: the call really is waiting. */
-async function assertPending(promise: Promise<unknown>, what: string): Promise<void> {
-  assert.equal(await within(promise, 30), "pending", `${what} should wait`);
-}
 
 /** Asserts that `promise` rejects with `OSError` `EBADF`, and does so without hanging. */
 async function assertEbadf(promise: Promise<unknown>, what: string): Promise<void> {

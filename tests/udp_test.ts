@@ -37,6 +37,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { bytes, HAS_IPV6, MOD, python, runScript, text } from "./_helpers.ts";
+import { Sockets } from "./_datagram_twin.ts";
 
 const FAMILIES = [
   { name: "AF_INET", family: AF_INET },
@@ -46,38 +47,6 @@ const FAMILIES = [
 const IP_FAMILIES = FAMILIES.filter((f) => f.family !== AF_UNIX);
 const ROOT = new URL("..", import.meta.url);
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
-
-/** Bound datagram sockets on one family; disposing closes them and removes the temp dir. */
-class Sockets implements AsyncDisposable {
-  readonly family: number;
-  readonly dir: string | null;
-  #open: DatagramSocket[] = [];
-  #count = 0;
-
-  constructor(family: number) {
-    this.family = family;
-    this.dir = family === AF_UNIX ? Deno.makeTempDirSync() : null;
-  }
-
-  /** A new socket, bound to loopback (port 0, or a fresh path) unless `bound` is false. */
-  open(bound = true): DatagramSocket {
-    const sock = socket(this.family, SOCK_DGRAM);
-    this.#open.push(sock);
-    if (bound) sock.bind(this.address());
-    return sock;
-  }
-
-  /** A loopback address to bind: port 0, or a path not used yet. */
-  address(): [string, number] | string {
-    if (this.family === AF_UNIX) return `${this.dir}/s${this.#count++}.sock`;
-    return this.family === AF_INET6 ? ["::1", 0] : ["127.0.0.1", 0];
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    for (const sock of this.#open) sock.close();
-    if (this.dir) await Deno.remove(this.dir, { recursive: true });
-  }
-}
 
 function isErrno(code: number, Class: typeof OSError = OSError) {
   return (err: unknown) => {
