@@ -784,9 +784,12 @@ function permissionError(err: Error, what?: string): PermissionError {
   const quoted = /access to "([^"]+)"/.exec(err.message)?.[1];
   const flag = /--allow-(\w+)/.exec(err.message)?.[1] ?? "net";
   const target = quoted ?? what;
-  const hint = target
-    ? `${flag} access to ${target} denied; run again with --allow-${flag}=${target}`
-    : `run again with --allow-${flag}`;
+  // --allow-all takes no value (Deno asks for it for /proc, /dev and the like).
+  const hint = !target
+    ? `run again with --allow-${flag}`
+    : flag === "all"
+    ? `all access to ${target} denied; run again with --allow-all`
+    : `${flag} access to ${target} denied; run again with --allow-${flag}=${target}`;
   return new PermissionError(errno.EACCES, { detail: hint, cause: err });
 }
 

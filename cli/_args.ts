@@ -122,7 +122,10 @@ export function parse(
       strict: true,
     });
   } catch (err) {
-    if (args.includes("--help") || args.includes("-h")) return null;
+    // --help anywhere asks for help, but after "--" it is an argument.
+    const end = args.indexOf("--");
+    const options = end === -1 ? args : args.slice(0, end);
+    if (options.includes("--help") || options.includes("-h")) return null;
     // node's messages go on about "--" after the first sentence.
     throw new UsageError((err as Error).message.split(". ")[0].replace(/\.$/, ""));
   }

@@ -221,7 +221,7 @@ function unsafeName(name: string): string | null {
   if (name.includes("..")) return 'it contains ".."';
   if (name.includes("\0")) return "it contains NUL";
   // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(name)) return "it contains control characters";
+  if (/[\x00-\x1f\x7f-\x9f]/.test(name)) return "it contains control characters";
   if (/^[A-Za-z]:/.test(name)) return "it is a drive path";
   if (encoder.encode(name).length > NAME_MAX_BYTES) return `it is over ${NAME_MAX_BYTES} bytes`;
   return null;
@@ -278,19 +278,16 @@ async function receiveData(conn: StreamSocket, temp: string, header: FileHeader)
 
 /** Gives the checked temporary file its name, never replacing a file without --overwrite. */
 async function keep(conn: StreamSocket, temp: string, path: string, overwrite: boolean) {
-  if (overwrite) {
-    await Deno.rename(temp, path);
-    return;
-  }
   // link() fails when the name exists, so a file that appeared during the
-  // transfer is not replaced; rename() would replace it.
+  // transfer is not replaced; rename() would replace it. Either way the
+  // sender, waiting for the last answer, is told why the file was not kept.
   try {
-    await Deno.link(temp, path);
+    await (overwrite ? Deno.rename(temp, path) : Deno.link(temp, path));
   } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) {
+    if (!overwrite && err instanceof Deno.errors.AlreadyExists) {
       await refuse(conn, `refused ${path}: it appeared during the transfer`);
     }
-    throw err;
+    await refuse(conn, `cannot write ${path}: ${explain(err)}`);
   }
-  await Deno.remove(temp);
+  if (!overwrite) await Deno.remove(temp);
 }

@@ -95,8 +95,13 @@ function baseName(path: string): string {
 async function describeFile(path: string): Promise<{ size: number; sha256: string }> {
   let file: Deno.FsFile;
   try {
+    // stat first: opening a FIFO would block until something writes to it.
+    if (!(await Deno.stat(path)).isFile) {
+      throw new Failure(`cannot send ${path}: not a regular file`);
+    }
     file = await Deno.open(path);
   } catch (err) {
+    if (err instanceof Failure) throw err;
     throw new Failure(`cannot read ${path}: ${explain(err)}`);
   }
   using _file = file;

@@ -74,7 +74,11 @@ async function udpListen(values: Values): Promise<number> {
         throw err;
       }
       const line = values.raw ? data : encoder.encode(`${endpointOf(addr)} ${pyBytes(data)}\n`);
-      await writeAll(Deno.stdout, line);
+      try {
+        await writeAll(Deno.stdout, line);
+      } catch (err) {
+        throw new Failure(`cannot write to stdout: ${explain(err)}`);
+      }
       if (values.echo) await echoDatagram(sock, data, addr);
     }
   } finally {
