@@ -14,6 +14,7 @@ import {
   watchableOf,
   WRITE,
 } from "./_ready.ts";
+import { errno, OSError } from "./errors.ts";
 
 /** Wait for a registered socket to become readable. */
 export const EVENT_READ = 1;
@@ -320,6 +321,8 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
    * @param fileobj What was registered, or its descriptor.
    * @returns Its key.
    * @throws {KeyError} when it is not registered.
+   * @throws {RangeError} for a closed socket that is not registered
+   *   (Python's ValueError).
    */
   unregister(fileobj: FileObject): SelectorKey<T, F> {
     const registration = this.#registration(fileobj);
@@ -339,6 +342,8 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
    * @returns The new key (the same key when nothing changed).
    * @throws {KeyError} when it is not registered.
    * @throws {RangeError} for invalid events.
+   * @throws {OSError} `EBADF` when the socket was closed and the events
+   *   change; the registration is dropped, as CPython's EpollSelector does.
    */
   modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T, F> {
     this.#checkOpen();
@@ -346,6 +351,12 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     checkEvents(events);
     const old = registration.key;
     if (events === old.events && data === old.data) return old;
+    if (events !== old.events && registration.hub.socket.fileno() === -1) {
+      // CPython's EpollSelector: epoll_ctl fails on the closed descriptor,
+      // and the key is dropped before the error is raised.
+      this.unregister(fileobj);
+      throw new OSError(errno.EBADF);
+    }
     registration.key = new SelectorKey(old.fileobj, old.fd, events, data as T);
     if (events !== old.events) {
       this.#ready.delete(registration);
@@ -505,8 +516,13 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
 
   #registration(fileobj: FileObject): Registration<T, F> {
     const registration = lookup(this.#byFd, fileobj);
-    if (registration === undefined) throw new KeyError(`${reprOf(fileobj)} is not registered`);
-    return registration;
+    if (registration !== undefined) return registration;
+    // A negative descriptor (a closed socket's -1) not registered by
+    // identity: Python's ValueError, as _fileobj_lookup raises it.
+    const fileno = typeof fileobj === "object" ? (fileobj as { fileno?: unknown }).fileno : null;
+    const fd = typeof fileno === "function" ? fileno.call(fileobj) : fileobj;
+    if (typeof fd === "number" && fd < 0) throw new RangeError(`Invalid file descriptor: ${fd}`);
+    throw new KeyError(`${reprOf(fileobj)} is not registered`);
   }
 
   #checkOpen(): void {
