@@ -6,118 +6,11 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { recvMsg, sendMsg } from "../framing.ts";
 import { AF_INET, createConnection, createServer, SOCK_DGRAM, socket } from "../mod.ts";
-import { concat } from "../_bytes.ts";
+import { assertFailure, Child, CLI, Cli, NET, type Result, run, sha256Hex } from "./_cli.ts";
 import { bytes, freePort, python, silentListener, text } from "./_helpers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
-const NET = "--allow-net=127.0.0.1,[::1]";
-const DEADLINE_MS = 30_000;
-
-interface Result {
-  code: number;
-  signal: Deno.Signal | null;
-  stdout: Uint8Array;
-  stderr: string;
-}
-
-/** A running child (the CLI, or `sh -c`), killed with SIGKILL after DEADLINE_MS or on disposal. */
-class Child implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  #stderr = "";
-  #wake: (() => void)[] = [];
-  #exited = false;
-  #done: Promise<Result>;
-
-  constructor(command: string, args: string[], stdin: boolean) {
-    const child = new Deno.Command(command, {
-      args,
-      cwd: ROOT,
-      stdin: stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.child = child;
-    const timer = setTimeout(() => this.#kill("SIGKILL"), DEADLINE_MS);
-    const out = (async () => {
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of child.stdout) chunks.push(chunk);
-      return concat(chunks);
-    })();
-    const err = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        this.#stderr += decoder.decode(chunk, { stream: true });
-        this.#notify();
-      }
-    })();
-    this.#done = (async () => {
-      const status = await child.status;
-      clearTimeout(timer);
-      const [stdout] = await Promise.all([out, err]);
-      this.#exited = true;
-      this.#notify();
-      return { code: status.code, signal: status.signal, stdout, stderr: this.#stderr };
-    })();
-  }
-
-  #kill(signal: Deno.Signal): void {
-    try {
-      this.child.kill(signal);
-    } catch { /* already exited */ }
-  }
-
-  #notify(): void {
-    for (const wake of this.#wake.splice(0)) wake();
-  }
-
-  /** Waits for stderr to match `pattern`; fails if the process exits first. */
-  stderrMatch(pattern: RegExp): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = pattern.exec(this.#stderr);
-        if (found) return resolve(found);
-        if (this.#exited) {
-          return reject(new Error(`stderr never matched ${pattern}: ${this.#stderr}`));
-        }
-        this.#wake.push(check);
-      };
-      check();
-    });
-  }
-
-  /** The port from the "listening on HOST:PORT" line every server prints first. */
-  async port(): Promise<number> {
-    return Number((await this.stderrMatch(/^listening on (?:udp )?\S+:(\d+)\n/))[1]);
-  }
-
-  async input(data: Uint8Array): Promise<void> {
-    const writer = this.child.stdin.getWriter();
-    await writer.write(data);
-    await writer.close();
-  }
-
-  signal(signal: Deno.Signal): void {
-    this.#kill(signal);
-  }
-
-  result(): Promise<Result> {
-    return this.#done;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.#kill("SIGKILL");
-    await this.#done;
-  }
-}
-
-function cli(args: string[], perms: string[] = [NET], stdin = false): Child {
-  return new Child(Deno.execPath(), ["run", ...perms, CLI, ...args], stdin);
-}
-
-async function run(args: string[], perms?: string[]): Promise<Result> {
-  await using child = cli(args, perms);
-  return await child.result();
+function cli(args: string[], perms: string[] = [NET], stdin = false): Cli {
+  return new Cli(args, { perms, stdin });
 }
 
 /** Runs `jobs` at most two at a time (2 cores). */
@@ -127,22 +20,6 @@ async function inBatches<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
     results.push(...await Promise.all(jobs.slice(i, i + 2).map((job) => job())));
   }
   return results;
-}
-
-const STATUS_LINE = /^(listening on|connection from) .*\n/gm;
-
-/** This exit code and, besides status lines, exactly one stderr line matching `pattern`. */
-function assertFailure(result: Result, code: number, pattern: RegExp, what = ""): void {
-  equal(result.code, code, `${what} exit code; stderr: ${result.stderr}`);
-  const failure = result.stderr.replace(STATUS_LINE, "");
-  match(failure, /^[^\n]+\n$/, `${what}: exactly one line on stderr: ${JSON.stringify(failure)}`);
-  match(failure, pattern, what);
-  ok(!/\bat .*:\d+:\d+|file:\/\/\/|Uncaught/.test(failure), `${what}: no stack trace`);
-}
-
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data.slice()));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {

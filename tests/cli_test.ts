@@ -5,19 +5,8 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { recvMsg, sendMsg } from "../framing.ts";
 import { AF_INET, createConnection, createServer, SHUT_WR, SOCK_DGRAM, socket } from "../mod.ts";
 import { concat } from "../_bytes.ts";
+import { assertFailure, CLI, Cli, DEADLINE_MS, NET, ROOT, run, sha256Hex } from "./_cli.ts";
 import { bytes, freePort, HAS_IPV6, installed, resetWhileStopped, text } from "./_helpers.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
-const NET = "--allow-net=127.0.0.1,[::1]";
-/** Every wait on a child is bounded: a hung CLI fails the test instead of the run. */
-const DEADLINE_MS = 30_000;
-
-interface Result {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
 
 /** Rejects when `promise` has not settled within DEADLINE_MS; clears its timer either way. */
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -35,125 +24,11 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** A running `deno run cli/mod.ts ...`: stderr is watched line by line, stdout collected. */
-class Cli implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  #stderr = "";
-  #stdout: Uint8Array[] = [];
-  #wake: (() => void)[] = [];
-  #exited = false;
-  #done: Promise<Result>;
-
-  constructor(args: string[], options: { perms?: string[]; stdin?: boolean } = {}) {
-    const perms = options.perms ?? [NET];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...perms, CLI, ...args],
-      cwd: ROOT,
-      stdin: options.stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.child = child;
-    const reading = Promise.all([this.#collectStdout(), this.#watchStderr()]);
-    this.#done = (async () => {
-      const status = await child.status;
-      await reading;
-      this.#exited = true;
-      this.#notify();
-      const stdout = concat(this.#stdout);
-      return { code: status.code, stdout, stderr: this.#stderr };
-    })();
-  }
-
-  async #collectStdout(): Promise<void> {
-    for await (const chunk of this.child.stdout) this.#stdout.push(chunk);
-  }
-
-  async #watchStderr(): Promise<void> {
-    const decoder = new TextDecoder();
-    for await (const chunk of this.child.stderr) {
-      this.#stderr += decoder.decode(chunk, { stream: true });
-      this.#notify();
-    }
-  }
-
-  #notify(): void {
-    for (const wake of this.#wake.splice(0)) wake();
-  }
-
-  /** Waits for stderr to match `pattern`; fails if the process exits first. */
-  stderrMatch(pattern: RegExp): Promise<RegExpExecArray> {
-    const waiting = new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const found = pattern.exec(this.#stderr);
-        if (found) return resolve(found);
-        if (this.#exited) {
-          return reject(new Error(`stderr never matched ${pattern}: ${this.#stderr}`));
-        }
-        this.#wake.push(check);
-      };
-      check();
-    });
-    return within(waiting, `waiting for ${pattern}`);
-  }
-
-  /** The port from the "listening on HOST:PORT" line every server prints first. */
-  async port(): Promise<number> {
-    const found = await this.stderrMatch(/^listening on (?:udp )?\S+:(\d+)\n/);
-    return Number(found[1]);
-  }
-
-  /** Writes `data` to stdin, then closes it (end of file). */
-  async input(...parts: Uint8Array[]): Promise<void> {
-    const writer = this.child.stdin.getWriter();
-    for (const part of parts) await writer.write(part);
-    await writer.close();
-  }
-
-  /** The exit code and output, once the process has exited. */
-  result(): Promise<Result> {
-    return within(this.#done, `pysock ${this.child.pid}`);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await this.#done;
-  }
-}
-
-/** Runs the CLI to completion. */
-async function run(args: string[], perms?: string[]): Promise<Result> {
-  await using cli = new Cli(args, { perms });
-  return await cli.result();
-}
-
-/** The status lines servers print on stderr before any failure. */
-const STATUS_LINE = /^(listening on|connection from) .*\n/gm;
-
-/**
- * Asserts a failure: this exit code and, besides status lines, exactly one
- * line on stderr, matching `pattern`.
- */
-function assertFailure(result: Result, code: number, pattern: RegExp): void {
-  equal(result.code, code, `exit code; stderr: ${result.stderr}`);
-  const failure = result.stderr.replace(STATUS_LINE, "");
-  match(failure, /^[^\n]+\n$/, "exactly one line on stderr");
-  match(failure, pattern);
-  ok(!/\bat .*:\d+:\d+/.test(failure), "no stack trace");
-}
-
 /** `n` random bytes (getRandomValues gives at most 64 KiB a call). */
 function randomBytes(n: number): Uint8Array {
   const data = new Uint8Array(n);
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
   return data;
-}
-
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data.slice()));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function fileAccess(...dirs: string[]): string[] {
