@@ -88,7 +88,7 @@ export class Listener<T = unknown> {
   reopen(backlog: number): void {
     if (backlog === this.backlog || typeof this.endpoint === "string") return;
     this.#listener.close();
-    this.#listener = open(this.endpoint, this.#reusePort, backlog);
+    this.#listener = reopenOn(this.endpoint, this.#reusePort, backlog);
     this.backlog = backlog;
     this.#kept = new Kept(this.#listener);
   }
@@ -310,6 +310,26 @@ function keepFile(path: string): (() => void) | null {
       Deno.removeSync(hold);
     } catch { /* nothing more to do */ }
   };
+}
+
+// In the instant between closing a listener and opening it again with its
+// new backlog, a connect elsewhere on the host can take the port as its own
+// local port (rare: a few times in thousands of test runs under load). The
+// port comes back once that connection closes (the listener reuses the
+// address over TIME_WAIT), so the reopen retries for a moment before it
+// reports EADDRINUSE. listen() is synchronous, hence the blocking wait.
+const REOPEN_TRIES = 50;
+const REOPEN_WAIT_MS = 10;
+
+function reopenOn(endpoint: IpEndpoint, reusePort: boolean, backlog: number): Deno.Listener {
+  for (let tries = 1;; tries++) {
+    try {
+      return open(endpoint, reusePort, backlog);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AddrInUse) || tries === REOPEN_TRIES) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, REOPEN_WAIT_MS);
+    }
+  }
 }
 
 function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number): Deno.Listener {
