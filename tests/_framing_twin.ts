@@ -13,6 +13,7 @@ import { recvExactly, recvLine, recvMsg, recvUntil } from "../framing.ts";
 import { AF_INET, SOCK_STREAM, socket, type StreamSocket } from "../mod.ts";
 import { concat } from "./_fuzz_framing.ts";
 import { hex } from "./_hostile_peer.ts";
+import { pythonChat } from "./_helpers.ts";
 
 /** A piece of the wire: raw bytes (hex), or Python's `struct.pack(fmt, n)`. */
 export type Part = string | { pack: string; n: number | string };
@@ -236,42 +237,17 @@ export interface Twins {
 
 /** Runs `cases` through asyncio and through pysock against one python3 peer. */
 export async function twins(cases: Case[]): Promise<Twins> {
-  const child = new Deno.Command("python3", {
-    args: ["-c", TWIN],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const writer = child.stdin.getWriter();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const line = async (): Promise<Record<string, unknown>> => {
-    for (let i = 0; !seen.includes("\n") && i < 100_000; i++) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error(`python3 ended: ${await stderr}`);
-      seen += value;
-    }
-    const first = seen.slice(0, seen.indexOf("\n"));
-    seen = seen.slice(first.length + 1);
-    return JSON.parse(first);
-  };
-  try {
-    await writer.write(new TextEncoder().encode(JSON.stringify(cases) + "\n"));
-    const { port } = await line() as { port: number };
-    const { results, wires } = await line() as { results: Outcome[][]; wires: string[] };
-    const pysock: Outcome[][] = [];
-    for (let start = 0; start < cases.length; start += 8) {
-      const batch = cases.slice(start, start + 8);
-      pysock.push(...await Promise.all(batch.map((c, k) => ours(port, start + k, c))));
-    }
-    return { python: results, pysock, wires: wires.map(unhex) };
-  } finally {
-    await writer.close().catch(() => {});
-    await lines.cancel().catch(() => {});
-    await child.status;
-    await stderr;
+  await using chat = pythonChat(TWIN);
+  await chat.send(cases);
+  const { port } = await chat.receive() as { port: number };
+  const { results, wires } = await chat.receive() as { results: Outcome[][]; wires: string[] };
+  const pysock: Outcome[][] = [];
+  for (let start = 0; start < cases.length; start += 8) {
+    const batch = cases.slice(start, start + 8);
+    pysock.push(...await Promise.all(batch.map((c, k) => ours(port, start + k, c))));
   }
+  await chat.finish();
+  return { python: results, pysock, wires: wires.map(unhex) };
 }
 
 /** Asserts that every case came out the same in both twins, naming the case that did not. */

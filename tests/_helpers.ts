@@ -155,6 +155,64 @@ export function python(code: string, ...args: string[]): PythonPeer {
   };
 }
 
+/** A python3 program spoken to in JSON lines, for the twins that script a peer and report on it. */
+export interface PythonChat extends AsyncDisposable {
+  /** Writes `value` to the program's stdin as one JSON line. */
+  send(value: unknown): Promise<void>;
+  /** The next line the program prints, parsed as JSON; rejects with its stderr once it has ended. */
+  receive(): Promise<unknown>;
+  /** Ends its stdin and waits for it to exit: whether with status 0, and its stderr. */
+  finish(): Promise<{ success: boolean; stderr: string }>;
+}
+
+/**
+ * Starts `python3 -c code` with its stdin and stdout piped for JSON lines.
+ * Disposing it before `finish()` kills it first: a failure on the Deno side
+ * must not leave the program waiting for connections.
+ */
+export function pythonChat(code: string): PythonChat {
+  const child = new Deno.Command("python3", {
+    args: ["-c", code],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  let finishing: Promise<{ success: boolean; stderr: string }> | null = null;
+  const finish = () =>
+    finishing ??= (async () => {
+      await writer.close().catch(() => {});
+      while (!(await reader.read()).done) { /* drain */ }
+      const status = await child.status;
+      return { success: status.success, stderr: await stderr };
+    })();
+  return {
+    send: (value) => writer.write(encoder.encode(JSON.stringify(value) + "\n")),
+    async receive() {
+      while (!seen.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`python3 ended: ${await stderr}`);
+        seen += value;
+      }
+      const line = seen.slice(0, seen.indexOf("\n"));
+      seen = seen.slice(line.length + 1);
+      return JSON.parse(line);
+    },
+    finish,
+    async [Symbol.asyncDispose]() {
+      if (finishing === null) {
+        try {
+          child.kill();
+        } catch { /* already exited */ }
+      }
+      await finish();
+    },
+  };
+}
+
 /** A listener with backlog 0 whose one queue slot is taken, so the kernel drops new SYNs. */
 export async function silentListener(): Promise<AsyncDisposable & { addr: [string, number] }> {
   const server = createServer(["127.0.0.1", 0], { backlog: 0 });

@@ -23,7 +23,7 @@
 
 import assert from "node:assert/strict";
 import { IPPROTO_TCP, socket, type SocketFile, type StreamSocket, TCP_NODELAY } from "../mod.ts";
-import { decoder, encoder, HANG_MS, within } from "./_helpers.ts";
+import { decoder, encoder, HANG_MS, pythonChat, within } from "./_helpers.ts";
 
 /** Bytes, as both twins write them. */
 export type Hex = { $bytes: string };
@@ -254,19 +254,6 @@ async function runPysock(port: number, idx: number, script: Call[]): Promise<Out
   return out;
 }
 
-/** Lines from a child's stdout, one at a time. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let seen = "";
-  for await (const chunk of stream) {
-    seen += decoder.decode(chunk, { stream: true });
-    let nl;
-    while ((nl = seen.indexOf("\n")) >= 0) {
-      yield seen.slice(0, nl);
-      seen = seen.slice(nl + 1);
-    }
-  }
-}
-
 /** What both twins did in each case. */
 export interface Results {
   cpython: Outcome[][];
@@ -277,44 +264,27 @@ export interface Results {
 
 /** Runs every case in CPython, then in pysock, against one python3 peer process. */
 export async function runTwins(cases: Case[]): Promise<Results> {
-  const child = new Deno.Command("python3", {
-    args: ["-c", TWIN],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const stdin = child.stdin.getWriter();
-  const out = lines(child.stdout);
-  let finished = false;
-  try {
-    await stdin.write(encoder.encode(JSON.stringify(cases) + "\n"));
-    const first = await out.next();
-    if (first.done) assert.fail(`python3 printed nothing: ${await stderr}`);
-    const twin = JSON.parse(first.value);
-    const pysock: Outcome[][] = [];
-    for (let i = 0; i < cases.length; i++) {
-      pysock.push(await runPysock(twin.port, i, cases[i].client));
-    }
-    await stdin.write(encoder.encode("done\n"));
-    const second = await out.next();
-    if (second.done) assert.fail(`python3 stopped: ${await stderr}`);
-    finished = true;
-    return {
-      cpython: twin.outcomes,
-      pysock,
-      cpythonReceived: twin.received,
-      pysockReceived: JSON.parse(second.value).received,
-    };
-  } finally {
-    // A failure on pysock's side leaves the twin waiting for connections.
-    if (!finished) child.kill();
-    await stdin.close().catch(() => {});
-    for await (const _ of out) { /* drain */ }
-    const status = await child.status;
-    const err = await stderr;
-    if (finished) assert.ok(status.success, `python3 failed: ${err}`);
+  await using chat = pythonChat(TWIN);
+  await chat.send(cases);
+  const twin = await chat.receive() as {
+    port: number;
+    outcomes: Outcome[][];
+    received: string[];
+  };
+  const pysock: Outcome[][] = [];
+  for (let i = 0; i < cases.length; i++) {
+    pysock.push(await runPysock(twin.port, i, cases[i].client));
   }
+  await chat.send("done");
+  const { received } = await chat.receive() as { received: string[] };
+  const { success, stderr } = await chat.finish();
+  assert.ok(success, `python3 failed: ${stderr}`);
+  return {
+    cpython: twin.outcomes,
+    pysock,
+    cpythonReceived: twin.received,
+    pysockReceived: received,
+  };
 }
 
 /** Text of the hex the peer received, for messages: runs of one character shortened. */
