@@ -83,12 +83,19 @@ class Server(Base):
 for attr in ("daemon_threads", "block_on_close"):
     if attr in CFG:
         setattr(Server, attr, CFG[attr])
-class Stream(socketserver.StreamRequestHandler):
+# The hooks both handlers record, and fail in when the request asks.
+class Hooks:
     def setup(self):
         rec(self.request, "setup")
         super().setup()
         if mode(self.request) == "setup":
             raise Boom("setup failed")
+    def finish(self):
+        rec(self.request, "finish")
+        super().finish()
+        if mode(self.request) == "finish":
+            raise Boom("finish failed")
+class Stream(Hooks, socketserver.StreamRequestHandler):
     def handle(self):
         rec(self.request, "handle")
         line = self.rfile.readline()
@@ -96,17 +103,7 @@ class Stream(socketserver.StreamRequestHandler):
             self.wfile.write(b"partial ")
             raise Boom("handle failed")
         self.wfile.write(line.upper())
-    def finish(self):
-        rec(self.request, "finish")
-        super().finish()
-        if mode(self.request) == "finish":
-            raise Boom("finish failed")
-class Dgram(socketserver.DatagramRequestHandler):
-    def setup(self):
-        rec(self.request, "setup")
-        super().setup()
-        if mode(self.request) == "setup":
-            raise Boom("setup failed")
+class Dgram(Hooks, socketserver.DatagramRequestHandler):
     def handle(self):
         data = self.rfile.read()
         rec(self.request, "handle", len(data))
@@ -115,11 +112,6 @@ class Dgram(socketserver.DatagramRequestHandler):
             raise Boom("handle failed")
         self.wfile.write(data[:16].upper())
         self.wfile.write(b">")
-    def finish(self):
-        rec(self.request, "finish")
-        super().finish()
-        if mode(self.request) == "finish":
-            raise Boom("finish failed")
 
 def stream_client(addr, payloads):
     out = []
