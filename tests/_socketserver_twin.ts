@@ -243,10 +243,8 @@ if DAEMON:
     c.sendall(b"go")
 ended.wait(10)
 c.close()
-try:
-    socket.create_connection(s.server_address, timeout=10)
-    EV.append("connected after close")
-except ConnectionRefusedError:
-    EV.append("refused after close")
+# The listening socket itself, not a connect to its freed port: another
+# program (a parallel test) may be given that port at once.
+EV.append("socket closed" if s.socket.fileno() == -1 else "socket open")
 print(json.dumps(EV))
 `;

@@ -21,7 +21,6 @@ import {
 } from "../socketserver.ts";
 import { CLOSE_TWIN, OPTIONS_TWIN, type Scenario, type Trace, TWIN } from "./_socketserver_twin.ts";
 import { bytes, installed, python, pythonJson, text } from "./_helpers.ts";
-import { ConnectionRefusedError } from "../errors.ts";
 import { createConnection } from "../socket.ts";
 import {
   AF_INET6,
@@ -412,7 +411,7 @@ Deno.test("StreamRequestHandler's timeout, disableNagleAlgorithm, rbufsize 0 and
 // Closing and shutting down while a handler runs
 
 for (const mode of ["block", "daemon"] as const) {
-  Deno.test(`ThreadingTCPServer.serverClose with a handler running (${mode === "block" ? "blockOnClose" : "daemonThreads"}) waits for it or not, as CPython's; the port is closed after`, async () => {
+  Deno.test(`ThreadingTCPServer.serverClose with a handler running (${mode === "block" ? "blockOnClose" : "daemonThreads"}) waits for it or not, as CPython's; its socket is closed after`, async () => {
     const theirs = await pythonJson(CLOSE_TWIN, mode);
     const ev: string[] = [];
     const started = Promise.withResolvers<void>();
@@ -455,13 +454,9 @@ for (const mode of ["block", "daemon"] as const) {
     } finally {
       client?.close();
     }
-    try {
-      (await createConnection(address, { timeout: 10 })).close();
-      ev.push("connected after close");
-    } catch (err) {
-      if (!(err instanceof ConnectionRefusedError)) throw err;
-      ev.push("refused after close");
-    }
+    // The listening socket itself, not a connect to its freed port: a
+    // parallel test may be given that port at once.
+    ev.push(s.socket.fileno() === -1 ? "socket closed" : "socket open");
     assert.deepEqual(ev, theirs);
   });
 }
