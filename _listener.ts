@@ -11,7 +11,7 @@ import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
 import { type Watcher, watchStarted } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
-import { OSError } from "./errors.ts";
+import { errno, OSError } from "./errors.ts";
 
 /**
  * Reaches a stream socket's bind with its listen backlog, for createServer
@@ -37,6 +37,11 @@ export class Listener<T = unknown> {
   /** The address it was opened on, with the real port once bound to port 0. */
   endpoint: IpEndpoint | string;
   #reusePort: boolean;
+  // Bound to port 0: a listen() after shutdown() gets a new port, as on Linux.
+  #anyPort: boolean;
+  // shutdown(SHUT_RD) closed Deno's listener (see shutdown()), and what
+  // closing it awaits.
+  #stopped: Promise<void> | null = null;
   // The accept in flight, kept across timeouts: Deno cannot cancel it.
   #kept: Kept<Deno.Conn>;
   // For selectors (see watch): the kept accept once it has settled, the one
@@ -68,6 +73,7 @@ export class Listener<T = unknown> {
     this.#owner = owner;
     backlog ??= DEFAULT_BACKLOG;
     this.#reusePort = reusePort;
+    this.#anyPort = typeof endpoint !== "string" && endpoint.port === 0;
     this.backlog = backlog;
     this.#listener = open(endpoint, reusePort, backlog);
     this.#kept = new Kept(this.#listener);
@@ -83,14 +89,42 @@ export class Listener<T = unknown> {
   /**
    * Reopens a TCP listener on its port with a new backlog, before anyone has
    * been accepted; nothing to do for the same backlog, or a Unix listener
-   * (Deno has no backlog setting for it).
+   * (Deno has no backlog setting for it). After shutdown() it opens again,
+   * on a new port if bind() asked for port 0, as Linux does.
    */
-  reopen(backlog: number): void {
-    if (backlog === this.backlog || typeof this.endpoint === "string") return;
-    this.#listener.close();
-    this.#listener = reopenOn(this.endpoint, this.#reusePort, backlog);
+  reopen(backlog = this.backlog): void {
+    if (typeof this.endpoint === "string") return;
+    if (this.#stopped !== null) {
+      const { hostname, port } = this.endpoint;
+      this.#listener = open({ hostname, port: this.#anyPort ? 0 : port }, this.#reusePort, backlog);
+      this.endpoint = { hostname, port: this.addr.port };
+      this.#stopped = null;
+    } else if (backlog !== this.backlog) {
+      this.#listener.close();
+      this.#listener = reopenOn(this.endpoint, this.#reusePort, backlog);
+    } else return;
     this.backlog = backlog;
     this.#kept = new Kept(this.#listener);
+  }
+
+  /**
+   * `shutdown()` of a listening socket, as Linux does it for TCP: `SHUT_WR`
+   * does nothing; `SHUT_RD` (or `SHUT_RDWR`) stops listening (Deno's
+   * listener is closed, so the queue is reset and new peers are refused),
+   * and a waiting accept and every later one fail with `EINVAL` until
+   * `listen()` again. The address stays the socket's name. A Unix listener
+   * keeps its queue on Linux while it refuses new peers, which Deno cannot
+   * do: `EOPNOTSUPP` rather than a shutdown that does something else.
+   */
+  shutdown(how: number): void {
+    if (how === 1 /* SHUT_WR */) return;
+    if (typeof this.endpoint === "string") {
+      throw new OSError(errno.EOPNOTSUPP, {
+        detail: "Deno cannot stop a Unix listener from taking peers yet keep its queue",
+      });
+    }
+    this.listening = false;
+    this.#stopped = this.close();
   }
 
   /**
@@ -185,6 +219,8 @@ export class Listener<T = unknown> {
   #wrap = (conn: Deno.Conn): T => this.#accepted(conn, this.#owner);
 
   #failed = (err: unknown): never => {
+    // The accept that shutdown() ended (Deno's listener closed under it).
+    if (this.#stopped !== null) throw new OSError(errno.EINVAL);
     throw this.#translate(err, this.#owner);
   };
 
@@ -255,6 +291,7 @@ export class Listener<T = unknown> {
    *   (for a Unix socket: once its file is back in place).
    */
   close(): Promise<void> {
+    if (this.#stopped !== null) return this.#stopped;
     // An accept in flight holds Deno's listener until it settles, and Deno
     // removes a Unix socket's file only then.
     const pending = this.#kept.pending;

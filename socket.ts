@@ -253,9 +253,10 @@ export class StreamSocket extends SocketBase {
     let listener = this.#listener;
     if (listener === null) {
       listener = this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
-    } else if (size !== undefined && !listener.listening) {
+    } else if (!listener.listening) {
       // The backlog is fixed when Deno opens the listener, so reopen it on
-      // the port bind() chose, now that the size is known (unless it is).
+      // the port bind() chose, now that the size is known (unless it is),
+      // or open it again after shutdown().
       try {
         listener.reopen(size);
       } catch (err) {
@@ -800,11 +801,15 @@ export class StreamSocket extends SocketBase {
    * Shuts down one or both directions. `SHUT_WR` sends end of stream (after
    * any write in flight) while receiving goes on; `SHUT_RD` makes later
    * receives return empty; `SHUT_RDWR` does both. The socket stays open
-   * until `close()`.
+   * until `close()`. On a listening TCP socket, as on Linux, `SHUT_WR` does
+   * nothing and `SHUT_RD` stops listening: a waiting `accept` and every
+   * later one fail with `EINVAL` (the way to wake an accept elsewhere)
+   * until `listen()` again.
    *
    * @param how `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
    * @throws {OSError} `ENOTCONN` when not connected, or once a receive or
-   *   send has reported the connection reset (Linux has closed it then).
+   *   send has reported the connection reset (Linux has closed it then);
+   *   `EOPNOTSUPP` for `SHUT_RD` on a listening `AF_UNIX` socket.
    *
    * @example
    * ```ts
@@ -822,6 +827,7 @@ export class StreamSocket extends SocketBase {
   shutdown(how: number): void {
     checkHow(how);
     this.checkOpen();
+    if (this.#listener?.listening) return this.#listener.shutdown(how);
     const conn = this.#conn;
     if (conn === null || conn instanceof ResetConn || this.#lost) {
       throw new OSError(errno.ENOTCONN);

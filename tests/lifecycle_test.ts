@@ -7,6 +7,8 @@
 
 import assert from "node:assert/strict";
 import {
+  AF_UNIX,
+  createConnection,
   createServer,
   errno,
   OSError,
@@ -358,24 +360,104 @@ print(json.dumps([scenario(1 << 20, lambda s: s.sendall(bytes(64 << 20))), scena
   assert.deepEqual(ours, theirs);
 });
 
-// BUG: shutdown() on a listening socket raises ENOTCONN. On Linux (so in
-// CPython) SHUT_WR does nothing there, and SHUT_RD or SHUT_RDWR stops the
-// listener: an accept waiting in another thread fails with EINVAL, as does
-// every later accept (the usual way to wake a thread blocked in accept).
-// pysock would have to close its Deno listener yet keep the socket bound.
-Deno.test({
-  name:
-    "shutdown on a listening socket: SHUT_WR does nothing, SHUT_RD ends a pending accept with EINVAL, as CPython",
-  ignore: true,
-  fn: async () => {
-    await using server = createServer(["127.0.0.1", 0]);
-    server.shutdown(SHUT_WR);
-    const accepting = server.accept();
-    server.shutdown(SHUT_RD);
-    assert.deepEqual(await errorOf(accepting), ["OSError", errno.EINVAL]);
-    assert.deepEqual(await errorOf(server.accept()), ["OSError", errno.EINVAL]);
-    assert.deepEqual(errorOfCall(() => server.shutdown(SHUT_RDWR)), ["OSError", errno.ENOTCONN]);
-  },
+// shutdown() on a listening socket, as Linux does it (the usual way to wake
+// a thread blocked in accept): SHUT_WR does nothing, SHUT_RD stops the
+// listener, so a connection queued on it is reset, a new one is refused,
+// accept fails with EINVAL and a second shutdown with ENOTCONN, while
+// getsockname() keeps the address, until listen() opens it again.
+const LISTENER_SHUTDOWN = `
+import json, select, socket
+out = []
+def step(f):
+    try:
+        r = f()
+        out.append(["ok", r])
+    except OSError as e:
+        out.append([type(e).__name__, e.errno])
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+name = s.getsockname()
+step(lambda: s.shutdown(socket.SHUT_WR))
+queued = socket.create_connection(name)
+step(lambda: s.shutdown(socket.SHUT_RD))
+step(lambda: s.accept() and None)
+step(lambda: [len(ready) for ready in select.select([s], [s], [s], 0)])
+step(lambda: socket.create_connection(name).close())
+step(lambda: queued.recv(1))
+step(lambda: list(s.getsockname()) == list(name))
+step(lambda: s.shutdown(socket.SHUT_RDWR))
+s.listen(4)
+c = socket.create_connection(s.getsockname()); a, addr = s.accept()
+step(lambda: list(addr) == list(c.getsockname()))
+print(json.dumps(out))
+`;
+
+Deno.test("shutdown on a listening socket: SHUT_WR does nothing, SHUT_RD stops it until listen() again, as CPython", async () => {
+  const theirs = await pythonJson(LISTENER_SHUTDOWN);
+  const ours: unknown[] = [];
+  const step = async (f: () => unknown) => {
+    const failed = await errorOf((async () => ours.push(["ok", (await f()) ?? null]))());
+    if (failed !== null) ours.push(failed);
+  };
+  await using s = createServer(["127.0.0.1", 0]);
+  const name = s.getsockname();
+  await step(() => s.shutdown(SHUT_WR));
+  await using queued = await createConnection(name as [string, number]);
+  await step(() => s.shutdown(SHUT_RD));
+  await step(() => s.accept());
+  await step(async () => (await select([s], [s], [s], 0)).map((ready) => ready.length));
+  await step(async () => (await createConnection(name as [string, number])).close());
+  await step(() => queued.recv(1));
+  await step(() => JSON.stringify(s.getsockname()) === JSON.stringify(name));
+  await step(() => s.shutdown(SHUT_RDWR));
+  s.listen(4);
+  await using c = await createConnection(s.getsockname() as [string, number]);
+  const [a, addr] = await s.accept();
+  await using _a = a;
+  await step(() => JSON.stringify(addr) === JSON.stringify(c.getsockname()));
+  assert.deepEqual(ours, theirs);
+  assert.deepEqual(ours.map((o) => (o as unknown[])[1]), [
+    null,
+    null,
+    errno.EINVAL,
+    [1, 1, 0],
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    true,
+    errno.ENOTCONN,
+    true,
+  ]);
+});
+
+Deno.test("shutdown(SHUT_RD) ends an accept waiting on the listener with EINVAL; close() afterwards settles", async () => {
+  const s = createServer(["127.0.0.1", 0]);
+  const accepting = s.accept();
+  const timed = (() => {
+    s.settimeout(5);
+    return s.accept();
+  })();
+  s.shutdown(SHUT_RD);
+  assert.deepEqual(await errorOf(accepting), ["OSError", errno.EINVAL]);
+  assert.deepEqual(await errorOf(timed), ["OSError", errno.EINVAL]);
+  await s.close();
+  assert.deepEqual(await errorOf(s.accept()), ["OSError", errno.EBADF]);
+});
+
+Deno.test("shutdown of a listening AF_UNIX socket: SHUT_WR does nothing, SHUT_RD is EOPNOTSUPP (Linux keeps the queue, Deno cannot)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using s = socket(AF_UNIX);
+    s.bind(`${dir}/s`);
+    s.listen();
+    s.shutdown(SHUT_WR);
+    const err = errorOfCall(() => s.shutdown(SHUT_RD));
+    assert.deepEqual(err, ["OSError", errno.EOPNOTSUPP]);
+    await using c = socket(AF_UNIX);
+    await c.connect(`${dir}/s`);
+    const [conn] = await s.accept();
+    await conn.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("recvMsg, recv and a makefile readline queued together all end with EBADF at close(), the file's once it closes", async () => {
