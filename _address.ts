@@ -158,11 +158,27 @@ export function checkUnixPath(addr: unknown, action: string): string {
     );
   }
   if (new TextEncoder().encode(addr).length > UNIX_PATH_MAX) {
-    throw new OSError(errno.ENAMETOOLONG, {
-      detail: `AF_UNIX path too long (at most ${UNIX_PATH_MAX} bytes)`,
-    });
+    // CPython's own check, before any system call: an OSError with no errno.
+    throw plainOSError("AF_UNIX path too long");
   }
   return addr;
+}
+
+/**
+ * Deno's TypeError for a Unix path longer than `sun_path`, as an OSError.
+ * Only a relative path gets that far past {@linkcode checkUnixPath}: Deno
+ * makes it absolute when permissions are granted per flag (not under `-A`),
+ * and binds or connects to that longer name, where CPython passes the
+ * relative one to the kernel. Other errors are returned as they are.
+ */
+export function unixPathTooLong(err: unknown, path: string): unknown {
+  if (!(err instanceof TypeError) || !err.message.includes("SUN_LEN")) return err;
+  return new OSError(null, {
+    strerror: "AF_UNIX path too long",
+    detail: `Deno made the relative path ${describe(path)} absolute, which is over ` +
+      `${UNIX_PATH_MAX} bytes; use a shorter working directory, or run with -A`,
+    cause: err,
+  });
 }
 
 function checkInteger(value: unknown, name: string, action: string): void {

@@ -1,7 +1,8 @@
 // Opening a connection: the resolver first, then Deno.connect, ended by one
 // AbortSignal on timeout or close().
 
-import { describeEndpoint, type IpEndpoint } from "./_address.ts";
+import { describeEndpoint, type IpEndpoint, unixPathTooLong } from "./_address.ts";
+import { AF_UNIX } from "./_constants.ts";
 import { resolveOne } from "./_resolve.ts";
 import {
   ConnectionRefusedError,
@@ -23,7 +24,8 @@ export function noSourceAddress(what: string): OSError {
  * Connects to `endpoint` (resolving a host name for `family` first), until
  * `abort` is aborted: by close(), by a timer after `timeout` seconds, or
  * by the caller's `signal`. The Deno error is thrown as it is, for the
- * socket to translate.
+ * socket to translate. A `blocking` Unix connect without a timeout waits
+ * for room in a full accept queue, as the kernel's does.
  */
 export async function dial(
   endpoint: IpEndpoint | string,
@@ -31,6 +33,7 @@ export async function dial(
   timeout: number | null,
   abort: AbortController,
   signal?: AbortSignal,
+  blocking = true,
 ): Promise<Deno.Conn> {
   const timer = timeout === null
     ? undefined
@@ -38,6 +41,9 @@ export async function dial(
   const onAbort = () => abort.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    if (typeof endpoint === "string" && blocking && timeout === null) {
+      return await waitForRoom(endpoint, abort.signal);
+    }
     return await connect(endpoint, family, abort.signal);
   } finally {
     // Guarded: the first clearTimeout loads Deno's timer module (~6 ms),
@@ -71,11 +77,43 @@ async function connect(
   }
 }
 
+/** The longest pause between tries of a blocking Unix connect to a full accept queue. */
+const FULL_QUEUE_RETRY_MAX_MS = 50;
+
+/**
+ * A blocking Unix connect. Linux refuses a non-blocking connect to a
+ * listener whose accept queue is full with EAGAIN, where a blocking one
+ * waits for room (unix_wait_for_peer), as CPython's does; Deno's connect is
+ * non-blocking and gives no readiness to wait on, so try again, backing off,
+ * until the listener accepts or `signal` aborts.
+ */
+async function waitForRoom(path: string, signal: AbortSignal): Promise<Deno.Conn> {
+  for (let pause = 1;; pause = Math.min(pause * 2, FULL_QUEUE_RETRY_MAX_MS)) {
+    try {
+      return await connect(path, AF_UNIX, signal);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.WouldBlock) || signal.aborted) throw err;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, pause);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
 /**
  * The error callers see for a Deno error met at `endpoint`, which the
  * message names.
  */
 export function endpointError(err: unknown, endpoint?: IpEndpoint | string): unknown {
+  if (typeof endpoint === "string") err = unixPathTooLong(err, endpoint);
   const translated = fromDenoError(err, describeEndpoint(endpoint));
   if (translated instanceof PermissionError && typeof endpoint === "string") {
     // Deno checks three permissions for a Unix socket and names only the

@@ -114,8 +114,8 @@ export class DatagramOptions implements Gate {
    */
   set(level: number, optname: number, value: OptionValue): void {
     const ip = this.#family !== AF_UNIX;
-    if (level === SOL_SOCKET && optname === SO_REUSEADDR && ip) {
-      return this.#setReuseAddress(optionInt(value, level, optname));
+    if (level === SOL_SOCKET && optname === SO_REUSEADDR) {
+      return this.#setReuseAddress(optionInt(value, level, optname), ip);
     }
     if (level === SOL_SOCKET && optname === SO_BROADCAST && ip) {
       return setBroadcast(optionInt(value, level, optname));
@@ -142,7 +142,7 @@ export class DatagramOptions implements Gate {
     if (level === SOL_SOCKET) {
       if (optname === SO_TYPE) return SOCK_DGRAM;
       if (optname === SO_ERROR) return this.takeError()?.errno ?? 0;
-      if (optname === SO_REUSEADDR && ip) return this.#reuseAddress ? 1 : 0;
+      if (optname === SO_REUSEADDR) return this.#reuseAddress ? 1 : 0;
       if (optname === SO_BROADCAST && ip) return 1;
     }
     if (level === IPPROTO_IP && this.#family === AF_INET) {
@@ -152,8 +152,10 @@ export class DatagramOptions implements Gate {
     throw unsupportedOption(level, optname, "get");
   }
 
-  #setReuseAddress(value: number): void {
-    if (this.#conn !== null) {
+  // On a Unix socket Linux keeps the flag, at any time, and does nothing
+  // with it (a bound path stays taken), so it is only read back.
+  #setReuseAddress(value: number, ip: boolean): void {
+    if (this.#conn !== null && ip) {
       throw new OSError(errno.EINVAL, {
         detail: "set SO_REUSEADDR before bind(): Deno applies it when it creates the socket",
       });

@@ -69,6 +69,9 @@ export class DatagramReceiver {
   // The connected peer (see connect), in the spelling compared with senders.
   #peer: Deno.Addr | null = null;
   #peerHost = "";
+  // A Unix peer's socket file ("dev:ino"), and which sender names are it.
+  #peerFile: string | null = null;
+  #peerNames = new Map<string, boolean>();
   #closed = false;
   // For selectors (see ready): the kept receive once it has settled, the
   // one being watched, and who to tell when it settles.
@@ -155,6 +158,8 @@ export class DatagramReceiver {
   connect(peer: Deno.Addr, host: string): void {
     this.#peer = peer;
     this.#peerHost = host;
+    this.#peerNames.clear();
+    this.#peerFile = peer.transport === "unixpacket" ? fileOf((peer as Deno.UnixAddr).path) : null;
   }
 
   /** Stops receiving: a receive in flight rejects once the conn closes, and its callers get `EBADF`. */
@@ -317,13 +322,30 @@ export class DatagramReceiver {
   #fromPeer(source: Deno.Addr): boolean {
     const peer = this.#peer!;
     if (source.transport === "unixpacket") {
-      return (source as Deno.UnixAddr).path === (peer as Deno.UnixAddr).path;
+      const path = (source as Deno.UnixAddr).path;
+      return path === (peer as Deno.UnixAddr).path || this.#isPeerFile(path);
     }
     const { hostname, port } = source as Deno.NetAddr;
     // Connected to port 0, Linux takes datagrams from any port of the host.
     const peerPort = (peer as Deno.NetAddr).port;
     if (port !== peerPort && peerPort !== 0) return false;
     return hostname === this.#peerHost || normalizeIpv6(hostname) === this.#peerHost;
+  }
+
+  /**
+   * Whether a sender's name is the connected peer's socket file spelled
+   * otherwise ("dir/./b", relative, through a symlink): Linux matches the
+   * peer by its socket, not by the name given to connect.
+   */
+  #isPeerFile(path: string | null): boolean {
+    if (!path || this.#peerFile === null) return false;
+    let same = this.#peerNames.get(path);
+    if (same === undefined) {
+      same = fileOf(path) === this.#peerFile;
+      if (this.#peerNames.size >= PEER_NAMES_MAX) this.#peerNames.clear();
+      this.#peerNames.set(path, same);
+    }
+    return same;
   }
 
   /**
@@ -370,4 +392,22 @@ export class DatagramReceiver {
 /** Whether `err` is a wait's own timeout (the receive is then kept), not the receive's failure. */
 function isTimeout(err: unknown): boolean {
   return err instanceof TimeoutError || err instanceof BlockingIOError;
+}
+
+/** How many sender names a connected Unix receiver remembers as its peer or not. */
+const PEER_NAMES_MAX = 256;
+
+/**
+ * A Unix socket file's identity ("dev:ino"), or null when it is gone or
+ * reading it is not granted (asked without a prompt: only the exact name
+ * then matches the peer).
+ */
+function fileOf(path: string | null): string | null {
+  if (!path || Deno.permissions.querySync({ name: "read", path }).state !== "granted") return null;
+  try {
+    const { dev, ino } = Deno.statSync(path);
+    return ino === null ? null : `${dev}:${ino}`;
+  } catch {
+    return null;
+  }
 }

@@ -530,6 +530,31 @@ export class FileNotFoundError extends OSError {
 }
 
 /**
+ * A path through something that is not a directory (`ENOTDIR`, 20), as
+ * Python's `OSError(20, ...)` is: a Unix socket path under a regular file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorFromErrno, NotADirectoryError, OSError } from "./errors.ts";
+ * const err = errorFromErrno(20);
+ * assert.ok(err instanceof NotADirectoryError && err instanceof OSError);
+ * assert.equal(err.message, "[Errno 20] Not a directory");
+ * ```
+ */
+export class NotADirectoryError extends OSError {
+  /**
+   * Creates the error.
+   *
+   * @param code The errno, `ENOTDIR` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number | null = errno.ENOTDIR, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
  * An address-related error from the legacy resolver calls (`socket.herror`).
  *
  * @example
@@ -683,6 +708,7 @@ const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => O
   [errno.EALREADY]: BlockingIOError,
   [errno.EINPROGRESS]: BlockingIOError,
   [errno.ENOENT]: FileNotFoundError,
+  [errno.ENOTDIR]: NotADirectoryError,
   [errno.EACCES]: PermissionError,
   [errno.EPERM]: PermissionError,
 };
@@ -738,6 +764,7 @@ const DENO_ERRNO: ReadonlyArray<[string, number]> = [
 ];
 
 const OS_ERROR = /\(os error (-?\d+)\)/;
+const NOT_UTF8 = /^File name or path "(.*)" is not valid UTF-8$/;
 
 /**
  * Turns an error thrown by a Deno networking call into the {@linkcode OSError}
@@ -764,6 +791,16 @@ export function fromDenoError(err: unknown, what?: string): unknown {
   }
   const match = OS_ERROR.exec(err.message);
   if (match) return errorFromErrno(Number(match[1]), { cause: err });
+  const name = NOT_UTF8.exec(err.message)?.[1];
+  if (name !== undefined && err instanceof Deno.errors.InvalidData) {
+    // A peer's Unix socket name that is not UTF-8 (CPython gives it
+    // surrogate-escaped): Deno fails the receive or accept that met it.
+    return new OSError(errno.EINVAL, {
+      detail: `Deno cannot give the Unix socket name "${name}", which is not valid UTF-8, ` +
+        "and drops the datagram or connection that came from it",
+      cause: err,
+    });
+  }
   // A host Deno resolved itself (bind, listen): getaddrinfo's own failure,
   // which CPython raises as gaierror EAI_NONAME.
   if (err.message.startsWith("failed to lookup address information")) {

@@ -234,7 +234,8 @@ export class StreamSocket extends SocketBase {
    * @param backlog The length of the kernel's accept queue (Deno's
    *   `tcpBacklog`; 511 when omitted). Ignored for `AF_UNIX`, where Deno
    *   has no such setting.
-   * @throws {OSError} `EINVAL` on a connected socket.
+   * @throws {OSError} `EINVAL` on a connected socket, and on an unbound
+   *   `AF_UNIX` one, as on Linux.
    * @throws {TypeError} for a backlog that is not an integer, and
    *   {RangeError} for one outside a C int (Python's `OverflowError`).
    *
@@ -251,6 +252,10 @@ export class StreamSocket extends SocketBase {
     this.checkOpen();
     if (this.#conn !== null || this.#connectAbort !== null) throw new OSError(errno.EINVAL);
     let listener = this.#listener;
+    if (listener === null && this.family === AF_UNIX) {
+      // Linux has no name to give an unbound Unix socket here (unix_listen).
+      throw new OSError(errno.EINVAL, { detail: "bind() a path before listen()" });
+    }
     if (listener === null) {
       listener = this.#bind(this.family === AF_INET6 ? ["::", 0] : ["", 0], size);
     } else if (!listener.listening) {
@@ -318,6 +323,9 @@ export class StreamSocket extends SocketBase {
 
   /**
    * Connects to `addr`, resolving a host name first with the system resolver.
+   * A blocking `AF_UNIX` connect to a listener whose accept queue is full
+   * waits for room, as Linux's does; with a timeout it fails with
+   * `BlockingIOError` (`EAGAIN`) at once, as CPython's does.
    *
    * @param addr `[host, port]`, or a path for `AF_UNIX`.
    * @param options `signal`: aborting it abandons the attempt and rejects
@@ -365,7 +373,7 @@ export class StreamSocket extends SocketBase {
       // Python's non-blocking connect: EINPROGRESS now; the attempt goes on
       // (bounded by the kernel, close() or the signal), and when it ends the
       // socket is writable and SO_ERROR holds the errno of a failure.
-      this.#connecting = this.#open(endpoint, null, signal).then(null, (err) => {
+      this.#connecting = this.#open(endpoint, null, signal, false).then(null, (err) => {
         (this.#options ??= new StreamOptions()).connectFailed(errnoOf(err));
       }).finally(() => this.#connecting = null);
       throw new BlockingIOError(errno.EINPROGRESS);
@@ -399,6 +407,8 @@ export class StreamSocket extends SocketBase {
       if (err instanceof gaierror || !(err instanceof OSError)) throw err;
       // Python's connect_ex reports its own timeout as EWOULDBLOCK, not ETIMEDOUT.
       if (err instanceof TimeoutError && err.errno === null) return errno.EAGAIN;
+      // An address CPython refuses while parsing it ("AF_UNIX path too long") raises there too.
+      if (err.errno === null) throw err;
       return errnoOf(err);
     }
   }
@@ -1154,13 +1164,14 @@ export class StreamSocket extends SocketBase {
     endpoint: IpEndpoint | string,
     timeout: number | null,
     signal: AbortSignal | undefined,
+    blocking = true,
   ): Promise<void> {
     // One controller ends the attempt on timeout, on close() or when the
     // caller's signal aborts, so a connect to a silent peer outlives none.
     const abort = this.#connectAbort = new AbortController();
     let conn: Deno.Conn;
     try {
-      conn = await dial(endpoint, this.family, timeout, abort, signal);
+      conn = await dial(endpoint, this.family, timeout, abort, signal, blocking);
     } catch (err) {
       if (this.closed) throw new OSError(errno.EBADF, { cause: err });
       if (signal?.aborted) throw signal.reason;

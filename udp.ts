@@ -56,7 +56,9 @@ import {
   fromDenoAddr,
   type IpEndpoint,
   isKnownFamily,
+  unixPathTooLong,
 } from "./_address.ts";
+import { endpointError } from "./_connect.ts";
 import {
   type AbortOptions,
   checkInto,
@@ -211,7 +213,10 @@ export class DatagramSocket extends SocketBase {
   /**
    * Sends one datagram to `addr`, binding an unbound socket to a free port
    * first. Host names are resolved with the system resolver. The socket's
-   * timeout does not apply: a UDP send does not wait for the peer.
+   * timeout does not apply: a UDP send does not wait for the peer. A Unix
+   * datagram send waits while the receiver's queue is full, and neither the
+   * timeout nor non-blocking mode ends that wait (Deno's send cannot be
+   * tried without waiting, nor cancelled), where Python raises.
    *
    * @param data Bytes, or a string sent as UTF-8.
    * @param addr `[host, port]` (`"<broadcast>"` is 255.255.255.255), or a path for `AF_UNIX`.
@@ -654,7 +659,8 @@ export class DatagramSocket extends SocketBase {
    * naming the option, never a silent no-op.
    *
    * - `SO_REUSEADDR`: before `bind` only (Deno's `reuseAddress`, applied
-   *   when the socket is created); afterwards `EINVAL`.
+   *   when the socket is created); afterwards `EINVAL`. On `AF_UNIX` it is
+   *   kept and read back at any time and does nothing, as on Linux.
    * - `SO_BROADCAST`: Deno turns it on for every UDP socket, so sending to a
    *   broadcast address works without it (unlike Python, where the kernel
    *   refuses with `EACCES`); `1` is accepted, `0` fails with `ENOPROTOOPT`.
@@ -797,10 +803,16 @@ export class DatagramSocket extends SocketBase {
     if (target.transport === "unixpacket" && this.#receiver?.receiving) throw unixBusy();
     const conn = this.#conn ?? this.#autobind(target);
     const options = this.#options;
+    // A Unix path's errors need the path (Deno's names one permission of two).
+    const failed = target.transport === "unixpacket"
+      ? (err: unknown): never => {
+        throw this.#translate(err, target);
+      }
+      : this.#sendFailed;
     if (options.busy) {
-      return options.settle().then(() => conn.send(bytes, target)).catch(this.#sendFailed);
+      return options.settle().then(() => conn.send(bytes, target)).catch(failed);
     }
-    return conn.send(bytes, target).catch(this.#sendFailed);
+    return conn.send(bytes, target).catch(failed);
   }
 
   // Deno's permission message quotes the host:port, so no per-call target is needed here.
@@ -923,8 +935,28 @@ export class DatagramSocket extends SocketBase {
   #translate(err: unknown, endpoint?: IpEndpoint | Deno.Addr | string | null): unknown {
     if (err instanceof OSError) return err;
     if (this.closed) return new OSError(errno.EBADF, { cause: err });
+    // A Unix bind needs the three permissions a stream socket's does.
+    if (typeof endpoint === "string") return endpointError(err, endpoint);
+    if (endpoint && "transport" in endpoint && endpoint.transport === "unixpacket") {
+      return unixSendError(err, endpoint.path ?? "");
+    }
     return fromDenoError(err, describeEndpoint(endpoint));
   }
+}
+
+/**
+ * A failed send to a Unix path. Deno checks write and net access to it in
+ * turn and names only the first one missing, so following its advice would
+ * fail again: name both.
+ */
+function unixSendError(err: unknown, path: string): unknown {
+  const translated = fromDenoError(unixPathTooLong(err, path), path);
+  if (!(translated instanceof PermissionError)) return translated;
+  return new PermissionError(errno.EACCES, {
+    detail:
+      `access to ${path} denied; run again with --allow-write=${path} --allow-net=unix:${path}`,
+    cause: err,
+  });
 }
 
 /**
