@@ -6,7 +6,7 @@
 
 import { describe } from "./_address.ts";
 import { filenoOf, type FileObject, READ, type Watchable, watchableOf, WRITE } from "./_ready.ts";
-import { DefaultSelector, KeyError } from "./_selector.ts";
+import { DefaultSelector, kClosedFails, KeyError } from "./_selector.ts";
 import { errno, OSError } from "./errors.ts";
 
 /**
@@ -61,6 +61,10 @@ export async function select<R extends FileObject, W extends FileObject, X exten
   want(writes, WRITE);
   for (const [fileobj, fd] of exceptional) watchableOf(fileobj, fd);
   using sel = new DefaultSelector();
+  // A socket closed while select() waits (a Ctrl-C handler closing the
+  // server's sockets) ends the wait with EBADF, as select(2) reports a
+  // descriptor that is not open; the pending call settles, none hangs.
+  sel[kClosedFails] = true;
   for (const [fd, events] of wanted) sel.register(fd, events);
   const ready = new Map<number, number>();
   for (const [key, events] of await sel.select(timeout)) ready.set(key.fd, events);

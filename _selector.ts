@@ -4,6 +4,7 @@
 import { setImmediate } from "node:timers";
 import { describe } from "./_address.ts";
 import {
+  CLOSED,
   type Entry,
   filenoOf,
   type FileObject,
@@ -39,6 +40,9 @@ export class KeyError extends Error {
     return "KeyError";
   }
 }
+
+/** Set on select.select()'s own selector (see _select.ts). */
+export const kClosedFails: unique symbol = Symbol("pysock.closedFails");
 
 /**
  * Python's `RuntimeError`, raised for a call on a closed selector and for a
@@ -270,6 +274,8 @@ function lookup<T, F extends FileObject>(
  * ```
  */
 export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
+  /** @ignore Internal: select.select()'s wait rejects with EBADF when a socket it waits on closes. */
+  [kClosedFails] = false;
   readonly #byFd = new Map<number, Registration<T, F>>();
   // Registrations told they may be ready and not yet found idle: the only
   // ones select() looks at.
@@ -456,7 +462,11 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     const out: [SelectorKey<T, F>, number][] = [];
     for (const registration of this.#ready) {
       const events = registration.key.events;
-      const ready = registration.hub.check(events) & events;
+      const got = registration.hub.check(events);
+      if ((got & CLOSED) !== 0 && this[kClosedFails]) {
+        throw new OSError(errno.EBADF, { detail: "a socket was closed during select()" });
+      }
+      const ready = got & events;
       if (ready !== 0) out.push([registration.key, ready]);
       else this.#ready.delete(registration);
     }

@@ -8,7 +8,8 @@
 import { waitFor } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { kWatch, type Watcher } from "./_ready.ts";
-import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { BlockingIOError, errno, errorFromErrno, OSError, TimeoutError } from "./errors.ts";
+import { SO_ERROR, SOL_SOCKET } from "./_constants.ts";
 import { type Address, type AddressInput, type OptionValue, StreamSocket } from "./socket.ts";
 import type {
   BinaryMode,
@@ -208,7 +209,18 @@ export class SSLSocket extends StreamSocket {
       if (!(err instanceof OSError) || err.errno !== errno.ENOTCONN) throw err;
       connected = false;
     }
-    if (!connected) return sock;
+    if (!connected) {
+      // CPython's _create: a socket that is not connected but has an error
+      // pending (a client that reset before accept(), whose recv would raise
+      // it) fails the wrap with that error, ConnectionResetError, so a TLS
+      // listener's accept() raises it, as CPython's does.
+      const pending = raw.getsockopt(SOL_SOCKET, SO_ERROR);
+      if (pending !== 0) {
+        sock.close();
+        throw errorFromErrno(pending);
+      }
+      return sock;
+    }
     sock.#channel.session = new NodeSession(raw, sock.#config());
     if (sock.doHandshakeOnConnect) await sock.#handshakeOrClose();
     return sock;

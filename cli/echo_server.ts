@@ -1,6 +1,7 @@
 // `pysock echo-server`: echo every byte back, one task per connection.
 
 import { type Address, type StreamSocket } from "../socket.ts";
+import { ConnectionError } from "../errors.ts";
 import { type Command, countArg, DEFAULT_HOST, hostArg, portArg, type Values } from "./_args.ts";
 import { explain, Failure, oneLine, UsageError } from "./_errors.ts";
 import { endpointOf, IO_CHUNK, listenTcp, onStopSignal } from "./_io.ts";
@@ -88,6 +89,12 @@ async function echoServer(values: Values): Promise<number> {
         [conn, addr] = await server.accept();
       } catch (err) {
         if (stopping) break;
+        // With --tls, a client that reset before it was accepted fails accept()
+        // (as in CPython): it ends only itself.
+        if (err instanceof ConnectionError) {
+          console.error(`dropped a client: ${oneLine(explain(err))}`);
+          continue;
+        }
         throw err;
       }
       clients.add(conn);

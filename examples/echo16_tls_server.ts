@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { AF_INET, SOCK_STREAM, socket, type StreamSocket } from "../mod.ts";
-import { PROTOCOL_TLS_SERVER, SSLContext, SSLError } from "../ssl.ts";
+import { AF_INET, ConnectionError, SOCK_STREAM, socket, type StreamSocket } from "../mod.ts";
+import { PROTOCOL_TLS_SERVER, SSLContext, type SSLSocket } from "../ssl.ts";
 import { exampleArgs, onShutdown } from "./_cli.ts";
 import { exampleCerts } from "./_tls_example.ts";
 
@@ -29,8 +29,12 @@ context.loadCertChain(cert, key);
 const sock = socket(AF_INET, SOCK_STREAM);
 sock.bind([host, port]);
 sock.listen();
-// Everything accepted from here on speaks TLS.
-const tlsSock = await context.wrapSocket(sock, { serverSide: true });
+// Everything accepted from here on speaks TLS. Each handshake runs in its
+// connection's task, not in accept(): a client that stalls or resets in its
+// handshake then holds up no one else.
+const tlsSock = await context.wrapSocket(sock, { serverSide: true, doHandshakeOnConnect: false });
+/** Seconds a client has to finish its handshake. */
+const HANDSHAKE_TIMEOUT = 10;
 console.log(tlsSock.getsockname()[1]);
 
 const open = new Set<StreamSocket>();
@@ -43,15 +47,16 @@ using _signals = onShutdown(() => {
 });
 
 for (let served = 0; maxClients === null || served < maxClients; served++) {
-  // Wait for a connection; its TLS handshake runs in accept().
+  // Wait for a connection.
   let accepted;
   try {
     accepted = await tlsSock.accept();
   } catch (err) {
     if (stopping) break;
-    // A client that fails the handshake (plaintext, an untrusting client) ends only itself.
-    if (err instanceof SSLError) {
-      console.error(`handshake failed: ${err.message}`);
+    // A client that reset before it was accepted fails its TLS accept(), as in
+    // CPython; it ends only itself.
+    if (err instanceof ConnectionError) {
+      console.error(`connection lost: ${err.message}`);
       continue;
     }
     throw err;
@@ -66,6 +71,16 @@ tlsSock.close();
 async function echo(connection: StreamSocket): Promise<void> {
   open.add(connection);
   try {
+    // A client that fails the handshake (plaintext, an untrusting client, a
+    // reset, silence) ends only itself.
+    try {
+      connection.settimeout(HANDSHAKE_TIMEOUT);
+      await (connection as SSLSocket).doHandshake();
+      connection.settimeout(null);
+    } catch (err) {
+      if (!stopping) console.error(`handshake failed: ${(err as Error).message}`);
+      return;
+    }
     // Receive the data in small chunks and retransmit it.
     while (true) {
       const data = await connection.recv(16);

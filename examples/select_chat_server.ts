@@ -3,8 +3,10 @@
  * read (the listener and every client), and each line a client sends goes to every
  * other client, prefixed with the sender's address. A byte buffer per client holds the
  * part of a line not yet ended; a client that sends more than 64 KiB without a newline
- * is dropped, and one whose connection fails during a broadcast is dropped too. The
- * sockets are blocking, as in the original: select() says which recv will not wait.
+ * is dropped, and so is one that resets, one whose connection fails during a broadcast,
+ * and one that stops reading: a broadcast waits at most SEND_TIMEOUT seconds for each
+ * client, so one that never reads cannot stall the others. The sockets are blocking,
+ * as in the original: select() says which recv will not wait.
  * Stops on Ctrl-C / SIGTERM, or once --max-clients clients have left.
  *
  * Run: `deno task select-chat-server`, then `deno task select-chat-client` in a few
@@ -31,6 +33,8 @@ const { host, port, maxClients } = exampleArgs({
 });
 
 const LIMIT = 65536;
+/** How long a broadcast waits for one client to take a line (a client that never reads). */
+const SEND_TIMEOUT = 5;
 const encoder = new TextEncoder();
 
 const server = socket();
@@ -70,6 +74,7 @@ while (!stopping && (maxClients === null || left < maxClients)) {
   for (const sock of readable) {
     if (sock === server) {
       const [conn, addr] = await server.accept();
+      conn.settimeout(SEND_TIMEOUT);
       sockets.push(conn);
       buffers.set(conn, new Uint8Array(0));
       names.set(conn, addr);
@@ -77,7 +82,12 @@ while (!stopping && (maxClients === null || left < maxClients)) {
       continue;
     }
     if (!buffers.has(sock)) continue; // dropped while broadcasting
-    const data = await sock.recv(4096);
+    let data: Uint8Array;
+    try {
+      data = await sock.recv(4096);
+    } catch {
+      data = new Uint8Array(0); // a client that reset leaves like one that closed
+    }
     if (data.length === 0) {
       drop(sock);
       continue;

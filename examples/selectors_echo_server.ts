@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { DefaultSelector, EVENT_READ, socket, type StreamSocket } from "../mod.ts";
+import { DefaultSelector, EVENT_READ, OSError, socket, type StreamSocket } from "../mod.ts";
 import { exampleArgs, onShutdown } from "./_cli.ts";
 import { repr, reprSocket } from "./_py.ts";
 
@@ -33,16 +33,24 @@ async function accept(sock: StreamSocket, _mask: number) {
 }
 
 async function read(conn: StreamSocket, _mask: number) {
-  const data = await conn.recv(1000); // Should be ready
-  if (data.length > 0) {
-    console.log("echoing", repr(data), "to", reprSocket(conn));
-    await conn.send(data); // Hope it won't block
-  } else {
-    console.log("closing", reprSocket(conn));
-    sel.unregister(conn);
-    conn.close();
-    closed++;
+  let data;
+  try {
+    data = await conn.recv(1000); // Should be ready
+    if (data.length > 0) {
+      console.log("echoing", repr(data), "to", reprSocket(conn));
+      await conn.send(data); // Hope it won't block
+      return;
+    }
+  } catch (err) {
+    // Unlike the original, a client that resets (or never reads, so a send would
+    // block) ends only its own connection, not the whole loop.
+    if (!(err instanceof OSError)) throw err;
+    console.log("dropping", reprSocket(conn), `(${err.message})`);
   }
+  console.log("closing", reprSocket(conn));
+  sel.unregister(conn);
+  conn.close();
+  closed++;
 }
 
 const sock = socket();

@@ -16,6 +16,7 @@ import {
   DefaultSelector,
   EVENT_READ,
   EVENT_WRITE,
+  OSError,
   type SelectorKey,
   socket,
   type StreamSocket,
@@ -77,6 +78,15 @@ async function serviceConnection(
   }
 }
 
+/** Unlike the original, a client whose connection fails (a reset) ends only itself. */
+function dropConnection(key: SelectorKey<Connection | null, StreamSocket>, err: unknown): void {
+  if (!(err instanceof OSError)) throw err;
+  console.log(`dropping connection to ${repr(key.data!.addr)}: ${err.message}`);
+  sel.unregister(key.fileobj);
+  key.fileobj.close();
+  served++;
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
@@ -101,7 +111,7 @@ try {
     const events = await sel.select(null);
     for (const [key, mask] of events) {
       if (key.data === null) await acceptWrapper(key.fileobj);
-      else await serviceConnection(key, mask);
+      else await serviceConnection(key, mask).catch((err) => dropConnection(key, err));
     }
   }
 } finally {

@@ -3,7 +3,8 @@
  * STARTTLS capability, and on STARTTLS upgrades the same connection with
  * `wrapSocket(conn, {serverSide: true})`; what the client already sent stays in the
  * socket's buffer and is the start of the TLS session. After the upgrade it answers
- * EHLO again and QUIT. Not a mail server: it only shows the upgrade.
+ * EHLO again and QUIT. Not a mail server: it only shows the upgrade. Each client is
+ * served by a task of its own.
  *
  * Run: `deno task tls-starttls-server` (then `deno task tls-starttls-client`).
  *
@@ -28,10 +29,15 @@ context.loadCertChain(cert, key);
 
 const listener = createServer([host, port]);
 console.log(listener.getsockname()[1]);
+// Each session is a task of its own, so a client that stalls (before or
+// after STARTTLS) holds up no one else.
+const open = new Set<StreamSocket>();
+const serving = new Set<Promise<void>>();
 let stopping = false;
 using _signals = onShutdown(() => {
   stopping = true;
   listener.close();
+  for (const conn of open) conn.close();
 });
 
 for (let served = 0; maxClients === null || served < maxClients; served++) {
@@ -42,14 +48,17 @@ for (let served = 0; maxClients === null || served < maxClients; served++) {
     if (stopping) break;
     throw err;
   }
-  try {
-    await session(conn);
-  } catch (err) {
-    console.error(`session ended: ${(err as Error).message}`);
-  } finally {
+  open.add(conn);
+  const task = session(conn).catch((err) => {
+    if (!stopping) console.error(`session ended: ${(err as Error).message}`);
+  }).finally(() => {
     conn.close();
-  }
+    open.delete(conn);
+    serving.delete(task);
+  });
+  serving.add(task);
 }
+await Promise.all(serving);
 listener.close();
 
 async function session(plain: StreamSocket): Promise<void> {
