@@ -78,6 +78,7 @@ const OID_AIA = "1.3.6.1.5.5.7.1.1";
 const OID_CRL_DP = "2.5.29.31";
 const OID_OCSP = "1.3.6.1.5.5.7.48.1";
 const OID_CA_ISSUERS = "1.3.6.1.5.5.7.48.2";
+const OID_EKU = "2.5.29.37";
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** A DER element: its tag and where its contents lie in the buffer. */
@@ -341,6 +342,24 @@ function formatTime(d: Der, el: Element | undefined): string {
   return `${MONTHS[month - 1]} ${String(day).padStart(2, " ")} ${two(h)}:${two(m)}:${
     two(s)
   } ${year} GMT`;
+}
+
+/**
+ * The extended key usages (OIDs) of a DER certificate, or `null` when it
+ * has no extendedKeyUsage extension (any use, for OpenSSL's purpose checks).
+ */
+export function extendedKeyUsage(der: Uint8Array): string[] | null {
+  const d = new Der(der);
+  const [tbs] = d.children(d.at(0, der.length));
+  const wrapper = d.children(tbs).find((f) => f.tag === 0xa3);
+  if (wrapper === undefined) return null;
+  for (const ext of d.children(d.children(wrapper)[0])) {
+    const parts = d.children(ext);
+    if (oid(d.bytes(parts[0])) !== OID_EKU) continue;
+    const value = parts[parts.length - 1];
+    return d.children(d.at(value.start, value.end)).map((el) => oid(d.bytes(el)));
+  }
+  return null;
 }
 
 /** When a DER certificate is valid, as epoch milliseconds: `[notBefore, notAfter]`. */

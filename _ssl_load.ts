@@ -108,36 +108,47 @@ export function trustedIn(
       }`,
     );
   }
+  if (cafile != null && typeof cafile !== "string") {
+    throw new TypeError(
+      `Cannot load verify locations: cafile should be a valid filesystem path, got ${
+        describe(cafile)
+      }`,
+    );
+  }
   if (cadata != null && typeof cadata !== "string" && !(cadata instanceof Uint8Array)) {
     throw new TypeError(
       `Cannot load verify locations: cadata should be a str or bytes, got ${describe(cadata)}`,
     );
   }
-  const found: string[] = [];
+  // Python's ValueError, before any file is read.
+  if (cadata != null && cadata.length === 0) {
+    throw new TypeError("Cannot load verify locations: empty certificate data");
+  }
+  // CPython loads cadata before cafile and capath: its failure comes first.
+  const found = cadata == null ? [] : certsInData(cadata).map((pem) => readCert(pem).toString());
   if (cafile != null) found.push(...certsIn(readText(cafile), cafile));
   if (capath != null) {
     // OpenSSL looks in capath only when it verifies, so a file there that
-    // is no certificate fails nothing: it is left out.
-    for (const entry of readDir(capath)) {
+    // is no certificate fails nothing: it is left out; and a capath that is
+    // no directory (or none at all) fails nothing either: it trusts nothing.
+    for (const entry of readDirOrNothing(capath)) {
       if (!entry.isFile) continue;
       for (const pem of pemBlocks(readText(`${capath}/${entry.name}`))) {
         if (canRead(pem)) found.push(pem);
       }
     }
   }
-  if (cadata != null) {
-    if (typeof cadata === "string") {
-      const blocks = pemBlocks(cadata);
-      if (blocks.length === 0) {
-        throw new SSLError(9, "no start line: cadata does not contain a certificate", {
-          reason: "NO_START_LINE",
-          library: "PEM",
-        });
-      }
-      found.push(...blocks);
-    } else found.push(...derCerts(cadata));
-  }
   return found.map((pem) => readCert(pem).toString());
+}
+
+function certsInData(cadata: string | Uint8Array): string[] {
+  if (typeof cadata !== "string") return derCerts(cadata);
+  const blocks = pemBlocks(cadata);
+  if (blocks.length === 0) {
+    // CPython raises this one with its own text only: errno 0, no reason.
+    throw new SSLError(SSL_ERROR_NONE, "no start line: cadata does not contain a certificate");
+  }
+  return blocks;
 }
 
 function readText(path: string): string {
@@ -148,11 +159,11 @@ function readText(path: string): string {
   }
 }
 
-function readDir(path: string): Deno.DirEntry[] {
+function readDirOrNothing(path: string): Deno.DirEntry[] {
   try {
     return [...Deno.readDirSync(path)];
-  } catch (err) {
-    throw fromDenoError(err, path);
+  } catch {
+    return [];
   }
 }
 
@@ -232,6 +243,10 @@ function readCert(pem: string): X509Certificate {
   }
 }
 
+// CPython's errno for "PEM lib": OpenSSL 3's packed ERR_R_PEM_LIB (ERR_LIB_PEM
+// with the common-reason flag); OpenSSL 1.1 gave 9.
+const ERR_R_PEM_LIB = 0x80009;
+
 export function pemError(detail: string, cause?: unknown): SSLError {
-  return new SSLError(9, `PEM lib (${detail})`, { library: "SSL", cause });
+  return new SSLError(ERR_R_PEM_LIB, `PEM lib (${detail})`, { library: "SSL", cause });
 }

@@ -24,7 +24,8 @@ import { errno, fromDenoError, OSError, TimeoutError } from "./errors.ts";
 import type { StreamSocket } from "./socket.ts";
 import { SSLEOFError } from "./_ssl_errors.ts";
 import { CERT_NONE, type HandshakeInfo, type TlsConfig, type TlsSession } from "./_ssl_session.ts";
-import { rustlsError } from "./_ssl_verify.ts";
+import { openSslIpv4, rustlsError } from "./_ssl_verify.ts";
+import { isIP } from "node:net";
 
 /**
  * Whether the native engine can honour `config` on a `family` socket; why
@@ -40,6 +41,13 @@ export function nativeApplies(config: TlsConfig, family: number): string | null 
     return "Deno cannot bound the TLS version";
   }
   if (config.ciphers !== null) return "Deno cannot choose cipher suites";
+  // rustls drops a trailing dot before it checks the name; OpenSSL (and so
+  // Python) keeps it, and node:tls's check here does as OpenSSL.
+  const host = config.serverHostname ?? "";
+  if (host.endsWith(".")) return "Deno ignores a trailing dot in the name";
+  if (openSslIpv4(host) !== null && !isIP(host)) {
+    return "Deno does not read 127.000.000.001 as an IP";
+  }
   return null;
 }
 

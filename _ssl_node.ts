@@ -15,7 +15,7 @@
 import tls from "node:tls";
 import { AF_UNIX, IPPROTO_TCP, SO_KEEPALIVE, SOL_SOCKET, TCP_NODELAY } from "./_constants.ts";
 import type { StreamSocket } from "./socket.ts";
-import { BrokenPipeError, ConnectionResetError, errno, OSError } from "./errors.ts";
+import { BrokenPipeError, errno, OSError } from "./errors.ts";
 import {
   CERT_NONE,
   CERT_REQUIRED,
@@ -24,7 +24,17 @@ import {
   type TlsConfig,
   type TlsSession,
 } from "./_ssl_session.ts";
-import { chainError, hostnameError, nodeError, noPeerCertificate } from "./_ssl_verify.ts";
+import {
+  anchorError,
+  chainError,
+  hostnameError,
+  nameMismatch,
+  nodeError,
+  nodeStreamError,
+  noPeerCertificate,
+  reasonError,
+  sentChain,
+} from "./_ssl_verify.ts";
 import { SSLEOFError, SSLZeroReturnError } from "./_ssl_errors.ts";
 import { RawDuplex } from "./_ssl_duplex.ts";
 
@@ -150,7 +160,7 @@ export class NodeSession implements TlsSession {
       });
       socket.once("error", (err) => {
         if (this.#info !== null) return;
-        const mapped = nodeError(err);
+        const mapped = this.#handshakeError(err);
         this.#fail(mapped);
         reject(mapped);
       });
@@ -178,7 +188,7 @@ export class NodeSession implements TlsSession {
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
-        const mapped = nodeError(err);
+        const mapped = this.#handshakeError(err);
         this.#fail(mapped);
         reject(mapped);
       };
@@ -192,6 +202,20 @@ export class NodeSession implements TlsSession {
       this.#duplex.once("end", gone);
       server.emit("connection", this.#duplex);
     });
+  }
+
+  // Handshakes OpenSSL fails itself, whatever the peer does, where
+  // node:tls reports something else: a range with no version in it
+  // (minimumVersion above maximumVersion; node:tls gives the peer's
+  // refusal) and a server without a certificate (node:tls:
+  // NO_SUITABLE_SIGNATURE_ALGORITHM).
+  #handshakeError(err: unknown): unknown {
+    const c = this.#config;
+    if (c.minVersion === "TLSv1.3" && c.maxVersion === "TLSv1.2") {
+      return reasonError("NO_PROTOCOLS_AVAILABLE", err);
+    }
+    if (c.serverSide && c.cert === null) return reasonError("NO_SHARED_CIPHER", err);
+    return nodeError(err);
   }
 
   #adopt(socket: tls.TLSSocket): void {
@@ -211,7 +235,7 @@ export class NodeSession implements TlsSession {
     });
     socket.on("error", (err: Error) => {
       if (this.#info === null || this.#closed) return;
-      this.#error ??= translate(err);
+      this.#error ??= nodeStreamError(err);
       this.#wake();
     });
   }
@@ -234,11 +258,9 @@ export class NodeSession implements TlsSession {
     const c = this.#config;
     const peer = this.#info!.peerCertificate;
     if (peer === null) throw chainError(new Uint8Array(0), [], "UNABLE_TO_GET_ISSUER_CERT");
-    if (!socket.authorized) {
-      throw chainError(peer, this.#trusted(), String(socket.authorizationError));
-    }
+    this.#checkChain(socket, peer, true);
     if (c.checkHostname && c.serverHostname !== null) {
-      const failed = tls.checkServerIdentity(c.serverHostname, socket.getPeerCertificate());
+      const failed = nameMismatch(c.serverHostname, socket.getPeerCertificate());
       if (failed !== undefined) throw hostnameError(c.serverHostname, failed);
     }
   }
@@ -249,13 +271,30 @@ export class NodeSession implements TlsSession {
       if (this.#config.verifyMode === CERT_REQUIRED) throw noPeerCertificate();
       return;
     }
-    if (!socket.authorized) {
-      throw chainError(peer, this.#trusted(), String(socket.authorizationError));
-    }
+    this.#checkChain(socket, peer, false);
+  }
+
+  // node:tls's verdict on the chain, named as OpenSSL names it; then what
+  // OpenSSL checks and rustls does not: the dates of a CA the context was
+  // given (not of Deno's default roots, which reading needs --allow-sys).
+  #checkChain(socket: tls.TLSSocket, peer: Uint8Array, peerIsServer: boolean): void {
+    const sent = sentChain(socket);
+    const code = String(socket.authorizationError);
+    if (!socket.authorized) throw chainError(peer, this.#trusted(), code, peerIsServer, sent);
+    const ca = this.#config.ca;
+    const anchor = ca === null ? null : anchorError(peer, ca, sent);
+    if (anchor !== null) throw anchor;
   }
 
   #trusted(): readonly string[] {
-    return this.#config.ca ?? tls.rootCertificates;
+    if (this.#config.ca !== null) return this.#config.ca;
+    // Reading Deno's roots needs --allow-sys: without it, a refusal is named
+    // without them (20 for an issuer not among the given CAs), never NotCapable.
+    try {
+      return [...tls.rootCertificates]; // lazy: reading an element is what needs the permission
+    } catch {
+      return [];
+    }
   }
 
   #fail(err: unknown): void {
@@ -345,13 +384,13 @@ export class NodeSession implements TlsSession {
     // Python's send(b"") returns 0.
     if (p.length === 0) return Promise.resolve(0);
     const duplex = this.#duplex;
-    if (duplex.writeError !== null) return Promise.reject(translate(duplex.writeError));
+    if (duplex.writeError !== null) return Promise.reject(nodeStreamError(duplex.writeError));
     return new Promise((resolve, reject) => {
       socket.write(p, (err) => {
-        if (err) return reject(translate(err));
+        if (err) return reject(nodeStreamError(err));
         // Done once the socket has sent the records too: a reset under them
         // is this write's failure, not one nobody hears of.
-        duplex.written().then(() => resolve(p.length), (e) => reject(translate(e)));
+        duplex.written().then(() => resolve(p.length), (e) => reject(nodeStreamError(e)));
       });
     });
   }
@@ -411,16 +450,4 @@ export class NodeSession implements TlsSession {
 
 function isIpLiteral(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
-}
-
-/** A node:tls error after the handshake, as the OSError Python would raise. */
-function translate(err: unknown): unknown {
-  const code = (err as { code?: unknown }).code;
-  if (code === "ECONNRESET") return new ConnectionResetError(errno.ECONNRESET, { cause: err });
-  if (
-    code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "ERR_STREAM_WRITE_AFTER_END"
-  ) {
-    return new BrokenPipeError(errno.EPIPE, { cause: err });
-  }
-  return nodeError(err);
 }

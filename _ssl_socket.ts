@@ -221,6 +221,10 @@ export class SSLSocket extends StreamSocket {
       }
       return sock;
     }
+    if (sock.serverHostname === "") {
+      sock.close(); // as Python closes it (the wrapped socket with it)
+      checkHostnameNotEmpty(sock.serverHostname);
+    }
     sock.#channel.session = new NodeSession(raw, sock.#config());
     if (sock.doHandshakeOnConnect) await sock.#handshakeOrClose();
     return sock;
@@ -302,6 +306,7 @@ export class SSLSocket extends StreamSocket {
     this.checkOpen();
     if (this.serverSide) throw new TypeError("Cannot connect: the socket is server-side");
     if (this.#channel.session !== null) throw new OSError(errno.EISCONN);
+    checkHostnameNotEmpty(this.serverHostname);
     const config = this.#config();
     const timeout = this.gettimeout();
     if (this.#settings.engine === "deno" && nativeApplies(config, this.family) === null) {
@@ -608,7 +613,7 @@ export class SSLSocket extends StreamSocket {
    * The peer's certificate, as Python's `getpeercert()`: a dict of
    * `subject`, `issuer`, `version`, `serialNumber`, `notBefore`,
    * `notAfter`, `subjectAltName`, ...; `{}` when it was not verified
-   * (`CERT_NONE` on a client); `null` when the peer sent none. With
+   * (the context is `CERT_NONE` now); `null` when the peer sent none. With
    * `binaryForm`, the DER bytes (or `null`).
    *
    * @param binaryForm Return the DER bytes instead of the dict.
@@ -633,8 +638,9 @@ export class SSLSocket extends StreamSocket {
     const der = info.peerCertificate;
     if (binaryForm) return der;
     if (der === null) return null;
-    const config = this.#config();
-    if (!this.serverSide && config.verifyMode === CERT_NONE) return {};
+    // As CPython, the context's verify mode now, on either side: a server
+    // that turned CERT_NONE after the handshake gives {} too.
+    if (this.#config().verifyMode === CERT_NONE) return {};
     return decodeCertificate(der);
   }
 
@@ -690,6 +696,15 @@ export class SSLSocket extends StreamSocket {
     super.onClose();
     if (!this.#unwrapped) this.#raw.close();
     for (const conn of this.#handshaking ?? []) conn.close();
+  }
+}
+
+// Python's check when it makes the TLS session (at wrap time for a
+// connected socket, in connect() before connecting otherwise): a ValueError
+// there, a TypeError here.
+function checkHostnameNotEmpty(host: string | null): void {
+  if (host === "") {
+    throw new TypeError("Cannot wrap socket: serverHostname cannot be an empty string");
   }
 }
 

@@ -6,9 +6,11 @@
 // looking at the certificate where the engine's words are not enough.
 
 import { X509Certificate } from "node:crypto";
+import tls from "node:tls";
 import { isIP } from "node:net";
-import { validity } from "./_ssl_cert.ts";
+import { extendedKeyUsage, validity } from "./_ssl_cert.ts";
 import { SSL_ERROR_SSL, SSLCertVerificationError, SSLEOFError, SSLError } from "./_ssl_errors.ts";
+import { BrokenPipeError, ConnectionResetError, errno } from "./errors.ts";
 
 // OpenSSL's X509_V_ERR_* codes and texts (X509_verify_cert_error_string).
 const X509_TEXT: Record<number, string> = {
@@ -22,7 +24,7 @@ const X509_TEXT: Record<number, string> = {
   21: "unable to verify the first certificate",
   23: "certificate revoked",
   24: "invalid CA certificate",
-  26: "unsupported certificate purpose",
+  26: "unsuitable certificate purpose",
 };
 
 // node:tls authorization codes (named after OpenSSL's) and their X509_V_ERR numbers.
@@ -85,7 +87,7 @@ function verifyError(code: number, cause?: unknown): SSLCertVerificationError {
 
 /** Python's error for a certificate that does not name `host` (X509_V_ERR 62, or 64 for an IP). */
 export function hostnameError(host: string, cause?: unknown): SSLCertVerificationError {
-  if (isIP(host)) {
+  if (isIP(host) || openSslIpv4(host) !== null) {
     return new SSLCertVerificationError(
       64,
       `IP address mismatch, certificate is not valid for '${host}'.`,
@@ -99,19 +101,85 @@ export function hostnameError(host: string, cause?: unknown): SSLCertVerificatio
   );
 }
 
+// The extendedKeyUsage a peer's certificate needs (OpenSSL's "sslserver"
+// and "sslclient" purposes, which CPython's contexts set).
+const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
 /**
- * Names node:tls's refusal of the peer's chain as OpenSSL would. The leaf
- * is checked against the trusted CAs the way OpenSSL orders its checks:
- * an issuer it cannot find first, then the validity dates.
+ * An IPv4 address as OpenSSL's a2i_IPADDRESS reads a server name (four
+ * decimal numbers, leading zeros allowed: "127.000.000.001" is 127.0.0.1,
+ * checked against the certificate's IP addresses as CPython checks it), in
+ * dotted form; `null` for anything else.
+ */
+export function openSslIpv4(host: string): string | null {
+  const parts = host.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,10}$/.test(p) && Number(p) <= 255)) {
+    return null;
+  }
+  return parts.map(Number).join(".");
+}
+
+/**
+ * Why the certificate does not name `host`, as OpenSSL's X509_check_host
+ * (or X509_check_ip) decides it, or `undefined` when it does: node:tls's
+ * checkServerIdentity, except for an IPv4 address with leading zeros (read
+ * as OpenSSL reads it), partial wildcards (below) and a trailing dot, which
+ * node:tls drops from the name and from the certificate's names where
+ * OpenSSL (and so CPython) compares them as they are: "localhost." does
+ * not match a certificate for "localhost".
+ */
+export function nameMismatch(host: string, cert: tls.PeerCertificate): Error | undefined {
+  const ip = openSslIpv4(host);
+  if (ip !== null) return tls.checkServerIdentity(ip, cert);
+  if (host.endsWith(".") && !isIP(host)) {
+    const names = (cert.subjectaltname ?? "").split(", ").filter((n) => n.startsWith("DNS:"));
+    if (!names.some((n) => n.endsWith("."))) {
+      return new Error(
+        `Host: ${host} is not in the cert's altnames: OpenSSL keeps its trailing dot`,
+      );
+    }
+  }
+  return tls.checkServerIdentity(host, wholeWildcardsOnly(cert));
+}
+
+// CPython sets X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: "f*.example.org" is no
+// wildcard for OpenSSL (it matches nothing), where node:tls would match
+// "foo.example.org" with it. Such names are spelt so that nothing matches.
+function wholeWildcardsOnly(cert: tls.PeerCertificate): tls.PeerCertificate {
+  const partial = (name: string) => {
+    const label = name.split(".")[0];
+    return label.includes("*") && label !== "*";
+  };
+  const spoil = (name: string) => partial(name) ? name.replaceAll("*", "!") : name;
+  const alt = cert.subjectaltname?.split(", ")
+    .map((entry) => entry.startsWith("DNS:") ? `DNS:${spoil(entry.slice(4))}` : entry).join(", ");
+  const cn = cert.subject?.CN;
+  const subject = typeof cn === "string" ? { ...cert.subject, CN: spoil(cn) } : cert.subject;
+  return { ...cert, subjectaltname: alt ?? cert.subjectaltname, subject } as tls.PeerCertificate;
+}
+
+/**
+ * Names node:tls's refusal of the peer's chain as OpenSSL would. The chain
+ * is built from the leaf through the certificates the peer sent to a
+ * trusted CA, and checked in OpenSSL's order: an issuer it cannot find
+ * first (18 for a self-signed leaf, 19 when what the peer sent ends in a
+ * root nobody trusts, 20 otherwise), then the purpose (a server's
+ * certificate must allow serverAuth, a client's clientAuth), then the
+ * validity dates of the chain's certificates, from the top down.
  *
  * @param peer The peer's certificate (DER).
  * @param trusted The CAs the context trusts (PEM).
  * @param code node:tls's `authorizationError`.
+ * @param peerIsServer Whether the peer is the server (a client checks it).
+ * @param sent The other certificates the peer sent (DER), issuers first.
  */
 export function chainError(
   peer: Uint8Array,
   trusted: readonly string[],
   code: string,
+  peerIsServer = true,
+  sent: readonly Uint8Array[] = [],
 ): SSLCertVerificationError {
   let leaf: X509Certificate;
   try {
@@ -119,23 +187,118 @@ export function chainError(
   } catch (err) {
     return verifyError(NODE_CODES[code] ?? 1, err);
   }
-  const issued = trusted.some((pem) => {
+  const { chain, missing } = buildChain(leaf, readable(sent), anchorsOf(trusted));
+  if (missing !== null) return verifyError(missing);
+  const usage = extendedKeyUsage(peer);
+  if (usage !== null && !usage.includes(peerIsServer ? SERVER_AUTH : CLIENT_AUTH)) {
+    return verifyError(26);
+  }
+  return datesError(chain) ?? verifyError(NODE_CODES[code] ?? 1);
+}
+
+/**
+ * What OpenSSL refuses in a chain node:tls accepted: a trusted CA whose
+ * dates have passed (rustls never checks a trust anchor's dates); `null`
+ * when there is nothing.
+ *
+ * @param peer The peer's certificate (DER).
+ * @param trusted The CAs the context trusts (PEM).
+ * @param sent The other certificates the peer sent (DER), issuers first.
+ */
+export function anchorError(
+  peer: Uint8Array,
+  trusted: readonly string[],
+  sent: readonly Uint8Array[],
+): SSLCertVerificationError | null {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(peer);
+  } catch {
+    return null;
+  }
+  const { chain, missing } = buildChain(leaf, readable(sent), anchorsOf(trusted));
+  return missing === null ? datesError(chain.slice(0, 1)) : null;
+}
+
+// The chain from a trusted CA (first) down to `leaf` (last), through the
+// certificates the peer sent, as OpenSSL builds it (bounded: a peer's loop
+// cannot hold us); or the X509_V_ERR code when no trusted CA is reached.
+function buildChain(
+  leaf: X509Certificate,
+  untrusted: X509Certificate[],
+  anchors: X509Certificate[],
+): { chain: X509Certificate[]; missing: number | null } {
+  const chain = [leaf];
+  for (let depth = 0; depth < 10; depth++) {
+    const top = chain[0];
+    const anchor = anchors.find((ca) => issues(ca, top));
+    if (anchor !== undefined) {
+      chain.unshift(anchor);
+      return { chain, missing: null };
+    }
+    const next = untrusted.find((c) => c !== top && issues(c, top));
+    if (next === undefined) {
+      if (issues(top, top)) return { chain, missing: top === leaf ? 18 : 19 };
+      return { chain, missing: 20 };
+    }
+    chain.unshift(next);
+  }
+  return { chain, missing: 20 };
+}
+
+// The dates of every certificate of the chain, from the top down, as OpenSSL checks them.
+function datesError(chain: X509Certificate[]): SSLCertVerificationError | null {
+  const now = Date.now();
+  for (const cert of chain) {
+    const [from, to] = validity(new Uint8Array(cert.raw));
+    if (now > to) return verifyError(10);
+    if (now < from) return verifyError(9);
+  }
+  return null;
+}
+
+// Trusted CAs parsed once each: a context's CAs are asked for on every handshake.
+const parsedAnchors = new Map<string, X509Certificate | null>();
+
+function anchorsOf(trusted: readonly string[]): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const pem of trusted) {
+    let cert = parsedAnchors.get(pem);
+    if (cert === undefined) {
+      cert = readable([pem])[0] ?? null;
+      parsedAnchors.set(pem, cert);
+    }
+    if (cert !== null) out.push(cert);
+  }
+  return out;
+}
+
+/** The certificates the peer sent after its own (DER), issuers first, as node:tls links them. */
+export function sentChain(socket: tls.TLSSocket): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let cert = socket.getPeerCertificate(true);
+  for (let i = 0; i < 10; i++) {
+    const issuer = cert.issuerCertificate;
+    if (issuer === undefined || issuer === cert || !issuer.raw) break;
+    out.push(new Uint8Array(issuer.raw));
+    cert = issuer;
+  }
+  return out;
+}
+
+function readable(certs: readonly (string | Uint8Array)[]): X509Certificate[] {
+  return certs.flatMap((cert) => {
     try {
-      const ca = new X509Certificate(pem);
-      return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+      return [new X509Certificate(cert)];
     } catch {
-      return false;
+      return [];
     }
   });
-  if (!issued) {
-    const self = leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey);
-    return verifyError(self ? 18 : 20);
-  }
-  const [from, to] = validity(peer);
-  const now = Date.now();
-  if (now > to) return verifyError(10);
-  if (now < from) return verifyError(9);
-  return verifyError(NODE_CODES[code] ?? 1);
+}
+
+/** Whether `ca` issued and signed `cert`. */
+function issues(ca: X509Certificate, cert: X509Certificate): boolean {
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey);
 }
 
 /** Python's error when a client sent no certificate and one is required. */
@@ -178,6 +341,7 @@ export function rustlsError(err: Error, host?: string | null): SSLError | null {
     if (/UnknownIssuer/.test(text)) return verifyError(20, err);
     if (/BadSignature/.test(text)) return verifyError(7, err);
     if (/Revoked/.test(text)) return verifyError(23, err);
+    if (/InvalidPurpose|does not allow extended key usage/.test(text)) return verifyError(26, err);
     const name = /not valid for name "([^"]*)"/.exec(text);
     if (name) return hostnameError(host ?? name[1], err);
     return verifyError(1, err);
@@ -192,4 +356,16 @@ export function rustlsError(err: Error, host?: string | null): SSLError | null {
     return reasonError("UNSUPPORTED_PROTOCOL", err);
   }
   return null;
+}
+
+/** A node:tls error after the handshake, as the OSError Python would raise. */
+export function nodeStreamError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code === "ECONNRESET") return new ConnectionResetError(errno.ECONNRESET, { cause: err });
+  if (
+    code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "ERR_STREAM_WRITE_AFTER_END"
+  ) {
+    return new BrokenPipeError(errno.EPIPE, { cause: err });
+  }
+  return nodeError(err);
 }

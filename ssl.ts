@@ -464,7 +464,7 @@ export class SSLContext {
    * order of preference, e.g. `["h2", "http/1.1"]`.
    *
    * @param protocols The protocol names, 1-255 bytes each.
-   * @throws {TypeError} for anything but an array of strings.
+   * @throws {TypeError} for anything but an array of ASCII strings.
    * @throws {SSLError} for a name that is empty or over 255 bytes, as Python's.
    *
    * @example
@@ -483,7 +483,13 @@ export class SSLContext {
       );
     }
     for (const name of protocols) {
-      const size = new TextEncoder().encode(name).length;
+      // Python encodes each name as ASCII (a UnicodeEncodeError otherwise).
+      if ([...name].some((ch) => ch.codePointAt(0)! > 0x7f)) {
+        throw new TypeError(
+          `Cannot set ALPN protocols: ${JSON.stringify(name)} is not ASCII`,
+        );
+      }
+      const size = name.length;
       if (size < 1 || size > 255) {
         throw new SSLError(SSL_ERROR_NONE, "ALPN protocols must be 1 to 255 in length");
       }
@@ -574,17 +580,6 @@ export class SSLContext {
         `Cannot wrap socket: serverHostname must be a string, got ${describe(host)}`,
       );
     }
-    // Python's checks of the name: a NUL is a TypeError, an empty label
-    // (".example.org") its IDNA codec's UnicodeError, a ValueError (a
-    // TypeError here, as this module's other ValueErrors).
-    if (host !== null && host.includes("\0")) {
-      throw new TypeError("Cannot wrap socket: serverHostname contains a NUL character");
-    }
-    if (host !== null && host !== "" && literalFamily(host) === 0 && /^\.|\.\./.test(host)) {
-      throw new TypeError(
-        `Cannot wrap socket: serverHostname ${JSON.stringify(host)} has an empty label`,
-      );
-    }
     if (serverSide && this.protocol === PROTOCOL_TLS_CLIENT) {
       throw new TypeError("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context");
     }
@@ -596,10 +591,19 @@ export class SSLContext {
         "Cannot wrap socket: serverHostname can only be specified in client mode",
       );
     }
-    if (!serverSide && this.#checkHostname && (host === null || host === "")) {
+    // A server side too, as in Python (where a server context with
+    // check_hostname on cannot wrap anything).
+    if (this.#checkHostname && (host === null || host === "")) {
       throw new TypeError("Cannot wrap socket: checkHostname requires serverHostname");
     }
-    return { ...options, serverSide, serverHostname: host === null ? null : idnaEncode(host) };
+    // Python checks the name once it has detached the socket, so a name it
+    // refuses leaves the socket closed.
+    try {
+      return { ...options, serverSide, serverHostname: host === null ? null : checkedName(host) };
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
   }
 
   /** @ignore Internal: the settings a socket reads when it starts a session. */
@@ -641,6 +645,24 @@ export class SSLContext {
 }
 
 const SSL_ERROR_NONE = 0;
+
+/**
+ * `serverHostname` as Python encodes it, with Python's checks of the name:
+ * a NUL is a TypeError, an empty label (".example.org") its IDNA codec's
+ * UnicodeError, a ValueError (a TypeError here, as this module's other
+ * ValueErrors).
+ */
+function checkedName(host: string): string {
+  if (host.includes("\0")) {
+    throw new TypeError("Cannot wrap socket: serverHostname contains a NUL character");
+  }
+  if (host !== "" && literalFamily(host) === 0 && /^\.|\.\./.test(host)) {
+    throw new TypeError(
+      `Cannot wrap socket: serverHostname ${JSON.stringify(host)} has an empty label`,
+    );
+  }
+  return idnaEncode(host);
+}
 const TlsMin = TLSVersion.MINIMUM_SUPPORTED;
 const TlsMax = TLSVersion.MAXIMUM_SUPPORTED;
 

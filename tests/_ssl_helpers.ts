@@ -2,7 +2,9 @@
 // time (never committed), and peers (CPython's ssl, openssl s_server and
 // s_client) driven over stdin/stdout.
 
+import { equal, ok } from "node:assert/strict";
 import { decoder, encoder } from "./_helpers.ts";
+import { SSLCertVerificationError, SSLError } from "../ssl.ts";
 import { openssl } from "../tools/_certs.ts";
 
 /** Paths of the certificates and keys of one test run. */
@@ -367,4 +369,54 @@ export async function pythonDecodeAll(paths: string[]): Promise<unknown[]> {
   }).output();
   if (!success) throw new Error(decoder.decode(stderr));
   return JSON.parse(decoder.decode(stdout));
+}
+
+/** A tests/py/ssl_peer.py config, or an event it printed. */
+export type PeerConfig = Record<string, unknown>;
+
+/** The port a Peer.python server printed first. */
+export async function portOf(peer: Peer): Promise<number> {
+  const event = await peer.event();
+  equal(event.event, "port", JSON.stringify(event));
+  return event.port as number;
+}
+
+/**
+ * What a CPython server and a CPython client report for each `[server,
+ * client]` pairing of ssl_peer.py configs (tests/py/ssl_oracle.py, one
+ * Python process): the first event of each side.
+ */
+export async function sslOracle(
+  pairings: [server: PeerConfig, client: PeerConfig][],
+): Promise<{ client: PeerConfig; server: PeerConfig }[]> {
+  const script = new URL("./py/ssl_oracle.py", import.meta.url).pathname;
+  const { success, stdout, stderr } = await new Deno.Command("python3", {
+    args: [script, JSON.stringify(pairings)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(`ssl_oracle.py failed: ${decoder.decode(stderr)}`);
+  return JSON.parse(decoder.decode(stdout));
+}
+
+/** An SSLError's fields, named as ssl_peer.py prints CPython's. */
+export function sslErrorFields(err: unknown): PeerConfig {
+  ok(err instanceof SSLError, `expected an SSLError, got ${err}`);
+  const verify = err instanceof SSLCertVerificationError;
+  return {
+    class: err.name,
+    errno: err.errno,
+    reason: err.reason,
+    library: err.library,
+    verify_code: verify ? err.verifyCode : null,
+    verify_message: verify ? err.verifyMessage : null,
+    str: err.message,
+  };
+}
+
+/** The same fields of an ssl_peer.py error event, without the line of _ssl.c Python appends. */
+export function pythonErrorFields(event: PeerConfig): PeerConfig {
+  const { class: cls, errno, reason, library, verify_code, verify_message } = event;
+  const str = String(event.str).replace(/ \(_ssl\.c:\d+\)$/, "");
+  return { class: cls, errno, reason, library, verify_code, verify_message, str };
 }

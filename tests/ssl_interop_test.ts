@@ -21,7 +21,16 @@ import {
 import { recvExactly, recvLine } from "../framing.ts";
 import { kReader } from "../_buffer.ts";
 import { text } from "./_helpers.ts";
-import { type Certs, certs, Peer, pythonDecode } from "./_ssl_helpers.ts";
+import {
+  type Certs,
+  certs,
+  Peer,
+  portOf,
+  pythonDecode,
+  pythonErrorFields,
+  sslErrorFields,
+  sslOracle,
+} from "./_ssl_helpers.ts";
 
 async function clientContext(): Promise<SSLContext> {
   const c = await certs();
@@ -35,12 +44,6 @@ async function serverContext(cert?: string, key?: string): Promise<SSLContext> {
   const ctx = new SSLContext(PROTOCOL_TLS_SERVER);
   ctx.loadCertChain(cert ?? c.server, key ?? c.serverKey);
   return ctx;
-}
-
-async function portOf(peer: Peer): Promise<number> {
-  const event = await peer.event();
-  equal(event.event, "port", JSON.stringify(event));
-  return event.port as number;
 }
 
 /** A Python ssl server with the test server certificate, doing what `config` says. */
@@ -172,47 +175,12 @@ async function pythonVerdict([server, client]: Pairing): Promise<Verdict> {
       plainPairing(c, null),
       versionPairing(c),
     ];
-    const script = new URL("./py/ssl_oracle.py", import.meta.url).pathname;
-    const { success, stdout, stderr } = await new Deno.Command("python3", {
-      args: [script, JSON.stringify(pairings)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!success) throw new Error(`ssl_oracle.py failed: ${new TextDecoder().decode(stderr)}`);
-    const verdicts: Verdict[] = JSON.parse(new TextDecoder().decode(stdout));
+    const verdicts: Verdict[] = await sslOracle(pairings);
     return new Map(pairings.map((pairing, i) => [JSON.stringify(pairing), verdicts[i]]));
   })();
   const verdict = (await oracle).get(JSON.stringify([server, client]));
   if (verdict === undefined) throw new Error("a pairing missing from the oracle's list");
   return verdict;
-}
-
-/** The fields of an SSLError that Python also reports, for comparison with a Python peer's. */
-function asPython(err: unknown): Record<string, unknown> {
-  ok(err instanceof SSLError, `expected an SSLError, got ${err}`);
-  const verify = err instanceof SSLCertVerificationError;
-  return {
-    class: err.name,
-    errno: err.errno,
-    reason: err.reason,
-    library: err.library,
-    verify_code: verify ? err.verifyCode : null,
-    verify_message: verify ? err.verifyMessage : null,
-    // Python appends the line of _ssl.c that raised it.
-    str: err.message,
-  };
-}
-
-function pythonFields(event: Record<string, unknown>): Record<string, unknown> {
-  return {
-    class: event.class,
-    errno: event.errno,
-    reason: event.reason,
-    library: event.library,
-    verify_code: event.verify_code,
-    verify_message: event.verify_message,
-    str: String(event.str).replace(/ \(_ssl\.c:\d+\)$/, ""),
-  };
 }
 
 const VERIFY_CASES = [
@@ -243,7 +211,7 @@ for (const verifyCase of VERIFY_CASES) {
       (e) => e,
     );
     ok(err instanceof SSLCertVerificationError);
-    deepEqual(asPython(err), pythonFields(truth.client));
+    deepEqual(sslErrorFields(err), pythonErrorFields(truth.client));
     equal(sock.fileno(), -1, "the wrapped socket is closed, as Python closes it");
   });
 }
@@ -306,7 +274,7 @@ for (
     await using server = await ctx.wrapSocket(listener, { serverSide: true });
     await using _peer = Peer.python({ role: "client", port: server.getsockname()[1], ...client });
     const err = await server.accept().then(() => null, (e) => e);
-    deepEqual(asPython(err), pythonFields(truth.server));
+    deepEqual(sslErrorFields(err), pythonErrorFields(truth.server));
   });
 }
 
@@ -444,7 +412,7 @@ for (
       () => null,
       (e) => e,
     );
-    deepEqual(asPython(err), pythonFields(truth.client));
+    deepEqual(sslErrorFields(err), pythonErrorFields(truth.client));
   });
 }
 
@@ -658,7 +626,7 @@ for (const verifyCase of VERIFY_CASES) {
     const ssock = await (await denoContext()).wrapSocket(socket(), { serverHostname: host });
     const err = await ssock.connect(["127.0.0.1", port]).then(() => null, (e) => e);
     ssock.close();
-    deepEqual(asPython(err), pythonFields(truth.client));
+    deepEqual(sslErrorFields(err), pythonErrorFields(truth.client));
   });
 }
 
