@@ -8,21 +8,31 @@ import { type Described, kDenoInspect, kNodeInspect, socketRepr } from "./_repr.
 import { AF_INET6, AF_UNIX, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./_constants.ts";
 import { optionName } from "./_option_names.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { clearTimer, setTimer } from "./_timer.ts";
 
 let defaultTimeout: number | null = null;
 
+// The longest timeout CPython takes: its clock counts int64 nanoseconds, so
+// settimeout(9223372037) is an OverflowError there.
+const MAX_TIMEOUT = 9223372036.854775;
+
 /**
- * Checks a timeout as Python's `settimeout` does.
- * @throws {TypeError} when not a number or null; {RangeError} when negative or not finite.
+ * Checks a timeout as Python's `settimeout` does: NaN (Python's ValueError),
+ * infinities and more than CPython's int64 nanoseconds (its OverflowError)
+ * are out of range, as negatives are; `-0` is `0`.
+ * @throws {TypeError} when not a number or null; {RangeError} when out of range.
  */
 export function checkTimeout(value: unknown): number | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== "number" || Number.isNaN(value)) {
+  if (typeof value !== "number") {
     throw new TypeError(`Cannot set timeout: expected seconds or null, got ${describe(value)}`);
   }
+  if (Number.isNaN(value)) throw new RangeError("Cannot set timeout to NaN: not a number");
   if (value < 0) throw new RangeError(`Cannot set timeout to ${value}: must be non-negative`);
-  if (!Number.isFinite(value)) return null;
-  return value;
+  if (value > MAX_TIMEOUT) {
+    throw new RangeError(`Cannot set timeout to ${value}: must be at most ${MAX_TIMEOUT} seconds`);
+  }
+  return value + 0;
 }
 
 /** The timeout new sockets start with (`socket.getdefaulttimeout()`). */
@@ -88,7 +98,7 @@ export function waitFor<T>(
     const waiting = waitersOf(promise);
     const waiter: Waiter = {
       settle(ok, value) {
-        if (timer !== undefined) clearTimeout(timer);
+        if (timer !== undefined) clearTimer(timer);
         signal?.removeEventListener("abort", onAbort);
         if (ok) resolve(value as T);
         else reject(value);
@@ -112,7 +122,9 @@ export function waitFor<T>(
     // just before was missed), and must still be returned.
     let timer = timeout === null
       ? undefined
-      : setTimeout(timeout === 0 ? () => timer = setTimeout(expire, 0) : expire, timeout * 1000);
+      : timeout === 0
+      ? setTimeout(() => timer = setTimeout(expire, 0), 0)
+      : setTimer(expire, timeout * 1000);
     signal?.addEventListener("abort", onAbort, { once: true });
     waiting.add(waiter);
   });
@@ -340,10 +352,15 @@ export abstract class SocketBase {
   /**
    * `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`.
    *
-   * @param flag Whether calls should block.
-   * @throws {OSError} `EBADF` once closed, as `settimeout`.
+   * @param flag Whether calls should block (an integer, as in Python, is taken too).
+   * @throws {TypeError} for anything else; {OSError} `EBADF` once closed, as `settimeout`.
    */
   setblocking(flag: boolean): void {
+    // Python takes an integer (a bool is one): no argument, null or a
+    // string must not silently pick a mode.
+    if (typeof flag !== "boolean" && !Number.isInteger(flag)) {
+      throw new TypeError(`Cannot setblocking: expected a boolean, got ${describe(flag)}`);
+    }
     this.#timeout = flag ? null : 0;
     this.checkOpen();
   }

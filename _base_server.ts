@@ -6,7 +6,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type Address, type AddressInput, describe } from "./_address.ts";
 import type { AbortOptions } from "./_base.ts";
-import { errno, OSError, TimeoutError } from "./errors.ts";
+import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { clearTimer, setTimer, type Timer } from "./_timer.ts";
 import { RuntimeError } from "./_selector.ts";
 import type { RequestHandlerClass } from "./_server_handlers.ts";
 
@@ -83,7 +84,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   #wait: AbortController | null = null;
   #waiting = false;
   #pollAt = 0;
-  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #pollTimer: Timer | undefined;
   // The request serveForever() is handling itself (a non-threading server).
   #current: R | undefined = undefined;
   // Requests being handled and the promise of each ending: what shutdown()
@@ -195,7 +196,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
         await this.serviceActions();
       }
     } finally {
-      clearTimeout(this.#pollTimer);
+      clearTimer(this.#pollTimer);
       this.#pollTimer = undefined;
       this.#wait = null;
       this.#shutdownRequest = false;
@@ -418,7 +419,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     this.#waiting = true;
     if (ms !== null) {
       this.#pollAt = performance.now() + ms;
-      this.#pollTimer ??= setTimeout(this.#pollTick, ms);
+      this.#pollTimer ??= setTimer(this.#pollTick, ms);
     }
     // Not async: the serve loop waits once per request, and the server's
     // own continuations leave no frame per request to collect.
@@ -446,13 +447,16 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   // handleRequest()'s wait: a controller and timer of its own.
   async #nextRequestOnce(ms: number | null): Promise<[R, Address] | symbol> {
     const wait = new AbortController();
-    const timer = ms === null ? undefined : setTimeout(() => wait.abort(POLL), ms);
+    const timer = ms === null ? undefined : setTimer(() => wait.abort(POLL), ms);
     try {
       return await this.getRequest({ signal: wait.signal });
     } catch (err) {
+      // A non-blocking socket with nothing ready: CPython's handle_request
+      // waits min(socket timeout, timeout), here none, then handle_timeout.
+      if (err instanceof BlockingIOError) return POLL;
       return failure(err, wait.signal);
     } finally {
-      clearTimeout(timer);
+      clearTimer(timer);
     }
   }
 
@@ -463,7 +467,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     this.#pollTimer = undefined;
     if (!this.#waiting) return;
     const left = this.#pollAt - performance.now();
-    if (left > 0) this.#pollTimer = setTimeout(this.#pollTick, left);
+    if (left > 0) this.#pollTimer = setTimer(this.#pollTick, left);
     else this.#wait?.abort(POLL);
   };
 
@@ -471,10 +475,10 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     if (this.#shutdownRequest) return Promise.resolve(STOP);
     const wait = new AbortController();
     this.#wait = wait;
-    const timer = setTimeout(() => wait.abort(POLL), ms);
+    const timer = setTimer(() => wait.abort(POLL), ms);
     return new Promise((resolve) => {
       wait.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
+        clearTimer(timer);
         if (this.#wait === wait) this.#wait = null;
         resolve(wait.signal.reason);
       }, { once: true });
@@ -529,13 +533,13 @@ export abstract class BaseServer<R> implements AsyncDisposable {
     const ends = () => others().map(([, end]) => end);
     if (others().length === 0) return;
     const { promise: expiry, resolve: expire } = Promise.withResolvers<symbol>();
-    const timer = setTimeout(() => expire(STOP), ms);
+    const timer = setTimer(() => expire(STOP), ms);
     try {
       for (let left = ends(); left.length > 0; left = ends()) {
         if ((await Promise.race([Promise.all(left), expiry])) === STOP) break;
       }
     } finally {
-      clearTimeout(timer);
+      clearTimer(timer);
     }
     for (const [request] of others()) {
       this.#abandoned.add(request);

@@ -4,6 +4,7 @@
 import { describeEndpoint, type IpEndpoint, unixPathTooLong } from "./_address.ts";
 import { AF_UNIX } from "./_constants.ts";
 import { resolveOne } from "./_resolve.ts";
+import { clearTimer, setTimer } from "./_timer.ts";
 import {
   ConnectionRefusedError,
   errno,
@@ -37,7 +38,7 @@ export async function dial(
 ): Promise<Deno.Conn> {
   const timer = timeout === null
     ? undefined
-    : setTimeout(() => abort.abort(), Math.max(timeout * 1000, 1));
+    : setTimer(() => abort.abort(), Math.max(timeout * 1000, 1));
   const onAbort = () => abort.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -48,7 +49,7 @@ export async function dial(
   } finally {
     // Guarded: the first clearTimeout loads Deno's timer module (~6 ms),
     // a cost a connect without a timeout should not pay.
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) clearTimer(timer);
     signal?.removeEventListener("abort", onAbort);
   }
 }

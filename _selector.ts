@@ -16,6 +16,7 @@ import {
   WRITE,
 } from "./_ready.ts";
 import { errno, OSError } from "./errors.ts";
+import { clearTimer, setTimer } from "./_timer.ts";
 
 /** Wait for a registered socket to become readable. */
 export const EVENT_READ = 1;
@@ -513,12 +514,14 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
       });
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      // setTimer: a select timeout past 24.8 days would fire after 1 ms
+      // with setTimeout, and the select loop would spin.
+      const timer = setTimer(() => {
         this.#waiter = null;
         resolve();
       }, Math.ceil(ms));
       this.#waiter = () => {
-        clearTimeout(timer);
+        clearTimer(timer);
         resolve();
       };
     });

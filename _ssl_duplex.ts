@@ -33,6 +33,11 @@ export class RawDuplex extends Duplex {
   keepOpen = false;
   /** Called at the socket's end of stream, before node:tls is told. */
   onEof: (() => void) | null = null;
+  // Set while the session's decrypted bytes wait unread. node:tls goes on
+  // reading this stream while its socket is paused, so without this a peer
+  // that sends to a socket nobody reads grew memory without bound; held, its
+  // bytes stay in the kernel and its sends wait, as over plain TCP.
+  #held = false;
 
   constructor(raw: StreamSocket) {
     super({ allowHalfOpen: true });
@@ -44,10 +49,21 @@ export class RawDuplex extends Duplex {
     if (!this.#pumping) this.#pump();
   }
 
+  /** Stops feeding node:tls until {@linkcode release}: the socket's bytes stay in the kernel. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Feeds node:tls again after {@linkcode hold}. */
+  release(): void {
+    this.#held = false;
+    if (!this.#pumping) this.#pump();
+  }
+
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
-      while (!this.detached) {
+      while (!this.detached && !this.#held) {
         const chunk = await this.#records();
         if (this.detached) return;
         if (chunk === null) {

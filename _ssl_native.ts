@@ -20,6 +20,7 @@
 import { checkIpAddress } from "./_address.ts";
 import { AF_UNIX, IPPROTO_TCP, SO_KEEPALIVE, SOL_SOCKET, TCP_NODELAY } from "./_constants.ts";
 import { resolveOne } from "./_resolve.ts";
+import { clearTimer, setTimer } from "./_timer.ts";
 import { errno, fromDenoError, OSError, TimeoutError } from "./errors.ts";
 import type { StreamSocket } from "./socket.ts";
 import { SSLEOFError } from "./_ssl_errors.ts";
@@ -71,7 +72,7 @@ export async function dialNative(
   const abort = new AbortController();
   const timer = timeout === null
     ? undefined
-    : setTimeout(() => abort.abort(), Math.max(timeout * 1000, 1));
+    : setTimer(() => abort.abort(), Math.max(timeout * 1000, 1));
   let tcp: Deno.TcpConn;
   try {
     tcp = await Deno.connect({ hostname: address, port: endpoint.port, signal: abort.signal });
@@ -79,7 +80,7 @@ export async function dialNative(
     if (abort.signal.aborted) throw new TimeoutError(null, { cause: err });
     throw fromDenoError(err, `${endpoint.hostname}:${endpoint.port}`);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) clearTimer(timer);
   }
   // Deno.TlsConn has no setNoDelay/setKeepAlive: the options set on the
   // socket before connect() are applied to the TCP connection now.

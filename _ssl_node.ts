@@ -309,6 +309,7 @@ export class NodeSession implements TlsSession {
     if (this.#queued >= MAX_QUEUE && !this.#paused) {
       this.#paused = true;
       this.#tls!.pause();
+      this.#duplex.hold();
     }
     this.#wake();
   };
@@ -352,6 +353,7 @@ export class NodeSession implements TlsSession {
     this.#queued -= n;
     if (this.#paused && this.#queued < MAX_QUEUE / 2) {
       this.#paused = false;
+      this.#duplex.release();
       this.#tls!.resume();
     }
     return n;
@@ -432,6 +434,8 @@ export class NodeSession implements TlsSession {
     if (this.#ragged) throw new SSLEOFError();
     duplex.oneRecord = true;
     duplex.keepOpen = true;
+    // The peer's close_notify must be read, however much is unread before it.
+    duplex.release();
     const peerDone = this.#ended ? Promise.resolve() : new Promise<void>((resolve) => {
       this.#onEnd = resolve;
     });

@@ -5,7 +5,7 @@
 // from the one read buffer, as for a plain socket: this file adds only what
 // TLS changes (wrapping, connect, accept, handshake, the session's facts).
 
-import { waitFor } from "./_base.ts";
+import { type AbortOptions, waitFor } from "./_base.ts";
 import { kReader, type ReadBuffer } from "./_buffer.ts";
 import { kWatch, type Watcher } from "./_ready.ts";
 import { BlockingIOError, errno, errorFromErrno, OSError, TimeoutError } from "./errors.ts";
@@ -20,7 +20,7 @@ import type {
   TextMode,
 } from "./_socket_file.ts";
 import { decodeCertificate, type PeerCertificate } from "./_ssl_cert.ts";
-import { SSLWantReadError } from "./_ssl_errors.ts";
+import { SSLWantReadError, SSLWantWriteError } from "./_ssl_errors.ts";
 import { dialNative, nativeApplies } from "./_ssl_native.ts";
 import { NodeSession } from "./_ssl_node.ts";
 import { CERT_NONE, type EngineName, type TlsConfig, type TlsSession } from "./_ssl_session.ts";
@@ -430,16 +430,20 @@ export class SSLSocket extends StreamSocket {
    * suppressed). Non-blocking and nothing decrypted yet: {@linkcode SSLWantReadError}.
    *
    * @param bufsize The most bytes to return.
+   * @param flags Must be 0, as in Python: TLS cannot honour `MSG_PEEK` or `MSG_DONTWAIT`.
+   * @param options `signal` ends the wait, as for a plain socket's `recv`.
    * @returns The bytes.
+   * @throws {RangeError} for flags other than 0 (Python's ValueError).
    */
-  override recv(bufsize: number): Promise<Uint8Array> {
+  override recv(bufsize: number, flags = 0, options?: AbortOptions): Promise<Uint8Array> {
     try {
+      noFlags(flags, "recv");
       this.#session();
     } catch (err) {
       return Promise.reject(err);
     }
-    const reading = super.recv(bufsize);
-    return this.gettimeout() === 0 ? reading.catch(wantRead) : reading;
+    const reading = super.recv(bufsize, 0, options);
+    return this.gettimeout() === null ? reading : reading.catch(readFailed);
   }
 
   /**
@@ -447,45 +451,59 @@ export class SSLSocket extends StreamSocket {
    *
    * @param buf The array to fill.
    * @param nbytes The most bytes; 0 for all of `buf`.
+   * @param flags Must be 0, as for {@linkcode recv}.
+   * @param options `signal` ends the wait, as for {@linkcode recv}.
    * @returns The count; 0 at end of stream.
    */
-  override recvInto(buf: Uint8Array, nbytes = 0): Promise<number> {
+  override recvInto(
+    buf: Uint8Array,
+    nbytes = 0,
+    flags = 0,
+    options?: AbortOptions,
+  ): Promise<number> {
     try {
+      noFlags(flags, "recvInto");
       this.#session();
     } catch (err) {
       return Promise.reject(err);
     }
-    const reading = super.recvInto(buf, nbytes);
-    return this.gettimeout() === 0 ? reading.catch(wantRead) : reading;
+    const reading = super.recvInto(buf, nbytes, 0, options);
+    return this.gettimeout() === null ? reading : reading.catch(readFailed);
   }
 
   /**
    * Encrypts and sends `data` in one write.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags Must be 0, as for {@linkcode recv}.
    * @returns The count taken.
    */
-  override send(data: Uint8Array | string): Promise<number> {
+  override send(data: Uint8Array | string, flags = 0): Promise<number> {
     try {
+      noFlags(flags, "send");
       this.#session();
     } catch (err) {
       return Promise.reject(err);
     }
-    return super.send(data);
+    const sending = super.send(data);
+    return this.gettimeout() === null ? sending : sending.catch(writeFailed);
   }
 
   /**
    * Encrypts and sends every byte of `data`.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @param flags Must be 0, as for {@linkcode recv}.
    */
-  override sendall(data: Uint8Array | string): Promise<void> {
+  override sendall(data: Uint8Array | string, flags = 0): Promise<void> {
     try {
+      noFlags(flags, "sendall");
       this.#session();
     } catch (err) {
       return Promise.reject(err);
     }
-    return super.sendall(data);
+    const sending = super.sendall(data);
+    return this.gettimeout() === null ? sending : sending.catch(writeFailed);
   }
 
   /**
@@ -708,8 +726,30 @@ function checkHostnameNotEmpty(host: string | null): void {
   }
 }
 
-function wantRead(err: unknown): never {
+// CPython refuses flags on an SSLSocket ("non-zero flags not allowed in
+// calls to recv()"): a StreamSocket's caller may pass them, and ignoring
+// them would make MSG_DONTWAIT block and MSG_PEEK consume.
+function noFlags(flags: unknown, action: string): void {
+  if (flags !== 0 && flags !== undefined) {
+    throw new RangeError(`Cannot ${action}: an SSLSocket takes no flags, got ${String(flags)}`);
+  }
+}
+
+// CPython's SSLSocket names the operation that timed out, and a
+// non-blocking one that would wait raises SSLWantReadError/SSLWantWriteError.
+function readFailed(err: unknown): never {
   if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
+  if (err instanceof TimeoutError && err.errno === null) {
+    throw new TimeoutError(null, { strerror: "The read operation timed out", cause: err });
+  }
+  throw err;
+}
+
+function writeFailed(err: unknown): never {
+  if (err instanceof BlockingIOError) throw new SSLWantWriteError({ cause: err });
+  if (err instanceof TimeoutError && err.errno === null) {
+    throw new TimeoutError(null, { strerror: "The write operation timed out", cause: err });
+  }
   throw err;
 }
 

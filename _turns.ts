@@ -4,6 +4,7 @@
 // between. asyncio raises RuntimeError for a second concurrent reader;
 // pysock queues it instead, since unawaited calls are common in TypeScript.
 
+import { clearTimer, setTimer } from "./_timer.ts";
 import { BlockingIOError, TimeoutError } from "./errors.ts";
 
 /**
@@ -47,16 +48,16 @@ export class Turns {
       // A call that gives up leaves the queue, so its turn never comes.
       const giveUp = (err: unknown) => {
         queue.splice(queue.indexOf(go), 1);
-        if (timer !== undefined) clearTimeout(timer);
+        clearTimer(timer);
         signal?.removeEventListener("abort", onAbort);
         reject(err);
       };
       const onAbort = () => giveUp(signal!.reason);
       const timer = timeout === null
         ? undefined
-        : setTimeout(() => giveUp(new TimeoutError()), timeout * 1000);
+        : setTimer(() => giveUp(new TimeoutError()), timeout * 1000);
       const go = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        clearTimer(timer);
         signal?.removeEventListener("abort", onAbort);
         resolve();
       };

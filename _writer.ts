@@ -16,7 +16,7 @@
 // fires once it drains. close() keeps the connection open until the queue
 // is written, as the kernel still sends what its buffer holds.
 
-import { waitFor } from "./_base.ts";
+import { remaining, toDeadline, waitFor } from "./_base.ts";
 import { concat, EMPTY } from "./_bytes.ts";
 import type { Watcher } from "./_ready.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
@@ -160,7 +160,7 @@ export class Writer {
     if (timeout === 0) return this.#sendNow(bytes);
     const previous = this.#writers > 0 ? this.#lastWrite : null;
     const sending = this.#send(bytes, previous, timeout);
-    this.#lastWrite = sending;
+    this.#lastWrite = after(sending, previous);
     return sending;
   }
 
@@ -297,10 +297,11 @@ export class Writer {
   ): Promise<number> {
     this.#writers++;
     try {
-      if (previous !== null) await previous.catch(ignore);
+      const deadline = toDeadline(timeout);
+      if (previous !== null) await turn(previous, timeout);
       this.#checkOpen();
-      if (this.#stalled !== null) await this.#waitStalled(timeout);
-      return await this.#write(bytes, timeout);
+      if (this.#stalled !== null) await this.#waitStalled(remaining(deadline));
+      return await this.#write(bytes, remaining(deadline));
     } finally {
       this.#writers--;
       this.#settled();
@@ -319,7 +320,7 @@ export class Writer {
     // bytes of two unawaited sendall calls never interleave on the wire.
     const previous = this.#writers > 0 ? this.#lastWrite : null;
     const sending = this.#sendall(bytes, previous, timeout);
-    this.#lastWrite = sending;
+    this.#lastWrite = after(sending, previous);
     return sending;
   }
 
@@ -361,10 +362,10 @@ export class Writer {
   ): Promise<void> {
     this.#writers++;
     try {
-      if (previous !== null) await previous.catch(ignore);
-      this.#checkOpen();
       const deadline = timeout === null ? null : performance.now() + timeout * 1000;
-      if (this.#stalled !== null) await this.#waitStalled(timeout);
+      if (previous !== null) await turn(previous, timeout);
+      this.#checkOpen();
+      if (this.#stalled !== null) await this.#waitStalled(remaining(deadline));
       let sent = 0;
       while (sent < bytes.length) {
         const rest = sent === 0 ? bytes : bytes.subarray(sent);
@@ -439,6 +440,25 @@ export class Writer {
 }
 
 function ignore(): void {}
+
+/**
+ * Waits for the writes before a call, for at most its timeout: the wait
+ * for its turn counts against it, as for reads.
+ * @throws {TimeoutError} when the turn does not come in time.
+ */
+function turn(previous: Promise<unknown>, timeout: number | null): Promise<unknown> {
+  const done = previous.catch(ignore);
+  return timeout === null ? done : waitFor(done, timeout);
+}
+
+/**
+ * What the next write waits for: `sending`, and `previous` too, since a
+ * call that gave up waiting for its turn wrote nothing, and the writes
+ * after it must still follow `previous`.
+ */
+function after(sending: Promise<unknown>, previous: Promise<unknown> | null): Promise<unknown> {
+  return previous === null ? sending : sending.then(ignore, () => previous.catch(ignore));
+}
 
 // What a spare writer refers to instead of its last connection.
 const NO_CONN = null as unknown as Deno.Conn;

@@ -204,7 +204,7 @@ export function countArg(text: string | undefined, what: string): number | undef
  * @param text The argument, or `undefined` when the option was not given.
  * @param what Its name in the message.
  * @returns The seconds, or `undefined` when not given.
- * @throws {UsageError} Unless `text` is a decimal number above 0.
+ * @throws {UsageError} Unless `text` is a decimal number above 0 and at most 9223372036.
  *
  * @example
  * ```ts
@@ -214,6 +214,8 @@ export function countArg(text: string | undefined, what: string): number | undef
  *
  * equal(secondsArg("0.5", "--timeout"), 0.5);
  * throws(() => secondsArg("-1", "--timeout"), UsageError);
+ * throws(() => secondsArg("1e99", "--timeout"), UsageError);
+ * throws(() => secondsArg("99999999999", "--timeout"), UsageError);
  * ```
  */
 export function secondsArg(text: string | undefined, what: string): number | undefined {
@@ -221,6 +223,10 @@ export function secondsArg(text: string | undefined, what: string): number | und
   const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(seconds > 0)) {
     throw new UsageError(`${what} must be a number of seconds above 0, got "${text}"`);
+  }
+  // CPython's limit, which settimeout enforces (int64 nanoseconds).
+  if (seconds > 9223372036) {
+    throw new UsageError(`${what} must be at most 9223372036 seconds, got "${text}"`);
   }
   return seconds;
 }
