@@ -113,14 +113,20 @@ async function waitForRoom(path: string, signal: AbortSignal): Promise<Deno.Conn
  * The error callers see for a Deno error met at `endpoint`, which the
  * message names.
  */
-export function endpointError(err: unknown, endpoint?: IpEndpoint | string): unknown {
+export function endpointError(
+  err: unknown,
+  endpoint?: IpEndpoint | string,
+  sending = false,
+): unknown {
   if (typeof endpoint === "string") err = unixPathTooLong(err, endpoint);
   const translated = fromDenoError(err, describeEndpoint(endpoint));
   if (translated instanceof PermissionError && typeof endpoint === "string") {
-    // Deno checks three permissions for a Unix socket and names only the
-    // first missing one, so following its advice would fail again.
+    // Deno checks three permissions for a Unix socket (two for a datagram
+    // send: write and net) and names only the first missing one, so
+    // following its advice would fail again.
+    const read = sending ? "" : `--allow-read=${endpoint} `;
     return new PermissionError(errno.EACCES, {
-      detail: `access to ${endpoint} denied; run again with --allow-read=${endpoint} ` +
+      detail: `access to ${endpoint} denied; run again with ${read}` +
         `--allow-write=${endpoint} --allow-net=unix:${endpoint}`,
       cause: err,
     });

@@ -938,25 +938,10 @@ export class DatagramSocket extends SocketBase {
     // A Unix bind needs the three permissions a stream socket's does.
     if (typeof endpoint === "string") return endpointError(err, endpoint);
     if (endpoint && "transport" in endpoint && endpoint.transport === "unixpacket") {
-      return unixSendError(err, endpoint.path ?? "");
+      return endpointError(err, endpoint.path ?? "", true);
     }
     return fromDenoError(err, describeEndpoint(endpoint));
   }
-}
-
-/**
- * A failed send to a Unix path. Deno checks write and net access to it in
- * turn and names only the first one missing, so following its advice would
- * fail again: name both.
- */
-function unixSendError(err: unknown, path: string): unknown {
-  const translated = fromDenoError(unixPathTooLong(err, path), path);
-  if (!(translated instanceof PermissionError)) return translated;
-  return new PermissionError(errno.EACCES, {
-    detail:
-      `access to ${path} denied; run again with --allow-write=${path} --allow-net=unix:${path}`,
-    cause: err,
-  });
 }
 
 /**
