@@ -38,6 +38,16 @@ export class RawDuplex extends Duplex {
   // that sends to a socket nobody reads grew memory without bound; held, its
   // bytes stay in the kernel and its sends wait, as over plain TCP.
   #held = false;
+  /**
+   * The session has ended (the peer's close_notify): what follows is
+   * plaintext for whoever unwraps, as CPython's record-at-a-time reads
+   * leave it in the kernel, so nothing more is fed.
+   */
+  peerClosed = false;
+  // Bytes that are not TLS met before node:tls acted on the records fed
+  // just before them: wait a turn to learn whether those ended the session.
+  #unsure = false;
+  #settled = false;
 
   constructor(raw: StreamSocket) {
     super({ allowHalfOpen: true });
@@ -65,7 +75,14 @@ export class RawDuplex extends Duplex {
     try {
       while (!this.detached && !this.#held) {
         const chunk = await this.#records();
-        if (this.detached) return;
+        if (this.detached || this.peerClosed) return;
+        if (chunk === null && this.#unsure) {
+          this.#unsure = false;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (this.detached || this.peerClosed) return;
+          this.#settled = true; // garbage inside the session: node:tls fails on it
+          continue;
+        }
         if (chunk === null) {
           // Let node:tls act on the records already fed first: if one was
           // close_notify the session has ended by now, otherwise the peer
@@ -75,6 +92,7 @@ export class RawDuplex extends Duplex {
           this.push(null);
           return;
         }
+        this.#settled = false;
         if (!this.push(chunk)) return;
         if (this.oneRecord) {
           // Let node:tls act on the record (a close_notify ends the
@@ -101,9 +119,14 @@ export class RawDuplex extends Duplex {
   // record that never comes; after an unwrap they are plaintext for the
   // socket's owner.
   #recordsSize = (bytes: Uint8Array, at: number, avail: number): number => {
-    if (this.detached) return 0;
+    if (this.detached || this.peerClosed) return 0;
     const size = wholeRecords(bytes, at, avail, this.oneRecord);
-    if (size === -1) return this.oneRecord ? 0 : avail;
+    if (size === -1) {
+      if (this.oneRecord) return 0;
+      if (this.#settled) return avail;
+      this.#unsure = true;
+      return 0;
+    }
     if (size === 0) return HEADER + ((bytes[at + 3] << 8) | bytes[at + 4]);
     return size;
   };

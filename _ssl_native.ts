@@ -60,12 +60,14 @@ export function nativeApplies(config: TlsConfig, family: number): string | null 
  * @param addr Where to connect.
  * @param config The context's settings.
  * @param timeout The connect timeout, in seconds.
+ * @param closed Aborted when the SSLSocket is closed: the dial ends with EBADF.
  */
 export async function dialNative(
   raw: StreamSocket,
   addr: unknown,
   config: TlsConfig,
   timeout: number | null,
+  closed?: AbortSignal,
 ): Promise<NativeSession> {
   const endpoint = checkIpAddress(addr, raw.family, "connect");
   const { address } = await resolveOne(endpoint.hostname, raw.family);
@@ -73,14 +75,19 @@ export async function dialNative(
   const timer = timeout === null
     ? undefined
     : setTimer(() => abort.abort(), Math.max(timeout * 1000, 1));
+  const onClosed = () => abort.abort();
+  closed?.addEventListener("abort", onClosed, { once: true });
   let tcp: Deno.TcpConn;
   try {
+    if (closed?.aborted) throw new OSError(errno.EBADF);
     tcp = await Deno.connect({ hostname: address, port: endpoint.port, signal: abort.signal });
   } catch (err) {
+    if (closed?.aborted) throw new OSError(errno.EBADF, { cause: err });
     if (abort.signal.aborted) throw new TimeoutError(null, { cause: err });
     throw fromDenoError(err, `${endpoint.hostname}:${endpoint.port}`);
   } finally {
     if (timer !== undefined) clearTimer(timer);
+    closed?.removeEventListener("abort", onClosed);
   }
   // Deno.TlsConn has no setNoDelay/setKeepAlive: the options set on the
   // socket before connect() are applied to the TCP connection now.

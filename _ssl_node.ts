@@ -70,6 +70,9 @@ export class NodeSession implements TlsSession {
     | { p: Uint8Array; resolve: (n: number | null) => void; reject: (e: unknown) => void }
     | null = null;
   #onEnd: (() => void) | null = null;
+  #abort: ((err: unknown) => void) | null = null;
+  // Calls that close() must settle (unwrap's waits).
+  #onClose: ((err: unknown) => void)[] = [];
 
   /**
    * Starts the handshake over `raw`, which must be connected; its timeout is
@@ -83,7 +86,13 @@ export class NodeSession implements TlsSession {
     this.#duplex.onEof = () => {
       if (!this.#ended) this.#ragged = true;
     };
-    this.#handshake = config.serverSide ? this.#serve() : this.#connect();
+    const started = config.serverSide ? this.#serve() : this.#connect();
+    // close() ends a handshake still waiting on a silent peer (EBADF), and
+    // with it the reads and writes queued behind it.
+    this.#handshake = new Promise((resolve, reject) => {
+      this.#abort = reject;
+      started.then(resolve, reject);
+    });
     this.#handshake.catch(() => {});
   }
 
@@ -226,6 +235,7 @@ export class NodeSession implements TlsSession {
         this.#error ??= new SSLEOFError();
       }
       this.#ended = true;
+      this.#duplex.peerClosed = true;
       this.#wake();
       this.#onEnd?.();
     });
@@ -411,6 +421,8 @@ export class NodeSession implements TlsSession {
     const waiter = this.#waiter;
     this.#waiter = null;
     waiter?.reject(new OSError(errno.EBADF));
+    this.#abort?.(new OSError(errno.EBADF));
+    for (const settle of this.#onClose.splice(0)) settle(new OSError(errno.EBADF));
     this.#tls?.destroy();
     this.#duplex.destroy();
     if (!this.#duplex.detached) this.#raw.close();
@@ -441,14 +453,23 @@ export class NodeSession implements TlsSession {
     });
     if (!this.#sentClose) {
       this.#sentClose = true;
-      await new Promise<void>((resolve) => socket.end(() => resolve()));
+      await this.#unlessClosed(new Promise<void>((resolve) => socket.end(() => resolve())));
     }
-    await peerDone;
+    await this.#unlessClosed(peerDone);
     duplex.detached = true;
     this.#closed = true;
     socket.destroy();
     duplex.destroy();
     return this.#raw;
+  }
+
+  /** `waiting`, or EBADF once close() is called first. */
+  #unlessClosed<T>(waiting: Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new OSError(errno.EBADF));
+    return new Promise<T>((resolve, reject) => {
+      this.#onClose.push(reject);
+      waiting.then(resolve, reject);
+    });
   }
 }
 

@@ -59,6 +59,11 @@ export interface ContextSettings {
 
 const kCreate: unique symbol = Symbol("pysock.ssl.create");
 
+// Sockets an SSLSocket owns until it closes or unwraps: Python's wrap_socket
+// detaches the socket, so a second wrap fails (EBADF); pysock cannot detach,
+// so it refuses instead of running two sessions over one connection.
+const owned = new WeakSet<StreamSocket>();
+
 /** The connection a StreamSocket reads and writes: the TLS session, once there is one. */
 class Channel {
   session: TlsSession | null = null;
@@ -143,6 +148,8 @@ export class SSLSocket extends StreamSocket {
   // Connections accept() took and is still shaking hands on (a listener).
   #handshaking: Set<StreamSocket> | null = null;
   #handshaken = false;
+  // The native engine's dial under way (connect), for close() to end it.
+  #dialing: AbortController | null = null;
 
   /**
    * Not for direct use: `SSLContext.wrapSocket()` makes SSLSockets.
@@ -201,7 +208,11 @@ export class SSLSocket extends StreamSocket {
     settings: ContextSettings,
     options: WrapSocketOptions,
   ): Promise<SSLSocket> {
+    if (owned.has(raw)) {
+      throw new OSError(errno.EBADF, { detail: "the socket is already wrapped by an SSLSocket" });
+    }
     const sock = new SSLSocket(kCreate, raw, context, settings, options);
+    owned.add(raw);
     let connected = true;
     try {
       raw.getpeername();
@@ -257,6 +268,12 @@ export class SSLSocket extends StreamSocket {
     return session;
   }
 
+  // Open, never connected and not connecting: CPython's SSLSocket then
+  // writes as the plain socket does (EPIPE on Linux).
+  #unconnected(): boolean {
+    return !this.closed && this.#channel.session === null && this.#deferred === null;
+  }
+
   #startDeferred(): TlsSession | null {
     const config = this.#deferred;
     if (config === null) return null;
@@ -284,6 +301,8 @@ export class SSLSocket extends StreamSocket {
       await waitFor(session.handshake(), timeout);
       this.#handshaken = true;
     } catch (err) {
+      // close() ends the handshake: EBADF, whatever the engine saw (Deno.TlsConn: EINTR).
+      if (this.closed) throw new OSError(errno.EBADF, { cause: err });
       if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
       if (err instanceof TimeoutError) {
         throw new TimeoutError(null, {
@@ -310,7 +329,19 @@ export class SSLSocket extends StreamSocket {
     const config = this.#config();
     const timeout = this.gettimeout();
     if (this.#settings.engine === "deno" && nativeApplies(config, this.family) === null) {
-      this.#channel.session = await dialNative(this.#raw, addr, config, timeout);
+      // close() during the dial ends it (EBADF), as it ends a plain connect.
+      const dialing = this.#dialing = new AbortController();
+      let session;
+      try {
+        session = await dialNative(this.#raw, addr, config, timeout, dialing.signal);
+      } finally {
+        this.#dialing = null;
+      }
+      if (this.closed) {
+        session.close();
+        throw new OSError(errno.EBADF);
+      }
+      this.#channel.session = session;
     } else {
       this.#raw.settimeout(timeout);
       try {
@@ -330,12 +361,14 @@ export class SSLSocket extends StreamSocket {
    * with `doHandshakeOnConnect`, the handshake runs here and its failure is
    * this call's (as in Python).
    *
+   * @param options `signal`, as for {@linkcode StreamSocket.accept}: it ends
+   *   the wait for a connection, not a handshake under way.
    * @returns The TLS socket and the peer's address.
    */
-  override async accept(): Promise<[SSLSocket, Address]> {
+  override async accept(options?: AbortOptions): Promise<[SSLSocket, Address]> {
     this.checkOpen();
     this.#raw.settimeout(this.gettimeout());
-    const [conn, addr] = await this.#raw.accept();
+    const [conn, addr] = await this.#raw.accept(options);
     // A client can stall its handshake for ever: close() closes the
     // connections still in one, so that this call settles too.
     const handshaking = this.#handshaking ??= new Set();
@@ -479,6 +512,7 @@ export class SSLSocket extends StreamSocket {
    * @returns The count taken.
    */
   override send(data: Uint8Array | string, flags = 0): Promise<number> {
+    if (this.#unconnected()) return this.#raw.send(data, flags);
     try {
       noFlags(flags, "send");
       this.#session();
@@ -496,6 +530,7 @@ export class SSLSocket extends StreamSocket {
    * @param flags Must be 0, as for {@linkcode recv}.
    */
   override sendall(data: Uint8Array | string, flags = 0): Promise<void> {
+    if (this.#unconnected()) return this.#raw.sendall(data, flags);
     try {
       noFlags(flags, "sendall");
       this.#session();
@@ -550,7 +585,9 @@ export class SSLSocket extends StreamSocket {
     buffering?: Buffering,
     options?: MakefileOptions,
   ): SocketFile<Uint8Array> | SocketFile<string> {
-    this.#session();
+    // Not connected yet is fine, as in CPython: the file's reads fail with
+    // ENOTCONN until the socket is connected.
+    this.checkOpen();
     // StreamSocket's makefile counts the file as holding the socket; the cast
     // only picks one of its overloads (the mode is checked there).
     return super.makefile(mode as "r", buffering, options);
@@ -566,6 +603,7 @@ export class SSLSocket extends StreamSocket {
    * @returns The number of bytes sent.
    */
   override sendfile(file: Deno.FsFile | string, offset = 0, count?: number): Promise<number> {
+    if (this.#unconnected()) return this.#raw.sendfile(file, offset, count);
     try {
       this.#session();
     } catch (err) {
@@ -663,13 +701,16 @@ export class SSLSocket extends StreamSocket {
   }
 
   /**
-   * How many decrypted bytes are ready to read without waiting.
+   * How many decrypted bytes are ready to read without waiting; 0 without
+   * a session (not connected, listening, closed), as in Python.
    *
    * @returns The count.
    */
   pending(): number {
-    const session = this.#session();
-    return super[kReader]().buffered + session.pending();
+    // 0 without a session (unconnected, listening, closed), as CPython's.
+    if (this.closed) return 0;
+    const session = this.#channel.session ?? this.#startDeferred();
+    return session === null ? 0 : super[kReader]().buffered + session.pending();
   }
 
   /**
@@ -678,18 +719,30 @@ export class SSLSocket extends StreamSocket {
    * socket's to read. This SSLSocket is closed afterwards.
    *
    * @returns The plain socket.
+   * @throws {TypeError} without a TLS session (not connected, listening,
+   *   closed, or unwrapped already): Python's `ValueError` "No SSL wrapper around ...".
    * @throws {OSError} `EOPNOTSUPP` with the `"deno"` engine: Deno.TlsConn
    *   cannot return to plaintext.
    */
   async unwrap(): Promise<StreamSocket> {
+    if (this.closed || this.#channel.session === null && this.#startDeferred() === null) {
+      // Python's ValueError, a TypeError here (README).
+      throw new TypeError(`No SSL wrapper around ${this}`);
+    }
     const session = this.#session();
     if (session.unwrap === undefined) {
       throw new OSError(errno.EOPNOTSUPP, {
         detail: 'Deno.TlsConn cannot return to plaintext; use an SSLContext with engine "node"',
       });
     }
-    const raw = await waitFor(session.unwrap(), this.gettimeout());
+    let raw: StreamSocket;
+    try {
+      raw = await waitFor(session.unwrap(), this.gettimeout());
+    } catch (err) {
+      throw timedOut(err, "read"); // waiting for the peer's close_notify, as CPython says
+    }
     this.#unwrapped = true;
+    owned.delete(raw);
     raw.settimeout(this.gettimeout());
     this.close();
     return raw;
@@ -709,10 +762,20 @@ export class SSLSocket extends StreamSocket {
     return info;
   }
 
+  /**
+   * Python's repr of an SSLSocket: `<ssl.SSLSocket fd=3, family=2, ...>`.
+   *
+   * @returns The repr.
+   */
+  override toString(): string {
+    return super.toString().replace(/^<socket\.socket/, "<ssl.SSLSocket");
+  }
+
   /** Releases the session and the wrapped socket (unless `unwrap` handed it back). */
   protected override onClose(): void {
     super.onClose();
     if (!this.#unwrapped) this.#raw.close();
+    this.#dialing?.abort();
     for (const conn of this.#handshaking ?? []) conn.close();
   }
 }
@@ -735,22 +798,23 @@ function noFlags(flags: unknown, action: string): void {
   }
 }
 
-// CPython's SSLSocket names the operation that timed out, and a
-// non-blocking one that would wait raises SSLWantReadError/SSLWantWriteError.
+// A non-blocking read or write that would wait raises
+// SSLWantReadError/SSLWantWriteError, as CPython's SSLSocket does.
 function readFailed(err: unknown): never {
   if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
-  if (err instanceof TimeoutError && err.errno === null) {
-    throw new TimeoutError(null, { strerror: "The read operation timed out", cause: err });
-  }
-  throw err;
+  throw timedOut(err, "read");
+}
+
+// CPython's SSLSocket names the operation that timed out (_ssl.c), where a
+// plain socket says "timed out".
+function timedOut(err: unknown, what: string): unknown {
+  if (!(err instanceof TimeoutError) || err.errno !== null) return err;
+  return new TimeoutError(null, { strerror: `The ${what} operation timed out`, cause: err });
 }
 
 function writeFailed(err: unknown): never {
   if (err instanceof BlockingIOError) throw new SSLWantWriteError({ cause: err });
-  if (err instanceof TimeoutError && err.errno === null) {
-    throw new TimeoutError(null, { strerror: "The write operation timed out", cause: err });
-  }
-  throw err;
+  throw timedOut(err, "write");
 }
 
 /**
