@@ -224,12 +224,46 @@ export function checkOption(level: unknown, optname: unknown, value: unknown): v
       }`,
     );
   }
+  // CPython parses the value as a C int before the call, so even a closed
+  // socket reports this; its TypeError comes from trying the bytes form next.
+  if (typeof value === "number" && Number.isInteger(value) && (value | 0) !== value) {
+    throw new TypeError(`Cannot set socket option: value ${value} does not fit in a C int`);
+  }
+}
+
+/** The largest `buflen` CPython's `getsockopt` takes. */
+const MAX_BUFLEN = 1024;
+
+/**
+ * Checks `getsockopt`'s `buflen`, as CPython does before the call.
+ * @throws {TypeError} for a non-integer; {OSError} (no errno, as CPython's)
+ *   outside 0–1024.
+ */
+export function checkBuflen(buflen: unknown): void {
+  if (typeof buflen !== "number" || !Number.isInteger(buflen)) {
+    throw new TypeError(
+      `Cannot get socket option: buflen must be an integer, got ${describe(buflen)}`,
+    );
+  }
+  if (buflen < 0 || buflen > MAX_BUFLEN) {
+    throw new OSError(null, { strerror: "getsockopt buflen out of range" });
+  }
 }
 
 /**
- * An int option's value. Packed bytes are a native int (4 bytes); the
- * multicast TTL and loop options also take one byte, as Linux does (Python
- * programs often pass `struct.pack("b", ttl)`).
+ * An int option's value as `getsockopt(level, optname, buflen)` returns it:
+ * the native (little-endian) int, cut to `buflen` bytes as Linux cuts it.
+ */
+export function optionBytes(value: number, buflen: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, value, true);
+  return buflen < 4 ? out.slice(0, buflen) : out;
+}
+
+/**
+ * An int option's value. Packed bytes are a native int (4 bytes, or the
+ * first 4 of more); the multicast TTL and loop options also take one byte,
+ * as Linux does (Python programs often pass `struct.pack("b", ttl)`).
  */
 export function optionInt(
   value: OptionValue,
@@ -244,11 +278,10 @@ export function optionInt(
     }
     return value;
   }
-  if (value.length === 1 && byteOk) return value[0];
-  if (value.length !== 4) {
-    throw new OSError(errno.EINVAL, { detail: `${optionName(level, optname)} takes a 4-byte int` });
-  }
-  return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
+  // Linux reads the first 4 bytes of a longer value, as it reads an int.
+  if (value.length >= 4) return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
+  if (value.length >= 1 && byteOk) return value[0];
+  throw new OSError(errno.EINVAL, { detail: `${optionName(level, optname)} takes a 4-byte int` });
 }
 
 /**

@@ -50,6 +50,12 @@ export const SO_REUSEPORT = 15;
 export const SO_RCVTIMEO = 20;
 /** Send timeout at the OS level (use `settimeout`). */
 export const SO_SNDTIMEO = 21;
+/** Whether the socket is listening, read-only. */
+export const SO_ACCEPTCONN = 30;
+/** The socket's protocol (`IPPROTO_TCP` for a TCP socket, even one made with proto 0), read-only. */
+export const SO_PROTOCOL = 38;
+/** The socket's address family, read-only. */
+export const SO_DOMAIN = 39;
 /** The IP protocol number 0 and option level of IPv4. */
 export const IPPROTO_IP = 0;
 /** TCP's protocol number and option level. */

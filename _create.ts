@@ -5,7 +5,7 @@
 // is safe because they use them only when called.
 
 import { checkIpAddress, describe, formatEndpoint, isKnownFamily } from "./_address.ts";
-import { checkSignal, getdefaulttimeout } from "./_base.ts";
+import { checkSignal, checkTimeout, getdefaulttimeout } from "./_base.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -13,6 +13,7 @@ import {
   AF_UNSPEC,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  SO_REUSEADDR,
   SO_REUSEPORT,
   SOCK_DGRAM,
   SOCK_RAW,
@@ -24,7 +25,8 @@ import { noSourceAddress } from "./_connect.ts";
 import { kBindListen } from "./_listener.ts";
 import { hasDualstackIpv6 } from "./_lookup.ts";
 import { resolve } from "./_resolve.ts";
-import { errno, ExceptionGroup, OSError, PermissionError } from "./errors.ts";
+import { errno, errorFromErrno, ExceptionGroup, OSError, PermissionError } from "./errors.ts";
+import { pythonAddress } from "./_repr.ts";
 import { type AddressInput, StreamSocket } from "./socket.ts";
 import { DatagramSocket } from "./udp.ts";
 
@@ -193,7 +195,9 @@ export async function createConnection(
   options: CreateConnectionOptions = {},
 ): Promise<StreamSocket> {
   const { hostname, port } = checkIpAddress(address, AF_INET6, "createConnection");
-  const timeout = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
+  const timeout = options.timeout === undefined
+    ? getdefaulttimeout()
+    : checkTimeout(options.timeout);
   const source = options.sourceAddress;
   if (source !== undefined && source !== null) {
     const local = checkIpAddress(source, AF_INET6, "createConnection");
@@ -203,7 +207,9 @@ export async function createConnection(
   }
   const signal = options.signal;
   checkSignal(signal, "createConnection");
-  const host = (address as readonly unknown[])[0] === "" ? "localhost" : hostname;
+  // As CPython's (whose getaddrinfo gets it): the empty host is no name,
+  // gaierror EAI_NONAME, though connect() takes it as this host.
+  const host = (address as readonly unknown[])[0] === "" ? "" : hostname;
   const addresses = await resolve(host, AF_UNSPEC);
   signal?.throwIfAborted();
   const errors: unknown[] = [];
@@ -282,13 +288,34 @@ export function createServer(
   }
   const sock = socket(family, SOCK_STREAM);
   try {
+    // As CPython's on POSIX (Deno's TCP listeners have it anyway).
+    sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     if (options.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    sock[kBindListen](address, options.backlog);
   } catch (err) {
     sock.close();
     throw err;
   }
+  try {
+    sock[kBindListen](address, options.backlog);
+  } catch (err) {
+    sock.close();
+    throw bindError(err, address);
+  }
   return sock;
+}
+
+/**
+ * CPython's create_server names the address a bind failed on, in an
+ * `OSError` made from the errno (so `EADDRINUSE` stays an `OSError`, and a
+ * `gaierror` becomes one, as there).
+ */
+function bindError(err: unknown, address: AddressInput): unknown {
+  if (!(err instanceof OSError) || err.errno === null) return err;
+  const text = err.message.replace(/^\[Errno -?\d+\] /, "");
+  return errorFromErrno(err.errno, {
+    strerror: `${text} (while attempting to bind on address ${pythonAddress(address)})`,
+    cause: err,
+  });
 }
 
 /**

@@ -107,6 +107,11 @@ export class Listener<T = unknown> {
     this.#kept = new Kept(this.#listener);
   }
 
+  /** shutdown() stopped it: connect() fails with `EINVAL` too, as on Linux. */
+  get stopped(): boolean {
+    return this.#stopped !== null;
+  }
+
   /**
    * `shutdown()` of a listening socket, as Linux does it for TCP: `SHUT_WR`
    * does nothing; `SHUT_RD` (or `SHUT_RDWR`) stops listening (Deno's

@@ -48,6 +48,13 @@ function nameOf(get: () => Address): Address | null {
   }
 }
 
+/** Python's `repr()` of an address as given: a tuple, or a quoted Unix path. */
+export function pythonAddress(addr: unknown): string {
+  if (typeof addr === "string") return pythonRepr(addr);
+  if (Array.isArray(addr)) return pythonStr(addr as Address);
+  return String(addr);
+}
+
 /** Python's `str()` of an address: a tuple as Python prints one, a Unix path as it is. */
 function pythonStr(addr: Address): string {
   if (typeof addr === "string") return addr;

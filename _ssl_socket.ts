@@ -450,11 +450,35 @@ export class SSLSocket extends StreamSocket {
    * @param optname The option.
    * @returns Its value.
    */
-  override getsockopt(level: number, optname: number): number {
+  override getsockopt(level: number, optname: number): number;
+  /**
+   * Reads an option as an int (`buflen` 0, as in Python).
+   *
+   * @param level The level.
+   * @param optname The option.
+   * @param buflen 0.
+   * @returns Its value.
+   */
+  override getsockopt(level: number, optname: number, buflen: 0): number;
+  /**
+   * Reads an option as packed bytes (Python's `buflen` form).
+   *
+   * @param level The level.
+   * @param optname The option.
+   * @param buflen The most bytes to return, 0–1024.
+   * @returns Its value's bytes.
+   */
+  override getsockopt(level: number, optname: number, buflen: number): Uint8Array;
+  override getsockopt(level: number, optname: number, buflen?: number): number | Uint8Array {
     this.checkOpen();
-    return this.#channel.session === null
-      ? this.#raw.getsockopt(level, optname)
-      : super.getsockopt(level, optname);
+    if (this.#channel.session === null) {
+      return buflen === undefined
+        ? this.#raw.getsockopt(level, optname)
+        : this.#raw.getsockopt(level, optname, buflen);
+    }
+    return buflen === undefined
+      ? super.getsockopt(level, optname)
+      : super.getsockopt(level, optname, buflen);
   }
 
   /**

@@ -49,11 +49,13 @@ import {
 } from "./_address.ts";
 import {
   type AbortOptions,
+  checkBuflen,
   checkHow,
   checkInto,
   checkOption,
   checkSignal,
   checkSize,
+  optionBytes,
   type OptionValue,
   SocketBase,
   unboundAddress,
@@ -157,6 +159,10 @@ export class StreamSocket extends SocketBase {
   // fail with ENOTCONN.
   #lost = false;
   #writable: WritableStream<Uint8Array> | null = null;
+  // What shutdown() recorded on an unconnected, unbound Unix socket, Linux's
+  // way (SHUT_RD + 1, SHUT_WR + 1, or both): the connection it makes later
+  // reads the end of stream, or sends EPIPE.
+  #unixShut = 0;
 
   /**
    * Not for direct use: call `socket(family, SOCK_STREAM)`.
@@ -229,7 +235,8 @@ export class StreamSocket extends SocketBase {
 
   /**
    * Starts accepting connections; binds to a free port on every interface
-   * first when unbound, as the kernel does.
+   * first when unbound, as the kernel does (an unbound `AF_UNIX` socket has
+   * no such name: `EINVAL`, as Linux).
    *
    * @param backlog The length of the kernel's accept queue (Deno's
    *   `tcpBacklog`; 511 when omitted). Ignored for `AF_UNIX`, where Deno
@@ -314,8 +321,16 @@ export class StreamSocket extends SocketBase {
   // What a listener makes of a connection, for every listening socket
   // (given the socket, as the buffer and the writer are given #error).
   static #wrap = (conn: Deno.Conn, owner: unknown): [StreamSocket, Address] => {
-    const { family, proto } = owner as StreamSocket;
+    const listener = owner as StreamSocket;
+    const { family, proto } = listener;
     const sock = new StreamSocket(family, proto, conn);
+    const options = family === AF_UNIX ? null : listener.#options?.inherited() ?? null;
+    if (options !== null) {
+      sock.#options = options;
+      try {
+        options.apply(conn);
+      } catch { /* the connection is gone already: its first recv or send says so */ }
+    }
     // A client that reset before the accept left no address (see _reset_conn.ts).
     if (conn instanceof ResetConn) return [sock, unboundAddress(family)];
     return [sock, fromDenoAddr(conn.remoteAddr, family)];
@@ -334,7 +349,8 @@ export class StreamSocket extends SocketBase {
    * @throws {gaierror} when the host name does not resolve.
    * @throws {TimeoutError} past the socket's timeout.
    * @throws {OSError} `EOPNOTSUPP` after `bind()`: Deno cannot connect from a
-   *   chosen local address, and pysock will not silently drop it.
+   *   chosen local address, and pysock will not silently drop it. On a
+   *   listening socket, Linux's `EISCONN` (`EINVAL` for `AF_UNIX`).
    * @throws {BlockingIOError} `EINPROGRESS` in non-blocking mode: the connect
    *   goes on, the socket becomes writable when it ends, and
    *   `getsockopt(SOL_SOCKET, SO_ERROR)` then gives its errno (0 on success);
@@ -365,6 +381,11 @@ export class StreamSocket extends SocketBase {
     if (this.#connectAbort !== null) throw new BlockingIOError(errno.EALREADY);
     const failed = this.#options?.takeConnectFailure() ?? null;
     if (failed !== null) throw failed;
+    // Linux's answers on a listening socket (and one shutdown() stopped).
+    if (this.#listener?.stopped) throw new OSError(errno.EINVAL);
+    if (this.#listener?.listening) {
+      throw new OSError(this.family === AF_UNIX ? errno.EINVAL : errno.EISCONN);
+    }
     if (this.#listener !== null) {
       throw noSourceAddress("a bound address; connect() without bind()");
     }
@@ -839,6 +860,14 @@ export class StreamSocket extends SocketBase {
     this.checkOpen();
     if (this.#listener?.listening) return this.#listener.shutdown(how);
     const conn = this.#conn;
+    // Linux's Unix shutdown needs no peer: it records the directions. (On a
+    // bound one, SHUT_RD would also make its listener refuse connections,
+    // which Deno's cannot: ENOTCONN there, as before.)
+    const unbound = this.#listener === null && this.#connectAbort === null;
+    if (conn === null && this.family === AF_UNIX && unbound) {
+      this.#unixShut |= how + 1;
+      return;
+    }
     if (conn === null || conn instanceof ResetConn || this.#lost) {
       throw new OSError(errno.ENOTCONN);
     }
@@ -891,15 +920,20 @@ export class StreamSocket extends SocketBase {
   }
 
   /**
-   * Sets an option. Supported: `TCP_NODELAY`, `SO_KEEPALIVE` (TCP),
-   * `SO_REUSEADDR` (Deno's listeners always reuse the address: `1` is
-   * accepted, `0` refused), `SO_REUSEPORT` (before `bind`).
+   * Sets an option. Supported: `TCP_NODELAY` (TCP), `SO_KEEPALIVE` (on a
+   * Unix socket Linux keeps the flag and does nothing with it, and so does
+   * pysock), `SO_REUSEADDR` (Deno's listeners always reuse the address: `1`
+   * is accepted, `0` refused), `SO_REUSEPORT` (TCP, before `bind`).
    *
    * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
    * @param optname The option.
-   * @param value An int or boolean.
+   * @param value An int (one that fits in a C int) or boolean, or packed
+   *   bytes (a native int: 4 bytes, or the first 4 of more, as Linux reads it).
    * @throws {OSError} `ENOPROTOOPT` naming an option Deno cannot honour
-   *   (`SO_RCVBUF`, `SO_SNDBUF`, ...), never a silent no-op.
+   *   (`SO_RCVBUF`, `SO_SNDBUF`, ...), never a silent no-op; `EOPNOTSUPP`
+   *   for a level the family has none at (`IPPROTO_TCP` on `AF_UNIX`), as
+   *   Linux; `EINVAL` for packed bytes shorter than an int.
+   * @throws {TypeError} for an int outside a C int, as CPython.
    *
    * @example
    * ```ts
@@ -918,15 +952,19 @@ export class StreamSocket extends SocketBase {
   }
 
   /**
-   * Reads an option: those `setsockopt` supports, plus `SO_TYPE` and
-   * `SO_ERROR` (the errno of a failed non-blocking connect, once; then 0).
-   * `TCP_NODELAY` is 1 by default: Deno disables Nagle's algorithm on its
-   * TCP connections, unlike a fresh Python socket.
+   * Reads an option: those `setsockopt` supports, plus `SO_TYPE`,
+   * `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` and `SO_ERROR` (the errno of
+   * a failed non-blocking connect, once; then 0).
+   * `TCP_NODELAY` and `SO_KEEPALIVE` are 0 until set, as the kernel has them
+   * (Deno sets neither); set on a listener, they hold for the sockets it
+   * accepts, as on Linux.
    *
    * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
    * @param optname The option.
    * @returns The value as an int.
-   * @throws {OSError} `ENOPROTOOPT` for an option Deno cannot report.
+   * @throws {OSError} `ENOPROTOOPT` for an option Deno cannot report;
+   *   `EOPNOTSUPP` for a level the family has no options at (`IPPROTO_TCP`
+   *   on `AF_UNIX`), as Linux.
    *
    * @example
    * ```ts
@@ -936,15 +974,53 @@ export class StreamSocket extends SocketBase {
    * assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_STREAM);
    * ```
    */
-  getsockopt(level: number, optname: number): number {
+  getsockopt(level: number, optname: number): number;
+  /**
+   * `buflen` 0 reads the option as an int, as in Python.
+   *
+   * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
+   * @param optname The option.
+   * @param buflen 0.
+   * @returns The value as an int.
+   */
+  getsockopt(level: number, optname: number, buflen: 0): number;
+  /**
+   * Reads an option as packed bytes, Python's `getsockopt(level, optname,
+   * buflen)`: the native int, cut to `buflen` bytes (at most 4) as Linux
+   * cuts it.
+   *
+   * @param level `SOL_SOCKET` or `IPPROTO_TCP`.
+   * @param optname The option.
+   * @param buflen The most bytes to return, 0–1024.
+   * @returns The value's bytes.
+   * @throws {OSError} with no errno for a `buflen` outside 0–1024, as CPython.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SO_TYPE, socket, SOL_SOCKET } from "./socket.ts";
+   * using s = socket();
+   * assert.deepEqual(s.getsockopt(SOL_SOCKET, SO_TYPE, 4), new Uint8Array([1, 0, 0, 0]));
+   * ```
+   */
+  getsockopt(level: number, optname: number, buflen: number): Uint8Array;
+  getsockopt(level: number, optname: number, buflen?: number): number | Uint8Array {
     checkOption(level, optname, 0);
+    if (buflen !== undefined) checkBuflen(buflen);
     this.checkOpen();
+    const value = this.#option(level, optname);
+    return buflen ? optionBytes(value, buflen) : value;
+  }
+
+  #option(level: number, optname: number): number {
     const conn = this.#conn;
     if (conn instanceof ResetConn && level === SOL_SOCKET && optname === SO_ERROR) {
       return conn.takeErrno();
     }
     const options = this.#options ?? DEFAULT_OPTIONS;
-    return options.get(level, optname, this.family, this.#listener !== null || this.#accepted);
+    const listener = this.#listener;
+    const reuses = listener !== null || this.#accepted;
+    return options.get(level, optname, this.family, reuses, listener?.listening ?? false);
   }
 
   /**
@@ -1157,6 +1233,7 @@ export class StreamSocket extends SocketBase {
   #adopt(conn: Deno.Conn): void {
     this.#conn = conn;
     this.#buffer = new ReadBuffer(conn, StreamSocket.#error, this);
+    if (this.#unixShut & 1) this.#buffer.shutdown();
     if (this.#options !== null && this.family !== AF_UNIX) this.#options.apply(conn);
   }
 
@@ -1201,6 +1278,7 @@ export class StreamSocket extends SocketBase {
     if (conn === null) {
       throw this.family === AF_UNIX ? new OSError(errno.ENOTCONN) : new BrokenPipeError();
     }
+    if (this.#unixShut & 2) throw new BrokenPipeError();
     const writer = this.#writer ??= Writer.for(conn, StreamSocket.#error, this);
     if (writer.shut) throw new BrokenPipeError();
     return writer;

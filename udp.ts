@@ -56,7 +56,6 @@ import {
   fromDenoAddr,
   type IpEndpoint,
   isKnownFamily,
-  unixPathTooLong,
 } from "./_address.ts";
 import { endpointError } from "./_connect.ts";
 import {

@@ -4,6 +4,7 @@
 import { familyOfHost, formatEndpoint } from "../_address.ts";
 import { type Address, createServer, type StreamSocket } from "../socket.ts";
 import { bindHint, explain, Failure } from "./_errors.ts";
+import { OSError } from "../errors.ts";
 
 /**
  * Read size for stdin, sockets and files.
@@ -106,8 +107,10 @@ export function listenTcp(host: string, port: number): StreamSocket {
   try {
     return createServer([host, port], { family: familyOfHost(host) });
   } catch (err) {
+    // createServer's error names the address (as CPython's does); this line names it already.
+    const cause = err instanceof OSError && err.cause instanceof OSError ? err.cause : err;
     throw new Failure(
-      `cannot listen on ${formatEndpoint(host, port)}: ${explain(err)}${bindHint(err)}`,
+      `cannot listen on ${formatEndpoint(host, port)}: ${explain(cause)}${bindHint(cause)}`,
     );
   }
 }
