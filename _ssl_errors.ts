@@ -4,7 +4,7 @@
 // unable to get local issuer certificate` (Python appends the line of _ssl.c
 // that raised it; there is no such line here).
 
-import { OSError } from "./errors.ts";
+import { BlockingIOError, OSError, TimeoutError } from "./errors.ts";
 
 /** `SSL_ERROR_SSL`: a protocol error (the errno of most {@linkcode SSLError}s). */
 export const SSL_ERROR_SSL = 1;
@@ -43,7 +43,7 @@ export interface SSLErrorOptions {
  *
  * @example
  * ```ts
- * import { OSError } from "./errors.ts";
+ * import { BlockingIOError, OSError, TimeoutError } from "./errors.ts";
  * import { SSLError } from "./ssl.ts";
  * import { equal, ok } from "node:assert/strict";
  *
@@ -263,4 +263,41 @@ export class SSLEOFError extends SSLError {
       cause: options.cause,
     });
   }
+}
+
+// Python's check when it makes the TLS session (at wrap time for a
+// connected socket, in connect() before connecting otherwise): a ValueError
+// there, a TypeError here.
+export function checkHostnameNotEmpty(host: string | null): void {
+  if (host === "") {
+    throw new TypeError("Cannot wrap socket: serverHostname cannot be an empty string");
+  }
+}
+
+// CPython refuses flags on an SSLSocket ("non-zero flags not allowed in
+// calls to recv()"): a StreamSocket's caller may pass them, and ignoring
+// them would make MSG_DONTWAIT block and MSG_PEEK consume.
+export function noFlags(flags: unknown, action: string): void {
+  if (flags !== 0 && flags !== undefined) {
+    throw new RangeError(`Cannot ${action}: an SSLSocket takes no flags, got ${String(flags)}`);
+  }
+}
+
+// A non-blocking read or write that would wait raises
+// SSLWantReadError/SSLWantWriteError, as CPython's SSLSocket does.
+export function readFailed(err: unknown): never {
+  if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
+  throw timedOut(err, "read");
+}
+
+// CPython's SSLSocket names the operation that timed out (_ssl.c), where a
+// plain socket says "timed out".
+export function timedOut(err: unknown, what: string): unknown {
+  if (!(err instanceof TimeoutError) || err.errno !== null) return err;
+  return new TimeoutError(null, { strerror: `The ${what} operation timed out`, cause: err });
+}
+
+export function writeFailed(err: unknown): never {
+  if (err instanceof BlockingIOError) throw new SSLWantWriteError({ cause: err });
+  throw timedOut(err, "write");
 }

@@ -20,7 +20,15 @@ import type {
   TextMode,
 } from "./_socket_file.ts";
 import { decodeCertificate, type PeerCertificate } from "./_ssl_cert.ts";
-import { SSLWantReadError, SSLWantWriteError } from "./_ssl_errors.ts";
+import { Channel } from "./_ssl_channel.ts";
+import {
+  checkHostnameNotEmpty,
+  noFlags,
+  readFailed,
+  SSLWantReadError,
+  timedOut,
+  writeFailed,
+} from "./_ssl_errors.ts";
 import { dialNative, nativeApplies } from "./_ssl_native.ts";
 import { NodeSession } from "./_ssl_node.ts";
 import { CERT_NONE, type EngineName, type TlsConfig, type TlsSession } from "./_ssl_session.ts";
@@ -63,41 +71,6 @@ const kCreate: unique symbol = Symbol("pysock.ssl.create");
 // detaches the socket, so a second wrap fails (EBADF); pysock cannot detach,
 // so it refuses instead of running two sessions over one connection.
 const owned = new WeakSet<StreamSocket>();
-
-/** The connection a StreamSocket reads and writes: the TLS session, once there is one. */
-class Channel {
-  session: TlsSession | null = null;
-  read(p: Uint8Array): Promise<number | null> {
-    return this.session!.read(p);
-  }
-  write(p: Uint8Array): Promise<number> {
-    return this.session!.write(p);
-  }
-  closeWrite(): Promise<void> {
-    return this.session!.closeWrite();
-  }
-  close(): void {
-    this.session?.close();
-  }
-  get localAddr(): Deno.Addr {
-    return this.session!.localAddr;
-  }
-  get remoteAddr(): Deno.Addr {
-    return this.session!.remoteAddr;
-  }
-  setNoDelay(flag: boolean): void {
-    this.session?.setNoDelay(flag);
-  }
-  setKeepAlive(flag: boolean): void {
-    this.session?.setKeepAlive(flag);
-  }
-  ref(): void {
-    this.session?.ref();
-  }
-  unref(): void {
-    this.session?.unref();
-  }
-}
 
 /**
  * A TLS socket, as `SSLContext.wrapSocket` returns it (Python's
@@ -802,43 +775,6 @@ export class SSLSocket extends StreamSocket {
     this.#dialing?.abort();
     for (const conn of this.#handshaking ?? []) conn.close();
   }
-}
-
-// Python's check when it makes the TLS session (at wrap time for a
-// connected socket, in connect() before connecting otherwise): a ValueError
-// there, a TypeError here.
-function checkHostnameNotEmpty(host: string | null): void {
-  if (host === "") {
-    throw new TypeError("Cannot wrap socket: serverHostname cannot be an empty string");
-  }
-}
-
-// CPython refuses flags on an SSLSocket ("non-zero flags not allowed in
-// calls to recv()"): a StreamSocket's caller may pass them, and ignoring
-// them would make MSG_DONTWAIT block and MSG_PEEK consume.
-function noFlags(flags: unknown, action: string): void {
-  if (flags !== 0 && flags !== undefined) {
-    throw new RangeError(`Cannot ${action}: an SSLSocket takes no flags, got ${String(flags)}`);
-  }
-}
-
-// A non-blocking read or write that would wait raises
-// SSLWantReadError/SSLWantWriteError, as CPython's SSLSocket does.
-function readFailed(err: unknown): never {
-  if (err instanceof BlockingIOError) throw new SSLWantReadError({ cause: err });
-  throw timedOut(err, "read");
-}
-
-// CPython's SSLSocket names the operation that timed out (_ssl.c), where a
-// plain socket says "timed out".
-function timedOut(err: unknown, what: string): unknown {
-  if (!(err instanceof TimeoutError) || err.errno !== null) return err;
-  return new TimeoutError(null, { strerror: `The ${what} operation timed out`, cause: err });
-}
-
-function writeFailed(err: unknown): never {
-  if (err instanceof BlockingIOError) throw new SSLWantWriteError({ cause: err });
-  throw timedOut(err, "write");
 }
 
 /**
