@@ -57,7 +57,6 @@ import {
   checkSize,
   optionBytes,
   type OptionValue,
-  SocketBase,
   unboundAddress,
 } from "./_base.ts";
 import { kReader, ReadBuffer } from "./_buffer.ts";
@@ -66,8 +65,7 @@ import { toBytes } from "./_bytes.ts";
 import { Chunks } from "./_chunks.ts";
 import { dial, endpointError, noSourceAddress } from "./_connect.ts";
 import { checkFlags, recvFlagged, recvIntoFlagged, SEND, STREAM_RECV } from "./_flags.ts";
-import type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
-import { streamRecvmsg, streamRecvmsgInto, streamSendmsg } from "./_stream_messages.ts";
+import { StreamMessages } from "./_stream_messages.ts";
 import { checkBacklog, kBindListen, Listener } from "./_listener.ts";
 import { checkSendfile, sendFile } from "./_sendfile.ts";
 import { DEFAULT_OPTIONS, StreamOptions } from "./_stream_options.ts";
@@ -101,6 +99,7 @@ export { getfqdn, gethostbyaddr, gethostbynameEx, getnameinfo } from "./_netdb.t
 export { getservbyname, getservbyport } from "./_services.ts";
 export type { Address, AddressInput, IPv4Address, IPv6Address } from "./_address.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
+export { StreamMessages } from "./_stream_messages.ts";
 export * from "./_lookup.ts";
 export type { AbortOptions, OptionValue } from "./_base.ts";
 export type { AncillaryItem, RecvmsgIntoResult, RecvmsgResult } from "./_message.ts";
@@ -138,7 +137,7 @@ export {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class StreamSocket extends SocketBase {
+export class StreamSocket extends StreamMessages {
   #listener: Listener<[StreamSocket, Address]> | null = null;
   #conn: Deno.Conn | null = null;
   #buffer: ReadBuffer | null = null;
@@ -177,6 +176,11 @@ export class StreamSocket extends SocketBase {
       this.#adopt(conn);
       this.#accepted = true;
     }
+  }
+
+  /** @ignore Internal: whether a connection is there (for sendmsg's address rule). */
+  protected get connected(): boolean {
+    return this.#conn !== null;
   }
 
   /**
@@ -591,195 +595,6 @@ export class StreamSocket extends SocketBase {
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  /**
-   * Python's `recvfrom` on a stream socket: what {@linkcode StreamSocket.recv}
-   * gives, and no address (`null`, Python's `None`: Linux reports none for
-   * a connected stream).
-   *
-   * @param bufsize The most bytes to return.
-   * @param flags As for {@linkcode StreamSocket.recv}.
-   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
-   * @returns `[data, null]`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { socketpair } from "./socket.ts";
-   * const [a, b] = await socketpair();
-   * await using _a = a;
-   * await using _b = b;
-   * await a.sendall("hi");
-   * const [data, address] = await b.recvfrom(10);
-   * assert.equal(new TextDecoder().decode(data), "hi");
-   * assert.equal(address, null);
-   * ```
-   */
-  async recvfrom(bufsize: number, flags = 0, options?: AbortOptions): Promise<[Uint8Array, null]> {
-    return [await this.recv(bufsize, flags, options), null];
-  }
-
-  /**
-   * Python's `recvfrom_into` on a stream socket: what
-   * {@linkcode StreamSocket.recvInto} gives, and no address (`null`).
-   *
-   * @param buf The array to fill.
-   * @param nbytes The most bytes to write; 0 means `buf.length`.
-   * @param flags As for {@linkcode StreamSocket.recv}.
-   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
-   * @returns `[count, null]`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { socketpair } from "./socket.ts";
-   * const [a, b] = await socketpair();
-   * await using _a = a;
-   * await using _b = b;
-   * await a.sendall("abc");
-   * assert.deepEqual(await b.recvfromInto(new Uint8Array(8)), [3, null]);
-   * ```
-   */
-  async recvfromInto(
-    buf: Uint8Array,
-    nbytes = 0,
-    flags = 0,
-    options?: AbortOptions,
-  ): Promise<[number, null]> {
-    return [await this.recvInto(buf, nbytes, flags, options), null];
-  }
-
-  /**
-   * Python's `sendto` on a stream socket: a {@linkcode StreamSocket.send}
-   * to the connected peer. The address is checked, then ignored, as Linux
-   * ignores it on a connected TCP socket (a connected Unix stream socket
-   * refuses one with `EISCONN`), as {@linkcode StreamSocket.sendmsg} does.
-   *
-   * @param data Bytes, or a string sent as UTF-8.
-   * @param addr An address of the socket's family.
-   * @returns The number of bytes sent.
-   * @throws {BrokenPipeError} when not connected, as `send` (`ENOTCONN` for
-   *   a Unix socket), as on Linux.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { socketpair } from "./socket.ts";
-   * const [a, b] = await socketpair();
-   * await using _a = a;
-   * await using _b = b;
-   * assert.equal(await a.sendto("hi", ["127.0.0.1", 9]), 2);
-   * assert.equal(new TextDecoder().decode(await b.recv(10)), "hi");
-   * ```
-   */
-  sendto(data: Uint8Array | string, addr: AddressInput): Promise<number>;
-  /**
-   * Python's `sendto(data, flags, address)` on a stream socket.
-   *
-   * @param data Bytes, or a string sent as UTF-8.
-   * @param flags As for {@linkcode StreamSocket.send}.
-   * @param addr An address of the socket's family, ignored once checked.
-   * @returns The number of bytes sent.
-   */
-  sendto(data: Uint8Array | string, flags: number, addr: AddressInput): Promise<number>;
-  sendto(
-    data: Uint8Array | string,
-    flagsOrAddr: number | AddressInput,
-    address?: AddressInput,
-  ): Promise<number> {
-    // sendmsg's checks: the address's, and EISCONN for a connected Unix stream.
-    const flagged = typeof flagsOrAddr === "number" && address !== undefined;
-    const addr = (flagged ? address : flagsOrAddr) as AddressInput;
-    return this.sendmsg([data], undefined, flagged ? flagsOrAddr as number : 0, addr);
-  }
-
-  /**
-   * Python's `recvmsg` on a stream: `recv` in the shape
-   * `[data, ancdata, msgFlags, address]`. `ancdata` is always `[]`: Deno
-   * has no recvmsg(2), so no control message can reach pysock (descriptors
-   * a peer sends over a Unix socket are dropped by the kernel). `msgFlags`
-   * is 0 and `address` is `null`, as Python's are on a connected stream.
-   *
-   * @param bufsize The most bytes to return.
-   * @param ancbufsize Room for control messages (Python's); none come.
-   * @param flags As for {@linkcode StreamSocket.recv}.
-   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
-   * @returns `[data, [], 0, null]`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { socketpair } from "./socket.ts";
-   * const [a, b] = await socketpair();
-   * await using _a = a;
-   * await using _b = b;
-   * assert.equal(await a.sendmsg([new TextEncoder().encode("he"), "llo"]), 5);
-   * const [data, ancdata, flags, address] = await b.recvmsg(10);
-   * assert.deepEqual([new TextDecoder().decode(data), ancdata, flags, address], ["hello", [], 0, null]);
-   * ```
-   */
-  recvmsg(
-    bufsize: number,
-    ancbufsize = 0,
-    flags = 0,
-    options?: AbortOptions,
-  ): Promise<RecvmsgResult> {
-    return streamRecvmsg(this, bufsize, ancbufsize, flags, options);
-  }
-
-  /**
-   * Python's `recvmsg_into`: receives into `buffers`, filling each in turn,
-   * as {@linkcode StreamSocket.recvmsg} receives.
-   *
-   * @param buffers The arrays to fill.
-   * @param ancbufsize Room for control messages (Python's); none come.
-   * @param flags As for {@linkcode StreamSocket.recv}.
-   * @param options `signal`, as for {@linkcode StreamSocket.recv}.
-   * @returns `[nbytes, [], 0, null]`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { MSG_WAITALL, socketpair } from "./socket.ts";
-   * const [a, b] = await socketpair();
-   * await using _a = a;
-   * await using _b = b;
-   * await a.sendall("abcde");
-   * const [head, tail] = [new Uint8Array(2), new Uint8Array(3)];
-   * assert.deepEqual(await b.recvmsgInto([head, tail], 0, MSG_WAITALL), [5, [], 0, null]);
-   * assert.equal(new TextDecoder().decode(tail), "cde");
-   * ```
-   */
-  recvmsgInto(
-    buffers: Iterable<Uint8Array>,
-    ancbufsize = 0,
-    flags = 0,
-    options?: AbortOptions,
-  ): Promise<RecvmsgIntoResult> {
-    return streamRecvmsgInto(this, buffers, ancbufsize, flags, options);
-  }
-
-  /**
-   * Python's `sendmsg`: one `send` of `buffers` joined. `ancdata` must be
-   * empty: Deno has no sendmsg(2) to pass control messages (`SCM_RIGHTS`,
-   * ...) with. An `address` is checked, then ignored on TCP as Linux ignores
-   * it; a Unix stream socket refuses it with `EISCONN`, as Linux does.
-   *
-   * @param buffers Byte arrays (or strings, sent as UTF-8).
-   * @param ancdata Control messages: only `[]`.
-   * @param flags As for {@linkcode StreamSocket.send}.
-   * @param address Python's; see above.
-   * @returns The count written.
-   * @throws {OSError} `EOPNOTSUPP` naming a control message in `ancdata`.
-   */
-  sendmsg(
-    buffers: Iterable<Uint8Array | string>,
-    ancdata?: Iterable<AncillaryItem>,
-    flags = 0,
-    address?: AddressInput | null,
-  ): Promise<number> {
-    return streamSendmsg(this, this.#conn !== null, buffers, ancdata, flags, address);
   }
 
   /**
