@@ -586,9 +586,8 @@ function referenceUnixPath(addr: unknown): { ok: true } | { ok: false; error: st
   if (typeof addr !== "string") return { ok: false, error: "TypeError" };
   if (addr === "" || addr.startsWith("\0")) return { ok: false, error: `OSError ${errno.EINVAL}` };
   if (addr.includes("\0")) return { ok: false, error: "TypeError" };
-  if (new TextEncoder().encode(addr).length > 107) {
-    return { ok: false, error: `OSError ${errno.ENAMETOOLONG}` };
-  }
+  // CPython's own check: "AF_UNIX path too long", an OSError with no errno.
+  if (new TextEncoder().encode(addr).length > 107) return { ok: false, error: "OSError null" };
   return { ok: true };
 }
 
