@@ -49,6 +49,12 @@ export interface Source {
 export class ReadBuffer extends SlabWindow {
   #source: Source;
   #translate: (err: unknown, owner: unknown) => unknown;
+  /**
+   * What a timeout of this buffer's own wait says; `null` for "timed out".
+   * An SSLSocket sets CPython's "The read operation timed out", so its
+   * makefile and framing readers say what its recv says.
+   */
+  timeoutText: string | null = null;
   #owner: unknown;
   // The pending read, as a promise its waiters await and shutdown() can
   // settle: Deno cannot cancel the read itself. It resolves to the count
@@ -528,6 +534,9 @@ export class ReadBuffer extends SlabWindow {
       // A fill never rejects: this is our timeout, or the caller's abort.
       // The read stays pending for the next call, unref'd once nobody waits.
       kept.abandon(fill);
+      if (this.timeoutText !== null && err instanceof TimeoutError && err.errno === null) {
+        throw new TimeoutError(null, { strerror: this.timeoutText, cause: err });
+      }
       throw err;
     }
     kept.leave();

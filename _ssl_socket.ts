@@ -67,6 +67,9 @@ export interface ContextSettings {
 
 const kCreate: unique symbol = Symbol("pysock.ssl.create");
 
+// What a read of an SSLSocket's buffer says when it times out (CPython's _ssl.c).
+const READ_TIMED_OUT = "The read operation timed out";
+
 // Sockets an SSLSocket owns until it closes or unwraps: Python's wrap_socket
 // detaches the socket, so a second wrap fails (EBADF); pysock cannot detach,
 // so it refuses instead of running two sessions over one connection.
@@ -624,7 +627,9 @@ export class SSLSocket extends StreamSocket {
   /** @ignore Internal: the read buffer of the decrypted stream, for framing and makefile. */
   override [kReader](): ReadBuffer {
     this.#session();
-    return super[kReader]();
+    const buffer = super[kReader]();
+    buffer.timeoutText = READ_TIMED_OUT;
+    return buffer;
   }
 
   /**

@@ -145,15 +145,12 @@ result.append(err(lambda: c.sendall(b"x" * (16 << 20))))
   assert.deepEqual(await srv.next(), ["drained"]);
 });
 
-// BUG: CPython's makefile("rb").read on an SSLSocket times out through
+// CPython's makefile("rb").read on an SSLSocket times out through
 // recv_into, so its TimeoutError says "The read operation timed out" (checked
-// on this machine); pysock's makefile reads the socket's buffer directly and
-// its timeout (_base.ts waitFor) says "timed out", as do recvExactly and the
-// other framing readers. Naming the operation there needs the buffer to know
-// the socket is TLS: not a small, local change.
+// on this machine); pysock's makefile reads the socket's buffer directly, and
+// the SSLSocket gives its buffer that text.
 Deno.test({
   name: "a makefile read past the timeout says The read operation timed out, as CPython's",
-  ignore: true,
   fn: async () => {
     await using srv = await server(SLOW_SERVER);
     await using c = await connect(srv.port);
