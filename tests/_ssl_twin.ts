@@ -28,6 +28,20 @@ c.settimeout(20)
 s = ctx.wrap_socket(c, server_side=True)
 `;
 
+// The start of a CPython TLS server for one client: prints its port (a plain
+// line), accepts `c` (not wrapped yet) with `ctx` the server context and
+// `l` the listener. argv: cert, key.
+export const ACCEPT_ONE = `
+import json, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+l = socket.create_server(("127.0.0.1", 0))
+l.settimeout(20)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+c.settimeout(20)
+`;
+
 // The CPython twin of a pysock client: `c` is connected to port argv[2] and
 // handshaken; the program prints `result` as JSON at the end.
 export const CLIENT = `

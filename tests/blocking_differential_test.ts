@@ -385,13 +385,9 @@ Deno.test("the bytes a TLS peer sent while the SSLSocket read nothing all come, 
   assert.ok(got.every((byte, i) => byte === data[i]), "every byte, in order");
 });
 
-// CPython's SSLSocket names the operation that timed out; non-blocking, it
-// raises SSLWantReadError / SSLWantWriteError (whose messages add the
-// _ssl.c line, which pysock leaves out).
-Deno.test("an SSLSocket's recv, recvInto, send and sendall time out, and fail non-blocking, as CPython's", async () => {
-  const c = await certs();
-  const theirs = await pythonJson(
-    PY_SHAPE + `
+// A CPython TLS client `t` connected to a CPython TLS server in a thread
+// (its socket kept in `held`), for the twins below; argv: cert, key.
+const PY_TLS_PAIR = `
 import ssl
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); sctx.load_cert_chain(sys.argv[1], sys.argv[2])
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
@@ -400,6 +396,15 @@ def serve():
     conn, _ = srv.accept(); held.append(sctx.wrap_socket(conn, server_side=True))
 threading.Thread(target=serve).start()
 t = ctx.wrap_socket(socket.create_connection(srv.getsockname()), server_hostname="localhost")
+`;
+
+// CPython's SSLSocket names the operation that timed out; non-blocking, it
+// raises SSLWantReadError / SSLWantWriteError (whose messages add the
+// _ssl.c line, which pysock leaves out).
+Deno.test("an SSLSocket's recv, recvInto, send and sendall time out, and fail non-blocking, as CPython's", async () => {
+  const c = await certs();
+  const theirs = await pythonJson(
+    PY_SHAPE + PY_TLS_PAIR + `
 chunk = b"x" * (1 << 20)
 def until_raised(call):
     for _ in range(1000):
@@ -446,15 +451,7 @@ print(json.dumps([[k, e, s and s.split(" (_ssl.c")[0], m.split(" (_ssl.c")[0]] i
 Deno.test("an SSLSocket refuses flags on recv, recvInto, send and sendall, as CPython's, instead of ignoring them", async () => {
   const c = await certs();
   const theirs = await pythonJson(
-    `
-import ssl
-sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); sctx.load_cert_chain(sys.argv[1], sys.argv[2])
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-srv = socket.create_server(("127.0.0.1", 0)); held = []
-def serve():
-    conn, _ = srv.accept(); held.append(sctx.wrap_socket(conn, server_side=True))
-threading.Thread(target=serve).start()
-t = ctx.wrap_socket(socket.create_connection(srv.getsockname()), server_hostname="localhost")
+    PY_TLS_PAIR + `
 D, P = socket.MSG_DONTWAIT, socket.MSG_PEEK
 print(json.dumps([err(lambda: t.recv(10, D)), err(lambda: t.recv(10, P)),
                   err(lambda: t.recv_into(bytearray(10), 0, D)), err(lambda: t.send(b"x", D)),

@@ -10,7 +10,7 @@ import { createConnection, createServer, socket } from "../socket.ts";
 import * as ssl from "../ssl.ts";
 import { assertPending, pythonJson, rejection, silentListener, text } from "./_helpers.ts";
 import { certs, Peer } from "./_ssl_helpers.ts";
-import { server } from "./_ssl_twin.ts";
+import { ACCEPT_ONE, server } from "./_ssl_twin.ts";
 
 async function clientContext(): Promise<ssl.SSLContext> {
   const ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
@@ -128,16 +128,8 @@ print(json.dumps([unconnected, closed, listening]))
 
 // A CPython TLS server for one client: prints its port, handshakes, reports
 // what it read until the client closes, and exits.
-const READING = `
-import json, socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-l = socket.create_server(("127.0.0.1", 0))
-l.settimeout(20)
-print(l.getsockname()[1], flush=True)
-c, _ = l.accept()
+const READING = ACCEPT_ONE + `
 l.close()
-c.settimeout(20)
 s = ctx.wrap_socket(c, server_side=True, do_handshake_on_connect=False)
 try:
     s.do_handshake()

@@ -10,7 +10,7 @@ import { createConnection, createServer } from "../socket.ts";
 import * as ssl from "../ssl.ts";
 import { pythonJson, rejection, text } from "./_helpers.ts";
 import { certs, Peer } from "./_ssl_helpers.ts";
-import { CLIENT, connect, server, twin } from "./_ssl_twin.ts";
+import { ACCEPT_ONE, CLIENT, connect, server, twin } from "./_ssl_twin.ts";
 
 // ---------------------------------------------------------------------------
 // close_notify while the TCP connection stays open
@@ -238,15 +238,7 @@ plain.sendall(b"back")
 
 // A CPython server that does TLS, then plaintext, three times over on one
 // connection: wrap, a message each way, unwrap, a message each way.
-const REWRAP_SERVER = `
-import json, socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-l = socket.create_server(("127.0.0.1", 0))
-l.settimeout(20)
-print(l.getsockname()[1], flush=True)
-c, _ = l.accept()
-c.settimeout(20)
+const REWRAP_SERVER = ACCEPT_ONE + `
 got = []
 for i in range(3):
     s = ctx.wrap_socket(c, server_side=True)
