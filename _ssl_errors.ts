@@ -293,8 +293,10 @@ export function readFailed(err: unknown): never {
 // CPython's SSLSocket names the operation that timed out (_ssl.c), where a
 // plain socket says "timed out".
 export function timedOut(err: unknown, what: string): unknown {
-  if (!(err instanceof TimeoutError) || err.errno !== null) return err;
-  return new TimeoutError(null, { strerror: `The ${what} operation timed out`, cause: err });
+  const text = `The ${what} operation timed out`;
+  // (A read whose buffer already says so, see ReadBuffer.timeoutText, is kept.)
+  if (!(err instanceof TimeoutError) || err.errno !== null || err.strerror === text) return err;
+  return new TimeoutError(null, { strerror: text, cause: err });
 }
 
 export function writeFailed(err: unknown): never {
