@@ -327,6 +327,9 @@ export class ReadBuffer extends SlabWindow {
       if (b.end === b.start) return null;
       throw new IncompleteReadError(b.take(header), header);
     }
+    // A slab whose ArrayBuffer the caller transferred has no header to read:
+    // take reports the hole, counting every byte lost with it.
+    if (b.end > b.slab.length) b.take(0);
     const size = headerValue(b.slab, b.start, framing);
     if (size > framing.maxMessage) {
       b.start += header;

@@ -246,7 +246,10 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
    * and `data` go out as far as the socket takes them without waiting, what
    * is left is kept up to the buffer's size, and a `write` that could not
    * take all of `data` fails with `BlockingIOError`, whose
-   * `charactersWritten` says how many of its bytes it took.
+   * `charactersWritten` says how many of its bytes it took. An unbuffered
+   * file (`buffering` 0) keeps nothing: as Python's raw file, its `write`
+   * returns the count the socket took, and fails only when that is none
+   * (where Python returns `None`).
    *
    * @param data Bytes, or a string (UTF-8; `"\n"` becomes `newline` when
    *   that is `"\r"` or `"\r\n"`).
@@ -318,11 +321,15 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
       if (!(err instanceof BlockingIOError)) throw err;
     }
     if (sent === data.length) return bytes.length;
-    const kept = data.slice(sent, sent + WRITE_BUFFER);
-    this.#pending = [kept];
+    // What did not go out is kept up to the buffer's size, as BufferedWriter
+    // keeps it; an unbuffered file keeps none, and its write returns the
+    // count the socket took, as SocketIO.write does.
+    const kept = data.slice(sent, sent + this.#bufferSize);
+    this.#pending = kept.length === 0 ? [] : [kept];
     this.#pendingSize = kept.length;
     const taken = Math.max(0, sent + kept.length - before);
     if (taken >= bytes.length) return bytes.length;
+    if (this.#bufferSize === 0 && taken > 0) return taken;
     const blocked = new BlockingIOError(errno.EAGAIN, {
       strerror: "write could not complete without blocking",
     });
