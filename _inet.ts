@@ -211,6 +211,22 @@ export function formatIpv6(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Whether an IPv6 address (16 bytes) takes an interface name as its zone, as
+ * glibc's __inet6_scopeid_pton has it: link-local unicast (fe80::/10) and
+ * interface- or link-local multicast (ffx1::, ffx2::). Any address takes a
+ * number.
+ */
+export function takesInterfaceZone(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0xfe) return (bytes[1] & 0xc0) === 0x80;
+  return bytes[0] === 0xff && ((bytes[1] & 0x0f) === 0x01 || (bytes[1] & 0x0f) === 0x02);
+}
+
+/** Whether `zone` is a numeric IPv6 zone glibc reads (digits, at most 2**32-1). */
+export function isNumericZone(zone: string): boolean {
+  return /^\d+$/.test(zone) && Number(zone) <= 0xffffffff;
+}
+
 /** Dotted-quad text of an unsigned 32-bit address. */
 export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;

@@ -14,6 +14,7 @@ import {
   SOCK_SEQPACKET,
   SOCK_STREAM,
 } from "./_constants.ts";
+import { isNumericZone, parseIpv6, takesInterfaceZone } from "./_inet.ts";
 import { resolve, resolveOne } from "./_resolve.ts";
 import { getservbyname } from "./_services.ts";
 import { EAI, fromDenoError, gaierror } from "./errors.ts";
@@ -126,14 +127,15 @@ function checkCInt(value: unknown, name: string): void {
 }
 
 // An IPv6 literal's zone as the scope id glibc gives: a number, or for a
-// link-local address the index of the interface it names.
+// link-scoped address (link-local, interface- or link-local multicast) the
+// index of the interface it names.
 function splitZone(address: string): [host: string, scopeId: number] {
   const at = address.indexOf("%");
   if (at === -1) return [address, 0];
   const [host, zone] = [address.slice(0, at), address.slice(at + 1)];
-  if (/^\d+$/.test(zone) && Number(zone) <= 0xffffffff) return [host, Number(zone)];
-  const linkLocal = /^fe[89ab]/i.test(host) || /^ff[0-9a-f]2:/i.test(host);
-  const index = linkLocal ? interfaceIndex(zone) : null;
+  if (isNumericZone(zone)) return [host, Number(zone)];
+  const bytes = new Uint8Array(16);
+  const index = parseIpv6(host, bytes) && takesInterfaceZone(bytes) ? interfaceIndex(zone) : null;
   if (index === null) throw new gaierror(EAI.EAI_NONAME);
   return [host, index];
 }

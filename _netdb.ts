@@ -18,10 +18,12 @@ import { NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV } from "./_constants.ts";
 import {
   formatIpv4,
   formatIpv6,
+  isNumericZone,
   parseIpv4Lenient,
   parseIpv4Strict,
   parseIpv6,
   plainOSError,
+  takesInterfaceZone,
 } from "./_inet.ts";
 import { mappedIpv4, resolve } from "./_resolve.ts";
 import { getservbyport } from "./_services.ts";
@@ -245,10 +247,8 @@ function parseIpv6WithZone(host: string): Uint8Array | null {
   if (!parseIpv6(zone === -1 ? host : host.slice(0, zone), bytes)) return null;
   if (zone === -1) return bytes;
   const scope = host.slice(zone + 1);
-  if (/^\d+$/.test(scope) && Number(scope) <= 0xffffffff) return bytes;
-  const linkLocal = (bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80) ||
-    (bytes[0] === 0xff && (bytes[1] & 0x0f) === 0x02);
-  return linkLocal && /^[\w.-]+$/.test(scope) ? bytes : null;
+  if (isNumericZone(scope)) return bytes;
+  return takesInterfaceZone(bytes) && /^[\w.-]+$/.test(scope) ? bytes : null;
 }
 
 function checkInt(value: unknown, min: number, max: number, name: string, action: string): number {

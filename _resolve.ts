@@ -2,7 +2,7 @@
 // getaddrinfo), so /etc/hosts and `localhost` work offline, as in Python.
 
 import { AF_INET, AF_INET6, AF_UNSPEC } from "./_constants.ts";
-import { formatIpv4, normalizeIpv6, parseIpv4Lenient, parseIpv6 } from "./_inet.ts";
+import { formatIpv4, isNumericZone, normalizeIpv6, parseIpv4Lenient, parseIpv6 } from "./_inet.ts";
 import { EAI, errno, fromDenoError, gaierror } from "./errors.ts";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -33,10 +33,19 @@ export function numericFamily(host: string): number {
   return parseIpv4Lenient(host, true) >= 0 ? AF_INET : AF_UNSPEC;
 }
 
-/** The IPv4 address of an IPv4-mapped IPv6 literal (`::ffff:127.0.0.1`), or null. */
+/**
+ * The IPv4 address of an IPv4-mapped IPv6 literal (`::ffff:127.0.0.1`), as
+ * glibc's getaddrinfo(AF_INET) reads one, or null. A zone may follow; glibc
+ * maps the address first and reads the zone after, so a number (`%1`) is
+ * dropped with the IPv6 form and any other zone fails.
+ * @throws {gaierror} `EAI_NONAME` for a mapped address with a zone that is no number.
+ */
 export function mappedIpv4(host: string): string | null {
-  if (host.includes("%") || !parseIpv6(host, scratch)) return null;
+  const zone = host.indexOf("%");
+  if (!parseIpv6(zone === -1 ? host : host.slice(0, zone), scratch)) return null;
   for (let i = 0; i < 12; i++) if (scratch[i] !== (i < 10 ? 0 : 0xff)) return null;
+  // No IPv4-mapped address is link-scoped: only a numeric zone is one.
+  if (zone !== -1 && !isNumericZone(host.slice(zone + 1))) throw new gaierror(EAI.EAI_NONAME);
   return `${scratch[12]}.${scratch[13]}.${scratch[14]}.${scratch[15]}`;
 }
 

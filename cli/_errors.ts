@@ -120,6 +120,7 @@ export function explain(err: unknown): string {
  *
  * const inUse = new OSError(errno.EADDRINUSE);
  * equal(bindHint(inUse), "; choose another --port, or 0 for a free one");
+ * equal(bindHint(new OSError(errno.EADDRNOTAVAIL)), "; --host must be an address of this machine");
  * equal(bindHint(new Error("other")), "");
  * ```
  */
