@@ -313,6 +313,9 @@ export function noPeerCertificate(): SSLError {
 export function nodeError(err: unknown): unknown {
   if (err instanceof SSLError || !(err instanceof Error)) return err;
   const code = (err as { code?: unknown }).code;
+  // node:tls says WRONG_VERSION_NUMBER for any corrupt record, rustls's
+  // MessageTooLarge (a header over the length limit) too; OpenSSL names that.
+  if (/MessageTooLarge/.test(err.message)) return reasonError("PACKET_LENGTH_TOO_LONG", err);
   if (typeof code === "string" && code.startsWith("ERR_SSL_")) {
     return reasonError(code.slice("ERR_SSL_".length), err);
   }
@@ -346,6 +349,7 @@ export function rustlsError(err: Error, host?: string | null): SSLError | null {
     if (name) return hostnameError(host ?? name[1], err);
     return verifyError(1, err);
   }
+  if (/MessageTooLarge/.test(text)) return reasonError("PACKET_LENGTH_TOO_LONG", err);
   if (/corrupt message|InvalidContentType|wrong version|InvalidMessage/i.test(text)) {
     return reasonError("WRONG_VERSION_NUMBER", err);
   }
