@@ -59,6 +59,9 @@ export class Writer {
   #writers = 0;
   // A write that outlived its timed-out call: later writes wait for it.
   #stalled: Promise<number> | null = null;
+  // That write failed (a reset, say): the socket is writable again, and the
+  // next call reports the failure, as the kernel reports a reset.
+  #stalledFailed = false;
   /** End of stream was sent (or is queued behind the writes in flight). */
   shut = false;
   // The send queue of non-blocking sends: bytes taken and not yet written,
@@ -76,6 +79,9 @@ export class Writer {
   #closing = false;
   #closed = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  // Aborted by a close() that lingers, so the calls still waiting for their
+  // turn settle (EBADF) rather than wait for a peer that may never read.
+  #closeAbort: AbortController | null = null;
   // A selector waiting for a send not to wait (see watch).
   #watcher: Watcher | null = null;
   // The bytes of the write #sendallNow has in flight.
@@ -130,7 +136,7 @@ export class Writer {
    * What a selector calls writable.
    */
   get writable(): boolean {
-    return this.#error !== null || this.shut || this.#hasRoom();
+    return this.#error !== null || this.shut || this.#stalledFailed || this.#hasRoom();
   }
 
   #hasRoom(): boolean {
@@ -167,6 +173,7 @@ export class Writer {
   /** A non-blocking send: takes what fits in the send queue, or nothing. */
   #sendNow(bytes: Uint8Array): Promise<number> {
     if (bytes.length === 0) return Promise.resolve(0);
+    if (this.#stalledFailed) return this.#waitStalled(null).then(() => 0);
     if (!this.#hasRoom()) return Promise.reject(new BlockingIOError());
     const n = Math.min(bytes.length, SEND_QUEUE_LIMIT - this.#queued);
     // A copy, as the kernel copies: the caller may reuse its array as soon
@@ -207,8 +214,10 @@ export class Writer {
     this.#writers--;
     this.#flushes--;
     // The connection failed: what is still queued is lost, as in the kernel.
+    // The first failure is the one to report (a reset, say): the flushes
+    // queued behind it fail too, with EPIPE, and must not replace it.
     this.#queued -= unwritten;
-    if (!this.#closing) this.#error = err;
+    if (!this.#closing) this.#error ??= err;
     this.#flushed();
   }
 
@@ -269,6 +278,7 @@ export class Writer {
       return false;
     }
     this.#closing = true;
+    this.#closeAbort?.abort(new OSError(errno.EBADF));
     const timer = setTimeout(() => this.#closeNow(), LINGER_MS);
     // The writes keep the process alive while they progress; the timer alone must not.
     Deno.unrefTimer(timer);
@@ -285,6 +295,11 @@ export class Writer {
     } catch { /* already closed by Deno */ }
   }
 
+  /** What a call waiting for its turn watches for a close() that lingers. */
+  #closeSignal(): AbortSignal {
+    return (this.#closeAbort ??= new AbortController()).signal;
+  }
+
   /** A write queued behind others finds the socket closed meanwhile. */
   #checkOpen(): void {
     if (this.#closing) throw new OSError(errno.EBADF);
@@ -298,7 +313,7 @@ export class Writer {
     this.#writers++;
     try {
       const deadline = toDeadline(timeout);
-      if (previous !== null) await turn(previous, timeout);
+      if (previous !== null) await turn(previous, timeout, this.#closeSignal());
       this.#checkOpen();
       if (this.#stalled !== null) await this.#waitStalled(remaining(deadline));
       return await this.#write(bytes, remaining(deadline));
@@ -363,7 +378,7 @@ export class Writer {
     this.#writers++;
     try {
       const deadline = timeout === null ? null : performance.now() + timeout * 1000;
-      if (previous !== null) await turn(previous, timeout);
+      if (previous !== null) await turn(previous, timeout, this.#closeSignal());
       this.#checkOpen();
       if (this.#stalled !== null) await this.#waitStalled(remaining(deadline));
       let sent = 0;
@@ -421,7 +436,11 @@ export class Writer {
           if (this.#stalled !== writing) return;
           this.#stalled = null;
           if (this.#watcher !== null) this.#wakeIfWritable();
-        }, ignore);
+        }, () => {
+          if (this.#stalled !== writing) return;
+          this.#stalledFailed = true;
+          if (this.#watcher !== null) this.#wakeIfWritable();
+        });
       }
       throw this.#translate(err, this.#owner);
     }
@@ -433,7 +452,10 @@ export class Writer {
     try {
       await waitFor(stalled, timeout);
     } catch (err) {
-      if (!(err instanceof TimeoutError)) this.#stalled = null;
+      if (!(err instanceof TimeoutError)) {
+        this.#stalled = null;
+        this.#stalledFailed = false;
+      }
       throw this.#translate(err, this.#owner);
     }
   }
@@ -444,11 +466,15 @@ function ignore(): void {}
 /**
  * Waits for the writes before a call, for at most its timeout: the wait
  * for its turn counts against it, as for reads.
- * @throws {TimeoutError} when the turn does not come in time.
+ * @throws {TimeoutError} when the turn does not come in time; {OSError}
+ *   `EBADF` when a close() that lingers for the send queue comes first.
  */
-function turn(previous: Promise<unknown>, timeout: number | null): Promise<unknown> {
-  const done = previous.catch(ignore);
-  return timeout === null ? done : waitFor(done, timeout);
+function turn(
+  previous: Promise<unknown>,
+  timeout: number | null,
+  closed: AbortSignal,
+): Promise<unknown> {
+  return waitFor(previous.catch(ignore), timeout, closed);
 }
 
 /**
