@@ -47,7 +47,7 @@ export function checkPort(port: unknown, action: string): number {
 
 /**
  * Checks an IP host string and maps Python's spellings: `""` is every
- * interface, `"<broadcast>"` is 255.255.255.255, `[::1]` loses its brackets.
+ * interface, `"<broadcast>"` is 255.255.255.255.
  */
 export function checkHost(host: unknown, family: number, action: string): string {
   if (typeof host !== "string") {
@@ -63,7 +63,8 @@ export function checkHost(host: unknown, family: number, action: string): string
   }
   if (host === "") return family === AF_INET6 ? "::" : "0.0.0.0";
   if (host === "<broadcast>") return "255.255.255.255";
-  if (host.startsWith("[") && host.endsWith("]")) return host.slice(1, -1);
+  // "[::1]" is a name, as in CPython (getaddrinfo finds no such host):
+  // brackets are URL syntax, which the CLI strips itself (cli/_args.ts).
   return host;
 }
 
@@ -100,6 +101,17 @@ export function checkIpAddress(addr: unknown, family: number, action: string): I
     return { hostname: scopeId === 0 ? bare : `${bare}%${scopeId}`, port };
   }
   return { hostname, port };
+}
+
+/**
+ * A special-use name (`localhost`) as the address the resolver gives it
+ * for `family` (see `specialName`), so that a bind goes where `sendto`
+ * and `connect` send the name; other hosts as they are.
+ */
+export function specialEndpoint(endpoint: IpEndpoint, family: number): IpEndpoint {
+  if (literalFamily(endpoint.hostname) !== AF_UNSPEC) return endpoint;
+  const special = specialName(endpoint.hostname, family);
+  return special === null ? endpoint : { hostname: special[0].address, port: endpoint.port };
 }
 
 /**

@@ -172,6 +172,14 @@ export class DatagramOptions implements Gate {
     this.#groups.set(key, joining);
     this.#membership = joining;
     this.#track(joining);
+    // A join the kernel refused leaves no membership, as on Linux: the
+    // group can be joined again, and the options go through another one.
+    joining.catch(() => {
+      if (this.#groups.get(key) === joining) this.#groups.delete(key);
+      if (this.#membership === joining) {
+        this.#membership = [...this.#groups.values()].at(-1) ?? null;
+      }
+    });
   }
 
   #leave(request: MembershipRequest): void {

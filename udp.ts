@@ -56,6 +56,7 @@ import {
   fromDenoAddr,
   type IpEndpoint,
   isKnownFamily,
+  specialEndpoint,
 } from "./_address.ts";
 import { endpointError } from "./_connect.ts";
 import {
@@ -206,7 +207,9 @@ export class DatagramSocket extends SocketBase {
     const endpoint = checkSocketAddress(addr, this.family, "bind");
     this.checkOpen();
     if (this.#conn !== null) throw new OSError(errno.EINVAL);
-    this.#open(endpoint);
+    // Deno's own lookup of "localhost" takes its first address, of either
+    // family; bind it where sendto and connect send it.
+    this.#open(typeof endpoint === "string" ? endpoint : specialEndpoint(endpoint, this.family));
   }
 
   /**
