@@ -46,6 +46,7 @@ import {
   checkSocketAddress,
   fromDenoAddr,
   type IpEndpoint,
+  specialEndpoint,
 } from "./_address.ts";
 import {
   type AbortOptions,
@@ -221,7 +222,10 @@ export class StreamSocket extends StreamMessages {
   }
 
   #bind(addr: AddressInput, backlog?: number): Listener<[StreamSocket, Address]> {
-    const endpoint = checkSocketAddress(addr, this.family, "bind");
+    // "localhost" binds where connect() and getaddrinfo() put it for this
+    // family (Deno's own lookup takes 127.0.0.1, even for an AF_INET6 socket).
+    let endpoint = checkSocketAddress(addr, this.family, "bind");
+    if (typeof endpoint !== "string") endpoint = specialEndpoint(endpoint, this.family);
     this.checkOpen();
     // Connecting binds too, as the kernel binds before it sends a SYN.
     if (this.#listener !== null || this.#conn !== null || this.#connectAbort !== null) {

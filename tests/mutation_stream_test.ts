@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   AF_INET,
+  AF_INET6,
   AF_UNIX,
   BlockingIOError,
   createConnection,
@@ -28,6 +29,7 @@ import { select } from "../selectors.ts";
 import {
   errorOf,
   errorOfCall,
+  HAS_IPV6,
   MOD,
   pair,
   pythonChat,
@@ -619,4 +621,30 @@ Deno.test("sendfile by path closes the file it opened, sending it whole or from 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// socket.ts #bind: "localhost" is where connect() and getaddrinfo() put it
+// for the socket's family. Deno's own lookup gave 127.0.0.1, which an
+// AF_INET6 listener bound as ::ffff:127.0.0.1, where a connect to
+// localhost (::1) found nobody. (Found by the datagram audit's twin test.)
+Deno.test({
+  name:
+    "listen on localhost with an AF_INET6 stream socket binds ::1, where connect to localhost goes",
+  ignore: !HAS_IPV6,
+  async fn() {
+    using server = socket(AF_INET6);
+    server.bind(["localhost", 0]);
+    server.listen();
+    const [host, port] = server.getsockname() as [string, number];
+    assert.equal(host, "::1");
+    await using client = socket(AF_INET6);
+    await client.connect(["localhost", port]);
+    const [conn] = await server.accept();
+    await using _conn = conn;
+    await client.sendall("to localhost");
+    assert.equal(new TextDecoder().decode(await conn.recv(32)), "to localhost");
+    using v4 = socket(AF_INET);
+    v4.bind(["localhost", 0]);
+    assert.equal(v4.getsockname()[0], "127.0.0.1");
+  },
 });
