@@ -19,103 +19,9 @@
  * @module
  */
 
-/** The names in {@linkcode errno}. */
-export type ErrnoName =
-  | "EPERM"
-  | "ENOENT"
-  | "EINTR"
-  | "EIO"
-  | "EBADF"
-  | "EAGAIN"
-  | "EWOULDBLOCK"
-  | "ENOMEM"
-  | "EACCES"
-  | "EEXIST"
-  | "ENODEV"
-  | "ENOTDIR"
-  | "EISDIR"
-  | "EINVAL"
-  | "EMFILE"
-  | "EPIPE"
-  | "ENOSYS"
-  | "ENAMETOOLONG"
-  | "ENOTSOCK"
-  | "EDESTADDRREQ"
-  | "EMSGSIZE"
-  | "EPROTOTYPE"
-  | "ENOPROTOOPT"
-  | "EPROTONOSUPPORT"
-  | "ESOCKTNOSUPPORT"
-  | "EOPNOTSUPP"
-  | "EAFNOSUPPORT"
-  | "EADDRINUSE"
-  | "EADDRNOTAVAIL"
-  | "ENETDOWN"
-  | "ENETUNREACH"
-  | "ECONNABORTED"
-  | "ECONNRESET"
-  | "ENOBUFS"
-  | "EISCONN"
-  | "ENOTCONN"
-  | "ETIMEDOUT"
-  | "ECONNREFUSED"
-  | "EHOSTUNREACH"
-  | "EALREADY"
-  | "EINPROGRESS";
+import { errno, ERRNO_TEXT, type ErrnoName } from "./_errno.ts";
 
-/**
- * Linux errno numbers by name, as in Python's `errno` module.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { errno } from "./errors.ts";
- * assert.equal(errno.ECONNREFUSED, 111);
- * ```
- */
-export const errno: Readonly<Record<ErrnoName, number>> = Object.freeze({
-  EPERM: 1,
-  ENOENT: 2,
-  EINTR: 4,
-  EIO: 5,
-  EBADF: 9,
-  EAGAIN: 11,
-  EWOULDBLOCK: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  EEXIST: 17,
-  ENODEV: 19,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EINVAL: 22,
-  EMFILE: 24,
-  EPIPE: 32,
-  ENOSYS: 38,
-  ENAMETOOLONG: 36,
-  ENOTSOCK: 88,
-  EDESTADDRREQ: 89,
-  EMSGSIZE: 90,
-  EPROTOTYPE: 91,
-  ENOPROTOOPT: 92,
-  EPROTONOSUPPORT: 93,
-  ESOCKTNOSUPPORT: 94,
-  EOPNOTSUPP: 95,
-  EAFNOSUPPORT: 97,
-  EADDRINUSE: 98,
-  EADDRNOTAVAIL: 99,
-  ENETDOWN: 100,
-  ENETUNREACH: 101,
-  ECONNABORTED: 103,
-  ECONNRESET: 104,
-  ENOBUFS: 105,
-  EISCONN: 106,
-  ENOTCONN: 107,
-  ETIMEDOUT: 110,
-  ECONNREFUSED: 111,
-  EHOSTUNREACH: 113,
-  EALREADY: 114,
-  EINPROGRESS: 115,
-});
+export { errno, type ErrnoName };
 
 /** The names in {@linkcode EAI}. */
 export type EaiName =
@@ -155,47 +61,8 @@ export const EAI: Readonly<Record<EaiName, number>> = Object.freeze({
   EAI_ADDRFAMILY: -9,
 });
 
-const STRERROR: Record<number, string> = {
-  1: "Operation not permitted",
-  2: "No such file or directory",
-  4: "Interrupted system call",
-  5: "Input/output error",
-  9: "Bad file descriptor",
-  11: "Resource temporarily unavailable",
-  12: "Cannot allocate memory",
-  13: "Permission denied",
-  17: "File exists",
-  19: "No such device",
-  20: "Not a directory",
-  21: "Is a directory",
-  22: "Invalid argument",
-  24: "Too many open files",
-  32: "Broken pipe",
-  36: "File name too long",
-  38: "Function not implemented",
-  88: "Socket operation on non-socket",
-  89: "Destination address required",
-  90: "Message too long",
-  91: "Protocol wrong type for socket",
-  92: "Protocol not available",
-  93: "Protocol not supported",
-  94: "Socket type not supported",
-  95: "Operation not supported",
-  97: "Address family not supported by protocol",
-  98: "Address already in use",
-  99: "Cannot assign requested address",
-  100: "Network is down",
-  101: "Network is unreachable",
-  103: "Software caused connection abort",
-  104: "Connection reset by peer",
-  105: "No buffer space available",
-  106: "Transport endpoint is already connected",
-  107: "Transport endpoint is not connected",
-  110: "Connection timed out",
-  111: "Connection refused",
-  113: "No route to host",
-  114: "Operation already in progress",
-  115: "Operation now in progress",
+// getaddrinfo's texts (gai_strerror), by its negative codes.
+const GAI_TEXT: Record<number, string> = {
   [-1]: "Bad value for ai_flags",
   [-2]: "Name or service not known",
   [-3]: "Temporary failure in name resolution",
@@ -223,7 +90,7 @@ const STRERROR: Record<number, string> = {
  * ```
  */
 export function strerror(code: number): string {
-  return STRERROR[code] ?? `Unknown error ${code}`;
+  return (code < 0 ? GAI_TEXT[code] : ERRNO_TEXT[code]) ?? `Unknown error ${code}`;
 }
 
 /** Options accepted by every {@linkcode OSError} constructor. */
@@ -555,6 +422,78 @@ export class NotADirectoryError extends OSError {
 }
 
 /**
+ * A path that exists already (`EEXIST`, 17), as Python's `OSError(17, ...)` is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorFromErrno, FileExistsError, OSError } from "./errors.ts";
+ * const err = errorFromErrno(17);
+ * assert.ok(err instanceof FileExistsError && err instanceof OSError);
+ * assert.equal(err.message, "[Errno 17] File exists");
+ * ```
+ */
+export class FileExistsError extends OSError {
+  /**
+   * Creates the error.
+   *
+   * @param code The errno, `EEXIST` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number | null = errno.EEXIST, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * A directory where a file was wanted: a path `sendfile` cannot read (`EISDIR`, 21), as Python's `OSError(21, ...)` is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorFromErrno, IsADirectoryError, OSError } from "./errors.ts";
+ * const err = errorFromErrno(21);
+ * assert.ok(err instanceof IsADirectoryError && err instanceof OSError);
+ * assert.equal(err.message, "[Errno 21] Is a directory");
+ * ```
+ */
+export class IsADirectoryError extends OSError {
+  /**
+   * Creates the error.
+   *
+   * @param code The errno, `EISDIR` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number | null = errno.EISDIR, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
+ * A system call a signal interrupted (`EINTR`, 4), as Python's `OSError(4, ...)` is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorFromErrno, InterruptedError, OSError } from "./errors.ts";
+ * const err = errorFromErrno(4);
+ * assert.ok(err instanceof InterruptedError && err instanceof OSError);
+ * assert.equal(err.message, "[Errno 4] Interrupted system call");
+ * ```
+ */
+export class InterruptedError extends OSError {
+  /**
+   * Creates the error.
+   *
+   * @param code The errno, `EINTR` by default.
+   * @param options See {@linkcode OSErrorOptions}.
+   */
+  constructor(code: number | null = errno.EINTR, options?: OSErrorOptions) {
+    super(code, options);
+  }
+}
+
+/**
  * An address-related error from the legacy resolver calls (`socket.herror`).
  *
  * @example
@@ -703,12 +642,16 @@ const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => O
   [errno.ECONNRESET]: ConnectionResetError,
   [errno.ECONNABORTED]: ConnectionAbortedError,
   [errno.EPIPE]: BrokenPipeError,
+  [errno.ESHUTDOWN]: BrokenPipeError,
   [errno.ETIMEDOUT]: TimeoutError,
   [errno.EAGAIN]: BlockingIOError,
   [errno.EALREADY]: BlockingIOError,
   [errno.EINPROGRESS]: BlockingIOError,
   [errno.ENOENT]: FileNotFoundError,
   [errno.ENOTDIR]: NotADirectoryError,
+  [errno.EEXIST]: FileExistsError,
+  [errno.EISDIR]: IsADirectoryError,
+  [errno.EINTR]: InterruptedError,
   [errno.EACCES]: PermissionError,
   [errno.EPERM]: PermissionError,
 };
