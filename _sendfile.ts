@@ -4,7 +4,8 @@
 
 import { describe } from "./_address.ts";
 import { checkSize } from "./_base.ts";
-import { fromDenoError } from "./errors.ts";
+import { errorFromErrno, fromDenoError, OSError, PermissionError } from "./errors.ts";
+import { pythonAddress } from "./_repr.ts";
 
 /**
  * Checks sendfile's arguments before any I/O, as Python's
@@ -58,7 +59,7 @@ export async function sendFile(
     return sent;
   } catch (err) {
     // File errors (a directory, EIO) become OSErrors; socket errors already are.
-    throw fromDenoError(err);
+    throw owned ? fileError(err, file) : fromDenoError(err);
   } finally {
     if (owned) handle.close();
   }
@@ -69,6 +70,15 @@ async function openFile(path: string): Promise<Deno.FsFile> {
   try {
     return await Deno.open(path, { read: true });
   } catch (err) {
-    throw fromDenoError(err, path);
+    throw fileError(err, path);
   }
+}
+
+// A failure of the file a path named carries the path, as Python's open()
+// and read() of it say `[Errno 21] Is a directory: '/tmp'`.
+function fileError(err: unknown, path: string): unknown {
+  const translated = fromDenoError(err, path);
+  if (!(translated instanceof OSError) || translated instanceof PermissionError) return translated;
+  if (translated.errno === null || err === translated) return translated;
+  return errorFromErrno(translated.errno, { cause: err, detail: pythonAddress(path) });
 }

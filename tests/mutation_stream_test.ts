@@ -648,3 +648,37 @@ Deno.test({
     assert.equal(v4.getsockname()[0], "127.0.0.1");
   },
 });
+
+// _sendfile.ts: a path sendfile opens itself fails as CPython's open() and
+// read() of it do, naming the path.
+Deno.test("sendfile of a directory or a missing path fails with CPython's class and message, naming the path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const paths = [dir, `${dir}/missing`, `${dir}/it's`];
+    await Deno.mkdir(paths[2]);
+    const py = await pythonJson(
+      `
+import json, sys, socket
+a, b = socket.socketpair()
+out = []
+for path in sys.argv[1:]:
+    try:
+        with open(path, "rb") as f:
+            a.sendfile(f)
+        out.append(None)
+    except OSError as e:
+        out.append([type(e).__name__, str(e)])
+a.close(); b.close()
+print(json.dumps(out))
+`,
+      ...paths,
+    ) as [string, string][];
+    await using p = await pair();
+    for (const [i, path] of paths.entries()) {
+      const err = await p.client.sendfile(path).then(() => null, (e: Error) => e);
+      assert.deepEqual(err && [err.name, err.message], py[i], path);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
