@@ -621,3 +621,38 @@ export class Event {
     }
   }
 }
+
+/**
+ * A python3 twin's prelude: `q`, the JSON in argv[1], and `run(f)`, which
+ * gives f's result as `{"ok": ...}` (a tuple as a list) or its exception as
+ * `{"err": class name, "msg": str(e)}`.
+ */
+export const PY_RUN = `
+import json, socket, sys
+q = json.loads(sys.argv[1])
+def run(f):
+    try:
+        r = f()
+        return {"ok": list(r) if isinstance(r, tuple) else r}
+    except Exception as e:
+        return {"err": type(e).__name__, "msg": str(e)}
+`;
+
+/** `[className, errno]` of a call that throws, as the twins' outcome() prints it; its value otherwise. */
+export function outcome(call: () => unknown): unknown {
+  try {
+    return call() ?? null;
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    return [e.name, (e as { errno?: number | null }).errno ?? null];
+  }
+}
+
+/** The python3 side of {@linkcode outcome}: a value, or `[className, errno]`. */
+export const PY_OUTCOME = `
+def outcome(call):
+    try:
+        return call()
+    except Exception as e:
+        return [type(e).__name__, getattr(e, "errno", None)]
+`;

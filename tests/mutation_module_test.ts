@@ -39,6 +39,7 @@ import {
   errorOf,
   MOD,
   type Outcome,
+  PY_RUN,
   pythonJson,
   text,
 } from "./_helpers.ts";
@@ -199,15 +200,7 @@ const QUERIES = {
   byname: ["dup", "a5", "Dup", "c7", "zULU"],
 };
 
-const PY_TWIN = `
-import json, socket, sys
-q = json.loads(sys.argv[1])
-def run(f):
-    try:
-        r = f()
-        return {"ok": list(r) if isinstance(r, tuple) else r}
-    except Exception as e:
-        return {"err": type(e).__name__, "msg": str(e)}
+const PY_TWIN = PY_RUN + `
 print(json.dumps({
     "nameinfo": [run(lambda s=s: socket.getnameinfo(tuple(s[0]), s[1])) for s in q["nameinfo"]],
     "byaddr": [run(lambda a=a: socket.gethostbyaddr(a)) for a in q["byaddr"]],

@@ -31,7 +31,9 @@ import {
   errorOfCall,
   HAS_IPV6,
   MOD,
+  outcome,
   pair,
+  PY_OUTCOME,
   pythonChat,
   pythonJson,
   rejection,
@@ -40,26 +42,6 @@ import {
   silentListener,
   sleep,
 } from "./_helpers.ts";
-
-/** `[className, errno]` of a call that throws, as the twins' err() prints it; its value otherwise. */
-function outcome(call: () => unknown): unknown {
-  try {
-    return call() ?? null;
-  } catch (e) {
-    if (!(e instanceof Error)) throw e;
-    return [e.name, (e as OSError).errno ?? null];
-  }
-}
-
-// The twin's outcome(): a value, or [className, errno].
-const PY_OUTCOME = `
-def outcome(call):
-    try:
-        r = call()
-        return r
-    except Exception as e:
-        return [type(e).__name__, getattr(e, "errno", None)]
-`;
 
 // CPython's largest timeout: the largest double below 2**63 ns.
 const MAX_TIMEOUT = 9223372036.854775;

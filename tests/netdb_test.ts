@@ -30,7 +30,7 @@ import {
 } from "../_constants.ts";
 import { inet_pton } from "../_inet.ts";
 import { EAI, errno, gaierror, herror, OSError, PermissionError } from "../errors.ts";
-import { assertSameOutcomes, type Outcome, python, runScript } from "./_helpers.ts";
+import { assertSameOutcomes, type Outcome, PY_RUN, python, runScript } from "./_helpers.ts";
 
 async function outcome(fn: () => Promise<unknown>): Promise<Outcome> {
   try {
@@ -48,15 +48,7 @@ interface Queries {
   fqdn: string[];
 }
 
-const PY_TWIN = `
-import json, socket, sys
-q = json.loads(sys.argv[1])
-def run(f):
-    try:
-        r = f()
-        return {"ok": list(r) if isinstance(r, tuple) else r}
-    except Exception as e:
-        return {"err": type(e).__name__, "msg": str(e)}
+const PY_TWIN = PY_RUN + `
 print(json.dumps({
     "byname": [run(lambda n=n: socket.gethostbyname_ex(n)) for n in q["byname"]],
     "byaddr": [run(lambda a=a: socket.gethostbyaddr(a)) for a in q["byaddr"]],

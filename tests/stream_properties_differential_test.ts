@@ -24,26 +24,7 @@ import {
   SOL_SOCKET,
   type StreamSocket,
 } from "../mod.ts";
-import { FAMILIES, HAS_IPV6, loopback, pythonJson } from "./_helpers.ts";
-
-/** `[className, errno]` of a call that throws, as the twins' err() prints it; its value otherwise. */
-function outcome(call: () => unknown): unknown {
-  try {
-    return call() ?? null;
-  } catch (e) {
-    if (!(e instanceof Error)) throw e;
-    return [e.name, (e as OSError).errno ?? null];
-  }
-}
-
-// The twin's outcome(): a value, or [className, errno].
-const PY_OUTCOME = `
-def outcome(call):
-    try:
-        return call()
-    except Exception as e:
-        return [type(e).__name__, getattr(e, "errno", None)]
-`;
+import { FAMILIES, HAS_IPV6, loopback, outcome, PY_OUTCOME, pythonJson } from "./_helpers.ts";
 
 /** `value` as JSON with the temp dir written D, for comparing paths. */
 function norm(value: unknown, dir: string | undefined): unknown {
