@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { type Address, type AddressInput, describe } from "./_address.ts";
 import type { AbortOptions } from "./_base.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { pythonStr } from "./_repr.ts";
 import { clearTimer, setTimer, type Timer } from "./_timer.ts";
 import { RuntimeError } from "./_selector.ts";
 import type { RequestHandlerClass } from "./_server_handlers.ts";
@@ -370,9 +371,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   handleError(_request: R, clientAddress: Address, error?: unknown): void {
     const dashes = "-".repeat(40);
     console.error(
-      `${dashes}\nException occurred during processing of request from ${
-        pythonRepr(clientAddress)
-      }`,
+      `${dashes}\nException occurred during processing of request from ${pythonStr(clientAddress)}`,
     );
     console.error(error instanceof Error ? error.stack ?? String(error) : error);
     console.error(dashes);
@@ -568,10 +567,4 @@ function checkSeconds(value: unknown, action: string, name: string): number {
     throw new RangeError(`Cannot ${action}: ${name} must be 0 or more seconds, got ${value}`);
   }
   return value * 1000;
-}
-
-// How Python prints a client address: ('127.0.0.1', 5555), or the path quoted.
-function pythonRepr(address: Address): string {
-  if (typeof address === "string") return `'${address}'`;
-  return `(${address.map((part) => typeof part === "string" ? `'${part}'` : part).join(", ")})`;
 }

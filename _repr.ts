@@ -56,7 +56,7 @@ export function pythonAddress(addr: unknown): string {
 }
 
 /** Python's `str()` of an address: a tuple as Python prints one, a Unix path as it is. */
-function pythonStr(addr: Address): string {
+export function pythonStr(addr: Address): string {
   if (typeof addr === "string") return addr;
   return `(${
     addr.map((part) => typeof part === "string" ? pythonRepr(part) : String(part)).join(", ")

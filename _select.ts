@@ -221,6 +221,8 @@ function checkMask(mask: unknown): void {
   }
 }
 
+// POLLPRI waits for urgent data, which Deno never has: it is no READ, or a
+// POLLPRI-only registration would wake on plain bytes and report no event.
 function selectorEvents(mask: number): number {
-  return ((mask & (POLLIN | POLLPRI)) !== 0 ? READ : 0) | ((mask & POLLOUT) !== 0 ? WRITE : 0);
+  return ((mask & POLLIN) !== 0 ? READ : 0) | ((mask & POLLOUT) !== 0 ? WRITE : 0);
 }
