@@ -198,7 +198,9 @@ class PollObject implements Poll {
       if (fileobj.fileno() === -1) closed.push([fd, POLLNVAL]);
     }
     if (closed.length > 0) return closed;
-    const seconds = timeout === undefined || timeout === null || timeout < 0
+    // A negative timeout waits for ever, as poll(2)'s; -Infinity is
+    // CPython's OverflowError, a RangeError from the selector below.
+    const seconds = timeout === undefined || timeout === null || timeout < 0 && timeout > -Infinity
       ? null
       : timeout / 1000;
     const out: [number, number][] = [];

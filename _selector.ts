@@ -557,14 +557,19 @@ export function nextTurn(): Promise<void> {
 
 /**
  * A select timeout in seconds: `null` to block, 0 to poll (Python treats
- * anything at or below 0 so).
+ * anything at or below 0 so). NaN (CPython's ValueError) and the infinities
+ * (its OverflowError) are RangeErrors: `null` is the way to wait for ever.
  */
 export function checkTimeout(timeout: unknown): number | null {
   if (timeout === null || timeout === undefined) return null;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+  if (typeof timeout !== "number") {
     throw new TypeError(`Cannot select: timeout must be seconds or null, got ${describe(timeout)}`);
   }
-  if (timeout === Infinity) return null;
+  if (!Number.isFinite(timeout)) {
+    throw new RangeError(
+      `Cannot select: timeout must be a finite number of seconds, got ${timeout}`,
+    );
+  }
   return Math.max(timeout, 0);
 }
 

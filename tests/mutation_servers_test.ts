@@ -134,13 +134,19 @@ Deno.test("poll's timeout is in milliseconds: poll(50) on an idle socket returns
 
 // _selector.ts checkTimeout's NaN check dropped: select(NaN) ran a wait of
 // no length, over and over.
-Deno.test("DefaultSelector.select(NaN) is refused before it waits", async () => {
+Deno.test("select, DefaultSelector.select and poll refuse NaN and the infinities before they wait, as CPython", async () => {
   const [a, b] = await socketpair();
   await using _a = a, _b = b;
   using sel = new DefaultSelector();
   sel.register(b, EVENT_READ);
-  await assert.rejects(sel.select(NaN), TypeError);
-  await assert.rejects(select([b], [], [], NaN), TypeError);
+  // CPython: ValueError for NaN, OverflowError for an infinity.
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    await assert.rejects(sel.select(bad), RangeError);
+    await assert.rejects(select([b], [], [], bad), RangeError);
+    const p = poll();
+    p.register(b, POLLIN);
+    await assert.rejects(p.poll(bad), RangeError);
+  }
 });
 
 // _selector.ts `Deno.refTimer(keepAlive)` dropped: the second select
