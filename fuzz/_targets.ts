@@ -551,9 +551,7 @@ function referenceIpAddress(addr: unknown, family: number): Verdict {
       ? (family === AF_INET6 ? "::" : "0.0.0.0")
       : host === "<broadcast>"
       ? "255.255.255.255"
-      : host.startsWith("[") && host.endsWith("]")
-      ? host.slice(1, -1)
-      : host;
+      : host; // "[::1]" is a name, as in CPython: brackets are URL syntax
     const literal = DOTTED.test(mapped) ||
       (mapped.includes(":") && /^[0-9a-fA-F:.]+(%\w+)?$/.test(mapped) &&
         isIpv6(mapped.replace(/%.*/, "")));
