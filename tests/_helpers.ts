@@ -656,3 +656,48 @@ def outcome(call):
     except Exception as e:
         return [type(e).__name__, getattr(e, "errno", None)]
 `;
+
+/**
+ * Runs `command` in a private mount namespace where /etc/hosts and
+ * /etc/host.conf are the given texts (root only: see `unshare -m`);
+ * resolves to its stdout. With `isolated`, in a network namespace of its
+ * own too (only loopback, down), so that no query can leave.
+ */
+export async function withHostsFiles(
+  hosts: string,
+  hostConf: string,
+  command: string[],
+  isolated = false,
+): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/hosts`, hosts);
+    await Deno.writeTextFile(`${dir}/host.conf`, hostConf);
+    const script =
+      'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/host.conf && shift 2 && exec "$@"';
+    const namespaces = isolated ? ["-m", "-n"] : ["-m"];
+    const child = new Deno.Command("unshare", {
+      args: [
+        ...namespaces,
+        "sh",
+        "-c",
+        script,
+        "sh",
+        `${dir}/hosts`,
+        `${dir}/host.conf`,
+        ...command,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guard = setTimeout(() => child.kill(), 20_000);
+    const { success, stdout, stderr } = await child.output();
+    clearTimeout(guard);
+    const out = new TextDecoder().decode(stdout);
+    assert.ok(success, `${command[0]} failed: ${new TextDecoder().decode(stderr)}`);
+    return out;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -4,7 +4,13 @@
 
 import { equal, ok } from "node:assert/strict";
 import { decoder, encoder } from "./_helpers.ts";
-import { SSLCertVerificationError, SSLError } from "../ssl.ts";
+import {
+  PROTOCOL_TLS_CLIENT,
+  PROTOCOL_TLS_SERVER,
+  SSLCertVerificationError,
+  SSLContext,
+  SSLError,
+} from "../ssl.ts";
 import { openssl } from "../tools/_certs.ts";
 
 /** Paths of the certificates and keys of one test run. */
@@ -419,4 +425,14 @@ export function pythonErrorFields(event: PeerConfig): PeerConfig {
   const { class: cls, errno, reason, library, verify_code, verify_message } = event;
   const str = String(event.str).replace(/ \(_ssl\.c:\d+\)$/, "");
   return { class: cls, errno, reason, library, verify_code, verify_message, str };
+}
+
+/** A server context with the test server's certificate, and a client context that trusts the test CA. */
+export async function contexts(): Promise<{ client: SSLContext; server: SSLContext }> {
+  const c = await certs();
+  const server = new SSLContext(PROTOCOL_TLS_SERVER);
+  server.loadCertChain(c.server, c.serverKey);
+  const client = new SSLContext(PROTOCOL_TLS_CLIENT);
+  client.loadVerifyLocations(c.ca);
+  return { client, server };
 }

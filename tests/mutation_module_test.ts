@@ -42,6 +42,7 @@ import {
   PY_RUN,
   pythonJson,
   text,
+  withHostsFiles,
 } from "./_helpers.ts";
 
 const impls = pysock as unknown as Record<string, Impl>;
@@ -241,22 +242,11 @@ const CAN_UNSHARE = CAN_UNSHARE_NET && (() => {
   }
 })();
 
-// Runs `command` where /etc/hosts and /etc/host.conf are the given texts, in
+// Runs `command` where /etc/hosts and /etc/host.conf are the fixture's, in
 // a network namespace of its own (only loopback, down): no query can leave.
-async function inFixture(dir: string, command: string[]): Promise<unknown> {
-  const script =
-    'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/host.conf && shift 2 && exec "$@"';
-  const child = new Deno.Command("unshare", {
-    args: ["-m", "-n", "sh", "-c", script, "sh", `${dir}/hosts`, `${dir}/host.conf`, ...command],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const guard = setTimeout(() => child.kill(), 20_000);
-  const { success, stdout, stderr } = await child.output();
-  clearTimeout(guard);
-  assert.ok(success, `${command[0]} failed: ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(new TextDecoder().decode(stdout));
+// host.conf's keyword and value in any case, as glibc's res_hconf reads them.
+async function inFixture(command: string[]): Promise<unknown> {
+  return JSON.parse(await withHostsFiles(FIXTURE, "MULTI On\n", command, true));
 }
 
 Deno.test({
@@ -266,9 +256,6 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      await Deno.writeTextFile(`${dir}/hosts`, FIXTURE);
-      // Keyword and value in any case, as glibc's res_hconf reads them.
-      await Deno.writeTextFile(`${dir}/host.conf`, "MULTI On\n");
       await Deno.writeTextFile(`${dir}/twin.ts`, DENO_TWIN);
       const longLabel = `${"a".repeat(64)}.test`;
       const special = [
@@ -281,8 +268,8 @@ Deno.test({
       const q = JSON.stringify({ ...QUERIES, special });
       type Answers = Record<keyof typeof QUERIES, Outcome[]>;
       const [theirs, ours] = await Promise.all([
-        inFixture(dir, ["python3", "-c", PY_TWIN, q]) as Promise<Answers>,
-        inFixture(dir, [
+        inFixture(["python3", "-c", PY_TWIN, q]) as Promise<Answers>,
+        inFixture([
           Deno.execPath(),
           "run",
           "--no-prompt",

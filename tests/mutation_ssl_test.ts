@@ -38,7 +38,7 @@ import {
   silentListener,
   sleep,
 } from "./_helpers.ts";
-import { certs, pythonDecode } from "./_ssl_helpers.ts";
+import { certs, contexts, pythonDecode } from "./_ssl_helpers.ts";
 import { decodeCertificate } from "../_ssl_cert.ts";
 import { openssl } from "../tools/_certs.ts";
 import { tlsClient } from "../_ssl_cli.ts";
@@ -204,15 +204,6 @@ function cpython(): Promise<Record<string, unknown>> {
     >;
   });
   return twinFacts;
-}
-
-async function contexts(): Promise<{ client: SSLContext; server: SSLContext }> {
-  const c = await certs();
-  const server = new SSLContext(PROTOCOL_TLS_SERVER);
-  server.loadCertChain(c.server, c.serverKey);
-  const client = new SSLContext(PROTOCOL_TLS_CLIENT);
-  client.loadVerifyLocations(c.ca);
-  return { client, server };
 }
 
 function addrOf(listener: SSLSocket): [string, number] {

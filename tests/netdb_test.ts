@@ -30,7 +30,14 @@ import {
 } from "../_constants.ts";
 import { inet_pton } from "../_inet.ts";
 import { EAI, errno, gaierror, herror, OSError, PermissionError } from "../errors.ts";
-import { assertSameOutcomes, type Outcome, PY_RUN, python, runScript } from "./_helpers.ts";
+import {
+  assertSameOutcomes,
+  type Outcome,
+  PY_RUN,
+  python,
+  runScript,
+  withHostsFiles,
+} from "./_helpers.ts";
 
 async function outcome(fn: () => Promise<unknown>): Promise<Outcome> {
   try {
@@ -90,32 +97,6 @@ const CAN_UNSHARE = (() => {
     return false;
   }
 })();
-
-// Runs `command` in a private mount namespace where /etc/hosts and
-// /etc/host.conf are the given texts; resolves to its stdout.
-async function withHostsFiles(hosts: string, hostConf: string, command: string[]): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/hosts`, hosts);
-    await Deno.writeTextFile(`${dir}/host.conf`, hostConf);
-    const script =
-      'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/host.conf && shift 2 && exec "$@"';
-    const child = new Deno.Command("unshare", {
-      args: ["-m", "sh", "-c", script, "sh", `${dir}/hosts`, `${dir}/host.conf`, ...command],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const guard = setTimeout(() => child.kill(), 20_000);
-    const { success, stdout, stderr } = await child.output();
-    clearTimeout(guard);
-    const out = new TextDecoder().decode(stdout);
-    assert.ok(success, `${command[0]} failed: ${new TextDecoder().decode(stderr)}`);
-    return out;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 const HOSTNAME = Deno.hostname();
 

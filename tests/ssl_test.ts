@@ -35,22 +35,13 @@ import {
 } from "../ssl.ts";
 import type { SocketFile } from "../_socket_file.ts";
 import { bytes, text } from "./_helpers.ts";
-import { certs } from "./_ssl_helpers.ts";
+import { certs, contexts } from "./_ssl_helpers.ts";
 
 /** A pysock TLS server and client, connected and handshaken; disposing closes all. */
 interface TlsPair extends AsyncDisposable {
   client: SSLSocket;
   server: SSLSocket;
   listener: SSLSocket;
-}
-
-async function contexts(): Promise<{ client: SSLContext; server: SSLContext }> {
-  const c = await certs();
-  const server = new SSLContext(PROTOCOL_TLS_SERVER);
-  server.loadCertChain(c.server, c.serverKey);
-  const client = new SSLContext(PROTOCOL_TLS_CLIENT);
-  client.loadVerifyLocations(c.ca);
-  return { client, server };
 }
 
 async function tlsPair(
