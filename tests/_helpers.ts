@@ -452,9 +452,12 @@ export function pythonProgram(file: string, args: string[], stdin = false): Proc
   return new Proc(`tests/py/${file}`, "python3", ["-u", `tests/py/${file}`, ...args], stdin);
 }
 
-// What every CPython twin can use: a connected TCP pair on loopback
-// (socket.socketpair() is AF_UNIX there), a JSON printer and the error of a call.
-const PY_PRELUDE = `
+/**
+ * What every CPython twin can use: a connected TCP pair on loopback
+ * (socket.socketpair() is AF_UNIX there), a JSON printer and the error of a
+ * call, `err(call)`. pythonJson puts it in front of its program.
+ */
+export const PY_PRELUDE = `
 import json, socket, sys, threading, time
 def tcppair():
     srv = socket.create_server(("127.0.0.1", 0))

@@ -37,6 +37,7 @@ import {
 } from "../mod.ts";
 import * as constants from "../_constants.ts";
 import { HAS_IPV6, MOD, pair, pythonJson, runScript, settled, sleep } from "./_helpers.ts";
+import { failure } from "./_datagram_twin.ts";
 
 // What CPython does, asked once: each entry is one question a test below compares with.
 const PY_FACTS = `
@@ -124,18 +125,6 @@ let facts: Promise<Record<string, unknown>> | null = null;
 /** CPython's answers (one python3 run, shared by the tests). */
 function cpython(): Promise<Record<string, unknown>> {
   return facts ??= pythonJson(PY_FACTS) as Promise<Record<string, unknown>>;
-}
-
-/** `[className, errno]` of a call that fails, or null, as the twin's err() gives it. */
-async function failure(call: () => unknown): Promise<[string, number | null] | null> {
-  try {
-    await call();
-    return null;
-  } catch (e) {
-    if (!(e instanceof Error)) throw e;
-    // Python's ValueError/OverflowError/TypeError are RangeError/TypeError here.
-    return [e.name, (e as OSError).errno ?? null];
-  }
 }
 
 const isErrno = (code: number) => (e: unknown) => e instanceof OSError && e.errno === code;

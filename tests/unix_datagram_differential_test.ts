@@ -18,6 +18,7 @@ import {
   errorOf,
   installed,
   MOD,
+  PY_PRELUDE,
   python,
   pythonJson,
   rejection,
@@ -336,15 +337,9 @@ async function unprivileged(args: string[]): Promise<unknown> {
 // Each side: bind in a read-only dir; connect to a socket file of mode 000;
 // connect to and bind in a dir without search permission; sendto a
 // datagram socket file of mode 000.
-const PY_EACCES = `
-import json, os, socket, sys
+const PY_EACCES = PY_PRELUDE + `
+import os
 d = sys.argv[1]
-def err(call):
-    try:
-        call()
-        return None
-    except Exception as e:
-        return [type(e).__name__, getattr(e, "errno", None)]
 os.mkdir(d + "/ro", 0o555)
 l = socket.socket(socket.AF_UNIX); l.bind(d + "/l"); l.listen(); os.chmod(d + "/l", 0)
 os.mkdir(d + "/nox"); m = socket.socket(socket.AF_UNIX); m.bind(d + "/nox/m"); m.listen(); os.chmod(d + "/nox", 0o600)
