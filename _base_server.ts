@@ -3,7 +3,7 @@
 // ThreadingMixIn's bookkeeping folded in (every server keeps track of the
 // requests it is handling, which is what a graceful shutdown waits for).
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { type Address, type AddressInput, describe } from "./_address.ts";
 import type { AbortOptions } from "./_base.ts";
 import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
@@ -22,8 +22,16 @@ const STOP = Symbol("stop");
 const FAILED = Symbol("failed");
 
 // The request whose handling the running code is part of, so that a
-// handler calling shutdown() is not among what it waits for.
-const handling = new AsyncLocalStorage<unknown>();
+// handler calling shutdown() is not among what it waits for. Made by the
+// first request (node:async_hooks is loaded then, see _node.ts); before it,
+// no code runs as part of a request.
+let handling: AsyncLocalStorage<unknown> | undefined;
+let loading: Promise<AsyncLocalStorage<unknown>> | undefined;
+
+function requestContext(): Promise<AsyncLocalStorage<unknown>> {
+  loading ??= import("node:async_hooks").then((m) => handling = new m.AsyncLocalStorage());
+  return loading;
+}
 
 interface Attributes {
   timeout: number | null;
@@ -223,7 +231,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
    */
   async shutdown(gracePeriod: number = this.gracePeriod): Promise<void> {
     const ms = checkSeconds(gracePeriod, "shutdown", "gracePeriod");
-    const own = handling.getStore() as R | undefined;
+    const own = handling?.getStore() as R | undefined;
     const serving = this.#stop();
     await this.#drain(ms, own);
     if (own === undefined || own !== this.#current) await serving;
@@ -396,7 +404,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   async serverClose(): Promise<void> {
     if (this.blockOnClose && !this.daemonThreads) return await this.shutdown();
     // Handlers go on by themselves, as Python's daemon threads do.
-    const own = handling.getStore() as R | undefined;
+    const own = handling?.getStore() as R | undefined;
     const serving = this.#stop();
     if (own === undefined || own !== this.#current) await serving;
   }
@@ -487,10 +495,11 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   // Python's _handle_request_noblock. The request counts as running from
   // here (shutdown() waits for it), in an async context that tells
   // shutdown() which request a handler calling it belongs to.
-  #handleRequestNoblock(request: R, clientAddress: Address): Promise<void> {
+  async #handleRequestNoblock(request: R, clientAddress: Address): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#active.set(request, promise);
-    return handling.run(request, async () => {
+    const context = handling ?? await requestContext();
+    return await context.run(request, async () => {
       try {
         const verified = this.verifyRequest(request, clientAddress);
         if (verified !== true && !(await verified)) {

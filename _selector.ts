@@ -1,7 +1,6 @@
 // The selector: registrations keyed by descriptor, a ready set fed by the
 // sockets' hubs (see _ready.ts), and select() re-checking only that set.
 
-import { setImmediate } from "node:timers";
 import { describe } from "./_address.ts";
 import {
   CLOSED,
@@ -550,9 +549,14 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 function ignore(): void {}
 
+// node:timers' setImmediate, loaded by the first nextTurn() (see _node.ts).
+let immediate: ((callback: () => void) => unknown) | undefined;
+
 /** Resolves after one turn of the event loop (`setImmediate`, so no timer clamping). */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+export async function nextTurn(): Promise<void> {
+  immediate ??= (await import("node:timers")).setImmediate;
+  const next = immediate;
+  return await new Promise((resolve) => next(resolve));
 }
 
 /**

@@ -4,8 +4,8 @@
 // Python's errors; and the server name a client sends, as Python's idna
 // codec encodes it.
 
-import { Buffer } from "node:buffer";
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
+import { nodeBuffer, nodeCrypto, x509 } from "./_node.ts";
 import { describe } from "./_address.ts";
 import { pemBlocks } from "./_ssl_cert.ts";
 import { SSLError } from "./_ssl_errors.ts";
@@ -55,15 +55,15 @@ export function loadChain(
       `Cannot load cert chain: password callback must return a string, got ${describe(secret)}`,
     );
   }
-  const passphrase = typeof secret === "string" ? Buffer.from(secret) : secret;
+  const passphrase = typeof secret === "string" ? nodeBuffer().Buffer.from(secret) : secret;
   if (passphrase !== null && passphrase.length > 1024) {
     throw new RangeError("Cannot load cert chain: password cannot be longer than 1024 bytes");
   }
   let key;
   try {
-    key = createPrivateKey({
+    key = nodeCrypto().createPrivateKey({
       key: keyPem[0],
-      passphrase: passphrase === null ? undefined : Buffer.from(passphrase),
+      passphrase: passphrase === null ? undefined : nodeBuffer().Buffer.from(passphrase),
     });
   } catch (err) {
     throw pemError(
@@ -73,7 +73,7 @@ export function loadChain(
   }
   let leaf: X509Certificate;
   try {
-    leaf = new X509Certificate(chain[0]);
+    leaf = x509(chain[0]);
   } catch (err) {
     throw pemError(`the certificate in ${certfile} cannot be read`, err);
   }
@@ -184,7 +184,7 @@ function derCerts(der: Uint8Array): string[] {
   for (let at = 0; at < der.length;) {
     const end = at + derLength(der, at);
     try {
-      certs.push(new X509Certificate(der.subarray(at, end)).toString());
+      certs.push(x509(der.subarray(at, end)).toString());
     } catch (err) {
       throw new SSLError(SSL_ERROR_NONE, "not enough data: cadata does not contain a certificate", {
         cause: err,
@@ -228,7 +228,7 @@ export function idnaEncode(host: string): string {
 
 function canRead(pem: string): boolean {
   try {
-    new X509Certificate(pem);
+    x509(pem);
     return true;
   } catch {
     return false;
@@ -237,7 +237,7 @@ function canRead(pem: string): boolean {
 
 function readCert(pem: string): X509Certificate {
   try {
-    return new X509Certificate(pem);
+    return x509(pem);
   } catch (err) {
     throw pemError("a certificate cannot be read", err);
   }

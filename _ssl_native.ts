@@ -26,7 +26,7 @@ import type { StreamSocket } from "./socket.ts";
 import { SSLEOFError } from "./_ssl_errors.ts";
 import { CERT_NONE, type HandshakeInfo, type TlsConfig, type TlsSession } from "./_ssl_session.ts";
 import { openSslIpv4, rustlsError } from "./_ssl_verify.ts";
-import { isIP } from "node:net";
+import { nodeNet } from "./_node.ts";
 
 /**
  * Whether the native engine can honour `config` on a `family` socket; why
@@ -46,7 +46,7 @@ export function nativeApplies(config: TlsConfig, family: number): string | null 
   // Python) keeps it, and node:tls's check here does as OpenSSL.
   const host = config.serverHostname ?? "";
   if (host.endsWith(".")) return "Deno ignores a trailing dot in the name";
-  if (openSslIpv4(host) !== null && !isIP(host)) {
+  if (openSslIpv4(host) !== null && !nodeNet().isIP(host)) {
     return "Deno does not read 127.000.000.001 as an IP";
   }
   return null;

@@ -12,7 +12,8 @@
 // `new TLSSocket(socket, {isServer})`: measured on Deno 2.9.6, the latter
 // accepted a client certificate from an unknown CA, the former refuses it.
 
-import tls from "node:tls";
+import type * as tls from "node:tls";
+import { nodeTls } from "./_node.ts";
 import { AF_UNIX, IPPROTO_TCP, SO_KEEPALIVE, SOL_SOCKET, TCP_NODELAY } from "./_constants.ts";
 import type { StreamSocket } from "./socket.ts";
 import { BrokenPipeError, errno, OSError } from "./errors.ts";
@@ -36,7 +37,7 @@ import {
   sentChain,
 } from "./_ssl_verify.ts";
 import { SSLEOFError, SSLZeroReturnError } from "./_ssl_errors.ts";
-import { RawDuplex } from "./_ssl_duplex.ts";
+import { type RawDuplex, rawDuplex } from "./_ssl_duplex.ts";
 
 // Decrypted bytes waiting for the SSLSocket's buffer: past this the TLS
 // socket is paused, so a fast peer cannot grow memory while nobody reads.
@@ -82,7 +83,7 @@ export class NodeSession implements TlsSession {
     this.#raw = raw;
     this.#config = config;
     raw.settimeout(null);
-    this.#duplex = new RawDuplex(raw);
+    this.#duplex = rawDuplex(raw);
     this.#duplex.onEof = () => {
       if (!this.#ended) this.#ragged = true;
     };
@@ -155,7 +156,7 @@ export class NodeSession implements TlsSession {
     // SNI carries names only (RFC 6066); an IP address is checked, not sent.
     if (host !== null && !isIpLiteral(host)) options.servername = host;
     return new Promise((resolve, reject) => {
-      const socket = tls.connect(options);
+      const socket = nodeTls().connect(options);
       this.#adopt(socket);
       socket.once("secureConnect", () => {
         try {
@@ -180,7 +181,7 @@ export class NodeSession implements TlsSession {
     const c = this.#config;
     const options: tls.TlsOptions = { ...this.#options() };
     if (c.verifyMode !== CERT_NONE) options.requestCert = true;
-    const server = tls.createServer(options);
+    const server = nodeTls().createServer(options);
     return new Promise((resolve, reject) => {
       server.once("secureConnection", (socket: tls.TLSSocket) => {
         this.#adopt(socket);
@@ -301,7 +302,7 @@ export class NodeSession implements TlsSession {
     // Reading Deno's roots needs --allow-sys: without it, a refusal is named
     // without them (20 for an issuer not among the given CAs), never NotCapable.
     try {
-      return [...tls.rootCertificates]; // lazy: reading an element is what needs the permission
+      return [...nodeTls().rootCertificates]; // lazy: reading an element is what needs the permission
     } catch {
       return [];
     }

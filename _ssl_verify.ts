@@ -5,9 +5,9 @@
 // file only names its verdict the way OpenSSL would (X509_V_ERR_* codes),
 // looking at the certificate where the engine's words are not enough.
 
-import { X509Certificate } from "node:crypto";
-import tls from "node:tls";
-import { isIP } from "node:net";
+import type { X509Certificate } from "node:crypto";
+import type * as tls from "node:tls";
+import { nodeNet, nodeTls, x509 } from "./_node.ts";
 import { extendedKeyUsage, validity } from "./_ssl_cert.ts";
 import { SSL_ERROR_SSL, SSLCertVerificationError, SSLEOFError, SSLError } from "./_ssl_errors.ts";
 import { BrokenPipeError, ConnectionResetError, errno } from "./errors.ts";
@@ -87,7 +87,7 @@ function verifyError(code: number, cause?: unknown): SSLCertVerificationError {
 
 /** Python's error for a certificate that does not name `host` (X509_V_ERR 62, or 64 for an IP). */
 export function hostnameError(host: string, cause?: unknown): SSLCertVerificationError {
-  if (isIP(host) || openSslIpv4(host) !== null) {
+  if (nodeNet().isIP(host) || openSslIpv4(host) !== null) {
     return new SSLCertVerificationError(
       64,
       `IP address mismatch, certificate is not valid for '${host}'.`,
@@ -131,8 +131,8 @@ export function openSslIpv4(host: string): string | null {
  */
 export function nameMismatch(host: string, cert: tls.PeerCertificate): Error | undefined {
   const ip = openSslIpv4(host);
-  if (ip !== null) return tls.checkServerIdentity(ip, cert);
-  if (host.endsWith(".") && !isIP(host)) {
+  if (ip !== null) return nodeTls().checkServerIdentity(ip, cert);
+  if (host.endsWith(".") && !nodeNet().isIP(host)) {
     const names = (cert.subjectaltname ?? "").split(", ").filter((n) => n.startsWith("DNS:"));
     if (!names.some((n) => n.endsWith("."))) {
       return new Error(
@@ -140,7 +140,7 @@ export function nameMismatch(host: string, cert: tls.PeerCertificate): Error | u
       );
     }
   }
-  return tls.checkServerIdentity(host, wholeWildcardsOnly(cert));
+  return nodeTls().checkServerIdentity(host, wholeWildcardsOnly(cert));
 }
 
 // CPython sets X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: "f*.example.org" is no
@@ -183,7 +183,7 @@ export function chainError(
 ): SSLCertVerificationError {
   let leaf: X509Certificate;
   try {
-    leaf = new X509Certificate(peer);
+    leaf = x509(peer);
   } catch (err) {
     return verifyError(NODE_CODES[code] ?? 1, err);
   }
@@ -212,7 +212,7 @@ export function anchorError(
 ): SSLCertVerificationError | null {
   let leaf: X509Certificate;
   try {
-    leaf = new X509Certificate(peer);
+    leaf = x509(peer);
   } catch {
     return null;
   }
@@ -289,7 +289,7 @@ export function sentChain(socket: tls.TLSSocket): Uint8Array[] {
 function readable(certs: readonly (string | Uint8Array)[]): X509Certificate[] {
   return certs.flatMap((cert) => {
     try {
-      return [new X509Certificate(cert)];
+      return [x509(cert)];
     } catch {
       return [];
     }

@@ -53,8 +53,7 @@
  * @module
  */
 
-import { X509Certificate } from "node:crypto";
-import tls from "node:tls";
+import { nodeTls, x509 } from "./_node.ts";
 import { describe } from "./_address.ts";
 import { idnaEncode, type KeyPassword, loadChain, trustedIn } from "./_ssl_load.ts";
 import { literalFamily } from "./_resolve.ts";
@@ -451,10 +450,10 @@ export class SSLContext {
    */
   getCaCerts(binaryForm: true): Uint8Array[];
   getCaCerts(binaryForm = false): PeerCertificate[] | Uint8Array[] {
-    const all = [...(this.#defaultRoots ? tls.rootCertificates : []), ...this.#ca];
+    const all = [...(this.#defaultRoots ? nodeTls().rootCertificates : []), ...this.#ca];
     // Python lists the CA certificates only (basicConstraints CA:TRUE);
     // a leaf loaded as a trust anchor still verifies, but is not listed.
-    const ders = all.map((pem) => new X509Certificate(pem)).filter((cert) => cert.ca)
+    const ders = all.map((pem) => x509(pem)).filter((cert) => cert.ca)
       .map((cert) => new Uint8Array(cert.raw));
     return binaryForm ? ders : ders.map(decodeCertificate);
   }
@@ -630,7 +629,7 @@ export class SSLContext {
       checkHostname: this.#checkHostname && !serverSide,
       ca: defaults && this.#ca.length === 0
         ? null
-        : [...(defaults ? tls.rootCertificates : []), ...this.#ca],
+        : [...(defaults ? nodeTls().rootCertificates : []), ...this.#ca],
       defaultRoots: defaults,
       extraCa: [...this.#ca],
       cert: this.#cert,
