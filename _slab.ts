@@ -7,8 +7,8 @@ import { Turns } from "./_turns.ts";
 
 // Reads start small so an idle connection pins little memory (a pending read
 // holds its target), and double while the peer fills them, up to 256 KiB as
-// asyncio's: a read costs a system call (about 30 µs under gVisor), so a
-// stream that keeps them full goes faster with fewer, larger ones.
+// asyncio's: every read is an op and a system call, so a stream that keeps
+// them full goes faster with fewer, larger ones.
 export const MIN_READ = 2048;
 export const MAX_READ = 262144;
 // Reads of 64 KiB and more go into slabs of at least 256 KiB, several reads
