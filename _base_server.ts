@@ -495,11 +495,25 @@ export abstract class BaseServer<R> implements AsyncDisposable {
   // Python's _handle_request_noblock. The request counts as running from
   // here (shutdown() waits for it), in an async context that tells
   // shutdown() which request a handler calling it belongs to.
-  async #handleRequestNoblock(request: R, clientAddress: Address): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#active.set(request, promise);
-    const context = handling ?? await requestContext();
-    return await context.run(request, async () => {
+  #handleRequestNoblock(request: R, clientAddress: Address): Promise<void> {
+    const ended = Promise.withResolvers<void>();
+    this.#active.set(request, ended.promise);
+    // Only the first request waits for node:async_hooks to load.
+    if (handling === undefined) {
+      return requestContext().then((context) =>
+        this.#handle(context, request, clientAddress, ended)
+      );
+    }
+    return this.#handle(handling, request, clientAddress, ended);
+  }
+
+  #handle(
+    context: AsyncLocalStorage<unknown>,
+    request: R,
+    clientAddress: Address,
+    { promise, resolve }: PromiseWithResolvers<void>,
+  ): Promise<void> {
+    return context.run(request, async () => {
       try {
         const verified = this.verifyRequest(request, clientAddress);
         if (verified !== true && !(await verified)) {
