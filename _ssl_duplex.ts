@@ -21,40 +21,21 @@ const HEADER = 5;
  * follow the TLS session (after `unwrap`) stay in that buffer, and bytes the
  * socket had read before the upgrade (STARTTLS) are the first ones fed.
  */
-export interface RawDuplex extends Duplex {
-  readonly raw: StreamSocket;
-  /** Feed one record per read and stop once the session has ended (unwrap). */
-  oneRecord: boolean;
-  /** The session is over: leave the socket and its buffer to whoever owns it. */
-  detached: boolean;
-  /** Send close_notify without ending the socket's write side, and never close it (unwrap). */
-  keepOpen: boolean;
-  /** Called at the socket's end of stream, before node:tls is told. */
-  onEof: (() => void) | null;
-  /** The session has ended (the peer's close_notify): nothing more is fed. */
-  peerClosed: boolean;
-  /** The first failure of a write to the socket: every later write fails with it. */
-  writeError: unknown;
-  /** Stops feeding node:tls until `release()`: the socket's bytes stay in the kernel. */
-  hold(): void;
-  /** Feeds node:tls again after `hold()`. */
-  release(): void;
-  /** Settles once every write handed to the socket so far has. */
-  written(): Promise<void>;
-}
+export type RawDuplex = InstanceType<ReturnType<typeof defineRawDuplex>>;
 
 // The class is made on first use, since its base class comes from
 // node:stream, which is loaded only when TLS is used (_node.ts).
-let RawDuplexClass: (new (raw: StreamSocket) => RawDuplex) | undefined;
+let RawDuplexClass: ReturnType<typeof defineRawDuplex> | undefined;
 
-/** A {@linkcode RawDuplex} over `raw`, which node:tls reads and writes. */
+/** A RawDuplex over `raw`, which node:tls reads and writes. */
 export function rawDuplex(raw: StreamSocket): RawDuplex {
   RawDuplexClass ??= defineRawDuplex(nodeStream().Duplex);
   return new RawDuplexClass(raw);
 }
 
-function defineRawDuplex(Base: typeof Duplex): new (raw: StreamSocket) => RawDuplex {
-  return class extends Base implements RawDuplex {
+// The class's type, RawDuplex above, is what this returns.
+function defineRawDuplex(Base: typeof Duplex) {
+  return class RawDuplex extends Base {
     readonly raw: StreamSocket;
     #buffer: ReadBuffer;
     #pumping = false;

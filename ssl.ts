@@ -453,7 +453,7 @@ export class SSLContext {
     const all = [...(this.#defaultRoots ? nodeTls().rootCertificates : []), ...this.#ca];
     // Python lists the CA certificates only (basicConstraints CA:TRUE);
     // a leaf loaded as a trust anchor still verifies, but is not listed.
-    const ders = all.map((pem) => x509(pem)).filter((cert) => cert.ca)
+    const ders = all.map(x509).filter((cert) => cert.ca)
       .map((cert) => new Uint8Array(cert.raw));
     return binaryForm ? ders : ders.map(decodeCertificate);
   }
