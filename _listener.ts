@@ -11,6 +11,7 @@ import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
 import { type Watcher, watchStarted } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
+import { boundAt, closeKeepingFile } from "./_unix_file.ts";
 import { errno, OSError } from "./errors.ts";
 
 /**
@@ -304,54 +305,24 @@ export class Listener<T = unknown> {
     // A signal that outlives the socket must not keep the listener alive.
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#signal = null;
-    const restore = typeof this.endpoint === "string" ? keepFile(this.endpoint) : null;
-    try {
-      // The kept accept is unref'd while nobody waits; its end is awaited
-      // now (close()'s promise), so it must hold the event loop.
-      if (pending !== null) this.#listener.ref();
-      this.#listener.close();
-    } catch { /* already closed by Deno */ }
+    const listener = this.#listener;
+    const close = () => {
+      try {
+        // The kept accept is unref'd while nobody waits; its end is awaited
+        // now (close()'s promise), so it must hold the event loop.
+        if (pending !== null) listener.ref();
+        listener.close();
+      } catch { /* already closed by Deno */ }
+    };
     // A connection the kept accept brings now has nobody to take it: close
     // it, so its client sees the end at once rather than a connection that
     // never answers (CPython's closed backlog resets it; Deno cannot send a
     // reset).
     pending?.then(closeQuietly, noop);
-    if (pending === null) {
-      restore?.();
-      return Promise.resolve();
-    }
-    return pending.then(restore ?? noop, restore ?? noop);
+    if (typeof this.endpoint === "string") return closeKeepingFile(this.endpoint, close, pending);
+    close();
+    return pending === null ? Promise.resolve() : pending.then(noop, noop);
   }
-}
-
-/**
- * Keeps a Unix socket's file across Deno's close of its listener. Deno
- * removes the file when the listener is closed or dropped
- * (denoland/deno#31947); CPython leaves it, and programs unlink it
- * themselves (a second bind to it fails with EADDRINUSE until they do). So
- * a hard link holds the socket's inode under another name while Deno
- * removes the path, and the path is linked back to it afterwards. The link
- * needs read and write permission for a second name in the same directory;
- * without it, Deno's removal stands.
- * @returns What puts the path back, or `null` when the link could not be made.
- */
-function keepFile(path: string): (() => void) | null {
-  const hold = `${path}.${crypto.randomUUID().slice(0, 8)}.pysock`;
-  try {
-    Deno.linkSync(path, hold);
-  } catch {
-    return null;
-  }
-  return () => {
-    // A link, not a rename: a path some other program has bound meanwhile
-    // stays theirs.
-    try {
-      Deno.linkSync(hold, path);
-    } catch { /* the path exists again, or permission was revoked */ }
-    try {
-      Deno.removeSync(hold);
-    } catch { /* nothing more to do */ }
-  };
 }
 
 // In the instant between closing a listener and opening it again with its
@@ -375,7 +346,11 @@ function reopenOn(endpoint: IpEndpoint, reusePort: boolean, backlog: number): De
 }
 
 function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number): Deno.Listener {
-  if (typeof endpoint === "string") return Deno.listen({ transport: "unix", path: endpoint });
+  if (typeof endpoint === "string") {
+    const listener = Deno.listen({ transport: "unix", path: endpoint });
+    boundAt(endpoint);
+    return listener;
+  }
   return Deno.listen({
     transport: "tcp",
     hostname: endpoint.hostname,

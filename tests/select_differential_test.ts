@@ -583,8 +583,10 @@ async function unixStream(
   l.listen(8);
   const c = socket(AF_UNIX, SOCK_STREAM);
   await c.connect(path);
+  // Awaited: a listener closed with an accept pending puts its file back a
+  // turn later (_unix_file.ts), which a directory removal must not race.
   const done = async (...socks: Sock[]) => {
-    for (const s of socks) s.close();
+    for (const s of socks) await s[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true });
   };
   if (listenerOnly) {

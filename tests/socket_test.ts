@@ -661,6 +661,97 @@ Deno.test("a Unix listener closed with an accept pending still leaves its socket
   }
 });
 
+// Deno lets a listener whose accept was pending go a turn after close(), and
+// removes whatever is at its path then: the file kept across that removal
+// must be the one the program leaves there, not the closed socket's.
+async function acceptPending(path: string): Promise<[StreamSocket, Promise<unknown>]> {
+  const s = socket(AF_UNIX);
+  s.bind(path);
+  s.listen();
+  const accepting = s.accept().catch((e: OSError) => e.errno);
+  await sleep(5);
+  return [s, accepting];
+}
+
+Deno.test("a Unix listener's socket file unlinked right after close() with an accept pending stays unlinked, as in CPython", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const [s, accepting] = await acceptPending(path);
+    s.close();
+    Deno.removeSync(path);
+    assert.equal(await accepting, errno.EBADF);
+    await sleep(20);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a listener bound to the path while the closed one is let go keeps its file and takes connects", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const [s, accepting] = await acceptPending(path);
+    s.close();
+    Deno.removeSync(path);
+    const again = socket(AF_UNIX);
+    again.bind(path);
+    again.listen();
+    assert.equal(await accepting, errno.EBADF);
+    await sleep(20);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
+    using c = socket(AF_UNIX);
+    await c.connect(path);
+    const [a] = await again.accept();
+    await c.sendall("new");
+    assert.equal(text(await a.recv(10)), "new");
+    a.close();
+    again.close();
+    // Closed with nothing pending, it leaves its own file, and only that.
+    assert.ok((await Deno.lstat(path)).isSocket);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a Unix datagram socket bound to the path while the closed listener is let go keeps its file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const [s, accepting] = await acceptPending(path);
+    s.close();
+    Deno.removeSync(path);
+    using d = socket(AF_UNIX, SOCK_DGRAM);
+    d.bind(path);
+    assert.equal(await accepting, errno.EBADF);
+    await sleep(20);
+    using p = socket(AF_UNIX, SOCK_DGRAM);
+    await p.sendto("dgram", path);
+    assert.equal(text((await d.recvfrom(10))[0]), "dgram");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("after await using a Unix listener closed with an accept pending, its directory removes at once", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  let accepting: Promise<unknown>;
+  {
+    await using s = socket(AF_UNIX);
+    s.bind(path);
+    s.listen();
+    accepting = s.accept().catch((e: OSError) => e.errno);
+    await sleep(5);
+  }
+  assert.equal(await accepting, errno.EBADF);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("without permission for a second name in its directory, Deno's removal of a closed Unix listener's file stands", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/s.sock`;

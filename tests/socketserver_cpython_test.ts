@@ -87,10 +87,9 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
 }
 
 // A closed Unix listener whose accept was still pending puts its socket
-// file back a moment later (_listener.ts keeps it across Deno's removal,
+// file back a moment later (_unix_file.ts keeps it across Deno's removal,
 // denoland/deno#31947), so a removal racing it finds the directory not
-// empty; it is tried again, a bounded number of times. The known failure
-// below shows the same restore undoing a program's own unlink.
+// empty; it is tried again, a bounded number of times.
 async function removeSettled(dir: string): Promise<void> {
   for (let attempt = 0;; attempt++) {
     try {
@@ -1204,7 +1203,7 @@ Deno.test("await using closes the socket and stops a running serveForever", asyn
 
 // CPython's idiom server_close(); os.unlink(path) frees the path for the
 // next server. When an accept was pending at close(), pysock's listener
-// keeps the file across Deno's removal (keepFile) and puts it back once
+// keeps the file across Deno's removal (_unix_file.ts) and puts it back once
 // Deno lets the listener go; serverClose() resolves only then, so the
 // unlink that follows it is for good (found by this port).
 Deno.test({
