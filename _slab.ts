@@ -50,6 +50,8 @@ export class SlabWindow extends Turns {
   protected shared = false;
   #readSize = MIN_READ;
   #want = 0;
+  // The size of the last read: the next is likely as large (see fillTarget).
+  #lastRead = 0;
 
   /**
    * Where the next read goes: the slab's tail, or fresh room for `need`
@@ -73,7 +75,10 @@ export class SlabWindow extends Turns {
     const tail = this.slab.length - this.end;
     // Read into what is left of the slab while it is worth a read: small
     // messages then share one slab instead of costing an allocation each.
-    if (tail >= MIN_TAIL && tail >= more) want = Math.min(want, tail);
+    // Only while it holds a read as large as the last one, though: a tail
+    // smaller than the message arriving splits it in two recv()s, where
+    // CPython returns it whole (a 1,500-byte ping-pong split 1 in 8).
+    if (tail >= MIN_TAIL && tail >= more && tail >= this.#lastRead) want = Math.min(want, tail);
     else this.reserve(want);
     this.#want = want;
     // A read into the whole slab passes the slab: no view per read (an
@@ -85,6 +90,7 @@ export class SlabWindow extends Turns {
   /** Records a read of `n` bytes into the last target of fillTarget. */
   protected landed(n: number): void {
     this.end += n;
+    this.#lastRead = n;
     this.#readSize = adaptReadSize(this.#readSize, n, this.#want);
   }
 

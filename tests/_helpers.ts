@@ -75,7 +75,9 @@ export async function pair(family: number = AF_INET): Promise<Pair> {
     async [Symbol.asyncDispose]() {
       client.close();
       conn.close();
-      server.close();
+      // Awaited: a Unix listener closed with an accept pending puts its file
+      // back a turn later, which the directory's removal must not race.
+      await server[Symbol.asyncDispose]();
       if (dir) await Deno.remove(dir, { recursive: true });
     },
   };

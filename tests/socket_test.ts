@@ -308,6 +308,17 @@ Deno.test("recv returns each received byte exactly once across many small reads"
   assert.equal(got, "abcdefghij");
 });
 
+Deno.test("recv(4096) returns each 1,500-byte message of a ping-pong whole, as CPython's does", async () => {
+  await using p = await pair();
+  for (let i = 0; i < 30; i++) {
+    const message = new Uint8Array(1500).fill(i);
+    await p.client.sendall(message);
+    assert.deepEqual(await p.conn.recv(4096), message, `message ${i}`);
+    await p.conn.send("k");
+    assert.equal(text(await p.client.recv(1)), "k");
+  }
+});
+
 Deno.test("recv(0) resolves to an empty array", async () => {
   await using p = await pair();
   assert.deepEqual(await p.conn.recv(0), new Uint8Array(0));
