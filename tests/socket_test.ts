@@ -674,77 +674,63 @@ Deno.test("a Unix listener closed with an accept pending still leaves its socket
 
 // Deno lets a listener whose accept was pending go a turn after close(), and
 // removes whatever is at its path then: the file kept across that removal
-// must be the one the program leaves there, not the closed socket's.
-async function acceptPending(path: string): Promise<[StreamSocket, Promise<unknown>]> {
-  const s = socket(AF_UNIX);
-  s.bind(path);
-  s.listen();
-  const accepting = s.accept().catch((e: OSError) => e.errno);
-  await sleep(5);
-  return [s, accepting];
-}
-
-Deno.test("a Unix listener's socket file unlinked right after close() with an accept pending stays unlinked, as in CPython", async () => {
+// must be the one the program leaves there, not the closed socket's. The
+// body runs once the listener is closed that way and its path unlinked
+// right after, as CPython's idiom close(); os.unlink(path) does.
+async function closedAndUnlinked(
+  body: (path: string, accepting: Promise<unknown>) => Promise<void>,
+): Promise<string[]> {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/s.sock`;
   try {
-    const [s, accepting] = await acceptPending(path);
+    const s = socket(AF_UNIX);
+    s.bind(path);
+    s.listen();
+    const accepting = s.accept().catch((e: OSError) => e.errno);
+    await sleep(5);
     s.close();
     Deno.removeSync(path);
+    await body(path, accepting);
     assert.equal(await accepting, errno.EBADF);
     await sleep(20);
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("a Unix listener's socket file unlinked right after close() with an accept pending stays unlinked, as in CPython", async () => {
+  assert.deepEqual(await closedAndUnlinked(() => Promise.resolve()), []);
 });
 
-Deno.test("a listener bound to the path while the closed one is let go keeps its file and takes connects", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/s.sock`;
-  try {
-    const [s, accepting] = await acceptPending(path);
-    s.close();
-    Deno.removeSync(path);
-    const again = socket(AF_UNIX);
+Deno.test("a listener bound to the path while the closed one is let go takes connects, and its own close leaves its file", async () => {
+  const left = await closedAndUnlinked(async (path, accepting) => {
+    using again = socket(AF_UNIX);
     again.bind(path);
     again.listen();
-    assert.equal(await accepting, errno.EBADF);
+    await accepting;
     await sleep(20);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
     using c = socket(AF_UNIX);
     await c.connect(path);
     const [a] = await again.accept();
     await c.sendall("new");
     assert.equal(text(await a.recv(10)), "new");
     a.close();
-    again.close();
-    // Closed with nothing pending, it leaves its own file, and only that.
-    assert.ok((await Deno.lstat(path)).isSocket);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
+  assert.deepEqual(left, ["s.sock"]);
 });
 
 Deno.test("a Unix datagram socket bound to the path while the closed listener is let go keeps its file", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/s.sock`;
-  try {
-    const [s, accepting] = await acceptPending(path);
-    s.close();
-    Deno.removeSync(path);
+  const left = await closedAndUnlinked(async (path, accepting) => {
     using d = socket(AF_UNIX, SOCK_DGRAM);
     d.bind(path);
-    assert.equal(await accepting, errno.EBADF);
+    await accepting;
     await sleep(20);
     using p = socket(AF_UNIX, SOCK_DGRAM);
     await p.sendto("dgram", path);
     assert.equal(text((await d.recvfrom(10))[0]), "dgram");
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s.sock"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
+  assert.deepEqual(left, ["s.sock"]);
 });
 
 Deno.test("after await using a Unix listener closed with an accept pending, its directory removes at once", async () => {
