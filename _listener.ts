@@ -11,7 +11,7 @@ import { toDeadline } from "./_base.ts";
 import { Kept } from "./_kept.ts";
 import { type Watcher, watchStarted } from "./_ready.ts";
 import { isResetBeforeAccept, ResetConn } from "./_reset_conn.ts";
-import { boundAt, closeKeepingFile } from "./_unix_file.ts";
+import { closeKeepingFile, listenUnix } from "./_unix_file.ts";
 import { errno, OSError } from "./errors.ts";
 
 /**
@@ -346,11 +346,7 @@ function reopenOn(endpoint: IpEndpoint, reusePort: boolean, backlog: number): De
 }
 
 function open(endpoint: IpEndpoint | string, reusePort: boolean, backlog: number): Deno.Listener {
-  if (typeof endpoint === "string") {
-    const listener = Deno.listen({ transport: "unix", path: endpoint });
-    boundAt(endpoint);
-    return listener;
-  }
+  if (typeof endpoint === "string") return listenUnix(endpoint);
   return Deno.listen({
     transport: "tcp",
     hostname: endpoint.hostname,

@@ -109,11 +109,26 @@ export function closeKeepingFile(
 }
 
 /**
- * Tells a listener still being let go at `path` that a new socket is bound
- * there: that socket's file is the one its release puts back.
+ * Opens Deno's listener at a Unix path; a listener still being let go there
+ * then puts back this one's file, not its own.
  *
- * @param path The path just bound.
+ * @param path The socket's path.
+ * @returns The listener.
  */
-export function boundAt(path: string): void {
+export function listenUnix(path: string): Deno.Listener {
+  const listener = Deno.listen({ transport: "unix", path });
   releasing.get(path)?.retake();
+  return listener;
+}
+
+/**
+ * Opens a Unix datagram socket, at `path` or unbound, as {@linkcode listenUnix} does a listener.
+ *
+ * @param path The socket's path, or `null` for an unbound socket.
+ * @returns The socket.
+ */
+export function listenUnixDatagram(path: string | null): Deno.DatagramConn {
+  const conn = Deno.listenDatagram({ transport: "unixpacket", path: path ?? undefined });
+  if (path !== null) releasing.get(path)?.retake();
+  return conn;
 }

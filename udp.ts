@@ -77,7 +77,7 @@ export { multicastRequest } from "./_datagram_options.ts";
 import { DatagramReceiver, type Delivered } from "./_datagram_receiver.ts";
 import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
 import { checkFlags, DATAGRAM_RECV, SEND } from "./_flags.ts";
-import { boundAt } from "./_unix_file.ts";
+import { listenUnixDatagram } from "./_unix_file.ts";
 import {
   type AncillaryItem,
   checkAncbufsize,
@@ -862,7 +862,7 @@ export class DatagramSocket extends SocketBase {
     let conn: Deno.DatagramConn;
     try {
       conn = typeof endpoint === "string" || endpoint === null
-        ? Deno.listenDatagram({ transport: "unixpacket", path: endpoint ?? undefined })
+        ? listenUnixDatagram(endpoint)
         : Deno.listenDatagram({
           transport: "udp",
           hostname: endpoint.hostname,
@@ -873,8 +873,6 @@ export class DatagramSocket extends SocketBase {
     } catch (err) {
       throw this.#translate(err, endpoint);
     }
-    // A stream listener closed at this path may not be let go yet.
-    if (typeof endpoint === "string") boundAt(endpoint);
     const addr = conn.addr;
     if (addr.transport === "udp" && familyOfHost((addr as Deno.NetAddr).hostname) !== this.family) {
       // A host name resolved to the other family (Deno takes the first address).
