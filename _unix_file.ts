@@ -58,11 +58,13 @@ class HeldFile {
     const hold = `${this.path}.${crypto.randomUUID().slice(0, 8)}.pysock`;
     try {
       Deno.linkSync(this.path, hold);
-      this.#ino = Deno.lstatSync(hold).ino;
-      this.#hold = hold;
     } catch {
-      this.#ino = null;
+      return; // no permission for a second name: Deno's removal stands
     }
+    this.#hold = hold;
+    try {
+      this.#ino = Deno.lstatSync(hold).ino;
+    } catch { /* then the next retake takes it again */ }
   }
 
   #release(): void {
