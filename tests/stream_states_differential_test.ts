@@ -165,7 +165,10 @@ async function ours(family: number): Promise<Record<State, unknown[]>> {
     }
     return out;
   } finally {
-    for (const s of opened) s.close();
+    // Awaited: the non-blocking accepts that failed with EAGAIN keep an
+    // accept pending, so those listeners put their files back a turn after
+    // close() (_unix_file.ts), which the directory's removal must not race.
+    for (const s of opened) await s[Symbol.asyncDispose]();
     if (dir) await Deno.remove(dir, { recursive: true });
   }
 }
