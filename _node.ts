@@ -1,9 +1,9 @@
 // Node's built-in modules that TLS needs, loaded when TLS first uses them
 // rather than when the module graph loads. A static `import … from "node:…"`
 // starts Deno's Node compatibility layer in every program that imports
-// mod.ts, TLS or not: importing mod.ts took 47 MiB of RSS and 45 ms with the
-// static imports, 37 MiB and 13 ms without them (Deno 2.9, measured in
-// session 13). `process.getBuiltinModule` is Node's synchronous way to load a
+// mod.ts, TLS or not: importing mod.ts took 47 MiB of RSS and 43 ms with the
+// static imports, 40 MiB and 23 ms without them (Deno 2.9, bench/startup.ts;
+// README's "Start-up"). `process.getBuiltinModule` is Node's synchronous way to load a
 // built-in, and SSLContext's synchronous methods (loadCertChain, getCaCerts)
 // need a synchronous one. Code that is asynchronous anyway (socketserver's
 // request context, the selectors' next turn) uses `await import(…)`, which
