@@ -336,15 +336,35 @@ function bindError(err: unknown, address: AddressInput): unknown {
  * ```
  */
 export async function socketpair(): Promise<[StreamSocket, StreamSocket]> {
-  using server = createServer(["127.0.0.1", 0], { backlog: 1 });
-  const client = new StreamSocket(AF_INET);
+  let server: StreamSocket;
   try {
-    const accepting = server.accept();
+    server = createServer(["127.0.0.1", 0], { backlog: 1 });
+  } catch (err) {
+    throw pairDenied(err);
+  }
+  using _server = server;
+  const client = new StreamSocket(AF_INET);
+  const accepting = server.accept();
+  try {
     await client.connect(["127.0.0.1", server.getsockname()[1] as number]);
     const [peer] = await accepting;
     return [client, peer];
   } catch (err) {
     client.close();
-    throw err;
+    // The accept fails too once the listener closes: that is not news.
+    accepting.catch(() => {});
+    throw pairDenied(err);
   }
+}
+
+// Deno names the address it refused: 127.0.0.1:0 for the listener, then a
+// new ephemeral port every run for the connect. Neither flag can work; the
+// pair needs loopback on any port.
+function pairDenied(err: unknown): unknown {
+  if (!(err instanceof PermissionError)) return err;
+  return new PermissionError(errno.EACCES, {
+    detail: "socketpair() listens and connects on 127.0.0.1 (any port); " +
+      "run again with --allow-net=127.0.0.1",
+    cause: err.cause ?? err,
+  });
 }

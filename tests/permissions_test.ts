@@ -13,7 +13,8 @@ const MOD = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
 // the outcome goes to stdout as JSON.
 const PROBE = `
 import * as pysock from ${MOD};
-const { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, createConnection, gethostname, socket } = pysock;
+const { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, createConnection, gethostname, socket, socketpair } =
+  pysock;
 const [action, target] = Deno.args;
 const port = Number(target);
 async function run() {
@@ -55,6 +56,12 @@ async function run() {
     }
     case "hostname":
       return gethostname();
+    case "socketpair": {
+      const [a, b] = await socketpair();
+      a.close();
+      b.close();
+      return;
+    }
   }
   throw new Error("unknown action " + action);
 }
@@ -130,7 +137,7 @@ async function checkCase(dir: string, c: Case): Promise<string[]> {
   return problems;
 }
 
-Deno.test("without --allow-net, connect, createConnection, listen and sendto name the exact --allow-net flag, and it suffices", async () => {
+Deno.test("without --allow-net, connect, createConnection, listen, socketpair and sendto name the exact --allow-net flag, and it suffices", async () => {
   using server = createServer(["127.0.0.1", 0]);
   const port = String(server.getsockname()[1]);
   using server6 = HAS_IPV6 ? createServer(["::1", 0], { family: AF_INET6 }) : null;
@@ -165,6 +172,22 @@ Deno.test("without --allow-net, connect, createConnection, listen and sendto nam
       target: "",
       given: [],
       expected: ["--allow-net=127.0.0.1:0"],
+    },
+    {
+      // The listener is allowed, then the connect to its new port is not:
+      // neither address Deno names would work the next run.
+      name: "socketpair with only the listener's 127.0.0.1:0 allowed",
+      action: "socketpair",
+      target: "",
+      given: ["--allow-net=127.0.0.1:0"],
+      expected: ["--allow-net=127.0.0.1"],
+    },
+    {
+      name: "socketpair",
+      action: "socketpair",
+      target: "",
+      given: [],
+      expected: ["--allow-net=127.0.0.1"],
     },
     {
       name: "sendto from a bound datagram socket",
