@@ -193,14 +193,19 @@ class PollObject implements Poll {
         `Cannot poll: timeout must be milliseconds or null, got ${describe(timeout)}`,
       );
     }
+    if (typeof timeout === "number" && !Number.isFinite(timeout)) {
+      // CPython: ValueError for NaN, OverflowError for an infinity.
+      throw new RangeError(
+        `Cannot poll: timeout must be a finite number of milliseconds, got ${timeout}`,
+      );
+    }
     const closed: [number, number][] = [];
     for (const [fd, { fileobj }] of this.#masks) {
       if (fileobj.fileno() === -1) closed.push([fd, POLLNVAL]);
     }
     if (closed.length > 0) return closed;
-    // A negative timeout waits for ever, as poll(2)'s; -Infinity is
-    // CPython's OverflowError, a RangeError from the selector below.
-    const seconds = timeout === undefined || timeout === null || timeout < 0 && timeout > -Infinity
+    // A negative timeout waits for ever, as poll(2)'s.
+    const seconds = timeout === undefined || timeout === null || timeout < 0
       ? null
       : timeout / 1000;
     const out: [number, number][] = [];

@@ -581,7 +581,9 @@ function checkEvents(events: unknown): void {
   if (typeof events !== "number" || !Number.isInteger(events)) {
     throw new TypeError(`Invalid events: ${describe(events)}`);
   }
-  if (events === 0 || (events & ~(READ | WRITE)) !== 0) {
+  // Compared as numbers, not with `&`: bit operators keep the low 32 bits,
+  // and 2 ** 32 + 1 would pass as EVENT_READ.
+  if (events < READ || events > (READ | WRITE)) {
     throw new RangeError(`Invalid events: ${events}`);
   }
 }

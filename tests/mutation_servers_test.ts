@@ -145,7 +145,11 @@ Deno.test("select, DefaultSelector.select and poll refuse NaN and the infinities
     await assert.rejects(select([b], [], [], bad), RangeError);
     const p = poll();
     p.register(b, POLLIN);
-    await assert.rejects(p.poll(bad), RangeError);
+    // Named as poll's, in its unit (it used to say "Cannot select" and seconds).
+    await assert.rejects(p.poll(bad), {
+      name: "RangeError",
+      message: `Cannot poll: timeout must be a finite number of milliseconds, got ${bad}`,
+    });
   }
 });
 

@@ -70,7 +70,13 @@ Deno.test("register rejects events other than EVENT_READ and EVENT_WRITE before 
   assert.throws(() => sel.register(0, 999999), new RangeError("Invalid events: 999999"));
   assert.throws(() => sel.register(rd, 0), new RangeError("Invalid events: 0"));
   assert.throws(() => sel.register(rd, 1.5), TypeError);
+  // Past 32 bits too (CPython: ValueError), though the low 32 bits say EVENT_READ.
+  assert.throws(() => sel.register(rd, 2 ** 32 + 1), new RangeError("Invalid events: 4294967297"));
+  assert.throws(() => sel.register(rd, -1), new RangeError("Invalid events: -1"));
   assert.equal(sel.getMap().size, 0);
+  sel.register(rd, EVENT_READ);
+  assert.throws(() => sel.modify(rd, 2 ** 53), RangeError);
+  assert.equal(sel.getKey(rd).events, EVENT_READ);
 });
 
 Deno.test("register rejects a negative descriptor, an object without fileno() and a number no socket has", () => {
