@@ -61,10 +61,12 @@ import {
 import { endpointError } from "./_connect.ts";
 import {
   type AbortOptions,
+  checkBuflen,
   checkInto,
   checkOption,
   checkSignal,
   checkSize,
+  optionBytes,
   type OptionValue,
   SocketBase,
   unboundAddress,
@@ -721,10 +723,42 @@ export class DatagramSocket extends SocketBase {
    * assert.equal(s.getsockopt(SOL_SOCKET, SO_BROADCAST), 1);
    * ```
    */
-  getsockopt(level: number, optname: number): number {
+  getsockopt(level: number, optname: number): number;
+  /**
+   * `buflen` 0 reads the option as an int, as in Python.
+   *
+   * @param level `SOL_SOCKET` or `IPPROTO_IP`.
+   * @param optname The option.
+   * @param buflen 0.
+   * @returns The value as an int.
+   */
+  getsockopt(level: number, optname: number, buflen: 0): number;
+  /**
+   * Reads an option as packed bytes, Python's `getsockopt(level, optname,
+   * buflen)`: the native int, cut to `buflen` bytes (at most 4) as Linux
+   * cuts it.
+   *
+   * @param level `SOL_SOCKET` or `IPPROTO_IP`.
+   * @param optname The option.
+   * @param buflen The most bytes to return, 0–1024.
+   * @returns The value's bytes.
+   * @throws {OSError} with no errno for a `buflen` outside 0–1024, as CPython.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AF_INET, SO_TYPE, SOCK_DGRAM, socket, SOL_SOCKET } from "./mod.ts";
+   * using s = socket(AF_INET, SOCK_DGRAM);
+   * assert.deepEqual(s.getsockopt(SOL_SOCKET, SO_TYPE, 4), new Uint8Array([2, 0, 0, 0]));
+   * ```
+   */
+  getsockopt(level: number, optname: number, buflen: number): Uint8Array;
+  getsockopt(level: number, optname: number, buflen?: number): number | Uint8Array {
     checkOption(level, optname, 0);
+    if (buflen !== undefined) checkBuflen(buflen);
     this.checkOpen();
-    return this.#options.get(level, optname);
+    const value = this.#options.get(level, optname);
+    return buflen ? optionBytes(value, buflen) : value;
   }
 
   /** @ignore Internal: readiness, for selectors (see _ready.ts). */

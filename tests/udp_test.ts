@@ -434,6 +434,23 @@ for (const { name, family } of IP_FAMILIES) {
     });
   });
 
+  Deno.test(`${name}: getsockopt's buflen form gives the int's bytes, as CPython's (it was ignored)`, () => {
+    using a = socket(family, SOCK_DGRAM);
+    assert.deepEqual(a.getsockopt(SOL_SOCKET, SO_TYPE, 4), new Uint8Array([2, 0, 0, 0]));
+    assert.deepEqual(a.getsockopt(SOL_SOCKET, SO_TYPE, 1), new Uint8Array([2]));
+    assert.deepEqual(a.getsockopt(SOL_SOCKET, SO_TYPE, 8), new Uint8Array([2, 0, 0, 0]));
+    assert.deepEqual(a.getsockopt(SOL_SOCKET, SO_BROADCAST, 4), new Uint8Array([1, 0, 0, 0]));
+    assert.equal(a.getsockopt(SOL_SOCKET, SO_TYPE, 0), SOCK_DGRAM);
+    for (const buflen of [-1, 1025]) {
+      assert.throws(() => a.getsockopt(SOL_SOCKET, SO_TYPE, buflen), (err) => {
+        assert.ok(err instanceof OSError);
+        assert.equal(err.errno, null);
+        assert.equal(err.message, "getsockopt buflen out of range");
+        return true;
+      });
+    }
+  });
+
   Deno.test(`${name}: options Deno cannot honour fail with ENOPROTOOPT naming the option`, () => {
     using a = socket(family, SOCK_DGRAM);
     const cases: [number, number, string][] = [
