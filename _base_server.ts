@@ -251,7 +251,7 @@ export abstract class BaseServer<R> implements AsyncDisposable {
    *   on a `Threading*` server).
    */
   async handleRequest(): Promise<void> {
-    const ms = this.timeout === null ? null : this.timeout * 1000;
+    const ms = requestTimeout(this.timeout);
     const next = await this.#nextRequest(ms, false);
     if (next === FAILED) return;
     if (typeof next === "symbol") return await this.handleTimeout();
@@ -590,4 +590,23 @@ function checkSeconds(value: unknown, action: string, name: string): number {
     throw new RangeError(`Cannot ${action}: ${name} must be 0 or more seconds, got ${value}`);
   }
   return value * 1000;
+}
+
+// handleRequest()'s wait: `timeout` is checked when used, as CPython's
+// handle_request does. A negative one polls (the selector's timeout 0).
+function requestTimeout(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  if (typeof timeout !== "number") {
+    throw new TypeError(
+      `Cannot handle a request: timeout must be a number of seconds or null, got ${
+        describe(timeout)
+      }`,
+    );
+  }
+  if (Number.isNaN(timeout) || timeout === Infinity) {
+    throw new RangeError(
+      `Cannot handle a request: timeout must be a finite number of seconds, got ${timeout}`,
+    );
+  }
+  return Math.max(0, timeout) * 1000;
 }

@@ -363,3 +363,33 @@ Deno.test("serveForever takes a request a subclass's getRequest returns as a val
   await server.shutdown();
   await serving;
 });
+
+Deno.test("handleRequest checks timeout when it uses it: TypeError for a non-number, RangeError for NaN and Infinity, and a negative one polls", async () => {
+  let timeouts = 0;
+  class Timing extends TCPServer {
+    override handleTimeout(): void {
+      timeouts++;
+    }
+  }
+  await using server = new Timing(["127.0.0.1", 0], BaseRequestHandler);
+  // These waited for ever (NaN) or took "1" as one second.
+  for (const bad of ["x", "1", {}]) {
+    server.timeout = bad as never;
+    await assert.rejects(server.handleRequest(), {
+      name: "TypeError",
+      message: /^Cannot handle a request: timeout must be a number of seconds or null, got /,
+    });
+  }
+  for (const bad of [NaN, Infinity]) {
+    server.timeout = bad;
+    await assert.rejects(server.handleRequest(), {
+      name: "RangeError",
+      message: `Cannot handle a request: timeout must be a finite number of seconds, got ${bad}`,
+    });
+  }
+  assert.equal(timeouts, 0);
+  // CPython's selector polls for a negative timeout; Node's timers warned and used 1 ms.
+  server.timeout = -1;
+  await server.handleRequest();
+  assert.equal(timeouts, 1);
+});
