@@ -17,6 +17,9 @@ export type WorkerFactory = (worker: WorkerInfo) => BaseServer<any> | Promise<Ba
 /** Seconds in which at most `maxRestarts` restarts are allowed. */
 export const RESTART_WINDOW = 10;
 
+// The most workers one pool starts.
+const MAX_WORKERS = 1024;
+
 /** Options for {@linkcode serveWorkers}. */
 export interface ServeWorkersOptions {
   /** The port worker 0 is told to bind (`WorkerInfo.port`); default 0, a free one. */
@@ -108,12 +111,14 @@ interface Plan {
  * export default (worker: WorkerInfo) => new Server(["127.0.0.1", worker.port], Echo);
  * ```
  *
- * @param n How many workers: an integer, 1 or more.
+ * @param n How many workers: an integer, 1–1024.
  * @param moduleUrl The worker module's absolute URL (`new URL("./worker.ts", import.meta.url)`).
  * @param options The port, the workers' Deno flags and arguments, the restart budget.
  * @returns The running pool, once every worker has printed that it serves.
- * @throws {TypeError} when `n` is not a number or `moduleUrl` not an absolute URL.
- * @throws {RangeError} when `n` is not an integer of 1 or more.
+ * @throws {TypeError} when `n` is not a number, `moduleUrl` not an absolute URL, or an option
+ *   of the wrong type.
+ * @throws {RangeError} when `n` is not an integer 1–1024, `maxRestarts` not one of 0 or more,
+ *   or `startTimeout`/`killAfter` not 0–86400 seconds.
  * @throws {Error} when called inside a worker; when a worker exits before it serves (naming its exit
  *   and the last line of its stderr), or is not ready in `startTimeout`; the
  *   other workers are stopped first.
@@ -151,8 +156,10 @@ function checkPlan(n: unknown, moduleUrl: unknown, options: ServeWorkersOptions)
   if (typeof n !== "number") {
     throw new TypeError(`Cannot serve workers: n must be a number, got ${describe(n)}`);
   }
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Cannot serve workers: n must be an integer of 1 or more, got ${n}`);
+  // A bound, so that a typo (1e4 for 1e1) is an error, not a fork bomb:
+  // more workers than this would not share one port usefully anyway.
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new RangeError(`Cannot serve workers: n must be an integer 1–${MAX_WORKERS}, got ${n}`);
   }
   let url: string;
   try {
@@ -164,15 +171,60 @@ function checkPlan(n: unknown, moduleUrl: unknown, options: ServeWorkersOptions)
       }`,
     );
   }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot serve workers: options must be an object, got ${describe(options)}`,
+    );
+  }
   return {
     n,
     moduleUrl: url,
-    flags: options.flags ?? ["--allow-net"],
-    args: options.args ?? [],
-    maxRestarts: options.maxRestarts ?? n,
-    startMs: (options.startTimeout ?? 30) * 1000,
-    killMs: (options.killAfter ?? 10) * 1000,
+    flags: strings(options.flags, "flags") ?? ["--allow-net"],
+    args: strings(options.args, "args") ?? [],
+    maxRestarts: count(options.maxRestarts, "maxRestarts") ?? n,
+    startMs: seconds(options.startTimeout, "startTimeout", 30) * 1000,
+    killMs: seconds(options.killAfter, "killAfter", 10) * 1000,
   };
+}
+
+// The options are checked before any process starts, as n is.
+
+function strings(value: unknown, name: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new TypeError(
+      `Cannot serve workers: ${name} must be an array of strings, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function count(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot serve workers: ${name} must be a number, got ${describe(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot serve workers: ${name} must be an integer of 0 or more, got ${value}`,
+    );
+  }
+  return value;
+}
+
+// At most a day: a timer holds 24.8 days at most, and a worker that takes
+// longer than a day to start is not starting.
+function seconds(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot serve workers: ${name} must be a number of seconds, got ${describe(value)}`,
+    );
+  }
+  if (!(value >= 0 && value <= 86400)) {
+    throw new RangeError(`Cannot serve workers: ${name} must be 0–86400 seconds, got ${value}`);
+  }
+  return value;
 }
 
 /** One worker process and what became of it. */

@@ -253,3 +253,33 @@ Deno.test("serveWorkers rejects a bad n or moduleUrl with TypeError or RangeErro
   );
   await assert.rejects(serveWorkers(1, 42 as unknown as string), TypeError);
 });
+
+Deno.test("serveWorkers rejects bad options, and n past 1,024, before starting any worker", async () => {
+  // 2 ** 31 and 1e300 started spawning processes.
+  for (const n of [1025, 2 ** 31, 1e300]) {
+    await assert.rejects(serveWorkers(n, WORKER), {
+      name: "RangeError",
+      message: `Cannot serve workers: n must be an integer 1–1024, got ${n}`,
+    });
+  }
+  // A startTimeout past a timer's 24.8 days fired at once ("not ready after 3000000 s").
+  for (const startTimeout of [3e6, -1, NaN, Infinity]) {
+    await assert.rejects(serveWorkers(1, WORKER, { startTimeout }), {
+      name: "RangeError",
+      message: `Cannot serve workers: startTimeout must be 0–86400 seconds, got ${startTimeout}`,
+    });
+  }
+  const wrongTypes: [string, unknown][] = [
+    ["startTimeout", "x"],
+    ["killAfter", "10"],
+    ["maxRestarts", "1"],
+    ["flags", "--allow-net"],
+    ["args", [1]],
+  ];
+  for (const [name, value] of wrongTypes) {
+    await assert.rejects(serveWorkers(1, WORKER, { [name]: value }), TypeError, name);
+  }
+  await assert.rejects(serveWorkers(1, WORKER, { maxRestarts: -1 }), RangeError);
+  await assert.rejects(serveWorkers(1, WORKER, { maxRestarts: 0.5 }), RangeError);
+  await assert.rejects(serveWorkers(1, WORKER, null as never), TypeError);
+});
