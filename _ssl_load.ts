@@ -30,6 +30,18 @@ export function loadChain(
   keyfile: string | null,
   password: KeyPassword | null,
 ): { chain: string; key: string } {
+  // Every argument's type before any file is read, as CPython checks them.
+  if (keyfile !== null && typeof keyfile !== "string") {
+    throw new TypeError(`Cannot load cert chain: keyfile must be a path, got ${describe(keyfile)}`);
+  }
+  if (
+    password !== null && typeof password !== "string" && typeof password !== "function" &&
+    !(password instanceof Uint8Array)
+  ) {
+    throw new TypeError(
+      `Cannot load cert chain: password should be a string or callable, got ${describe(password)}`,
+    );
+  }
   const certText = readText(certfile);
   const keyText = keyfile === null ? certText : readText(keyfile);
   const chain = pemBlocks(certText);
@@ -39,14 +51,6 @@ export function loadChain(
   );
   if (keyPem === null) throw pemError(`no private key in ${keyfile ?? certfile}`);
   const given = password;
-  if (
-    given !== null && typeof given !== "string" && typeof given !== "function" &&
-    !(given instanceof Uint8Array)
-  ) {
-    throw new TypeError(
-      `Cannot load cert chain: password should be a string or callable, got ${describe(given)}`,
-    );
-  }
   // As OpenSSL asks: a callback only for an encrypted key, and its errors are the caller's.
   const encrypted = /ENCRYPTED/.test(keyPem[0]);
   const secret = typeof given === "function" ? (encrypted ? given() : null) : given;

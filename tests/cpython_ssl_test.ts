@@ -1004,6 +1004,16 @@ Deno.test({
       () => ctx.loadCertChain(CERTFILE_PROTECTED, null, true as unknown as string),
       TypeError,
     );
+    // Checked before any file is read, as CPython's (a missing file was reported first).
+    assert.throws(
+      () => ctx.loadCertChain(`${CERTFILE_PROTECTED}.missing`, null, true as unknown as string),
+      TypeError,
+    );
+    // CPython: TypeError "keyfile should be a valid filesystem path"; pysock read String(5).
+    assert.throws(
+      () => ctx.loadCertChain(CERTFILE_PROTECTED, 5 as unknown as string),
+      new TypeError("Cannot load cert chain: keyfile must be a path, got 5"),
+    );
     // CPython: ValueError "password cannot be longer than 1024 bytes".
     const tooLong = (e: unknown) =>
       (e instanceof TypeError || e instanceof RangeError) && /cannot be longer/.test(e.message);
