@@ -4,6 +4,7 @@
 
 import { type AddressInput, checkSocketAddress } from "./_address.ts";
 import { type AbortOptions, checkSize, SocketBase } from "./_base.ts";
+import { toBytes } from "./_bytes.ts";
 import { AF_UNIX } from "./_constants.ts";
 import { checkFlags, SEND, STREAM_RECV } from "./_flags.ts";
 import {
@@ -76,13 +77,44 @@ export function streamSendmsg(
     checkAncdata(ancdata, "sendmsg");
     checkFlags(flags, SEND, "sendmsg");
     if (address !== undefined && address !== null) {
-      checkSocketAddress(address, sock.family, "sendmsg");
-      if (sock.family === AF_UNIX && connected) throw new OSError(errno.EISCONN);
+      checkPeerAddress(sock, connected, address, "sendmsg");
     }
     return sock.send(data, flags);
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/**
+ * Python's `sendto` on a stream: one send, its address checked (and
+ * required: `sendto(data, None)` is CPython's TypeError), then ignored as
+ * {@linkcode streamSendmsg} ignores it.
+ */
+export function streamSendto(
+  sock: StreamCalls,
+  connected: boolean,
+  data: unknown,
+  flags: number,
+  address: unknown,
+): Promise<number> {
+  try {
+    const bytes = toBytes(data, "sendto");
+    checkFlags(flags, SEND, "sendto");
+    checkPeerAddress(sock, connected, address, "sendto");
+    return sock.send(bytes, flags);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function checkPeerAddress(
+  sock: StreamCalls,
+  connected: boolean,
+  address: unknown,
+  action: string,
+): void {
+  checkSocketAddress(address, sock.family, action);
+  if (sock.family === AF_UNIX && connected) throw new OSError(errno.EISCONN);
 }
 
 /**
@@ -224,10 +256,9 @@ export abstract class StreamMessages extends SocketBase {
     flagsOrAddr: number | AddressInput,
     address?: AddressInput,
   ): Promise<number> {
-    // sendmsg's checks: the address's, and EISCONN for a connected Unix stream.
     const flagged = typeof flagsOrAddr === "number" && address !== undefined;
-    const addr = (flagged ? address : flagsOrAddr) as AddressInput;
-    return this.sendmsg([data], undefined, flagged ? flagsOrAddr as number : 0, addr);
+    const addr = flagged ? address : flagsOrAddr;
+    return streamSendto(this, this.connected, data, flagged ? flagsOrAddr as number : 0, addr);
   }
 
   /**

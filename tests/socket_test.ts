@@ -1298,8 +1298,17 @@ Deno.test("a stream socket's sendto sends to the connected peer, checks the addr
   assert.equal(await p.client.sendto("two", 0, p.server.getsockname()), 3);
   await assert.rejects(p.client.sendto("x", "not a tuple" as never), TypeError);
   await assert.rejects(p.client.sendto("x", ["127.0.0.1", 70000]), RangeError);
-  await assert.rejects(p.client.sendto("x", 5 as never), TypeError);
-  assert.equal(text(await recvExactly(p.conn, 6)), "onetwo");
+  await assert.rejects(p.client.sendto("x", 5 as never), {
+    name: "TypeError",
+    message: /^Cannot sendto: /,
+  });
+  // CPython: TypeError "sendto(): AF_INET address must be tuple, not NoneType"; these sent.
+  await assert.rejects(p.client.sendto("x", null as never), TypeError);
+  await assert.rejects(p.client.sendto("x", undefined as never), TypeError);
+  await assert.rejects(p.client.sendto("x", 0, null as never), TypeError);
+  await assert.rejects(p.client.sendto(5 as never, ["127.0.0.1", 9]), /^TypeError: Cannot sendto/);
+  await p.client.sendall("end");
+  assert.equal(text(await recvExactly(p.conn, 9)), "onetwoend");
   using lone = socket();
   await assert.rejects(
     lone.sendto("x", ["127.0.0.1", 9]),
