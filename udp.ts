@@ -265,7 +265,7 @@ export class DatagramSocket extends SocketBase {
   ): Promise<number> {
     // Not async: the hot path (a destination seen before) adds no promise of its own.
     try {
-      this.checkOpen();
+      // The arguments first, then EBADF, as CPython checks them.
       const bytes = toBytes(data, "sendto");
       let addr = flagsOrAddr as AddressInput;
       // sendto(data, flags, address); a number alone is a malformed address.
@@ -274,7 +274,17 @@ export class DatagramSocket extends SocketBase {
         addr = address as AddressInput;
       }
       const target = this.#cachedTarget(addr);
-      if (target === null) return this.#target(addr).then((found) => this.#send(bytes, found));
+      if (target === null) {
+        const endpoint = checkSocketAddress(addr, this.family, "sendto");
+        this.checkOpen();
+        // A close() during the name lookup ends the call: the send would
+        // otherwise bind a new socket for it.
+        return this.#target(addr, endpoint).then((found) => {
+          this.checkOpen();
+          return this.#send(bytes, found);
+        });
+      }
+      this.checkOpen();
       return this.#send(bytes, target);
     } catch (err) {
       return Promise.reject(err);
@@ -305,9 +315,9 @@ export class DatagramSocket extends SocketBase {
    */
   send(data: Uint8Array | string, flags = 0): Promise<number> {
     try {
-      this.checkOpen();
       const bytes = toBytes(data, "send");
       checkFlags(flags, SEND, "send");
+      this.checkOpen();
       if (this.#peer === null) {
         // Linux's Unix datagram send says ENOTCONN where UDP says EDESTADDRREQ.
         throw new OSError(this.family === AF_UNIX ? errno.ENOTCONN : errno.EDESTADDRREQ);
@@ -565,7 +575,10 @@ export class DatagramSocket extends SocketBase {
     try {
       const data = gather(buffers, "sendmsg");
       checkAncdata(ancdata, "sendmsg");
+      // Checked here too, so that the errors name sendmsg, not send or sendto.
+      checkFlags(flags, SEND, "sendmsg");
       if (address === undefined || address === null) return this.send(data, flags);
+      checkSocketAddress(address, this.family, "sendmsg");
       return this.sendto(data, flags, address);
     } catch (err) {
       return Promise.reject(err);
@@ -776,6 +789,8 @@ export class DatagramSocket extends SocketBase {
     const conn = this.#conn;
     this.#conn = null;
     this.#receiver?.close();
+    for (const reject of this.#unixSends ?? []) reject(new OSError(errno.EBADF));
+    this.#unixSends = null;
     this.#options.close();
     try {
       conn?.close();
@@ -849,7 +864,23 @@ export class DatagramSocket extends SocketBase {
     if (options.busy) {
       return options.settle().then(() => conn.send(bytes, target)).catch(failed);
     }
-    return conn.send(bytes, target).catch(failed);
+    const sending = conn.send(bytes, target).catch(failed);
+    return target.transport === "unixpacket" ? this.#untilClose(sending) : sending;
+  }
+
+  // A Unix datagram send waits while the receiver's queue is full, and
+  // Deno's close() does not end it: close() rejects the caller here. (Deno
+  // cannot cancel the send itself, so the datagram still goes once the
+  // receiver reads.) A UDP send never waits, so it needs none of this.
+  #unixSends: Set<(err: unknown) => void> | null = null;
+
+  #untilClose(sending: Promise<number>): Promise<number> {
+    const caller = Promise.withResolvers<number>();
+    const sends = this.#unixSends ??= new Set();
+    const reject = caller.reject;
+    sends.add(reject);
+    sending.then(caller.resolve, reject).finally(() => sends.delete(reject));
+    return caller.promise;
   }
 
   // Deno's permission message quotes the host:port, so no per-call target is needed here.
@@ -872,8 +903,7 @@ export class DatagramSocket extends SocketBase {
   }
 
   /** Checks `addr`, resolves a host name, and remembers the result for the next call. */
-  async #target(addr: AddressInput): Promise<Deno.Addr> {
-    const endpoint = checkSocketAddress(addr, this.family, "sendto");
+  async #target(addr: AddressInput, endpoint: IpEndpoint | string): Promise<Deno.Addr> {
     let target: Deno.Addr;
     if (typeof endpoint === "string") {
       target = { transport: "unixpacket", path: endpoint };

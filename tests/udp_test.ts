@@ -36,7 +36,7 @@ import {
   SOL_SOCKET,
   TimeoutError,
 } from "../mod.ts";
-import { bytes, HAS_IPV6, MOD, python, runScript, text } from "./_helpers.ts";
+import { bytes, HAS_IPV6, MOD, python, runScript, sleep, text } from "./_helpers.ts";
 import { Sockets } from "./_datagram_twin.ts";
 
 const FAMILIES = [
@@ -936,3 +936,51 @@ Deno.test("AF_UNIX: CPython and pysock exchange datagrams over Unix sockets both
 function hex(byte: number): string {
   return byte.toString(16).padStart(2, "0");
 }
+
+Deno.test("a sendto to a new address that close() overtakes rejects with EBADF and binds no socket for it (it sent, from a socket bound after the close)", async () => {
+  await using s = new Sockets(AF_INET);
+  const rx = s.open();
+  for (const host of ["127.0.0.1", "localhost"]) {
+    const tx = socket(AF_INET, SOCK_DGRAM);
+    const sending = tx.sendto("late", [host, rx.getsockname()[1] as number]);
+    tx.close();
+    await assert.rejects(sending, isErrno(errno.EBADF));
+    assert.equal(tx.fileno(), -1);
+  }
+  // Nothing was sent: the first datagram rx sees is the one sent after.
+  const marker = s.open();
+  await marker.sendto("marker", rx.getsockname());
+  rx.settimeout(5);
+  assert.equal(text((await rx.recvfrom(100))[0]), "marker");
+});
+
+Deno.test("AF_UNIX: a sendto waiting on a full receiver rejects with EBADF when its socket closes (it waited until the receiver read)", async () => {
+  await using s = new Sockets(AF_UNIX);
+  const rx = s.open(); // never reads until the end
+  const tx = socket(AF_UNIX, SOCK_DGRAM);
+  tx.bind(s.address());
+  const to = rx.getsockname() as string;
+  let waiting: Promise<number> | null = null;
+  for (let i = 0; i < 2000 && waiting === null; i++) {
+    const sending = tx.sendto(new Uint8Array(1000), to);
+    const settled = await Promise.race([sending.then(() => true), sleep(200).then(() => false)]);
+    if (!settled) waiting = sending;
+  }
+  assert.ok(waiting !== null, "the receiver's queue never filled");
+  tx.close();
+  await assert.rejects(waiting, isErrno(errno.EBADF));
+  await assert.rejects(tx.sendto("x", to), isErrno(errno.EBADF));
+});
+
+Deno.test("a closed datagram socket's send and sendto check their arguments before EBADF, as CPython's", async () => {
+  const u = socket(AF_INET, SOCK_DGRAM);
+  u.close();
+  await assert.rejects(u.sendto(5 as never, ["127.0.0.1", 9]), TypeError);
+  await assert.rejects(u.sendto("x", "bad" as never), TypeError);
+  await assert.rejects(u.sendto("x", ["127.0.0.1", 70000]), RangeError);
+  await assert.rejects(u.send(5 as never), TypeError);
+  await assert.rejects(u.sendto("x", ["127.0.0.1", 9]), isErrno(errno.EBADF));
+  await assert.rejects(u.send("x"), isErrno(errno.EBADF));
+  // sendmsg's errors name sendmsg (they named sendto).
+  await assert.rejects(u.sendmsg(["x"], [], 0, "bad" as never), /^TypeError: Cannot sendmsg/);
+});
