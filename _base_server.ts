@@ -403,10 +403,11 @@ export abstract class BaseServer<R> implements AsyncDisposable {
    */
   async serverClose(): Promise<void> {
     if (this.blockOnClose && !this.daemonThreads) return await this.shutdown();
-    // Handlers go on by themselves, as Python's daemon threads do.
-    const own = handling?.getStore() as R | undefined;
+    // Handlers go on by themselves, as Python's daemon threads do. That
+    // includes the one a non-threading loop is running: the loop stops
+    // once it returns, and the socket closes now, as CPython's does.
     const serving = this.#stop();
-    if (own === undefined || own !== this.#current) await serving;
+    if (this.#current === undefined) await serving;
   }
 
   /** `await using server = new TCPServer(…)` calls `serverClose()`. */

@@ -163,6 +163,32 @@ Deno.test("daemonThreads: serverClose() stops the loop and leaves a running hand
   await ended;
 });
 
+for (const attr of ["daemonThreads", "blockOnClose"] as const) {
+  Deno.test(`a non-threading TCPServer with ${attr === "daemonThreads" ? "daemonThreads = true" : "blockOnClose = false"}: serverClose() closes the socket at once while its loop runs a handler (it waited for the handler), and the loop ends after it`, async () => {
+    const { promise: release, resolve: letGo } = Promise.withResolvers<void>();
+    const { promise: handling, resolve: handled } = Promise.withResolvers<void>();
+    class Idle extends BaseRequestHandler {
+      override async handle() {
+        handled();
+        await release;
+        await this.request.sendall("bye");
+      }
+    }
+    const server = new TCPServer(["127.0.0.1", 0], Idle);
+    if (attr === "daemonThreads") server.daemonThreads = true;
+    else server.blockOnClose = false;
+    const serving = server.serveForever(0.05);
+    await using client = await createConnection(server.serverAddress as Port);
+    await handling;
+    await within(server.serverClose(), 1000, "serverClose");
+    assert.equal(server.socket.fileno(), -1);
+    // CPython's server_close leaves the running handler alone too.
+    letGo();
+    assert.equal(text(await client.recv(10)), "bye");
+    await within(serving, 1000, "serveForever");
+  });
+}
+
 Deno.test("serveForever() twice is a RuntimeError; after serverClose() it fails with EBADF", async () => {
   const server = new TCPServer(["127.0.0.1", 0], BaseRequestHandler);
   const serving = server.serveForever(0.05);
