@@ -198,6 +198,25 @@ export class ReadBuffer extends SlabWindow {
     return this.#withTurn(timeout, max, ReadBuffer.#some, signal);
   }
 
+  /**
+   * `readSome` for a reader that can stop wanting the bytes (a cancelled
+   * ReadableStream): `deliver` gets them in the turn that takes them, and
+   * once `signal` is aborted none is taken, so none is taken for nobody.
+   * @returns `false` at end of stream.
+   */
+  readSomeTo(
+    max: number,
+    signal: AbortSignal,
+    deliver: (bytes: Uint8Array) => void,
+  ): Promise<boolean> {
+    return this.#withTurn(null, max, async (b, max, deadline) => {
+      if (!(await b.#wait(1, deadline))) return false;
+      // The wait ended, then the reader let go before this ran.
+      if (!signal.aborted) deliver(b.take(max));
+      return true;
+    }, signal);
+  }
+
   static async #some(b: ReadBuffer, max: number, deadline: number | null): Promise<Uint8Array> {
     return (await b.#wait(1, deadline)) ? b.take(max) : new Uint8Array(0);
   }

@@ -29,6 +29,9 @@ export class Chunks implements AsyncIterableIterator<Uint8Array, undefined> {
   #buf: Uint8Array | null = null;
   #reader: ReadBuffer | null = null;
   #done = false;
+  // A next() is waiting: return() then leaves it the buffer, so the bytes
+  // it reads are still delivered (they are taken from the socket).
+  #pending = false;
 
   /**
    * @param sock The socket read.
@@ -50,7 +53,9 @@ export class Chunks implements AsyncIterableIterator<Uint8Array, undefined> {
     try {
       const reader = this.#reader ??= this.#sock[kReader]();
       const buf = this.#buf ??= new Uint8Array(this.#size);
-      return reader.readInto(buf, this.#sock.gettimeout()).then(this.#got, this.#failed);
+      const reading = reader.readInto(buf, this.#sock.gettimeout());
+      this.#pending = true;
+      return reading.then(this.#got, this.#failed);
     } catch (err) {
       this.#finish();
       return Promise.reject(err);
@@ -68,20 +73,25 @@ export class Chunks implements AsyncIterableIterator<Uint8Array, undefined> {
   }
 
   #got = (n: number): IteratorResult<Uint8Array, undefined> => {
-    if (n === 0 || this.#buf === null) {
+    this.#pending = false;
+    const buf = this.#buf!;
+    if (n === 0) {
       this.#finish();
       return DONE;
     }
-    return { value: n === this.#buf.length ? this.#buf : this.#buf.subarray(0, n), done: false };
+    // After a return() the chunk is the last: the iterator lets go of its buffer.
+    if (this.#done) this.#buf = null;
+    return { value: n === buf.length ? buf : buf.subarray(0, n), done: false };
   };
 
   #failed = (err: unknown): never => {
+    this.#pending = false;
     this.#finish();
     throw err;
   };
 
   #finish(): void {
     this.#done = true;
-    this.#buf = null;
+    if (!this.#pending) this.#buf = null;
   }
 }

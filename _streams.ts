@@ -19,16 +19,18 @@ const CHUNK = 65536;
 export function readableOf(buffer: ReadBuffer, onCancel?: () => void): ReadableStream<Uint8Array> {
   const stop = new AbortController();
   return new ReadableStream<Uint8Array>({
+    // The chunk is enqueued in the turn that takes it: a cancel() that came
+    // between the read and the enqueue lost the bytes (enqueue then throws).
     pull: async (controller) => {
-      let chunk: Uint8Array;
       try {
-        chunk = await buffer.readSome(CHUNK, null, stop.signal);
+        const more = await buffer.readSomeTo(CHUNK, stop.signal, (chunk) => {
+          controller.enqueue(chunk);
+        });
+        if (!more) controller.close();
       } catch (err) {
         if (stop.signal.aborted) return;
         throw err;
       }
-      if (chunk.length === 0) controller.close();
-      else controller.enqueue(chunk);
     },
     cancel: () => {
       stop.abort();

@@ -106,6 +106,21 @@ Deno.test("break out of chunks leaves the socket open and its next bytes to recv
   equal(text(await b.recv(10)), "two");
 });
 
+Deno.test("return() while a next() waits: that next() still delivers the bytes it takes (they were dropped), then the iterator is done", async () => {
+  await using sockets = await pairOf();
+  const [a, b] = sockets;
+  const it = b.chunks(100);
+  const waiting = it.next();
+  deepEqual(await it.return!(), { value: undefined, done: true });
+  await a.sendall("taken");
+  const got = await waiting;
+  equal(got.done, false);
+  equal(text(got.value!), "taken");
+  deepEqual(await it.next(), { value: undefined, done: true });
+  await a.sendall("later");
+  equal(text(await b.recv(100)), "later");
+});
+
 Deno.test("a chunk waiting when the socket closes rejects with EBADF", async () => {
   await using sockets = await pairOf();
   const [, b] = sockets;

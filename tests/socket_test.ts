@@ -1322,6 +1322,27 @@ Deno.test("a stream socket's sendto sends to the connected peer, checks the addr
   );
 });
 
+Deno.test("a readable cancelled right after a read() leaves the bytes that were buffered to the next recv (they were taken and dropped)", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a, _b = b;
+  await a.sendall("..first");
+  assert.equal(text(await recvExactly(b, 2)), "..");
+  // "first" is buffered now: one read brought all seven bytes.
+  const reader = b.readable.getReader();
+  // Once the stream has started, read() pulls at once: the pull takes the
+  // buffered bytes before the cancel below.
+  await sleep(0);
+  const pending = reader.read();
+  await reader.cancel();
+  const got = await pending;
+  // Either the read got them before the cancel, or they are still the socket's.
+  const delivered = got.done ? "" : text(got.value!);
+  await a.sendall("second");
+  b.settimeout(5);
+  const rest = text(await recvExactly(b, 11 - delivered.length));
+  assert.equal(delivered + rest, "firstsecond");
+});
+
 Deno.test("after its readable is cancelled, a socket's next readable is a new stream that gets the next bytes", async () => {
   const [a, b] = await socketpair();
   await using _b = b;
