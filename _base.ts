@@ -161,6 +161,21 @@ export function remaining(deadline: number | null): number | null {
   return left;
 }
 
+/**
+ * `promise`, settled in turn with the calls that wait for it through
+ * {@linkcode waitFor}: after those that came before, before those after.
+ */
+export function inOrder<T>(promise: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    waitersOf(promise).add({
+      settle(ok, value) {
+        if (ok) resolve(value as T);
+        else reject(value);
+      },
+    });
+  });
+}
+
 /** A call waiting in {@linkcode waitFor}. */
 interface Waiter {
   settle(ok: boolean, value: unknown): void;

@@ -177,8 +177,10 @@ export class DatagramReceiver {
    */
   receive(limit: number, into: Uint8Array | null): Promise<Delivered> {
     const gate = this.#gate;
+    // Not while another call waits for the kept receive: this one's
+    // reaction would run first and take the datagram out of turn.
     const simple = this.#fast === null && this.#peer === null && !gate.busy &&
-      this.#owner.gettimeout() === null;
+      this.#owner.gettimeout() === null && this.#kept.waiting === 0;
     if (!simple) {
       this.#prepare(limit);
       return this.#receiveLoop(limit, into);

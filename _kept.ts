@@ -23,7 +23,7 @@
 // `release()` unrefs at once, for a resource whose pending result nobody
 // will wait for again (a stream shut down for reading).
 
-import { remaining, waitFor } from "./_base.ts";
+import { inOrder, remaining, waitFor } from "./_base.ts";
 import { BlockingIOError, TimeoutError } from "./errors.ts";
 
 /**
@@ -139,11 +139,16 @@ export class Kept<T> {
    *   otherwise what `op` rejects with.
    */
   async wait(op: Promise<T>, deadline: number | null, signal?: AbortSignal): Promise<T> {
+    // With other calls waiting already, this one queues behind them (as
+    // the kernel wakes waiters first in, first out): a plain await of `op`
+    // would resume before a call waiting through waitFor, and take what
+    // `op` brings from a call that has waited longer.
+    const behind = this.#waiting > 0;
     this.enter();
     let result: T;
     try {
       result = deadline === null && signal === undefined
-        ? await op
+        ? await (behind ? inOrder(op) : op)
         : await waitFor(op, remaining(deadline), signal);
     } catch (err) {
       const gaveUp = err instanceof TimeoutError || err instanceof BlockingIOError ||

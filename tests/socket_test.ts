@@ -186,6 +186,25 @@ Deno.test("accept gives the new socket the default timeout, not the listener's",
   assert.deepEqual(addr, c.getsockname());
 });
 
+Deno.test("concurrent accepts are served first come, first served: one with a timeout is not overtaken by a later blocking one (it timed out with the connection taken)", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  server.settimeout(5);
+  const first = server.accept();
+  server.settimeout(null);
+  const second = server.accept();
+  await sleep(20);
+  using c1 = socket();
+  await c1.connect(server.getsockname());
+  const [conn1, addr1] = await first;
+  using _conn1 = conn1;
+  assert.deepEqual(addr1, c1.getsockname());
+  using c2 = socket();
+  await c2.connect(server.getsockname());
+  const [conn2, addr2] = await second;
+  using _conn2 = conn2;
+  assert.deepEqual(addr2, c2.getsockname());
+});
+
 Deno.test("connect to a port nobody listens on raises ConnectionRefusedError 111", async () => {
   using s = socket();
   const err = await s.connect(["127.0.0.1", freePort()]).catch((e) => e);

@@ -984,3 +984,24 @@ Deno.test("a closed datagram socket's send and sendto check their arguments befo
   // sendmsg's errors name sendmsg (they named sendto).
   await assert.rejects(u.sendmsg(["x"], [], 0, "bad" as never), /^TypeError: Cannot sendmsg/);
 });
+
+Deno.test("concurrent recvfrom calls are served first come, first served: one with a timeout is not overtaken by a later blocking one, as CPython's", async () => {
+  await using s = new Sockets(AF_INET);
+  const rx = s.open();
+  const tx = s.open();
+  for (const how of ["timeout", "signal"] as const) {
+    const abort = new AbortController();
+    if (how === "timeout") rx.settimeout(5);
+    const first = how === "timeout"
+      ? rx.recvfrom(100)
+      : rx.recvfrom(100, 0, { signal: abort.signal });
+    rx.settimeout(null);
+    const second = rx.recvfrom(100);
+    await sleep(20);
+    await tx.sendto(`${how} 1`, rx.getsockname());
+    // The later call got this one, and the first timed out with the next one coming.
+    assert.equal(text((await first)[0]), `${how} 1`);
+    await tx.sendto(`${how} 2`, rx.getsockname());
+    assert.equal(text((await second)[0]), `${how} 2`);
+  }
+});
