@@ -5,8 +5,16 @@
 // many sockets use DefaultSelector, whose select() costs the ready few.
 
 import { describe } from "./_address.ts";
-import { filenoOf, type FileObject, READ, type Watchable, watchableOf, WRITE } from "./_ready.ts";
-import { DefaultSelector, kClosedFails, KeyError } from "./_selector.ts";
+import {
+  CLOSED,
+  filenoOf,
+  type FileObject,
+  READ,
+  type Watchable,
+  watchableOf,
+  WRITE,
+} from "./_ready.ts";
+import { DefaultSelector, kClosedFails, kClosedReported, KeyError } from "./_selector.ts";
 import { errno, OSError } from "./errors.ts";
 
 /**
@@ -165,6 +173,11 @@ class PollObject implements Poll {
   #selector = new DefaultSelector<number>();
   #masks = new Map<number, { fileobj: Watchable; mask: number }>();
 
+  constructor() {
+    // A socket closed while poll() waits ends the wait with POLLNVAL for it.
+    this.#selector[kClosedReported] = true;
+  }
+
   register(fd: FileObject, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
     checkMask(eventmask);
     const number = filenoOf(fd);
@@ -210,12 +223,18 @@ class PollObject implements Poll {
       : timeout / 1000;
     const out: [number, number][] = [];
     for (const [key, events] of await this.#selector.select(seconds)) {
+      if (events & CLOSED) continue;
       let revents = 0;
       if (events & READ) revents |= POLLIN;
       if (events & WRITE) revents |= POLLOUT;
       out.push([key.fd, revents & this.#masks.get(key.fd)!.mask]);
     }
-    return out;
+    // Closed during the wait (it ended then, or at the timeout as Linux's
+    // poll(2) ends with POLLNVAL for a descriptor closed under it).
+    for (const [fd, { fileobj }] of this.#masks) {
+      if (fileobj.fileno() === -1) closed.push([fd, POLLNVAL]);
+    }
+    return closed.length > 0 ? out.concat(closed) : out;
   }
 }
 

@@ -43,6 +43,8 @@ export class KeyError extends Error {
 
 /** Set on select.select()'s own selector (see _select.ts). */
 export const kClosedFails: unique symbol = Symbol("pysock.closedFails");
+/** Set on a poll object's selector: a socket closed during select() is reported with `CLOSED`. */
+export const kClosedReported: unique symbol = Symbol("pysock.closedReported");
 
 /**
  * Python's `RuntimeError`, raised for a call on a closed selector and for a
@@ -276,6 +278,8 @@ function lookup<T, F extends FileObject>(
 export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
   /** @ignore Internal: select.select()'s wait rejects with EBADF when a socket it waits on closes. */
   [kClosedFails] = false;
+  /** @ignore Internal: a poll object's selector reports a socket closed during select() as CLOSED. */
+  [kClosedReported] = false;
   readonly #byFd = new Map<number, Registration<T, F>>();
   // Registrations told they may be ready and not yet found idle: the only
   // ones select() looks at.
@@ -465,6 +469,10 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
       const got = registration.hub.check(events);
       if ((got & CLOSED) !== 0 && this[kClosedFails]) {
         throw new OSError(errno.EBADF, { detail: "a socket was closed during select()" });
+      }
+      if ((got & CLOSED) !== 0 && this[kClosedReported]) {
+        out.push([registration.key, CLOSED]);
+        continue;
       }
       const ready = got & events;
       if (ready !== 0) out.push([registration.key, ready]);

@@ -28,6 +28,7 @@ import {
   EVENT_READ,
   poll,
   POLLIN,
+  POLLNVAL,
   POLLOUT,
   POLLPRI,
   select,
@@ -42,6 +43,7 @@ import {
   resetClients,
   runScript,
   settled,
+  sleep,
   text,
 } from "./_helpers.ts";
 
@@ -134,6 +136,20 @@ Deno.test("poll's timeout is in milliseconds: poll(50) on an idle socket returns
 
 // _selector.ts checkTimeout's NaN check dropped: select(NaN) ran a wait of
 // no length, over and over.
+Deno.test("a socket closed while poll() waits ends the wait with POLLNVAL for it, with or without a timeout (it hung, or gave [] at the timeout)", async () => {
+  for (const timeout of [5000, null]) {
+    const [a, b] = await socketpair();
+    await using _b = b;
+    const p = poll();
+    p.register(a, POLLIN);
+    const fd = a.fileno();
+    const waiting = p.poll(timeout);
+    await sleep(20);
+    a.close();
+    assert.deepEqual(await waiting, [[fd, POLLNVAL]]);
+  }
+});
+
 Deno.test("select, DefaultSelector.select and poll refuse NaN and the infinities before they wait, as CPython", async () => {
   const [a, b] = await socketpair();
   await using _a = a, _b = b;
