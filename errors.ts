@@ -90,7 +90,22 @@ const GAI_TEXT: Record<number, string> = {
  * ```
  */
 export function strerror(code: number): string {
+  checkCode(code, "strerror");
+  if (code === 0) return "Success";
   return (code < 0 ? GAI_TEXT[code] : ERRNO_TEXT[code]) ?? `Unknown error ${code}`;
+}
+
+// An errno argument: an integer, as CPython's os.strerror takes (a string
+// or a list was looked up as a key and answered).
+function checkCode(code: unknown, action: string): void {
+  if (typeof code !== "number" || !Number.isInteger(code)) {
+    const got = typeof code === "string"
+      ? JSON.stringify(code)
+      : Array.isArray(code)
+      ? "an array"
+      : String(code);
+    throw new TypeError(`Cannot ${action}: the errno must be an integer, got ${got}`);
+  }
 }
 
 /** Options accepted by every {@linkcode OSError} constructor. */
@@ -672,6 +687,7 @@ const BY_ERRNO: Record<number, new (code: number, options?: OSErrorOptions) => O
  * ```
  */
 export function errorFromErrno(code: number, options?: OSErrorOptions): OSError {
+  checkCode(code, "make an error from an errno");
   if (code === errno.ETIMEDOUT) {
     // A kernel timeout (not ours) keeps the kernel's text, as Python does.
     return new TimeoutError(code, { strerror: strerror(code), ...options });

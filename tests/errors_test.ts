@@ -203,3 +203,13 @@ Deno.test("OSError() and herror() take no arguments, as Python's: errno and stre
   }
   assert.equal(String(new herror()), "herror");
 });
+
+Deno.test('strerror(0) is glibc\'s "Success", and strerror and errorFromErrno refuse a non-integer with TypeError (a string or an array was looked up as a key)', () => {
+  assert.equal(strerror(0), "Success");
+  assert.equal(strerror(111), "Connection refused");
+  assert.equal(strerror(4242), "Unknown error 4242");
+  for (const bad of ["5", [1], 1.5, null, undefined]) {
+    assert.throws(() => strerror(bad as never), TypeError);
+    assert.throws(() => errorFromErrno(bad as never), TypeError);
+  }
+});
