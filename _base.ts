@@ -310,6 +310,11 @@ export function checkSize(value: unknown, action: string, name: string): void {
   if (value < 0) {
     throw new RangeError(`Cannot ${action}: ${name} must be non-negative, got ${value}`);
   }
+  // CPython's OverflowError past a C ssize_t; a JavaScript number is exact
+  // only up to 2 ** 53 - 1.
+  if (value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`Cannot ${action}: ${name} is too large, got ${value}`);
+  }
 }
 
 /**

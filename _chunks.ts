@@ -18,6 +18,8 @@ export interface ChunkSource {
   gettimeout(): number | null;
 }
 
+const MAX_CHUNK = 2 ** 30;
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /** The iterator `StreamSocket.chunks()` returns. */
@@ -42,6 +44,10 @@ export class Chunks implements AsyncIterableIterator<Uint8Array, undefined> {
     checkSize(size, "iterate chunks", "bufsize");
     if (size === 0) {
       throw new RangeError("Cannot iterate chunks: bufsize must be at least 1, got 0");
+    }
+    // The buffer is made at the first next(): a size no array can have fails here instead.
+    if (size > MAX_CHUNK) {
+      throw new RangeError(`Cannot iterate chunks: bufsize must be at most 1 GiB, got ${size}`);
     }
     this.#sock = sock;
     this.#size = size;

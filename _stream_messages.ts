@@ -3,7 +3,7 @@
 // no recvmsg(2)/sendmsg(2), so no control message comes or goes.
 
 import { type AddressInput, checkSocketAddress } from "./_address.ts";
-import { type AbortOptions, checkSize, SocketBase } from "./_base.ts";
+import { type AbortOptions, checkInto, checkSize, SocketBase } from "./_base.ts";
 import { toBytes } from "./_bytes.ts";
 import { AF_UNIX } from "./_constants.ts";
 import { checkFlags, SEND, STREAM_RECV } from "./_flags.ts";
@@ -185,6 +185,9 @@ export abstract class StreamMessages extends SocketBase {
    * ```
    */
   async recvfrom(bufsize: number, flags = 0, options?: AbortOptions): Promise<[Uint8Array, null]> {
+    // Checked here too, so that the errors name recvfrom.
+    checkSize(bufsize, "recvfrom", "bufsize");
+    checkFlags(flags, STREAM_RECV, "recvfrom");
     return [await this.recv(bufsize, flags, options), null];
   }
 
@@ -215,6 +218,8 @@ export abstract class StreamMessages extends SocketBase {
     flags = 0,
     options?: AbortOptions,
   ): Promise<[number, null]> {
+    checkInto(buf, nbytes, "recvfromInto");
+    checkFlags(flags, STREAM_RECV, "recvfromInto");
     return [await this.recvInto(buf, nbytes, flags, options), null];
   }
 

@@ -623,7 +623,7 @@ export class StreamSocket extends StreamMessages {
    * @param bufsize The most bytes per chunk; 65536 by default.
    * @returns An async iterator of chunks; it ends at end of stream.
    * @throws {TypeError} for a non-integer `bufsize`; {RangeError} for one
-   *   below 1, before any I/O.
+   *   below 1 or above 1 GiB (the buffer is made up front), before any I/O.
    *
    * @example Counting a stream's bytes without allocating per chunk
    * ```ts

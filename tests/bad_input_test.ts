@@ -31,6 +31,7 @@ import {
   SOCK_DGRAM,
   SOCK_STREAM,
   socket,
+  socketpair,
   SOL_SOCKET,
   type StreamSocket,
   TCP_NODELAY,
@@ -929,3 +930,26 @@ async function denoRun(code: string, flags: string[]): Promise<string> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+Deno.test("sizes past 2 ** 53 - 1 are a RangeError, as CPython's OverflowError (recv(1e300) was taken); recvfrom and recvfromInto name themselves; chunks() refuses a buffer over 1 GiB at once (it failed at next())", async () => {
+  const [a, b] = await socketpair();
+  await using _a = a, _b = b;
+  for (const huge of [2 ** 53, 1e300]) {
+    await assert.rejects(b.recv(huge), {
+      name: "RangeError",
+      message: /^Cannot recv: bufsize is too large/,
+    });
+  }
+  await assert.rejects(b.recvfrom(-1), { name: "RangeError", message: /^Cannot recvfrom: / });
+  await assert.rejects(b.recvfromInto(5 as never), {
+    name: "TypeError",
+    message: /^Cannot recvfromInto: /,
+  });
+  assert.throws(() => b.chunks(2 ** 31), {
+    name: "RangeError",
+    message: "Cannot iterate chunks: bufsize must be at most 1 GiB, got 2147483648",
+  });
+  // Nothing was consumed by the refused calls.
+  await a.sendall("kept");
+  assert.equal(text(await recvExactly(b, 4)), "kept");
+});
