@@ -300,6 +300,21 @@ export function optionInt(
 }
 
 /**
+ * Checks an options argument: an object, or omitted. Python passes these as
+ * keywords, and a positional value ported as is (`createConnection(addr, 5)`
+ * for a timeout, `wrapSocket(sock, true)` for server_side) would be read as
+ * no options at all.
+ * @param hint What to write instead, e.g. `{ timeout: 5 }`.
+ * @throws {TypeError} for anything but an object or `undefined`.
+ */
+export function checkOptions(options: unknown, action: string, hint: string): void {
+  if (options === undefined || (typeof options === "object" && options !== null)) return;
+  throw new TypeError(
+    `Cannot ${action}: options must be an object such as ${hint}, got ${describe(options)}`,
+  );
+}
+
+/**
  * Checks a byte count or offset.
  * @throws {TypeError} for a non-integer; {RangeError} for a negative number.
  */

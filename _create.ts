@@ -5,7 +5,7 @@
 // is safe because they use them only when called.
 
 import { checkIpAddress, describe, formatEndpoint, isKnownFamily } from "./_address.ts";
-import { checkSignal, checkTimeout, getdefaulttimeout } from "./_base.ts";
+import { checkOptions, checkSignal, checkTimeout, getdefaulttimeout } from "./_base.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -194,6 +194,7 @@ export async function createConnection(
   address: readonly [host: string, port: number],
   options: CreateConnectionOptions = {},
 ): Promise<StreamSocket> {
+  checkOptions(options, "createConnection", "{ timeout: 5 }");
   const { hostname, port } = checkIpAddress(address, AF_INET6, "createConnection");
   const timeout = options.timeout === undefined
     ? getdefaulttimeout()
@@ -279,6 +280,7 @@ export function createServer(
   address: AddressInput,
   options: CreateServerOptions = {},
 ): StreamSocket {
+  checkOptions(options, "createServer", "{ family: AF_INET6 }");
   const family = options.family ?? AF_INET;
   if (options.dualstackIpv6 && family !== AF_INET6) {
     throw new RangeError("Cannot create server: dualstackIpv6 requires family AF_INET6");

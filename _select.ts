@@ -84,6 +84,9 @@ export async function select<R extends FileObject, W extends FileObject, X exten
 // Each object with its descriptor, checked before anything waits, as
 // Python converts every list first.
 function descriptors<T>(list: Iterable<T>): [T, number][] {
+  if (typeof (list as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function") {
+    throw new TypeError(`Cannot select: arguments 1-3 must be sequences, got ${describe(list)}`);
+  }
   const out: [T, number][] = [];
   for (const fileobj of list) {
     const fd = filenoOf(fileobj);

@@ -539,9 +539,16 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     if (registration !== undefined) return registration;
     // A negative descriptor (a closed socket's -1) not registered by
     // identity: Python's ValueError, as _fileobj_lookup raises it.
-    const fileno = typeof fileobj === "object" ? (fileobj as { fileno?: unknown }).fileno : null;
+    const fileno = typeof fileobj === "object" && fileobj !== null
+      ? (fileobj as { fileno?: unknown }).fileno
+      : null;
     const fd = typeof fileno === "function" ? fileno.call(fileobj) : fileobj;
     if (typeof fd === "number" && fd < 0) throw new RangeError(`Invalid file descriptor: ${fd}`);
+    // No object and no number (null, a string): _fileobj_to_fd's ValueError.
+    // (An object without fileno() may be a file CPython would know: KeyError.)
+    if (typeof fd !== "number" && (typeof fd !== "object" || fd === null)) {
+      throw new RangeError(`Invalid file object: ${describe(fileobj)}`);
+    }
     throw new KeyError(`${reprOf(fileobj)} is not registered`);
   }
 

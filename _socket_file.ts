@@ -121,6 +121,10 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
     buffering?: Buffering,
     more?: MakefileOptions,
   ) {
+    if (typeof mode !== "string") {
+      // CPython: TypeError (a mode that is not a string cannot be iterated).
+      throw new TypeError(`Cannot make file: mode must be a string such as "rb", got ${describe(mode)}`);
+    }
     if (!MODES.has(mode)) {
       throw new RangeError(`Cannot make file: invalid mode "${mode}" (use r, w, rw, with b)`);
     }

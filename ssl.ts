@@ -55,6 +55,7 @@
 
 import { nodeTls, x509 } from "./_node.ts";
 import { describe } from "./_address.ts";
+import { checkOptions } from "./_base.ts";
 import { idnaEncode, type KeyPassword, loadChain, trustedIn } from "./_ssl_load.ts";
 import { literalFamily } from "./_resolve.ts";
 import { errno, OSError } from "./errors.ts";
@@ -228,6 +229,14 @@ export class SSLContext {
    * ```
    */
   constructor(protocol: number = PROTOCOL_TLS) {
+    if (typeof protocol !== "number" || !Number.isInteger(protocol)) {
+      // CPython: TypeError ("'str' object cannot be interpreted as an integer").
+      throw new TypeError(
+        `Cannot create SSLContext: protocol must be an integer such as PROTOCOL_TLS_CLIENT, got ${
+          describe(protocol)
+        }`,
+      );
+    }
     if (
       protocol !== PROTOCOL_TLS && protocol !== PROTOCOL_TLS_CLIENT &&
       protocol !== PROTOCOL_TLS_SERVER
@@ -564,6 +573,7 @@ export class SSLContext {
   }
 
   #checkWrap(sock: StreamSocket, options: WrapSocketOptions): WrapSocketOptions {
+    checkOptions(options, "wrap socket", "{ serverSide: true }");
     if (!(sock instanceof StreamSocket)) {
       throw new TypeError(
         `Cannot wrap socket: only stream sockets are supported, got ${describe(sock)}`,

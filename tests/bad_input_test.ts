@@ -37,6 +37,8 @@ import {
   TCP_NODELAY,
 } from "../mod.ts";
 import { recvExactly, recvLine, recvMsg, recvUntil, sendMsg } from "../framing.ts";
+import { DefaultSelector, select } from "../selectors.ts";
+import { PROTOCOL_TLS_CLIENT, SSLContext } from "../ssl.ts";
 import { bytes, FAMILIES, HAS_IPV6, loopback, pair, text } from "./_helpers.ts";
 
 /** A view whose ArrayBuffer was transferred away: it reads as empty. */
@@ -952,4 +954,42 @@ Deno.test("sizes past 2 ** 53 - 1 are a RangeError, as CPython's OverflowError (
   // Nothing was consumed by the refused calls.
   await a.sendall("kept");
   assert.equal(text(await recvExactly(b, 4)), "kept");
+});
+
+Deno.test("an options argument that is not an object is a TypeError naming what to write (createConnection(addr, 5) ignored the timeout, wrapSocket(sock, true) made a client side)", async () => {
+  using server = createServer(["127.0.0.1", 0]);
+  const address = server.getsockname() as [string, number];
+  for (const bad of [5, null, true, "5"]) {
+    await assert.rejects(createConnection(address, bad as never), {
+      name: "TypeError",
+      message: new RegExp(
+        `^Cannot createConnection: options must be an object such as \\{ timeout: 5 \\}`,
+      ),
+    });
+    assert.throws(() => createServer(["127.0.0.1", 0], bad as never), {
+      name: "TypeError",
+      message: /^Cannot createServer: options must be an object such as \{ family: AF_INET6 \}/,
+    });
+  }
+  const [a, b] = await socketpair();
+  await using _a = a, _b = b;
+  const ctx = new SSLContext(PROTOCOL_TLS_CLIENT);
+  await assert.rejects(ctx.wrapSocket(a, true as never), {
+    name: "TypeError",
+    message: /^Cannot wrap socket: options must be an object such as \{ serverSide: true \}/,
+  });
+  // Other wrong types: CPython's TypeError where pysock gave RangeError or an engine message.
+  assert.throws(() => new SSLContext("x" as never), TypeError);
+  assert.throws(() => b.makefile(5 as never), {
+    name: "TypeError",
+    message: 'Cannot make file: mode must be a string such as "rb", got 5',
+  });
+  await assert.rejects(select(undefined as never, [], []), {
+    name: "TypeError",
+    message: "Cannot select: arguments 1-3 must be sequences, got undefined",
+  });
+  using sel = new DefaultSelector();
+  // CPython: ValueError "Invalid file object: None".
+  assert.throws(() => sel.unregister(null as never), new RangeError("Invalid file object: null"));
+  assert.throws(() => sel.getKey(null as never), new RangeError("Invalid file object: null"));
 });
