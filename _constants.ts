@@ -20,6 +20,10 @@ export const SOCK_RAW = 3;
 export const SOCK_RDM = 4;
 /** Reliable, ordered datagrams (not available in Deno). */
 export const SOCK_SEQPACKET = 5;
+/** Or'ed into `socket()`'s type: the socket starts non-blocking (`gettimeout()` is 0). */
+export const SOCK_NONBLOCK = 0o4000;
+/** Or'ed into `socket()`'s type: close on exec, which every Deno socket is already. */
+export const SOCK_CLOEXEC = 0o2000000;
 /** `shutdown`: no more receives. */
 export const SHUT_RD = 0;
 /** `shutdown`: no more sends; the peer reads end of stream. */

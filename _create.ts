@@ -15,7 +15,9 @@ import {
   IPPROTO_UDP,
   SO_REUSEADDR,
   SO_REUSEPORT,
+  SOCK_CLOEXEC,
   SOCK_DGRAM,
+  SOCK_NONBLOCK,
   SOCK_RAW,
   SOCK_SEQPACKET,
   SOCK_STREAM,
@@ -72,7 +74,7 @@ export function socket(family: number, type: typeof SOCK_DGRAM, proto?: number):
  * Creates a socket whose type is known only at run time.
  *
  * @param family The address family.
- * @param type `SOCK_STREAM` or `SOCK_DGRAM`.
+ * @param type `SOCK_STREAM` or `SOCK_DGRAM`, or either with `SOCK_NONBLOCK` (starts non-blocking) or `SOCK_CLOEXEC` or'ed in.
  * @param proto The protocol, usually 0.
  * @returns A stream or datagram socket.
  */
@@ -96,7 +98,15 @@ export function socket(
         `Cannot create socket: ${name} must be an integer, got ${describe(value)}`,
       );
     }
+    // CPython's OverflowError (the kernel takes C ints).
+    if (value < -0x80000000 || value > 0x7fffffff) {
+      throw new RangeError(`Cannot create socket: ${name} must fit in a C int, got ${value}`);
+    }
   }
+  // Linux's flags in the type, as CPython passes them on: the type itself
+  // is what is left, as socket.type reports it.
+  const nonblocking = (type & SOCK_NONBLOCK) !== 0;
+  type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (!isKnownFamily(family)) {
     throw new OSError(errno.EAFNOSUPPORT, {
       detail: `family ${family}; Deno supports AF_INET, AF_INET6 and AF_UNIX`,
@@ -128,8 +138,11 @@ export function socket(
       detail: `protocol ${proto} with this family and type`,
     });
   }
-  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
-  return new StreamSocket(family, proto);
+  const sock = type === SOCK_DGRAM
+    ? new DatagramSocket(family, type, proto)
+    : new StreamSocket(family, proto);
+  if (nonblocking) sock.settimeout(0);
+  return sock;
 }
 
 // The kernel's IPPROTO_MAX; glibc's (and so Python's socket.IPPROTO_MAX) is 256.

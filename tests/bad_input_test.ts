@@ -375,6 +375,11 @@ Deno.test("socket() refuses wrong types, unknown families, types and protocols",
     ["socket(AF_INET, SOCK_STREAM, -2)", [AF_INET, SOCK_STREAM, -2], os(errno.EINVAL)],
     ["socket(AF_INET, SOCK_STREAM, 263)", [AF_INET, SOCK_STREAM, 263], os(errno.EINVAL)],
     ["socket(AF_INET6, SOCK_DGRAM, 300)", [AF_INET6, SOCK_DGRAM, 300], os(errno.EINVAL)],
+    // Past a C int: CPython's OverflowError (these were EAFNOSUPPORT and EINVAL).
+    ["socket(2 ** 31)", [2 ** 31], RANGE],
+    ["socket(-(2 ** 31) - 1)", [-(2 ** 31) - 1], RANGE],
+    ["socket(AF_INET, 2 ** 31)", [AF_INET, 2 ** 31], RANGE],
+    ["socket(AF_INET, SOCK_STREAM, 2 ** 31)", [AF_INET, SOCK_STREAM, 2 ** 31], RANGE],
   ];
   for (const [label, args, expected] of cases) {
     failures.throws(label, () => (socket as (...a: unknown[]) => unknown)(...args), expected);

@@ -6,6 +6,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  BlockingIOError,
   createConnection,
   createServer,
   EAI,
@@ -21,7 +22,9 @@ import {
   OSError,
   setdefaulttimeout,
   SO_REUSEPORT,
+  SOCK_CLOEXEC,
   SOCK_DGRAM,
+  SOCK_NONBLOCK,
   SOCK_RAW,
   SOCK_SEQPACKET,
   SOCK_STREAM,
@@ -31,6 +34,22 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { freePort, HAS_IPV6, MOD, pythonJson, runScript, text } from "./_helpers.ts";
+
+Deno.test("SOCK_NONBLOCK and SOCK_CLOEXEC or'ed into the type are Linux's: the type is what is left, and SOCK_NONBLOCK starts non-blocking, as in CPython (they were EINVAL)", async () => {
+  assert.equal(SOCK_NONBLOCK, 2048);
+  assert.equal(SOCK_CLOEXEC, 524288);
+  using stream = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+  assert.equal(stream.type, SOCK_STREAM);
+  assert.equal(stream.gettimeout(), 0);
+  using dgram = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
+  assert.equal(dgram.type, SOCK_DGRAM);
+  assert.equal(dgram.gettimeout(), null);
+  using both = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+  assert.equal(both.type, SOCK_DGRAM);
+  assert.equal(both.gettimeout(), 0);
+  both.bind(["127.0.0.1", 0]);
+  await assert.rejects(both.recvfrom(10), BlockingIOError);
+});
 
 Deno.test("SOCK_RAW and SOCK_SEQPACKET fail with EPROTONOSUPPORT saying what Deno can do", () => {
   for (const type of [SOCK_RAW, SOCK_SEQPACKET]) {
