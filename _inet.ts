@@ -5,6 +5,7 @@
 // inet_ntop.c) so that every input is accepted or refused exactly as there.
 
 import { checkCString, describe } from "./_address.ts";
+import { checkAttached } from "./_bytes.ts";
 import { AF_INET, AF_INET6 } from "./_constants.ts";
 import { errno, errorFromErrno, OSError } from "./errors.ts";
 
@@ -268,11 +269,19 @@ function isCSpace(c: number): boolean {
 }
 
 function checkPacked(value: unknown, action: string): Uint8Array {
-  if (value instanceof Uint8Array) return value;
+  // A detached buffer reads as no bytes: the README's TypeError, not a wrong length.
+  if (value instanceof Uint8Array) {
+    if (value.length === 0) checkAttached(value, action);
+    return value;
+  }
   if (ArrayBuffer.isView(value)) {
+    checkAttached(value, action);
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (value instanceof ArrayBuffer) {
+    checkAttached({ buffer: value } as ArrayBufferView, action);
+    return new Uint8Array(value);
+  }
   throw new TypeError(`Cannot ${action}: packed_ip must be a Uint8Array, got ${describe(value)}`);
 }
 

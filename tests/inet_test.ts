@@ -420,3 +420,17 @@ Deno.test("formatIpv6 writes the address of 16 bytes without any zone", () => {
   assert.equal(formatIpv6(inet_pton(AF_INET6, "2001:db8:0:0:1:0:0:1")), "2001:db8::1:0:0:1");
   assert.equal(formatIpv6(inet_pton(AF_INET6, "2001:0:0:1:0:0:0:1")), "2001:0:0:1::1");
 });
+
+Deno.test("a detached buffer given to inet_ntoa or inet_ntop is a TypeError saying so, not a wrong length", () => {
+  const detachedView = () => {
+    const view = new Uint8Array(4);
+    structuredClone(view.buffer, { transfer: [view.buffer] });
+    return view;
+  };
+  const message = /^Cannot inet_nto[ap]: the buffer is detached/;
+  assert.throws(() => inet_ntoa(detachedView()), { name: "TypeError", message });
+  assert.throws(() => inet_ntop(AF_INET, detachedView()), { name: "TypeError", message });
+  const buffer = new ArrayBuffer(4);
+  structuredClone(buffer, { transfer: [buffer] });
+  assert.throws(() => inet_ntoa(buffer as never), { name: "TypeError", message });
+});
