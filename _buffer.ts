@@ -513,7 +513,11 @@ export class ReadBuffer extends SlabWindow {
     signal?.throwIfAborted();
     const deadline = toDeadline(timeout);
     const turn = this.takeTurn(timeout, signal);
-    if (turn !== null) await turn;
+    if (turn !== null) {
+      await turn.catch((err) => {
+        throw this.#asOwn(err);
+      });
+    }
     this.#signal = signal;
     try {
       return await read(this, arg, deadline);
@@ -538,7 +542,13 @@ export class ReadBuffer extends SlabWindow {
         this.#throwError();
       }
       if (this.#eof) return false;
-      await this.#more(n, remaining(deadline));
+      let timeout: number | null;
+      try {
+        timeout = remaining(deadline);
+      } catch (err) {
+        throw this.#asOwn(err);
+      }
+      await this.#more(n, timeout);
     }
     return true;
   }
@@ -556,12 +566,18 @@ export class ReadBuffer extends SlabWindow {
       // A fill never rejects: this is our timeout, or the caller's abort.
       // The read stays pending for the next call, unref'd once nobody waits.
       kept.abandon(fill);
-      if (this.timeoutText !== null && err instanceof TimeoutError && err.errno === null) {
-        throw new TimeoutError(null, { strerror: this.timeoutText, cause: err });
-      }
-      throw err;
+      throw this.#asOwn(err);
     }
     kept.leave();
+  }
+
+  // `err`, a timeout of this buffer's as its owner words it (see
+  // timeoutText): the same for a wait in turn, for the deadline, and for bytes.
+  #asOwn(err: unknown): unknown {
+    if (this.timeoutText !== null && err instanceof TimeoutError && err.errno === null) {
+      return new TimeoutError(null, { strerror: this.timeoutText, cause: err });
+    }
+    return err;
   }
 
   // An error is reported once; afterwards the stream reads as ended, as

@@ -497,3 +497,18 @@ Deno.test("TLS makefile: an open file holds the socket after close(), and text f
   await file.close();
   throws(() => p.server.getsockname(), (e) => e instanceof OSError && e.errno === errno.EBADF);
 });
+
+Deno.test('an SSLSocket\'s read that times out waiting for its turn, or past its deadline, says CPython\'s "The read operation timed out" as the one holding the turn does (it said "timed out")', async () => {
+  await using p = await tlsPair();
+  p.server.settimeout(0.05);
+  const first = p.server.recv(10).catch((err) => err);
+  const queued = recvExactly(p.server, 3).catch((err) => err);
+  for (const err of [await first, await queued]) {
+    ok(err instanceof TimeoutError);
+    equal(err.message, "The read operation timed out");
+  }
+  // Nothing was lost: bytes sent now are the next read's.
+  p.server.settimeout(5);
+  await p.client.sendall("abc");
+  equal(text(await recvExactly(p.server, 3)), "abc");
+});
