@@ -123,7 +123,9 @@ export class SocketFile<T extends string | Uint8Array> implements AsyncIterable<
   ) {
     if (typeof mode !== "string") {
       // CPython: TypeError (a mode that is not a string cannot be iterated).
-      throw new TypeError(`Cannot make file: mode must be a string such as "rb", got ${describe(mode)}`);
+      throw new TypeError(
+        `Cannot make file: mode must be a string such as "rb", got ${describe(mode)}`,
+      );
     }
     if (!MODES.has(mode)) {
       throw new RangeError(`Cannot make file: invalid mode "${mode}" (use r, w, rw, with b)`);
