@@ -676,8 +676,14 @@ const TlsMin = TLSVersion.MINIMUM_SUPPORTED;
 const TlsMax = TLSVersion.MAXIMUM_SUPPORTED;
 
 function checkVersion(version: unknown, name: string): TLSVersion {
-  if (typeof version !== "number" || !Object.values(TLSVersion).includes(version as TLSVersion)) {
+  if (typeof version !== "number" || !Number.isInteger(version)) {
     throw new TypeError(`Cannot set ${name}: expected a TLSVersion, got ${describe(version)}`);
+  }
+  // CPython: ValueError "Unsupported TLS/SSL version 0x5".
+  if (!Object.values(TLSVersion).includes(version as TLSVersion)) {
+    throw new RangeError(
+      `Cannot set ${name}: unsupported TLS/SSL version 0x${version.toString(16)}`,
+    );
   }
   if (version !== TlsMin && version !== TlsMax && version < TLSVersion.TLSv1_2) {
     throw new RangeError(

@@ -314,8 +314,12 @@ Deno.test("context settings are checked as Python checks them, before any I/O", 
   throws(() => {
     ctx.maximumVersion = TLSVersion.TLSv1;
   }, RangeError);
+  // CPython: ValueError "Unsupported TLS/SSL version 0x3e7" for an unknown number, TypeError for a string.
   throws(() => {
     ctx.minimumVersion = 999 as TLSVersion;
+  }, new RangeError("Cannot set minimumVersion: unsupported TLS/SSL version 0x3e7"));
+  throws(() => {
+    ctx.maximumVersion = "x" as unknown as TLSVersion;
   }, TypeError);
   throws(() => new SSLContext(3), RangeError); // PROTOCOL_TLSv1
   throws(() => ctx.setAlpnProtocols(["x".repeat(256)]), SSLError);
