@@ -144,6 +144,13 @@ export class BytesIO implements Iterable<Uint8Array> {
     if (!Number.isInteger(offset)) {
       throw new TypeError(`Cannot seek: offset must be an integer, got ${describe(offset)}`);
     }
+    if (!Number.isInteger(whence)) {
+      throw new TypeError(`Cannot seek: whence must be an integer, got ${describe(whence)}`);
+    }
+    // CPython's OverflowError past a C ssize_t; exact integers end at 2 ** 53 - 1.
+    if (Math.abs(offset) > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`Cannot seek: offset is too large, got ${offset}`);
+    }
     if (whence !== 0 && whence !== 1 && whence !== 2) {
       throw new RangeError(
         `Cannot seek: invalid whence (${describe(whence)}, should be 0, 1 or 2)`,

@@ -55,6 +55,9 @@ Deno.test("BytesIO rejects bad arguments before touching its contents", () => {
   const f = new BytesIO("abc");
   assert.throws(() => f.seek(-1), RangeError);
   assert.throws(() => f.seek(0, 3 as 0), RangeError);
+  // CPython: TypeError for a whence that is no integer, OverflowError for a huge offset.
+  assert.throws(() => f.seek(0, "x" as never), TypeError);
+  assert.throws(() => f.seek(1e300), RangeError);
   assert.throws(() => f.seek(1.5), TypeError);
   assert.throws(() => f.read(1.5), TypeError);
   assert.throws(() => f.read(-1.5), TypeError);
