@@ -126,7 +126,7 @@ export function trustedIn(
   }
   // Python's ValueError, before any file is read.
   if (cadata != null && cadata.length === 0) {
-    throw new TypeError("Cannot load verify locations: empty certificate data");
+    throw new RangeError("Cannot load verify locations: empty certificate data");
   }
   // CPython loads cadata before cafile and capath: its failure comes first.
   const found = cadata == null ? [] : certsInData(cadata).map((pem) => readCert(pem).toString());

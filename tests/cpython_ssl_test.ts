@@ -1154,6 +1154,13 @@ Deno.test({
     // error cases
     ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
     assert.throws(() => ctx.loadVerifyLocations({ cadata: {} as unknown as string }), TypeError);
+    // CPython: ValueError "Empty certificate data" (it was a TypeError here).
+    for (const empty of ["", new Uint8Array(0)]) {
+      assert.throws(
+        () => ctx.loadVerifyLocations({ cadata: empty }),
+        new RangeError("Cannot load verify locations: empty certificate data"),
+      );
+    }
     assert.throws(
       () => ctx.loadVerifyLocations({ cadata: "broken" }),
       (e: unknown) =>
