@@ -236,14 +236,25 @@ export class ReadBuffer extends SlabWindow {
       // they are never counted or returned.
       this.claimTurn();
       this.#direct = true;
-      return this.#read(buf).then((n) => this.#directDone(n));
+      return this.#read(buf).then((n) => this.#directDone(n, buf));
     }
     return this.#withTurn(timeout, buf, ReadBuffer.#into, signal);
   }
 
-  #directDone(n: number): number {
+  #directDone(n: number, buf: Uint8Array): number {
     this.releaseTurn();
     if (n === 0 && this.#error !== null) this.#throwError();
+    // The caller transferred the array's buffer while the read was pending:
+    // the bytes went with it, so the stream has a hole (as for a slab, see
+    // _slab.ts), reported rather than counted as read.
+    if (n > 0 && buf.byteLength === 0) {
+      this.broken(
+        new TypeError(
+          `Cannot read: the ArrayBuffer of the array being read into was transferred while the ` +
+            `read was pending, with ${n} bytes of the stream in it`,
+        ),
+      );
+    }
     return n;
   }
 

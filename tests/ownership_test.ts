@@ -89,6 +89,25 @@ Deno.test("a read pending into the transferred buffer: its receive fails with th
   }
 });
 
+Deno.test("recvInto whose array's buffer is transferred while it waits: a TypeError naming the bytes that went with it, then end of stream (it resolved to the count, the bytes gone)", async () => {
+  const [a, b] = await socketpair();
+  try {
+    const buf = new Uint8Array(8);
+    const pending = a.recvInto(buf);
+    transferAway(buf);
+    await b.sendall("late");
+    await assert.rejects(
+      pending,
+      (e) =>
+        e instanceof TypeError &&
+        /transferred while the read was pending, with 4 bytes/.test(e.message),
+    );
+    assert.equal((await a.recv(100)).length, 0);
+  } finally {
+    a.close(), b.close();
+  }
+});
+
 Deno.test("UDP: transferring a datagram's buffer leaves the next datagrams whole", async () => {
   using server = socket(AF_INET, SOCK_DGRAM);
   using client = socket(AF_INET, SOCK_DGRAM);
