@@ -48,10 +48,9 @@
 // ContextManagersTest
 //   _testSocketClass: CPython never runs it (there is no testSocketClass for the
 //     threaded runner to pair it with).
-// InheritanceTest (all): no get_inheritable/set_inheritable/dup/SOCK_CLOEXEC and no OS
+// InheritanceTest (all): no get_inheritable/set_inheritable/dup and no OS
 //   descriptor to inherit (Deno does not pass sockets to child processes).
-// NonblockConstantTest (all): no SOCK_NONBLOCK in pysock (CPython skips the class
-//   without it) and no fd for fcntl(F_GETFL).
+// NonblockConstantTest: ported below without its fcntl(F_GETFL) checks (no fd).
 
 import assert from "node:assert/strict";
 import * as pysock from "../mod.ts";
@@ -604,7 +603,8 @@ Deno.test("GeneralModuleTests.testSendAfterClose: send after close (with a timeo
 Deno.test("GeneralModuleTests.testNewAttributes: family, type and proto", () => {
   using sock = socket(AF_INET, SOCK_STREAM);
   assert.equal(sock.family, AF_INET);
-  assert.equal(sock.type, SOCK_STREAM); // pysock has no SOCK_CLOEXEC to or in.
+  // CPython accepts SOCK_STREAM | SOCK_CLOEXEC too; pysock's type never carries the flag.
+  assert.equal(sock.type, SOCK_STREAM);
   assert.equal(sock.proto, 0);
 });
 
@@ -762,10 +762,7 @@ Deno.test("GeneralModuleTests.test_getfqdn_filter_localhost: getfqdn() is getfqd
 });
 
 Deno.test("GeneralModuleTests.test_socket_consistent_sock_type: type stays SOCK_STREAM across timeout changes", () => {
-  // pysock has no SOCK_NONBLOCK or SOCK_CLOEXEC: 0, as CPython's getattr(..., 0) gives.
-  const SOCK_NONBLOCK = 0;
-  const SOCK_CLOEXEC = 0;
-  const sockType = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+  const sockType = SOCK_STREAM | pysock.SOCK_NONBLOCK | pysock.SOCK_CLOEXEC;
   using s = socket(AF_INET, sockType);
   assert.equal(s.type, SOCK_STREAM);
   s.settimeout(1);
@@ -984,4 +981,70 @@ Deno.test({
     await echoClient(["::1", port], AF_INET6);
     await serving;
   },
+});
+
+// ---------------------------------------------------------------------------
+// NonblockConstantTest
+
+function checkNonblock(
+  s: pysock.StreamSocket | pysock.DatagramSocket,
+  nonblock = true,
+  timeout: number | null = 0.0,
+): void {
+  assert.equal(s.type, pysock.SOCK_STREAM);
+  // CPython also checks O_NONBLOCK with fcntl(F_GETFL): Deno exposes no descriptor.
+  if (nonblock) {
+    assert.equal(s.gettimeout(), timeout);
+    assert.equal(s.getblocking(), timeout !== 0);
+  } else {
+    assert.equal(s.gettimeout(), null);
+    assert.equal(s.getblocking(), true);
+  }
+}
+
+Deno.test("NonblockConstantTest.test_SOCK_NONBLOCK: the type flag, setblocking and settimeout back and forth, and the default timeout", () => {
+  {
+    using s = pysock.socket(pysock.AF_INET, pysock.SOCK_STREAM | pysock.SOCK_NONBLOCK);
+    checkNonblock(s);
+    s.setblocking(true);
+    checkNonblock(s, false);
+    s.setblocking(false);
+    checkNonblock(s);
+    s.settimeout(null);
+    checkNonblock(s, false);
+    s.settimeout(2.0);
+    checkNonblock(s, true, 2.0);
+    s.setblocking(true);
+    checkNonblock(s, false);
+  }
+  const t = pysock.getdefaulttimeout();
+  try {
+    pysock.setdefaulttimeout(0.0);
+    {
+      using s = pysock.socket();
+      checkNonblock(s);
+    }
+    pysock.setdefaulttimeout(null);
+    {
+      using s = pysock.socket();
+      checkNonblock(s, false);
+    }
+    pysock.setdefaulttimeout(2.0);
+    {
+      using s = pysock.socket();
+      checkNonblock(s, true, 2.0);
+    }
+    // SOCK_NONBLOCK wins over a default timeout, as CPython's sock_initobj has it.
+    {
+      using s = pysock.socket(pysock.AF_INET, pysock.SOCK_STREAM | pysock.SOCK_NONBLOCK);
+      checkNonblock(s);
+    }
+    pysock.setdefaulttimeout(null);
+    {
+      using s = pysock.socket();
+      checkNonblock(s, false);
+    }
+  } finally {
+    pysock.setdefaulttimeout(t);
+  }
 });

@@ -41,9 +41,9 @@
 // Skipped (nothing in them applies to Deno/pysock):
 //   SendfileUsingSendfileTest: SendfileUsingSendTest again with os.sendfile();
 //     pysock has one sendfile (Deno has no sendfile(2)), tested by the stream port.
-//   InheritanceTest (7): no get_inheritable/set_inheritable/dup/SOCK_CLOEXEC in
+//   InheritanceTest (7): no get_inheritable/set_inheritable/dup in
 //     mod.ts, and no OS descriptor (API.md: fileno() is not one).
-//   NonblockConstantTest.test_SOCK_NONBLOCK: no SOCK_NONBLOCK in mod.ts, no fcntl.
+//   NonblockConstantTest.test_SOCK_NONBLOCK: ported in cpython_socket_module_test.ts.
 //   InterruptedRecvTimeoutTest (6), InterruptedSendTimeoutTest (3): a signal
 //     handler's exception interrupting a blocked system call (EINTR); pysock's
 //     calls are promises, which a Deno signal listener cannot interrupt.

@@ -18,8 +18,6 @@
 //   or mod.ts.
 // - NonBlockingTCPTests.testSetBlocking_overflow: a C unsigned int overflow
 //   (_testcapi); setblocking takes a boolean.
-// - NonBlockingTCPTests.testInitNonBlocking: SOCK_NONBLOCK is not in mod.ts
-//   (socket() takes SOCK_STREAM or SOCK_DGRAM).
 // - The fcntl(O_NONBLOCK) half of NonBlockingTCPTests.assert_sock_timeout:
 //   Deno exposes no descriptor (API.md: fileno()).
 // - NetworkConnectionAttributesTest.testTimeoutValueNonamed: a positional
@@ -46,6 +44,7 @@ import {
   select,
   setdefaulttimeout,
   SOCK_DGRAM,
+  SOCK_NONBLOCK,
   SOCK_STREAM,
   socket,
   socketpair,
@@ -386,6 +385,12 @@ Deno.test("NonBlockingTCPTests.testSetBlocking: setblocking() and settimeout()",
   assertSockTimeout(serv, 10);
 
   serv.settimeout(0);
+  assertSockTimeout(serv, 0);
+});
+
+Deno.test("NonBlockingTCPTests.testInitNonBlocking: a socket made with SOCK_NONBLOCK starts non-blocking", () => {
+  using serv = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK) as StreamSocket;
+  assert.equal(serv.type, SOCK_STREAM);
   assertSockTimeout(serv, 0);
 });
 
