@@ -10,10 +10,9 @@
 //
 // Where pysock differs by design: its files are async (API.md: makefile()
 // gives "a buffered file ... read(n?), readline(limit?), write, flush,
-// close"), so every call is awaited; makefile() takes no buffering argument,
-// so the Unbuffered/LineBuffered/SmallBuffered variants run the inherited
-// tests with pysock's one buffering (their bufsize is recorded below, unused);
-// a binary-mode file takes no `newline` (pysock refuses one with RangeError
+// close"), so every call is awaited; the Unbuffered/LineBuffered/SmallBuffered
+// variants pass their bufsize as makefile()'s buffering (0 unbuffered, 1 as
+// socket.makefile takes it, n the writer's size); a binary-mode file takes no `newline` (pysock refuses one with RangeError
 // where CPython ignores it), so only text-mode files get the variant's
 // `newline=''`; a timed-out read loses nothing and leaves the file usable
 // (testReadAfterTimeout, API.md on settimeout).
@@ -52,7 +51,7 @@ type File = SocketFile<Data>;
 
 interface Variant {
   cls: string;
-  /** CPython's bufsize: pysock's makefile() has no buffering argument. */
+  /** CPython's bufsize, passed as makefile()'s buffering. */
   bufsize: number;
   readMode: "rb" | "r";
   readMsg: Data;
@@ -101,10 +100,15 @@ const VARIANTS: Variant[] = [
 ];
 
 /** `sock.makefile(mode, bufsize, newline=newline)`; binary files get no newline (see above). */
-function makefile(sock: StreamSocket, mode: string, newline: "" | null): File {
-  const options = mode.includes("b") ? undefined : { newline };
-  const make = sock.makefile as (mode: string, options?: MakefileOptions) => unknown;
-  return make.call(sock, mode, options) as File;
+function makefile(sock: StreamSocket, mode: string, bufsize: number, newline: "" | null): File {
+  const options: MakefileOptions = mode.includes("b") ? {} : { newline };
+  const make = sock.makefile as (
+    mode: string,
+    buffering?: number,
+    options?: MakefileOptions,
+  ) => unknown;
+  // CPython's default bufsize is -1: io.DEFAULT_BUFFER_SIZE, pysock's default.
+  return make.call(sock, mode, bufsize < 0 ? undefined : bufsize, options) as File;
 }
 
 /** `a + b` for two strings or two byte arrays. */
@@ -149,8 +153,8 @@ async function threaded(v: Variant, test: Case): Promise<void> {
     v,
     cliConn: p.conn,
     servConn: p.client,
-    readFile: makefile(p.conn, v.readMode, v.newline),
-    writeFile: makefile(p.client, v.writeMode, v.newline),
+    readFile: makefile(p.conn, v.readMode, v.bufsize, v.newline),
+    writeFile: makefile(p.client, v.writeMode, v.bufsize, v.newline),
     evt1: new Event(),
     evt2: new Event(),
     servFinished: new Event(),
@@ -345,7 +349,7 @@ const UNBUFFERED_TESTS: Case[] = [
     server: async (c) => {
       const first = c.readFile;
       assert.deepEqual(await c.readFile.readline(), join(bytes("A. "), c.v.writeMsg));
-      c.readFile = makefile(c.cliConn, "rb", null);
+      c.readFile = makefile(c.cliConn, "rb", 0, null);
       // CPython leaves the first file to the garbage collector; an open
       // pysock file holds its socket open, so it is closed here.
       await first.close();
