@@ -66,6 +66,10 @@ export const IPPROTO_IP = 0;
 export const IPPROTO_TCP = 6;
 /** UDP's protocol number and option level. */
 export const IPPROTO_UDP = 17;
+/** Python's `SOL_TCP`: the option level of TCP, `IPPROTO_TCP` by another name. */
+export const SOL_TCP = 6;
+/** Python's `SOL_UDP`: the option level of UDP, `IPPROTO_UDP` by another name. */
+export const SOL_UDP = 17;
 /** IPv6 option level. */
 export const IPPROTO_IPV6 = 41;
 /** Disable Nagle's algorithm. */
@@ -141,6 +145,20 @@ export const INADDR_UNSPEC_GROUP = 0xe0000000;
 export const INADDR_ALLHOSTS_GROUP = 0xe0000001;
 /** Python's `INADDR_MAX_LOCAL_GROUP`: 224.0.0.255. */
 export const INADDR_MAX_LOCAL_GROUP = 0xe00000ff;
+/** `getaddrinfo`: with no host, the wildcard addresses (to bind), not loopback's. */
+export const AI_PASSIVE = 1;
+/** `getaddrinfo`: the first result carries the host's canonical name. */
+export const AI_CANONNAME = 2;
+/** `getaddrinfo`: the host must be an IP literal; no lookup (`EAI_NONAME` otherwise). */
+export const AI_NUMERICHOST = 4;
+/** `getaddrinfo` with `AF_INET6`: IPv4 addresses as IPv4-mapped ones when there is no IPv6 one. */
+export const AI_V4MAPPED = 8;
+/** `getaddrinfo` with `AI_V4MAPPED`: the IPv6 addresses and the mapped IPv4 ones. */
+export const AI_ALL = 16;
+/** `getaddrinfo`: only the families this host has a non-loopback address of. */
+export const AI_ADDRCONFIG = 32;
+/** `getaddrinfo`: the port must be numeric; no service lookup (`EAI_NONAME` otherwise). */
+export const AI_NUMERICSERV = 1024;
 /** `getnameinfo`: give the host as a numeric address, without a lookup. */
 export const NI_NUMERICHOST = 1;
 /** `getnameinfo`: give the port as a number, not a service name. */

@@ -7,6 +7,13 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
+  AI_ADDRCONFIG,
+  AI_ALL,
+  AI_CANONNAME,
+  AI_NUMERICHOST,
+  AI_NUMERICSERV,
+  AI_PASSIVE,
+  AI_V4MAPPED,
   IPPROTO_TCP,
   IPPROTO_UDP,
   SOCK_DGRAM,
@@ -15,7 +22,7 @@ import {
   SOCK_STREAM,
 } from "./_constants.ts";
 import { isNumericZone, parseIpv6, takesInterfaceZone } from "./_inet.ts";
-import { resolve, resolveOne } from "./_resolve.ts";
+import { numericFamily, resolve, resolveOne } from "./_resolve.ts";
 import { getservbyname } from "./_services.ts";
 import { EAI, fromDenoError, gaierror } from "./errors.ts";
 
@@ -23,6 +30,7 @@ import { EAI, fromDenoError, gaierror } from "./errors.ts";
 const SOCK_DCCP = 6;
 const IPPROTO_DCCP = 33;
 const IPPROTO_SCTP = 132;
+const IPPROTO_UDPLITE = 136;
 
 /** One `getaddrinfo` result: `[family, type, proto, canonname, sockaddr]`. */
 export type AddrInfo = [
@@ -43,6 +51,14 @@ export type AddrInfo = [
  *   from the same database as {@linkcode getservbyname}), or `null` for 0.
  * @param family `AF_UNSPEC` (default), `AF_INET` or `AF_INET6`.
  * @param type 0 for every type, or `SOCK_STREAM`/`SOCK_DGRAM`.
+ * @param proto 0 for every protocol, or one (`IPPROTO_TCP`): with it, or a
+ *   type, one entry per address, the first of glibc's table that matches.
+ * @param flags `AI_PASSIVE` (no host gives the wildcard addresses, to
+ *   bind), `AI_CANONNAME` (the first entry names the host; the system
+ *   resolver reports no canonical name, so a name comes back as given),
+ *   `AI_NUMERICHOST`, `AI_NUMERICSERV` (no lookup: `EAI_NONAME` for a name),
+ *   `AI_V4MAPPED` and `AI_ALL` (with `AF_INET6`), `AI_ADDRCONFIG` (needs
+ *   `--allow-sys=networkInterfaces`); any other bit is `EAI_BADFLAGS`.
  * @returns One entry per address and socket type.
  * @throws {gaierror} when the name does not resolve.
  *
@@ -54,57 +70,171 @@ export type AddrInfo = [
  * assert.ok(family === AF_INET && type === SOCK_STREAM);
  * assert.equal(JSON.stringify(addr), '["127.0.0.1",80]');
  * ```
+ *
+ * @example Where a server binds: the wildcard addresses, IPv4 first
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AF_UNSPEC, AI_PASSIVE, getaddrinfo, SOCK_STREAM } from "./socket.ts";
+ * const infos = await getaddrinfo(null, 8080, AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
+ * assert.deepEqual(infos.map((info) => info[4]), [["0.0.0.0", 8080], ["::", 8080, 0, 0]]);
+ * ```
  */
 export async function getaddrinfo(
   host: string | null,
   port: number | string | null,
   family: number = AF_UNSPEC,
   type = 0,
+  proto = 0,
+  flags = 0,
 ): Promise<AddrInfo[]> {
   // In CPython's order: the integer arguments, the host's type, the port's.
   checkCInt(family, "family");
   checkCInt(type, "type");
+  checkCInt(proto, "proto");
+  checkCInt(flags, "flags");
   if (host !== null && typeof host !== "string") {
     throw new TypeError(`Cannot getaddrinfo: host must be a string or null, got ${describe(host)}`);
   }
   const service = toService(port);
+  // glibc's order: no name and no service, the flags, the family, the type.
   if (host === null && service === null) throw new gaierror(EAI.EAI_NONAME);
+  if ((flags & ~AI_FLAGS) !== 0 || (flags & AI_CANONNAME && host === null)) {
+    throw new gaierror(EAI.EAI_BADFLAGS);
+  }
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) {
     throw new gaierror(EAI.EAI_FAMILY);
   }
   if (type !== 0 && !(type in SOCKET_TYPES)) throw new gaierror(EAI.EAI_SOCKTYPE);
-  // A service name gives the types it is listed for, each with its port,
-  // as glibc does: "http" is TCP only, "domain" both; none is EAI_SERVICE.
-  // A raw socket has no port: asked for by type, it takes no service.
-  const types: [type: number, proto: number, port: number][] = [];
-  for (const t of type === 0 ? [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW] : [type]) {
-    const [proto, protoName] = SOCKET_TYPES[t];
-    if (service === null) types.push([t, proto, 0]);
-    else if (typeof service === "number") {
-      if (protoName !== null || type === 0) types.push([t, proto, service]);
-    } else if (protoName !== null) {
-      const found = servicePort(service, protoName);
-      if (found !== null) types.push([t, proto, found]);
-    }
-  }
-  if (types.length === 0) throw new gaierror(EAI.EAI_SERVICE);
+  if (typeof service === "string" && flags & AI_NUMERICSERV) throw new gaierror(EAI.EAI_NONAME);
+  const types = socketTypes(service, type, proto);
   if (host === "") throw new gaierror(EAI.EAI_NONAME);
-  // No host is loopback: both families' for AF_UNSPEC, IPv6 first, as glibc gives them.
-  const found = host !== null ? await resolve(host, family) : [
-    ...(family !== AF_INET ? [{ family: AF_INET6, address: "::1" }] : []),
-    ...(family !== AF_INET6 ? [{ family: AF_INET, address: "127.0.0.1" }] : []),
-  ];
+  if (host !== null && flags & AI_NUMERICHOST && !isNumericHost(host)) {
+    throw new gaierror(EAI.EAI_NONAME);
+  }
+  const found = await addressesOf(host, family, flags);
   const result: AddrInfo[] = [];
   for (const { family: f, address } of found) {
     const [hostText, scopeId] = f === AF_INET6 ? splitZone(address) : [address, 0];
-    for (const [t, proto, portNumber] of types) {
+    for (const [t, p, portNumber] of types) {
       const sockaddr: Address = f === AF_INET6
         ? [hostText, portNumber, 0, scopeId]
         : [hostText, portNumber];
-      result.push([f, t, proto, "", sockaddr]);
+      // glibc names the first result only: the host as given, or the name
+      // its hosts line or DNS answer calls it (the system resolver's lookup
+      // reports no canonical name, so a name is given back as asked).
+      const canonname = flags & AI_CANONNAME && result.length === 0 ? host! : "";
+      result.push([f, t, p, canonname, sockaddr]);
     }
   }
   return result;
+}
+
+// Every flag glibc's getaddrinfo takes that Python exports.
+const AI_FLAGS = AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL |
+  AI_ADDRCONFIG | AI_NUMERICSERV;
+
+// The [type, proto, port] triples a lookup gives each address, as glibc's
+// gaih_inet picks them: with a type or a protocol asked for, the first
+// entry of its table that matches (a raw socket takes any protocol); with
+// neither, every type the service is listed for (a service name: "http" is
+// TCP only, "domain" both), and a raw socket only for no service or a port
+// number. None is EAI_SOCKTYPE for a type asked for, EAI_SERVICE otherwise.
+function socketTypes(
+  service: number | string | null,
+  type: number,
+  proto: number,
+): [type: number, proto: number, port: number][] {
+  if (type !== 0 || proto !== 0) {
+    const entry = TYPE_TABLE.find(([t, p]) =>
+      (type === 0 || t === type) && (proto === 0 || p === ANY_PROTOCOL || p === proto)
+    );
+    if (entry === undefined) throw new gaierror(type !== 0 ? EAI.EAI_SOCKTYPE : EAI.EAI_SERVICE);
+    const [t, p, protoName] = entry;
+    const chosen = p === ANY_PROTOCOL ? proto : p;
+    if (service === null) return [[t, chosen, 0]];
+    // A raw socket has no port: it takes no service, not even a number.
+    if (protoName === null) throw new gaierror(EAI.EAI_SERVICE);
+    if (typeof service === "number") return [[t, chosen, service]];
+    const found = servicePort(service, protoName);
+    if (found === null) throw new gaierror(EAI.EAI_SERVICE);
+    return [[t, chosen, found]];
+  }
+  const types: [type: number, proto: number, port: number][] = [];
+  for (const t of [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW]) {
+    const [p, protoName] = SOCKET_TYPES[t];
+    if (service === null) types.push([t, p, 0]);
+    else if (typeof service === "number") types.push([t, p, service]);
+    else if (protoName !== null) {
+      const found = servicePort(service, protoName);
+      if (found !== null) types.push([t, p, found]);
+    }
+  }
+  if (types.length === 0) throw new gaierror(EAI.EAI_SERVICE);
+  return types;
+}
+
+// The addresses of `host` in `family`, as the flags ask. No host is
+// loopback (both families' for AF_UNSPEC, IPv6 first, as glibc gives them),
+// or with AI_PASSIVE the wildcard addresses (IPv4 first).
+async function addressesOf(
+  host: string | null,
+  family: number,
+  flags: number,
+): Promise<{ family: number; address: string }[]> {
+  const mapped = family === AF_INET6 && (flags & AI_V4MAPPED) !== 0;
+  let found: { family: number; address: string }[];
+  if (host === null) {
+    const passive = (flags & AI_PASSIVE) !== 0;
+    const v4 = { family: AF_INET, address: passive ? "0.0.0.0" : "127.0.0.1" };
+    const v6 = { family: AF_INET6, address: passive ? "::" : "::1" };
+    found = family === AF_INET ? [v4] : family === AF_INET6 ? [v6] : passive ? [v4, v6] : [v6, v4];
+  } else if (mapped) {
+    // IPv4 answers as IPv4-mapped IPv6 ones: all of them with AI_ALL, else
+    // only when there is no IPv6 answer.
+    const all = await resolve(host, AF_UNSPEC);
+    const v6 = all.filter((a) => a.family === AF_INET6);
+    const v4 = all.filter((a) => a.family === AF_INET)
+      .map((a) => ({ family: AF_INET6, address: `::ffff:${a.address}` }));
+    found = flags & AI_ALL ? [...v6, ...v4] : v6.length > 0 ? v6 : v4;
+    if (found.length === 0) throw new gaierror(EAI.EAI_NONAME);
+  } else {
+    found = await resolve(host, family);
+  }
+  if (flags & AI_ADDRCONFIG) found = configured(found);
+  return found;
+}
+
+// AI_ADDRCONFIG: only the families this host has an address of on an
+// interface other than loopback, as glibc counts them.
+function configured(
+  found: { family: number; address: string }[],
+): { family: number; address: string }[] {
+  let interfaces: Deno.NetworkInterfaceInfo[];
+  try {
+    interfaces = Deno.networkInterfaces();
+  } catch (err) {
+    throw fromDenoError(err);
+  }
+  const families = new Set<number>(
+    interfaces.filter((i) => !isLoopback(i.address)).map((i) =>
+      i.family === "IPv4" ? AF_INET : AF_INET6
+    ),
+  );
+  const kept = found.filter((a) => families.has(a.family));
+  if (kept.length === 0) throw new gaierror(EAI.EAI_NONAME);
+  return kept;
+}
+
+// glibc's check_pf compares with INADDR_LOOPBACK and ::1 exactly.
+function isLoopback(address: string): boolean {
+  return address === "::1" || address === "127.0.0.1";
+}
+
+// AI_NUMERICHOST: an IP literal (an IPv6 one with a zone, an IPv4 one in
+// any form inet_aton reads), nothing to look up.
+function isNumericHost(host: string): boolean {
+  const zone = host.indexOf("%");
+  return numericFamily(zone === -1 ? host : host.slice(0, zone)) !== AF_UNSPEC;
 }
 
 // glibc's socket types and protocols: [protocol, services protocol name];
@@ -116,6 +246,19 @@ const SOCKET_TYPES: Record<number, [proto: number, protoName: string | null]> = 
   [SOCK_DCCP]: [IPPROTO_DCCP, "dccp"],
   [SOCK_RAW]: [0, null],
 };
+
+// A raw socket's protocol in glibc's table: any (the one asked for).
+const ANY_PROTOCOL = -1;
+// glibc's gaih_inet_typeproto table, in its order: [type, proto, name].
+const TYPE_TABLE: [type: number, proto: number, protoName: string | null][] = [
+  [SOCK_STREAM, IPPROTO_TCP, "tcp"],
+  [SOCK_DGRAM, IPPROTO_UDP, "udp"],
+  [SOCK_DCCP, IPPROTO_DCCP, "dccp"],
+  [SOCK_DGRAM, IPPROTO_UDPLITE, "udplite"],
+  [SOCK_STREAM, IPPROTO_SCTP, "sctp"],
+  [SOCK_SEQPACKET, IPPROTO_SCTP, "sctp"],
+  [SOCK_RAW, ANY_PROTOCOL, null],
+];
 
 function checkCInt(value: unknown, name: string): void {
   if (typeof value !== "number" || !Number.isInteger(value)) {

@@ -123,9 +123,10 @@ def sendto_sock(family, addr):
     need(host_of(addr), family)
     return with_socket(family, SOCK_DGRAM, lambda s: s.sendto(b"x", addr))
 
-def getaddrinfo_(host, port, family=0, type=0):
-    need(host, family)
-    return [list(r) for r in getaddrinfo(host, port, family, type)]
+def getaddrinfo_(host, port, family=0, type=0, proto=0, flags=0):
+    if not (isinstance(flags, int) and flags & 4):  # AI_NUMERICHOST looks nothing up
+        need(host, family)
+    return [list(r) for r in getaddrinfo(host, port, family, type, proto, flags)]
 
 def gethostbyname_(host):
     need(host)

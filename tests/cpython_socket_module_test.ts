@@ -654,9 +654,25 @@ Deno.test("GeneralModuleTests.testGetaddrinfo: hosts, ports, family and type fil
   const streams = await getaddrinfo(HOST, null, 0, SOCK_STREAM);
   assert.ok(streams.length > 0);
   for (const [, socktype] of streams) assert.equal(socktype, SOCK_STREAM);
-  // proto and flags (AI_PASSIVE, AI_NUMERICSERV) and keyword arguments: API.md's
-  // getaddrinfo(host, port, family?, type?) takes neither; the server's call without flags:
-  await getaddrinfo(null, 0, pysock.AF_UNSPEC, SOCK_STREAM);
+  // CPython's keyword forms are the positional calls here (no keywords in JS).
+  // proto (SOL_TCP: only the TCP entry) and flags (AI_PASSIVE: the wildcard
+  // addresses for no host):
+  assert.deepEqual(await getaddrinfo(HOST, null, 0, 0, IPPROTO_TCP), [
+    [AF_INET, SOCK_STREAM, IPPROTO_TCP, "", [HOST, 0]],
+  ]);
+  assert.deepEqual(
+    await getaddrinfo(HOST, null, 0, 0, 0, pysock.AI_PASSIVE),
+    await getaddrinfo(HOST, null),
+  );
+  assert.deepEqual(
+    (await getaddrinfo(null, 0, pysock.AF_UNSPEC, SOCK_STREAM, 0, pysock.AI_PASSIVE))
+      .map((info) => info[4]),
+    [["0.0.0.0", 0], ["::", 0, 0, 0]],
+  );
+  // Issue 17269 (an OS X segfault): the arguments are undefined, success or gaierror.
+  await getaddrinfo("localhost", null, 0, 0, 0, pysock.AI_NUMERICSERV).catch((e) => {
+    assert.ok(e instanceof gaierror);
+  });
   // Issue #6697: CPython cannot encode the lone surrogate (UnicodeEncodeError)
   // and raises before any lookup. A JS string holds it; pysock refuses it as a
   // port string that names no service, before any lookup too.

@@ -21,6 +21,14 @@ import assert from "node:assert/strict";
 import * as pysock from "../mod.ts";
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM } from "../mod.ts";
 import { NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV } from "../mod.ts";
+import {
+  AI_ALL,
+  AI_CANONNAME,
+  AI_NUMERICHOST,
+  AI_NUMERICSERV,
+  AI_PASSIVE,
+  AI_V4MAPPED,
+} from "../mod.ts";
 import { prng } from "../fuzz/_targets.ts";
 import {
   type Arg,
@@ -505,6 +513,47 @@ Deno.test("getaddrinfo, gethostbyname, gethostbynameEx, gethostbyaddr, getnamein
   }
   for (const family of families) {
     for (const type of types) cases.push({ call: "getaddrinfo", args: ["::1", 7, family, type] });
+  }
+  // proto and flags, as glibc picks the types and reads the flags (AI_ADDRCONFIG
+  // depends on this host's interfaces, which CPython's namespace may not have:
+  // it has a test of its own).
+  for (const host of ["127.0.0.1", "::1", null]) {
+    for (const port of [null, 80, "http", "domain"]) {
+      for (const type of [0, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW]) {
+        for (const proto of [0, 6, 17, 99, 132, -1, float("6.5")]) {
+          cases.push({ call: "getaddrinfo", args: [host, port, 0, type, proto, 0] });
+        }
+      }
+    }
+  }
+  const aiFlags = [
+    0,
+    AI_PASSIVE,
+    AI_CANONNAME,
+    AI_NUMERICHOST,
+    AI_NUMERICSERV,
+    AI_V4MAPPED,
+    AI_V4MAPPED | AI_ALL,
+    AI_ALL,
+    AI_PASSIVE | AI_CANONNAME,
+    AI_NUMERICHOST | AI_NUMERICSERV,
+    0x10000,
+    -1,
+    2 ** 31,
+    "1",
+  ];
+  for (const host of ["127.0.0.1", "::1", "::ffff:1.2.3.4", "fe80::1%1", "localhost", null]) {
+    for (const family of [0, AF_INET, AF_INET6]) {
+      for (const flags of aiFlags) {
+        for (const port of [80, "http", null]) {
+          cases.push({ call: "getaddrinfo", args: [host, port, family, SOCK_STREAM, 0, flags] });
+        }
+      }
+    }
+  }
+  // AI_NUMERICHOST refuses a name before any lookup.
+  for (const host of ["example.invalid", "localhost", "127.1"]) {
+    cases.push({ call: "getaddrinfo", args: [host, 80, 0, 0, 0, AI_NUMERICHOST] });
   }
   for (const name of [" localhost ", "0.0.0.0", "::", " ", "\t127.0.0.1\n"]) {
     cases.push({ call: "getfqdn", args: [name] });

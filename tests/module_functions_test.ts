@@ -6,6 +6,7 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  AI_ADDRCONFIG,
   BlockingIOError,
   createConnection,
   createServer,
@@ -277,3 +278,25 @@ Deno.test(
     assert.deepEqual(got, py);
   },
 );
+
+Deno.test("getaddrinfo with AI_ADDRCONFIG keeps the families this host has a non-loopback address of, as glibc counts them", async () => {
+  const families = new Set<number>(
+    Deno.networkInterfaces()
+      .filter((i) => i.address !== "127.0.0.1" && i.address !== "::1")
+      .map((i) => i.family === "IPv4" ? AF_INET : AF_INET6),
+  );
+  // localhost is both loopback addresses (README): AI_ADDRCONFIG drops the families not configured.
+  const all = await getaddrinfo("localhost", 80, 0, SOCK_STREAM);
+  const expected = all.filter(([family]) => families.has(family));
+  if (expected.length === 0) {
+    await assert.rejects(
+      getaddrinfo("localhost", 80, 0, SOCK_STREAM, 0, AI_ADDRCONFIG),
+      (e) => e instanceof gaierror && e.errno === EAI.EAI_NONAME,
+    );
+  } else {
+    assert.deepEqual(
+      await getaddrinfo("localhost", 80, 0, SOCK_STREAM, 0, AI_ADDRCONFIG),
+      expected,
+    );
+  }
+});

@@ -56,6 +56,8 @@ async function run() {
     }
     case "hostname":
       return gethostname();
+    case "addrconfig":
+      return await pysock.getaddrinfo("127.0.0.1", 80, 0, 1, 0, pysock.AI_ADDRCONFIG);
     case "socketpair": {
       const [a, b] = await socketpair();
       a.close();
@@ -255,6 +257,19 @@ Deno.test("without --allow-sys, gethostname names --allow-sys=hostname", async (
       target: "",
       given: [],
       expected: ["--allow-sys=hostname"],
+    });
+    assert.deepEqual(problems, []);
+  });
+});
+
+Deno.test("without --allow-sys, getaddrinfo with AI_ADDRCONFIG names --allow-sys=networkInterfaces", async () => {
+  await withProbe(async (dir) => {
+    const problems = await checkCase(dir, {
+      name: "getaddrinfo AI_ADDRCONFIG",
+      action: "addrconfig",
+      target: "",
+      given: [],
+      expected: ["--allow-sys=networkInterfaces"],
     });
     assert.deepEqual(problems, []);
   });
