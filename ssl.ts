@@ -337,7 +337,10 @@ export class SSLContext {
 
   /**
    * Loads this side's certificate chain and private key (PEM files), as
-   * servers need and clients do for mutual TLS.
+   * servers need and clients do for mutual TLS. A context holds one chain:
+   * a second call replaces the first, where OpenSSL keeps one per key type
+   * (an RSA and an ECDSA certificate side by side, CPython's
+   * test_dual_rsa_ecc); serve those from two contexts.
    *
    * @param certfile The certificate (then any intermediates), PEM.
    * @param keyfile The private key, PEM; `certfile` itself when omitted.
