@@ -249,28 +249,25 @@ Deno.test("without read, write and net access, Unix socket connect and bind name
   });
 });
 
-Deno.test("without --allow-sys, gethostname names --allow-sys=hostname", async () => {
-  await withProbe(async (dir) => {
-    const problems = await checkCase(dir, {
+Deno.test("without --allow-sys, gethostname and getaddrinfo with AI_ADDRCONFIG name the exact --allow-sys flag", async () => {
+  const cases: Case[] = [
+    {
       name: "gethostname",
       action: "hostname",
       target: "",
       given: [],
       expected: ["--allow-sys=hostname"],
-    });
-    assert.deepEqual(problems, []);
-  });
-});
-
-Deno.test("without --allow-sys, getaddrinfo with AI_ADDRCONFIG names --allow-sys=networkInterfaces", async () => {
-  await withProbe(async (dir) => {
-    const problems = await checkCase(dir, {
+    },
+    {
       name: "getaddrinfo AI_ADDRCONFIG",
       action: "addrconfig",
       target: "",
       given: [],
       expected: ["--allow-sys=networkInterfaces"],
-    });
+    },
+  ];
+  await withProbe(async (dir) => {
+    const problems = (await Promise.all(cases.map((c) => checkCase(dir, c)))).flat();
     assert.deepEqual(problems, []);
   });
 });
