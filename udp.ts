@@ -79,6 +79,13 @@ export { multicastRequest } from "./_datagram_options.ts";
 import { DatagramReceiver, type Delivered } from "./_datagram_receiver.ts";
 import { CLOSED, kWatch, READ, type Watcher, WRITE } from "./_ready.ts";
 import { checkFlags, DATAGRAM_RECV, SEND } from "./_flags.ts";
+import {
+  autobindHost,
+  checkDatagramSize,
+  MAX_DATAGRAM_IPV4,
+  unixBusy,
+  UntilClose,
+} from "./_datagram_send.ts";
 import { listenUnixDatagram } from "./_unix_file.ts";
 import {
   type AncillaryItem,
@@ -92,23 +99,12 @@ import {
   scatter,
 } from "./_message.ts";
 import { literalFamily, resolveOne } from "./_resolve.ts";
-import {
-  BlockingIOError,
-  EAI,
-  errno,
-  fromDenoError,
-  gaierror,
-  OSError,
-  PermissionError,
-} from "./errors.ts";
+import { EAI, errno, fromDenoError, gaierror, OSError, PermissionError } from "./errors.ts";
 
 /** Where Linux connects a datagram socket given the wildcard address: loopback. */
 const WILDCARD_PEER = new Map([["0.0.0.0", "127.0.0.1"], ["::", "::1"]]);
 
-/** Largest UDP payload over IPv4: 65535 minus the 20-byte IP and 8-byte UDP headers. */
-export const MAX_DATAGRAM_IPV4 = 65507;
-/** Largest UDP payload over IPv6 (no jumbograms): 65535 minus the 8-byte UDP header. */
-export const MAX_DATAGRAM_IPV6 = 65527;
+export { MAX_DATAGRAM_IPV4, MAX_DATAGRAM_IPV6 } from "./_datagram_send.ts";
 
 const UNSTABLE_HINT = "Deno.listenDatagram is missing: UDP and Unix datagram sockets need " +
   'Deno\'s --unstable-net flag, or "unstable": ["net"] in deno.json';
@@ -789,8 +785,7 @@ export class DatagramSocket extends SocketBase {
     const conn = this.#conn;
     this.#conn = null;
     this.#receiver?.close();
-    for (const reject of this.#unixSends ?? []) reject(new OSError(errno.EBADF));
-    this.#unixSends = null;
+    this.#unixSends?.close();
     this.#options.close();
     try {
       conn?.close();
@@ -865,23 +860,13 @@ export class DatagramSocket extends SocketBase {
       return options.settle().then(() => conn.send(bytes, target)).catch(failed);
     }
     const sending = conn.send(bytes, target).catch(failed);
-    return target.transport === "unixpacket" ? this.#untilClose(sending) : sending;
+    if (target.transport !== "unixpacket") return sending;
+    // A Unix datagram send waits while the receiver's queue is full, and
+    // Deno's close() does not end it (a UDP send never waits).
+    return (this.#unixSends ??= new UntilClose()).track(sending);
   }
 
-  // A Unix datagram send waits while the receiver's queue is full, and
-  // Deno's close() does not end it: close() rejects the caller here. (Deno
-  // cannot cancel the send itself, so the datagram still goes once the
-  // receiver reads.) A UDP send never waits, so it needs none of this.
-  #unixSends: Set<(err: unknown) => void> | null = null;
-
-  #untilClose(sending: Promise<number>): Promise<number> {
-    const caller = Promise.withResolvers<number>();
-    const sends = this.#unixSends ??= new Set();
-    const reject = caller.reject;
-    sends.add(reject);
-    sending.then(caller.resolve, reject).finally(() => sends.delete(reject));
-    return caller.promise;
-  }
+  #unixSends: UntilClose<number> | null = null;
 
   // Deno's permission message quotes the host:port, so no per-call target is needed here.
   readonly #sendFailed = (err: unknown): never => {
@@ -957,9 +942,7 @@ export class DatagramSocket extends SocketBase {
   /** Binds as the kernel does on a first send or receive: a free port, every interface. */
   #autobind(peer: Deno.Addr | null): Deno.DatagramConn {
     if (this.family === AF_UNIX) return this.#open(null);
-    const hostname = this.family === AF_INET6
-      ? (isLoopback(peer) ? "::1" : "::")
-      : (isLoopback(peer) ? "127.0.0.1" : "0.0.0.0");
+    const hostname = autobindHost(this.family, peer);
     try {
       return this.#open({ hostname, port: 0 });
     } catch (err) {
@@ -1009,36 +992,6 @@ export class DatagramSocket extends SocketBase {
     }
     return fromDenoError(err, describeEndpoint(endpoint));
   }
-}
-
-/**
- * Deno's Unix datagram socket runs one operation at a time (its send and
- * receive ops both take the socket exclusively, denoland/deno#6290), so a
- * send cannot pass a receive that is waiting; say so instead of failing
- * with a bare "Busy".
- */
-function unixBusy(): BlockingIOError {
-  return new BlockingIOError(errno.EAGAIN, {
-    detail: "Deno cannot send on a Unix datagram socket while a receive waits on it " +
-      "(also one kept after a timeout); send before receiving, or from another socket",
-  });
-}
-
-function checkDatagramSize(length: number, target: Deno.NetAddr): void {
-  const max = target.hostname.includes(":") && !target.hostname.startsWith("::ffff:")
-    ? MAX_DATAGRAM_IPV6
-    : MAX_DATAGRAM_IPV4;
-  if (length > max) {
-    throw new OSError(errno.EMSGSIZE, {
-      detail: `${length} bytes is more than one UDP datagram holds here (${max})`,
-    });
-  }
-}
-
-function isLoopback(peer: Deno.Addr | null): boolean {
-  if (peer === null || peer.transport !== "udp") return false;
-  const { hostname } = peer as Deno.NetAddr;
-  return hostname.startsWith("127.") || normalizeIpv6(hostname) === "::1";
 }
 
 /** A receive's `[data, address]`, without the msg_flags recvmsg also gives. */
