@@ -14,7 +14,7 @@ import {
   watchableOf,
   WRITE,
 } from "./_ready.ts";
-import { DefaultSelector, kClosedFails, kClosedReported, KeyError } from "./_selector.ts";
+import { DefaultSelector, KeyError, kOnClosed } from "./_selector.ts";
 import { errno, OSError } from "./errors.ts";
 
 /**
@@ -72,7 +72,7 @@ export async function select<R extends FileObject, W extends FileObject, X exten
   // A socket closed while select() waits (a Ctrl-C handler closing the
   // server's sockets) ends the wait with EBADF, as select(2) reports a
   // descriptor that is not open; the pending call settles, none hangs.
-  sel[kClosedFails] = true;
+  sel[kOnClosed] = "fail";
   for (const [fd, events] of wanted) sel.register(fd, events);
   const ready = new Map<number, number>();
   for (const [key, events] of await sel.select(timeout)) ready.set(key.fd, events);
@@ -178,7 +178,7 @@ class PollObject implements Poll {
 
   constructor() {
     // A socket closed while poll() waits ends the wait with POLLNVAL for it.
-    this.#selector[kClosedReported] = true;
+    this.#selector[kOnClosed] = "report";
   }
 
   register(fd: FileObject, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
@@ -215,10 +215,7 @@ class PollObject implements Poll {
         `Cannot poll: timeout must be a finite number of milliseconds, got ${timeout}`,
       );
     }
-    const closed: [number, number][] = [];
-    for (const [fd, { fileobj }] of this.#masks) {
-      if (fileobj.fileno() === -1) closed.push([fd, POLLNVAL]);
-    }
+    const closed = this.#closed();
     if (closed.length > 0) return closed;
     // A negative timeout waits for ever, as poll(2)'s.
     const seconds = timeout === undefined || timeout === null || timeout < 0
@@ -234,10 +231,16 @@ class PollObject implements Poll {
     }
     // Closed during the wait (it ended then, or at the timeout as Linux's
     // poll(2) ends with POLLNVAL for a descriptor closed under it).
+    return out.concat(this.#closed());
+  }
+
+  // POLLNVAL for each registered socket that is closed.
+  #closed(): [number, number][] {
+    const closed: [number, number][] = [];
     for (const [fd, { fileobj }] of this.#masks) {
       if (fileobj.fileno() === -1) closed.push([fd, POLLNVAL]);
     }
-    return closed.length > 0 ? out.concat(closed) : out;
+    return closed;
   }
 }
 

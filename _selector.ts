@@ -41,10 +41,13 @@ export class KeyError extends Error {
   }
 }
 
-/** Set on select.select()'s own selector (see _select.ts). */
-export const kClosedFails: unique symbol = Symbol("pysock.closedFails");
-/** Set on a poll object's selector: a socket closed during select() is reported with `CLOSED`. */
-export const kClosedReported: unique symbol = Symbol("pysock.closedReported");
+/**
+ * What a selector's select() does with a registered socket that closed:
+ * `"drop"` it as epoll does (DefaultSelector), `"fail"` with EBADF as
+ * select(2) does (select.select()'s own selector), or `"report"` it with
+ * `CLOSED` for poll()'s POLLNVAL (see _select.ts).
+ */
+export const kOnClosed: unique symbol = Symbol("pysock.onClosed");
 
 /**
  * Python's `RuntimeError`, raised for a call on a closed selector and for a
@@ -276,10 +279,8 @@ function lookup<T, F extends FileObject>(
  * ```
  */
 export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
-  /** @ignore Internal: select.select()'s wait rejects with EBADF when a socket it waits on closes. */
-  [kClosedFails] = false;
-  /** @ignore Internal: a poll object's selector reports a socket closed during select() as CLOSED. */
-  [kClosedReported] = false;
+  /** @ignore Internal: what select() does with a socket closed while registered. */
+  [kOnClosed]: "drop" | "fail" | "report" = "drop";
   readonly #byFd = new Map<number, Registration<T, F>>();
   // Registrations told they may be ready and not yet found idle: the only
   // ones select() looks at.
@@ -467,10 +468,10 @@ export class DefaultSelector<T = unknown, F extends FileObject = FileObject> {
     for (const registration of this.#ready) {
       const events = registration.key.events;
       const got = registration.hub.check(events);
-      if ((got & CLOSED) !== 0 && this[kClosedFails]) {
-        throw new OSError(errno.EBADF, { detail: "a socket was closed during select()" });
-      }
-      if ((got & CLOSED) !== 0 && this[kClosedReported]) {
+      if ((got & CLOSED) !== 0 && this[kOnClosed] !== "drop") {
+        if (this[kOnClosed] === "fail") {
+          throw new OSError(errno.EBADF, { detail: "a socket was closed during select()" });
+        }
         out.push([registration.key, CLOSED]);
         continue;
       }

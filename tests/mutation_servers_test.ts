@@ -50,7 +50,7 @@ import {
 const SELECTORS = new URL("../selectors.ts", import.meta.url).href;
 const SOCKETSERVER = new URL("../socketserver.ts", import.meta.url).href;
 
-// _select.ts `sel[kClosedFails] = true` set to false: the closed socket was
+// _select.ts `sel[kOnClosed] = "fail"` left "drop": the closed socket was
 // never reported and select() waited out its whole timeout.
 Deno.test("select.select waiting on a socket that is closed meanwhile ends with OSError EBADF", async () => {
   const [a, b] = await socketpair();
