@@ -524,14 +524,12 @@ export class ReadBuffer extends SlabWindow {
     signal?.throwIfAborted();
     const deadline = toDeadline(timeout);
     const turn = this.takeTurn(timeout, signal);
-    if (turn !== null) {
-      await turn.catch((err) => {
-        throw this.#asOwn(err);
-      });
-    }
+    if (turn !== null) await turn.catch((err) => ReadBuffer.#ownTimeout(this, err));
     this.#signal = signal;
     try {
       return await read(this, arg, deadline);
+    } catch (err) {
+      return ReadBuffer.#ownTimeout(this, err);
     } finally {
       this.#signal = undefined;
       this.releaseTurn();
@@ -553,13 +551,7 @@ export class ReadBuffer extends SlabWindow {
         this.#throwError();
       }
       if (this.#eof) return false;
-      let timeout: number | null;
-      try {
-        timeout = remaining(deadline);
-      } catch (err) {
-        throw this.#asOwn(err);
-      }
-      await this.#more(n, timeout);
+      await this.#more(n, remaining(deadline));
     }
     return true;
   }
@@ -577,18 +569,19 @@ export class ReadBuffer extends SlabWindow {
       // A fill never rejects: this is our timeout, or the caller's abort.
       // The read stays pending for the next call, unref'd once nobody waits.
       kept.abandon(fill);
-      throw this.#asOwn(err);
+      throw err;
     }
     kept.leave();
   }
 
-  // `err`, a timeout of this buffer's as its owner words it (see
-  // timeoutText): the same for a wait in turn, for the deadline, and for bytes.
-  #asOwn(err: unknown): unknown {
-    if (this.timeoutText !== null && err instanceof TimeoutError && err.errno === null) {
-      return new TimeoutError(null, { strerror: this.timeoutText, cause: err });
+  // Rethrows what a read call failed with; a timeout of this buffer's (in
+  // its turn, at its deadline or waiting for bytes) as its owner words it
+  // (see timeoutText).
+  static #ownTimeout(buffer: ReadBuffer, err: unknown): never {
+    if (buffer.timeoutText !== null && err instanceof TimeoutError && err.errno === null) {
+      throw new TimeoutError(null, { strerror: buffer.timeoutText, cause: err });
     }
-    return err;
+    throw err;
   }
 
   // An error is reported once; afterwards the stream reads as ended, as
