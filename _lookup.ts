@@ -237,16 +237,6 @@ function isNumericHost(host: string): boolean {
   return numericFamily(zone === -1 ? host : host.slice(0, zone)) !== AF_UNSPEC;
 }
 
-// glibc's socket types and protocols: [protocol, services protocol name];
-// a raw socket's name is null (no service).
-const SOCKET_TYPES: Record<number, [proto: number, protoName: string | null]> = {
-  [SOCK_STREAM]: [IPPROTO_TCP, "tcp"],
-  [SOCK_DGRAM]: [IPPROTO_UDP, "udp"],
-  [SOCK_SEQPACKET]: [IPPROTO_SCTP, "sctp"],
-  [SOCK_DCCP]: [IPPROTO_DCCP, "dccp"],
-  [SOCK_RAW]: [0, null],
-};
-
 // A raw socket's protocol in glibc's table: any (the one asked for).
 const ANY_PROTOCOL = -1;
 // glibc's gaih_inet_typeproto table, in its order: [type, proto, name].
@@ -259,6 +249,13 @@ const TYPE_TABLE: [type: number, proto: number, protoName: string | null][] = [
   [SOCK_SEQPACKET, IPPROTO_SCTP, "sctp"],
   [SOCK_RAW, ANY_PROTOCOL, null],
 ];
+
+// Each type's first entry in that table: its default protocol (0 for a raw
+// socket) and the services protocol name (null: a raw socket takes none).
+const SOCKET_TYPES: Record<number, [proto: number, protoName: string | null]> = {};
+for (const [type, proto, protoName] of TYPE_TABLE) {
+  SOCKET_TYPES[type] ??= [proto === ANY_PROTOCOL ? 0 : proto, protoName];
+}
 
 function checkCInt(value: unknown, name: string): void {
   if (typeof value !== "number" || !Number.isInteger(value)) {
